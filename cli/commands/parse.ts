@@ -1,0 +1,137 @@
+/**
+ * `elb-otlp parse [FILE|-]`: prints every line of an ELB log file as an
+ * OTLP/JSON `{resource, logRecord}` object, one per line. Reads gzip or plain
+ * input (by its first bytes) and exports nothing.
+ */
+
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
+import type { LogRecord } from '../../shared/otlp/model.ts';
+import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
+import { PARSE_ERROR_KEY } from '../../shared/otlp/record-mapper.ts';
+import { decompressed } from '../../shared/pipeline/decompress.ts';
+import { readLines } from '../../shared/pipeline/line-reader.ts';
+import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
+import { write } from '../output.ts';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
+import { parseObjectLocation } from './object-location.ts';
+
+export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--key S3_KEY]
+
+Prints each line of an ELB log file as one OTLP/JSON object
+{"resource": …, "logRecord": …} per line on stdout. The input may be gzip
+or plain text (detected from its first bytes); "-" or no FILE reads stdin.
+
+Options:
+  --format FORMAT  auto (default), ${LOG_FORMAT_IDS.join(', ')}
+  --key S3_KEY     the object's S3 key (or s3://bucket/key), for the resource
+                   attributes and log.record.uid; by default the file name is
+                   read as an ELB log object name
+  -h, --help       show this help
+
+Environment: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+ELB_OTLP_INCLUDE_BODY, ELB_OTLP_REDACT_QUERY_PARAMS (see README).`;
+
+export interface CommandIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  env: Record<string, string | undefined>;
+  /** Nanoseconds since the epoch; injected so output can be compared in tests. */
+  now: () => bigint;
+}
+
+/** Runs `parse` and returns the exit code. */
+export async function runParse(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'auto' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await write(io.stdout, `${PARSE_USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (positionals.length > 1) throw new UsageError(`expected one FILE, got ${positionals.length}`);
+  const format = values.format;
+  if (format !== 'auto' && !LOG_FORMAT_IDS.includes(format as LogFormatId)) {
+    throw new UsageError(`unknown --format ${JSON.stringify(format)}; expected auto, ${LOG_FORMAT_IDS.join(', ')}`);
+  }
+  const file = positionals[0] ?? '-';
+  const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
+  const config = loadMappingConfig(io.env);
+  const parser = new ObjectParser({
+    identity: location ?? { key: undefined },
+    nameHint: file === '-' ? undefined : basename(file),
+    format: format as LogFormatId | 'auto',
+    config,
+  });
+  const input = file === '-' ? io.stdin : createReadStream(file);
+  const name = file === '-' ? 'stdin' : file;
+
+  let resourceJson = '';
+  let lines = 0;
+  let parseErrors = 0;
+  const records: LogRecord[] = [];
+  const flush = async () => {
+    if (records.length === 0) return;
+    if (resourceJson === '' && parser.resource !== undefined) {
+      resourceJson = JSON.stringify(resourceToJson(parser.resource));
+    }
+    let text = '';
+    for (const record of records) {
+      if (record.attributes[0]?.key === PARSE_ERROR_KEY) parseErrors++;
+      text += `{"resource":${resourceJson},"logRecord":${JSON.stringify(logRecordToJson(record))}}\n`;
+    }
+    lines += records.length;
+    records.length = 0;
+    await write(io.stdout, text);
+  };
+
+  try {
+    for await (const batch of readLines(decompressed(input))) {
+      const observed = io.now();
+      for (let i = 0; i < batch.lines.length; i++) {
+        parser.push(batch.lines[i], batch.offsets[i], observed, records);
+      }
+      await flush();
+    }
+  } catch (error) {
+    parser.finish(records);
+    await flush();
+    await write(io.stderr, `elb-otlp parse: ${name}: ${describeReadError(error)} (after ${lines} lines)\n`);
+    return EXIT_FAILURE;
+  }
+  parser.finish(records);
+  await flush();
+  await write(
+    io.stderr,
+    `elb-otlp parse: ${name}: ${lines} lines, ${parseErrors} parse errors, format ${parser.format ?? 'unrecognised'}\n`,
+  );
+  return EXIT_OK;
+}
+
+function describeReadError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a log file';
+    case 'Z_BUF_ERROR':
+    case 'Z_DATA_ERROR':
+      return `gzip data is corrupt or truncated: ${e.message}`;
+    default:
+      return e?.message ?? String(error);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * A setting is missing or malformed. The message names the setting and what
+ * was wrong with it; it never repeats a secret's value.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly setting: string;
+
+  constructor(setting: string, message: string, options?: { cause?: unknown }) {
+    super(`${setting}: ${message}`, options);
+    this.setting = setting;
+  }
+}

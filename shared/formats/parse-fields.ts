@@ -1,0 +1,235 @@
+/**
+ * Walks a tokenized line through a format's field table and collects the
+ * record's time, severity, trace id, load balancer and typed attributes.
+ */
+
+import {
+  type Attribute,
+  SEVERITY_ERROR,
+  SEVERITY_INFO,
+  SEVERITY_WARN,
+} from '../otlp/model.ts';
+import type { QueryRedactor } from '../otlp/redaction.ts';
+import { EXTRA_FIELDS_KEY, type FieldSpec, type LogFormatSpec } from './field-spec.ts';
+import { mapRequestLine } from './request-line.ts';
+import type { LineTokens } from './tokenizer.ts';
+import {
+  FieldError,
+  parseDecimal,
+  parseInteger,
+  parseTimestamp,
+  splitHostPort,
+} from './values.ts';
+
+/** What one line says, before it becomes a log record. */
+export interface ParsedLine {
+  timeUnixNano: bigint;
+  severityNumber: number;
+  traceId: string | undefined;
+  /** The line's `elb` field, when the format has one. */
+  loadBalancer: string | undefined;
+  attributes: Attribute[];
+}
+
+/** Longest excerpt of a bad value quoted in a parse error. */
+const MAX_QUOTED_VALUE = 64;
+
+function quote(value: string): string {
+  const cut = value.length > MAX_QUOTED_VALUE ? `${value.slice(0, MAX_QUOTED_VALUE)}…` : value;
+  return JSON.stringify(cut);
+}
+
+/**
+ * Maps the fields of `tokens` by `format`. Throws {@link FieldError} naming
+ * the first field that cannot be read.
+ */
+export function parseFields(
+  format: LogFormatSpec,
+  tokens: LineTokens,
+  redact: QueryRedactor,
+): ParsedLine {
+  const fields = format.fields;
+  if (tokens.count < format.minFields) {
+    const missing = fields[tokens.count];
+    throw new FieldError(
+      missing.name,
+      `missing: the line has ${tokens.count} fields, a ${format.title} line has at least ${format.minFields}`,
+    );
+  }
+  const out: ParsedLine = {
+    timeUnixNano: 0n,
+    severityNumber: SEVERITY_INFO,
+    traceId: undefined,
+    loadBalancer: undefined,
+    attributes: [],
+  };
+  const n = Math.min(tokens.count, fields.length);
+  for (let i = 0; i < n; i++) {
+    const spec = fields[i];
+    const value = tokens.value(i);
+    if (value === undefined) {
+      if (spec.kind === 'time') throw new FieldError(spec.name, 'missing timestamp');
+      continue;
+    }
+    mapField(spec, value, tokens, format, out, redact);
+  }
+  if (tokens.count > fields.length) {
+    const extra: string[] = new Array(tokens.count - fields.length);
+    for (let i = fields.length; i < tokens.count; i++) extra[i - fields.length] = tokens.text(i);
+    out.attributes.push({ key: EXTRA_FIELDS_KEY, type: 'strings', value: extra });
+  }
+  return out;
+}
+
+function mapField(
+  spec: FieldSpec,
+  value: string,
+  tokens: LineTokens,
+  format: LogFormatSpec,
+  out: ParsedLine,
+  redact: QueryRedactor,
+): void {
+  const attributes = out.attributes;
+  const keys = spec.keys;
+  switch (spec.kind) {
+    case 'time': {
+      const time = parseTimestamp(value);
+      if (time === undefined) throw new FieldError(spec.name, `not an ISO 8601 time: ${quote(value)}`);
+      out.timeUnixNano = time;
+      return;
+    }
+    case 'elb':
+      out.loadBalancer = value;
+      return;
+    case 'string':
+      attributes.push({ key: keys[0], type: 'string', value });
+      return;
+    case 'int':
+      attributes.push({ key: keys[0], type: 'int', value: readInteger(spec, value) });
+      return;
+    case 'double': {
+      const number = parseDecimal(value);
+      if (Number.isNaN(number)) throw new FieldError(spec.name, `not a number: ${quote(value)}`);
+      attributes.push({ key: keys[0], type: 'double', value: number });
+      return;
+    }
+    case 'host-port':
+      pushHostPort(spec, value, attributes);
+      return;
+    case 'target':
+      if (value.startsWith('arn:')) {
+        attributes.push({ key: keys[2], type: 'string', value });
+      } else {
+        pushHostPort(spec, value, attributes);
+      }
+      return;
+    case 'request':
+      mapRequestLine(value, attributes, redact);
+      return;
+    case 'status': {
+      const code = readInteger(spec, value);
+      attributes.push({ key: keys[0], type: 'int', value: code });
+      if (code >= 500) out.severityNumber = SEVERITY_ERROR;
+      else if (code >= 400) out.severityNumber = SEVERITY_WARN;
+      return;
+    }
+    case 'tls-version':
+      attributes.push({ key: keys[0], type: 'string', value: tlsVersion(value) });
+      return;
+    case 'trace': {
+      attributes.push({ key: keys[0], type: 'string', value });
+      const traceId = traceIdFromXRay(value);
+      if (traceId !== undefined) out.traceId = traceId;
+      return;
+    }
+    case 'comma-list':
+      attributes.push({ key: keys[0], type: 'strings', value: value.split(',') });
+      return;
+    case 'space-list':
+      attributes.push({ key: keys[0], type: 'strings', value: value.split(' ') });
+      return;
+    case 'alpn-list':
+      attributes.push({ key: keys[0], type: 'strings', value: alpnList(value) });
+      return;
+    case 'cert-validity':
+      pushValidity(spec, value, attributes);
+      return;
+    case 'warn-status':
+      attributes.push({ key: keys[0], type: 'string', value });
+      if (value.startsWith(keys[1]) && out.severityNumber < SEVERITY_WARN) {
+        out.severityNumber = SEVERITY_WARN;
+      }
+      return;
+    case 'clb-bytes': {
+      const bytes = readInteger(spec, value);
+      const request = format.fields.findIndex((f) => f.kind === 'request');
+      const tcp = request >= 0 && request < tokens.count && tokens.text(request).startsWith('- - -');
+      attributes.push({ key: tcp ? keys[1] : keys[0], type: 'int', value: bytes });
+      return;
+    }
+  }
+}
+
+function readInteger(spec: FieldSpec, value: string): number {
+  const number = parseInteger(value);
+  if (Number.isNaN(number)) throw new FieldError(spec.name, `not an integer: ${quote(value)}`);
+  return number;
+}
+
+function pushHostPort(spec: FieldSpec, value: string, attributes: Attribute[]): void {
+  const hostPort = splitHostPort(value);
+  if (hostPort === undefined) {
+    throw new FieldError(spec.name, `expected address:port, got ${quote(value)}`);
+  }
+  attributes.push({ key: spec.keys[0], type: 'string', value: hostPort.address });
+  attributes.push({ key: spec.keys[1], type: 'int', value: hostPort.port });
+}
+
+/** `TLSv1.2` (ALB, CLB) or `tlsv12` (NLB) → `1.2`; anything else is kept as logged. */
+export function tlsVersion(value: string): string {
+  const lower = value.toLowerCase();
+  if (!lower.startsWith('tlsv')) return value;
+  const version = lower.slice(4);
+  if (version.length === 2 && !version.includes('.')) return `${version[0]}.${version[1]}`;
+  return version;
+}
+
+/**
+ * The W3C trace id in an `X-Amzn-Trace-Id` value: `Root=1-5759e988-bd862e3fe1be46a994272793`
+ * gives `5759e988bd862e3fe1be46a994272793`. `undefined` when there is no
+ * well-formed, non-zero root.
+ */
+export function traceIdFromXRay(value: string): string | undefined {
+  const at = value.indexOf('Root=1-');
+  if (at === -1) return undefined;
+  const start = at + 7;
+  if (value.length < start + 33 || value.charCodeAt(start + 8) !== 0x2d) return undefined;
+  const end = start + 33;
+  if (end < value.length && value.charCodeAt(end) !== 0x3b /* ; */) return undefined;
+  const id = (value.slice(start, start + 8) + value.slice(start + 9, end)).toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(id) || /^0+$/.test(id)) return undefined;
+  return id;
+}
+
+function alpnList(value: string): string[] {
+  const parts = value.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    let part = parts[i];
+    if (part.length >= 2 && part.startsWith('"') && part.endsWith('"')) part = part.slice(1, -1);
+    try {
+      parts[i] = decodeURIComponent(part);
+    } catch {
+      parts[i] = part;
+    }
+  }
+  return parts;
+}
+
+function pushValidity(spec: FieldSpec, value: string, attributes: Attribute[]): void {
+  const match = /^NotBefore=([^;]*);NotAfter=(.*)$/.exec(value);
+  if (match === null) {
+    throw new FieldError(spec.name, `expected NotBefore=…;NotAfter=…, got ${quote(value)}`);
+  }
+  if (match[1] !== '') attributes.push({ key: spec.keys[0], type: 'string', value: match[1] });
+  if (match[2] !== '') attributes.push({ key: spec.keys[1], type: 'string', value: match[2] });
+}

@@ -1,0 +1,142 @@
+/**
+ * What an S3 object key says about an ELB log object: account, Region, load
+ * balancer and log kind, from keys with or without a user prefix before
+ * `AWSLogs/` (and from bare file names, for downloaded objects).
+ *
+ * Keys must already be URL-decoded (S3 event notifications encode them).
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+ */
+
+import type { LogFormatId } from './field-spec.ts';
+
+/** The kind of object a key names: a log format, ELB's test object, or something else. */
+export type LogKind = LogFormatId | 'test-file' | 'unknown';
+
+/** A load balancer as named by a key or by a line's `elb` field. */
+export interface LoadBalancerRef {
+  type: 'app' | 'net' | 'classic';
+  name: string;
+  /** The 16-hex id of an ALB or NLB. */
+  id?: string;
+  /** `app/name/id`, `net/name/id`, or the Classic name: the `elb` field's form. */
+  resourceId: string;
+}
+
+export interface S3KeyInfo {
+  kind: LogKind;
+  /** False for ELB's test object and for keys that are not ELB logs. */
+  isLog: boolean;
+  /** Why the key is not a log, when it is not. */
+  reason?: string;
+  /** The user prefix before `AWSLogs/`, without its trailing slash. */
+  prefix?: string;
+  account?: string;
+  region?: string;
+  loadBalancer?: LoadBalancerRef;
+  /** Delivery date from the key path, `yyyy-mm-dd`. */
+  date?: string;
+  /** End of the 5-minute (or 60-minute) interval, `YYYYMMDDTHHMMZ`. */
+  endTime?: string;
+  /** IP address of the load balancer node (absent for NLB). */
+  nodeIp?: string;
+}
+
+const FILE_NAME =
+  /^(conn_log_|conn_log\.|health_check_log_)?(\d{12})_elasticloadbalancing_([a-z0-9-]+)_([A-Za-z0-9.-]+)_(\d{8}T\d{4}Z)_([^/]+?)\.log(?:\.gz)?$/;
+const LB_PART = /^(app|net)\.([A-Za-z0-9-]+)\.([0-9a-f]+)$/;
+const CLASSIC_NAME = /^[A-Za-z0-9-]+$/;
+const PATH_AFTER_AWSLOGS = /^AWSLogs\/(\d{12})\/elasticloadbalancing\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\//;
+
+const TEST_FILE = 'ELBAccessLogTestFile';
+
+/**
+ * Reads an S3 key (or a file name) of an ELB log object.
+ *
+ * @example
+ * parseS3Key('logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/' +
+ *   '123456789012_elasticloadbalancing_us-east-2_app.my-lb.50dc6c495c0c9188_20261101T0005Z_10.0.0.1_2soosksg.log.gz');
+ * // { kind: 'alb', isLog: true, prefix: 'logs', account: '123456789012', region: 'us-east-2', ... }
+ */
+export function parseS3Key(key: string): S3KeyInfo {
+  const slash = key.lastIndexOf('/');
+  const name = key.slice(slash + 1);
+  const awsLogs = key.startsWith('AWSLogs/') ? 0 : key.indexOf('/AWSLogs/') + 1;
+  const prefix = awsLogs > 0 ? key.slice(0, awsLogs - 1) : undefined;
+
+  if (name === TEST_FILE) {
+    return {
+      kind: 'test-file',
+      isLog: false,
+      reason: 'ELBAccessLogTestFile is the object ELB writes to test bucket permissions',
+      ...(prefix !== undefined && { prefix }),
+    };
+  }
+  const match = FILE_NAME.exec(name);
+  if (match === null) {
+    return { kind: 'unknown', isLog: false, reason: `not an ELB log object name: ${name}` };
+  }
+  const [, logPrefix, account, region, lbPart, endTime, tail] = match;
+  const loadBalancer = parseLoadBalancerPart(lbPart);
+  if (loadBalancer === undefined) {
+    return { kind: 'unknown', isLog: false, reason: `no load balancer in object name: ${name}` };
+  }
+  let kind: LogKind;
+  if (logPrefix !== undefined) {
+    if (loadBalancer.type !== 'app') {
+      return { kind: 'unknown', isLog: false, reason: `unexpected ${logPrefix} object for ${loadBalancer.type}: ${name}` };
+    }
+    kind = logPrefix === 'health_check_log_' ? 'alb-health' : 'alb-conn';
+  } else {
+    kind = loadBalancer.type === 'app' ? 'alb' : loadBalancer.type === 'net' ? 'nlb' : 'clb';
+  }
+  const info: S3KeyInfo = { kind, isLog: true, account, region, loadBalancer, endTime };
+  if (prefix !== undefined) info.prefix = prefix;
+  const underscore = tail.indexOf('_');
+  if (underscore > 0) info.nodeIp = tail.slice(0, underscore);
+  const path = PATH_AFTER_AWSLOGS.exec(key.slice(awsLogs));
+  if (path !== null) info.date = `${path[3]}-${path[4]}-${path[5]}`;
+  return info;
+}
+
+function parseLoadBalancerPart(part: string): LoadBalancerRef | undefined {
+  const match = LB_PART.exec(part);
+  if (match !== null) {
+    const type = match[1] as 'app' | 'net';
+    return { type, name: match[2], id: match[3], resourceId: `${type}/${match[2]}/${match[3]}` };
+  }
+  if (CLASSIC_NAME.test(part)) return { type: 'classic', name: part, resourceId: part };
+  return undefined;
+}
+
+/**
+ * Reads a line's `elb` field (`app/my-lb/50dc6c495c0c9188`, `net/…/…`, or a
+ * Classic load balancer's name).
+ */
+export function parseLoadBalancerId(elb: string): LoadBalancerRef {
+  const first = elb.indexOf('/');
+  const last = elb.lastIndexOf('/');
+  if (first > 0 && last > first) {
+    const type = elb.slice(0, first);
+    if (type === 'app' || type === 'net') {
+      return { type, name: elb.slice(first + 1, last), id: elb.slice(last + 1), resourceId: elb };
+    }
+  }
+  return { type: 'classic', name: elb, resourceId: elb };
+}
+
+/** The ARN partition of a Region (`aws`, `aws-cn`, `aws-us-gov`, …). */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('eu-isoe-')) return 'aws-iso-e';
+  if (region.startsWith('us-isof-')) return 'aws-iso-f';
+  return 'aws';
+}
+
+/** The load balancer's ARN. */
+export function loadBalancerArn(lb: LoadBalancerRef, region: string, account: string): string {
+  return `arn:${partitionOf(region)}:elasticloadbalancing:${region}:${account}:loadbalancer/${lb.resourceId}`;
+}

@@ -1,0 +1,124 @@
+/**
+ * Turns the lines of one log object into log records: settles the format
+ * (from the key, checked against the first recognisable line), builds the
+ * object's resource, then maps every line.
+ */
+
+import type { MappingConfig } from '../config/mapping-config.ts';
+import { detectFormatFromLine, resolveFormat } from '../formats/detect.ts';
+import type { LogFormatId } from '../formats/field-spec.ts';
+import { FORMATS } from '../formats/formats.ts';
+import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
+import { LineTokens, tokenize } from '../formats/tokenizer.ts';
+import type { LogRecord, Resource } from '../otlp/model.ts';
+import { createLineMapper, type LineMapper } from '../otlp/record-mapper.ts';
+import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
+import { type ObjectIdentity, recordUidPrefix } from '../otlp/record-uid.ts';
+
+/** Lines held back while looking for one whose format is recognisable. */
+const DETECTION_LINES = 20;
+
+export interface ObjectParserOptions {
+  identity: ObjectIdentity;
+  /**
+   * A file name to read account, Region and load balancer from when there is
+   * no S3 key (a downloaded object keeps ELB's file name).
+   */
+  nameHint?: string;
+  /** `auto` detects; a format id forces it. */
+  format: LogFormatId | 'auto';
+  config: MappingConfig;
+}
+
+/**
+ * Parses one object's lines, in order. Records come out of {@link push} and
+ * {@link finish}; {@link resource} is set before the first record comes out.
+ */
+export class ObjectParser {
+  readonly keyInfo: S3KeyInfo | undefined;
+  private readonly options: ObjectParserOptions;
+  private mapper: LineMapper | undefined;
+  private pending: { line: string; offset: number; observed: bigint }[] = [];
+  private formatId: LogFormatId | undefined;
+  private objectResource: Resource | undefined;
+
+  constructor(options: ObjectParserOptions) {
+    this.options = options;
+    const name = options.identity.key ?? options.nameHint;
+    this.keyInfo = name === undefined ? undefined : parseS3Key(name);
+  }
+
+  /** The format in use, once settled; `undefined` before, or when none was recognised. */
+  get format(): LogFormatId | undefined {
+    return this.formatId;
+  }
+
+  /** The object's resource, once the format is settled. */
+  get resource(): Resource | undefined {
+    return this.objectResource;
+  }
+
+  /** Maps one line; records (possibly of earlier, held-back lines) are appended to `out`. */
+  push(line: string, offset: number, observed: bigint, out: LogRecord[]): void {
+    if (this.mapper !== undefined) {
+      out.push(this.mapper(line, offset, observed));
+      return;
+    }
+    this.pending.push({ line, offset, observed });
+    const forced = this.options.format;
+    const detected = forced === 'auto' ? detectFormatFromLine(line) : forced;
+    if (detected !== undefined || this.pending.length >= DETECTION_LINES) {
+      this.settleFromLines(detected);
+      this.drain(out);
+    }
+  }
+
+  /** Flushes held-back lines at the end of the object. */
+  finish(out: LogRecord[]): void {
+    if (this.mapper === undefined) this.settleFromLines(undefined);
+    this.drain(out);
+  }
+
+  private settleFromLines(detected: LogFormatId | undefined): void {
+    const forced = this.options.format;
+    const format = forced !== 'auto' ? forced : (detected ?? resolveFormat(this.keyInfo?.kind, []));
+    const first =
+      format === undefined
+        ? undefined
+        : forced !== 'auto'
+          ? this.pending[0]
+          : this.pending.find((p) => detectFormatFromLine(p.line) === format);
+    this.settle(format, first?.line);
+  }
+
+  private settle(format: LogFormatId | undefined, firstLine: string | undefined): void {
+    const { identity, config } = this.options;
+    const lineLoadBalancer =
+      format !== undefined && firstLine !== undefined ? elbField(firstLine, format) : undefined;
+    const resourceInput = { ...identity, keyInfo: this.keyInfo, lineLoadBalancer };
+    this.formatId = format;
+    this.objectResource = buildResource(resourceInput, config);
+    this.mapper = createLineMapper({
+      format: format === undefined ? undefined : FORMATS[format],
+      config,
+      uidPrefix: recordUidPrefix(identity),
+      resourceLoadBalancerId: resourceLoadBalancer(resourceInput)?.resourceId,
+    });
+  }
+
+  private drain(out: LogRecord[]): void {
+    const mapper = this.mapper;
+    if (mapper === undefined) return;
+    for (const p of this.pending) out.push(mapper(p.line, p.offset, p.observed));
+    this.pending = [];
+  }
+}
+
+/** The `elb` field of a line, read with the format's own table. */
+function elbField(line: string, format: LogFormatId): string | undefined {
+  const index = FORMATS[format].fields.findIndex((f) => f.kind === 'elb');
+  if (index === -1) return undefined;
+  const tokens = new LineTokens(16);
+  if (tokenize(line, tokens) !== undefined) return undefined;
+  return tokens.value(index);
+}
