@@ -12,7 +12,7 @@ import {
 import type { QueryRedactor } from '../otlp/redaction.ts';
 import { EXTRA_FIELDS_KEY, type FieldSpec, type LogFormatSpec } from './field-spec.ts';
 import { mapRequestLine } from './request-line.ts';
-import type { LineTokens } from './tokenizer.ts';
+import { type LineTokens, unescapeField } from './tokenizer.ts';
 import {
   FieldError,
   parseDecimal,
@@ -30,6 +30,8 @@ export interface ParsedLine {
   loadBalancer: string | undefined;
   attributes: Attribute[];
 }
+
+const DASH = 0x2d;
 
 /** Longest excerpt of a bad value quoted in a parse error. */
 const MAX_QUOTED_VALUE = 64;
@@ -64,14 +66,22 @@ export function parseFields(
     attributes: [],
   };
   const n = Math.min(tokens.count, fields.length);
+  const line = tokens.line;
   for (let i = 0; i < n; i++) {
     const spec = fields[i];
-    const value = tokens.value(i);
-    if (value === undefined) {
+    let start = tokens.starts[i];
+    let end = tokens.ends[i];
+    if (end === start || (end - start === 1 && line.charCodeAt(start) === DASH)) {
       if (spec.kind === 'time') throw new FieldError(spec.name, 'missing timestamp');
       continue;
     }
-    mapField(spec, value, tokens, format, out, redact);
+    let text = line;
+    if (tokens.escaped[i] === 1) {
+      text = unescapeField(line, start, end);
+      start = 0;
+      end = text.length;
+    }
+    mapField(spec, text, start, end, tokens, format, out, redact);
   }
   if (tokens.count > fields.length) {
     const extra: string[] = new Array(tokens.count - fields.length);
@@ -81,9 +91,12 @@ export function parseFields(
   return out;
 }
 
+/** Maps one present field whose value is `text[start, end)`. */
 function mapField(
   spec: FieldSpec,
-  value: string,
+  text: string,
+  start: number,
+  end: number,
   tokens: LineTokens,
   format: LogFormatSpec,
   out: ParsedLine,
@@ -93,75 +106,82 @@ function mapField(
   const keys = spec.keys;
   switch (spec.kind) {
     case 'time': {
-      const time = parseTimestamp(value);
-      if (time === undefined) throw new FieldError(spec.name, `not an ISO 8601 time: ${quote(value)}`);
+      const time = parseTimestamp(text, start, end);
+      if (time === undefined) {
+        throw new FieldError(spec.name, `not an ISO 8601 time: ${quote(text.slice(start, end))}`);
+      }
       out.timeUnixNano = time;
       return;
     }
     case 'elb':
-      out.loadBalancer = value;
+      out.loadBalancer = text.slice(start, end);
       return;
     case 'string':
-      attributes.push({ key: keys[0], type: 'string', value });
+      attributes.push({ key: keys[0], type: 'string', value: text.slice(start, end) });
       return;
     case 'int':
-      attributes.push({ key: keys[0], type: 'int', value: readInteger(spec, value) });
+      attributes.push({ key: keys[0], type: 'int', value: readInteger(spec, text, start, end) });
       return;
     case 'double': {
-      const number = parseDecimal(value);
-      if (Number.isNaN(number)) throw new FieldError(spec.name, `not a number: ${quote(value)}`);
+      const number = parseDecimal(text, start, end);
+      if (Number.isNaN(number)) {
+        throw new FieldError(spec.name, `not a number: ${quote(text.slice(start, end))}`);
+      }
       attributes.push({ key: keys[0], type: 'double', value: number });
       return;
     }
     case 'host-port':
-      pushHostPort(spec, value, attributes);
+      pushHostPort(spec, text, start, end, attributes);
       return;
     case 'target':
-      if (value.startsWith('arn:')) {
-        attributes.push({ key: keys[2], type: 'string', value });
+      if (text.startsWith('arn:', start)) {
+        attributes.push({ key: keys[2], type: 'string', value: text.slice(start, end) });
       } else {
-        pushHostPort(spec, value, attributes);
+        pushHostPort(spec, text, start, end, attributes);
       }
       return;
     case 'request':
-      mapRequestLine(value, attributes, redact);
+      mapRequestLine(text.slice(start, end), attributes, redact);
       return;
     case 'status': {
-      const code = readInteger(spec, value);
+      const code = readInteger(spec, text, start, end);
       attributes.push({ key: keys[0], type: 'int', value: code });
       if (code >= 500) out.severityNumber = SEVERITY_ERROR;
       else if (code >= 400) out.severityNumber = SEVERITY_WARN;
       return;
     }
     case 'tls-version':
-      attributes.push({ key: keys[0], type: 'string', value: tlsVersion(value) });
+      attributes.push({ key: keys[0], type: 'string', value: tlsVersion(text.slice(start, end)) });
       return;
     case 'trace': {
+      const value = text.slice(start, end);
       attributes.push({ key: keys[0], type: 'string', value });
       const traceId = traceIdFromXRay(value);
       if (traceId !== undefined) out.traceId = traceId;
       return;
     }
     case 'comma-list':
-      attributes.push({ key: keys[0], type: 'strings', value: value.split(',') });
+      attributes.push({ key: keys[0], type: 'strings', value: text.slice(start, end).split(',') });
       return;
     case 'space-list':
-      attributes.push({ key: keys[0], type: 'strings', value: value.split(' ') });
+      attributes.push({ key: keys[0], type: 'strings', value: text.slice(start, end).split(' ') });
       return;
     case 'alpn-list':
-      attributes.push({ key: keys[0], type: 'strings', value: alpnList(value) });
+      attributes.push({ key: keys[0], type: 'strings', value: alpnList(text.slice(start, end)) });
       return;
     case 'cert-validity':
-      pushValidity(spec, value, attributes);
+      pushValidity(spec, text.slice(start, end), attributes);
       return;
-    case 'warn-status':
+    case 'warn-status': {
+      const value = text.slice(start, end);
       attributes.push({ key: keys[0], type: 'string', value });
       if (value.startsWith(keys[1]) && out.severityNumber < SEVERITY_WARN) {
         out.severityNumber = SEVERITY_WARN;
       }
       return;
+    }
     case 'clb-bytes': {
-      const bytes = readInteger(spec, value);
+      const bytes = readInteger(spec, text, start, end);
       const request = format.fields.findIndex((f) => f.kind === 'request');
       const tcp = request >= 0 && request < tokens.count && tokens.text(request).startsWith('- - -');
       attributes.push({ key: tcp ? keys[1] : keys[0], type: 'int', value: bytes });
@@ -170,16 +190,24 @@ function mapField(
   }
 }
 
-function readInteger(spec: FieldSpec, value: string): number {
-  const number = parseInteger(value);
-  if (Number.isNaN(number)) throw new FieldError(spec.name, `not an integer: ${quote(value)}`);
+function readInteger(spec: FieldSpec, text: string, start: number, end: number): number {
+  const number = parseInteger(text, start, end);
+  if (Number.isNaN(number)) {
+    throw new FieldError(spec.name, `not an integer: ${quote(text.slice(start, end))}`);
+  }
   return number;
 }
 
-function pushHostPort(spec: FieldSpec, value: string, attributes: Attribute[]): void {
-  const hostPort = splitHostPort(value);
+function pushHostPort(
+  spec: FieldSpec,
+  text: string,
+  start: number,
+  end: number,
+  attributes: Attribute[],
+): void {
+  const hostPort = splitHostPort(text, start, end);
   if (hostPort === undefined) {
-    throw new FieldError(spec.name, `expected address:port, got ${quote(value)}`);
+    throw new FieldError(spec.name, `expected address:port, got ${quote(text.slice(start, end))}`);
   }
   attributes.push({ key: spec.keys[0], type: 'string', value: hostPort.address });
   attributes.push({ key: spec.keys[1], type: 'int', value: hostPort.port });
@@ -203,12 +231,23 @@ export function traceIdFromXRay(value: string): string | undefined {
   const at = value.indexOf('Root=1-');
   if (at === -1) return undefined;
   const start = at + 7;
-  if (value.length < start + 33 || value.charCodeAt(start + 8) !== 0x2d) return undefined;
   const end = start + 33;
+  if (value.length < end || value.charCodeAt(start + 8) !== 0x2d) return undefined;
   if (end < value.length && value.charCodeAt(end) !== 0x3b /* ; */) return undefined;
-  const id = (value.slice(start, start + 8) + value.slice(start + 9, end)).toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(id) || /^0+$/.test(id)) return undefined;
-  return id;
+  let nonZero = false;
+  let upper = false;
+  for (let i = start; i < end; i++) {
+    if (i === start + 8) continue;
+    const raw = value.charCodeAt(i);
+    const c = raw | 0x20;
+    const digit = c >= 0x30 && c <= 0x39;
+    if (!digit && !(c >= 0x61 && c <= 0x66)) return undefined;
+    if (c !== 0x30) nonZero = true;
+    if (raw !== c) upper = true;
+  }
+  if (!nonZero) return undefined;
+  const id = value.slice(start, start + 8) + value.slice(start + 9, end);
+  return upper ? id.toLowerCase() : id;
 }
 
 function alpnList(value: string): string[] {

@@ -25,36 +25,50 @@ const DOT = 0x2e;
 /** Longest digit run that always fits a JavaScript safe integer. */
 const MAX_INT_DIGITS = 15;
 
-/** Parses an optionally negative decimal integer; `NaN` when `text` is not one. */
-export function parseInteger(text: string): number {
-  const length = text.length;
-  let i = text.charCodeAt(0) === MINUS ? 1 : 0;
-  if (i === length || length - i > MAX_INT_DIGITS) return Number.NaN;
+/**
+ * Parses an optionally negative decimal integer in `text[start, end)`;
+ * `NaN` when it is not one. Offsets let parsers read fields in place.
+ */
+export function parseInteger(text: string, start = 0, end = text.length): number {
+  const negative = text.charCodeAt(start) === MINUS;
+  let i = negative ? start + 1 : start;
+  if (i === end || end - i > MAX_INT_DIGITS) return Number.NaN;
   let value = 0;
-  for (; i < length; i++) {
+  for (; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c < ZERO || c > NINE) return Number.NaN;
     value = value * 10 + (c - ZERO);
   }
-  return text.charCodeAt(0) === MINUS ? -value : value;
+  return negative ? -value : value;
 }
 
-/** Parses `-?digits[.digits]`; `NaN` for anything else (no exponents, no `Infinity`). */
-export function parseDecimal(text: string): number {
-  const length = text.length;
-  let i = text.charCodeAt(0) === MINUS ? 1 : 0;
-  const firstDigit = i;
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * Parses `-?digits[.digits]` in `text[start, end)`; `NaN` for anything else
+ * (no exponents, no `Infinity`). Up to 15 digits the value is computed with one
+ * correctly rounded division, so it equals `Number()` of the same text.
+ */
+export function parseDecimal(text: string, start = 0, end = text.length): number {
+  const negative = text.charCodeAt(start) === MINUS;
+  const firstDigit = negative ? start + 1 : start;
   let dot = -1;
-  for (; i < length; i++) {
+  let scaled = 0;
+  let i = firstDigit;
+  for (; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c === DOT && dot === -1 && i > firstDigit) {
+    if (c >= ZERO && c <= NINE) {
+      scaled = scaled * 10 + (c - ZERO);
+    } else if (c === DOT && dot === -1 && i > firstDigit) {
       dot = i;
-    } else if (c < ZERO || c > NINE) {
+    } else {
       return Number.NaN;
     }
   }
-  if (i === firstDigit || dot === length - 1) return Number.NaN;
-  return Number(text);
+  if (i === firstDigit || dot === end - 1) return Number.NaN;
+  if (end - firstDigit > MAX_INT_DIGITS) return Number(text.slice(start, end));
+  const value = dot === -1 ? scaled : scaled / POWERS_OF_TEN[end - dot - 1];
+  return negative ? -value : value;
 }
 
 function digits(text: string, at: number, count: number): number {
@@ -94,46 +108,46 @@ let cachedSecondNanos = 0n;
  * @example
  * parseTimestamp('2018-07-02T22:23:00.186641Z'); // 1530570180186641000n
  */
-export function parseTimestamp(text: string): bigint | undefined {
-  const length = text.length;
+export function parseTimestamp(text: string, start = 0, end = text.length): bigint | undefined {
+  const length = end - start;
   if (
     length < 19 ||
-    text.charCodeAt(4) !== MINUS ||
-    text.charCodeAt(7) !== MINUS ||
-    (text.charCodeAt(10) | 0x20) !== 0x74 /* T or t */ ||
-    text.charCodeAt(13) !== 0x3a ||
-    text.charCodeAt(16) !== 0x3a
+    text.charCodeAt(start + 4) !== MINUS ||
+    text.charCodeAt(start + 7) !== MINUS ||
+    (text.charCodeAt(start + 10) | 0x20) !== 0x74 /* T or t */ ||
+    text.charCodeAt(start + 13) !== 0x3a ||
+    text.charCodeAt(start + 16) !== 0x3a
   ) {
     return undefined;
   }
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
-  const hour = digits(text, 11, 2);
-  const minute = digits(text, 14, 2);
-  const second = digits(text, 17, 2);
+  const year = digits(text, start, 4);
+  const month = digits(text, start + 5, 2);
+  const day = digits(text, start + 8, 2);
+  const hour = digits(text, start + 11, 2);
+  const minute = digits(text, start + 14, 2);
+  const second = digits(text, start + 17, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return undefined;
   if (minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
   if (day > DAYS_IN_MONTH[month - 1]) return undefined;
   if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) {
     return undefined;
   }
-  let i = 19;
+  let i = start + 19;
   let fraction = 0;
-  if (i < length && text.charCodeAt(i) === DOT) {
-    const start = ++i;
-    while (i < length && i - start < 9) {
+  if (i < end && text.charCodeAt(i) === DOT) {
+    const first = ++i;
+    while (i < end && i - first < 9) {
       const c = text.charCodeAt(i);
       if (c < ZERO || c > NINE) break;
       fraction = fraction * 10 + (c - ZERO);
       i++;
     }
-    const count = i - start;
+    const count = i - first;
     if (count === 0) return undefined;
     fraction *= FRACTION_SCALE[count];
   }
-  if (i < length && (text.charCodeAt(i) | 0x20) === 0x7a /* Z or z */) i++;
-  if (i !== length) return undefined;
+  if (i < end && (text.charCodeAt(i) | 0x20) === 0x7a /* Z or z */) i++;
+  if (i !== end) return undefined;
   const epochSecond =
     daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   // Lines of one object share few distinct seconds: reuse the BigInt.
@@ -158,15 +172,14 @@ export interface HostPort {
  * @example
  * splitHostPort('2001:db8::1:443'); // { address: '2001:db8::1', port: 443 }
  */
-export function splitHostPort(text: string): HostPort | undefined {
-  const colon = text.lastIndexOf(':');
-  if (colon <= 0 || colon === text.length - 1) return undefined;
-  const port = parseInteger(text.slice(colon + 1));
+export function splitHostPort(text: string, start = 0, end = text.length): HostPort | undefined {
+  const colon = text.lastIndexOf(':', end - 1);
+  if (colon <= start || colon === end - 1) return undefined;
+  const port = parseInteger(text, colon + 1, end);
   if (!(port >= 0 && port <= 65535) || text.charCodeAt(colon + 1) === MINUS) return undefined;
-  let address = text.slice(0, colon);
-  if (address.charCodeAt(0) === 0x5b && address.charCodeAt(address.length - 1) === 0x5d) {
-    address = address.slice(1, -1);
-    if (address.length === 0) return undefined;
+  if (text.charCodeAt(start) === 0x5b && text.charCodeAt(colon - 1) === 0x5d) {
+    if (colon - start < 3) return undefined;
+    return { address: text.slice(start + 1, colon - 1), port };
   }
-  return { address, port };
+  return { address: text.slice(start, colon), port };
 }

@@ -51,17 +51,16 @@ export function attributeToJson(attribute: Attribute): JsonKeyValue {
 
 /** A log record in OTLP/JSON form; an unknown time (`0n`) is left out. */
 export function logRecordToJson(record: LogRecord): JsonLogRecord {
-  // Built in the order of the proto's fields, so printed records read naturally.
-  const json: JsonLogRecord =
-    record.timeUnixNano === 0n
-      ? { observedTimeUnixNano: '', severityNumber: 0, severityText: '', attributes: [] }
-      : { timeUnixNano: record.timeUnixNano.toString(), observedTimeUnixNano: '', severityNumber: 0, severityText: '', attributes: [] };
-  json.observedTimeUnixNano = record.observedTimeUnixNano.toString();
-  json.severityNumber = record.severityNumber;
-  json.severityText = record.severityText;
-  if (record.body !== undefined) json.body = { stringValue: record.body };
-  json.attributes = record.attributes.map(attributeToJson);
-  if (record.traceId !== undefined) json.traceId = record.traceId;
+  // Keys in the order of the proto's fields, so printed records read naturally.
+  const json: JsonLogRecord = {
+    ...(record.timeUnixNano !== 0n && { timeUnixNano: record.timeUnixNano.toString() }),
+    observedTimeUnixNano: record.observedTimeUnixNano.toString(),
+    severityNumber: record.severityNumber,
+    severityText: record.severityText,
+    ...(record.body !== undefined && { body: { stringValue: record.body } }),
+    attributes: record.attributes.map(attributeToJson),
+    ...(record.traceId !== undefined && { traceId: record.traceId }),
+  };
   return json;
 }
 

@@ -47,32 +47,42 @@ export const keepQuery: QueryRedactor = (query) => query;
  */
 export function createQueryRedactor(names: readonly string[]): QueryRedactor {
   if (names.length === 0) return keepQuery;
-  const lowered = [...new Set(names.map((name) => name.toLowerCase()))];
-  const wanted = new Set(lowered);
+  const wanted = new Set(names.map((name) => name.toLowerCase()));
+  const lengths = new Set(names.map((name) => name.length));
+  const maxLength = Math.max(...lengths);
   return (query) => {
-    // Cheap pre-check: most queries hold none of the names.
-    const lower = query.toLowerCase();
-    let candidate = false;
-    for (const name of lowered) {
-      if (lower.includes(name)) {
-        candidate = true;
-        break;
+    let parts: string[] | undefined;
+    let index = 0;
+    let start = 0;
+    // Walk the keys without allocating; only a key of a wanted length is compared.
+    while (start <= query.length) {
+      let end = query.indexOf('&', start);
+      if (end === -1) end = query.length;
+      const eq = query.indexOf('=', start);
+      if (eq > start && eq < end - 1) {
+        const length = eq - start;
+        if (
+          length <= maxLength * 3 &&
+          (lengths.has(length) || hasEscape(query, start, eq)) &&
+          wanted.has(decodeKey(query.slice(start, eq)).toLowerCase())
+        ) {
+          parts ??= query.split('&');
+          parts[index] = `${query.slice(start, eq + 1)}${REDACTED}`;
+        }
       }
+      start = end + 1;
+      index++;
     }
-    if (!candidate) return query;
-    let changed = false;
-    const parts = query.split('&');
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i];
-      const eq = part.indexOf('=');
-      if (eq <= 0 || eq === part.length - 1) continue;
-      if (wanted.has(decodeKey(part.slice(0, eq)).toLowerCase())) {
-        parts[i] = `${part.slice(0, eq + 1)}${REDACTED}`;
-        changed = true;
-      }
-    }
-    return changed ? parts.join('&') : query;
+    return parts === undefined ? query : parts.join('&');
   };
+}
+
+function hasEscape(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25 || c === 0x2b) return true;
+  }
+  return false;
 }
 
 function decodeKey(key: string): string {
