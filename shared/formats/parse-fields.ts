@@ -55,7 +55,7 @@ export function parseFields(
     const missing = fields[tokens.count];
     throw new FieldError(
       missing.name,
-      `missing: the line has ${tokens.count} fields, a ${format.title} line has at least ${format.minFields}`,
+      `missing: the line has ${tokens.count} fields; ${format.title} lines have at least ${format.minFields}`,
     );
   }
   const out: ParsedLine = {
@@ -250,11 +250,14 @@ export function traceIdFromXRay(value: string): string | undefined {
   return upper ? id.toLowerCase() : id;
 }
 
+/**
+ * `"h2","http/1.1"` → `['h2', 'http/1.1']`. The tokenizer has already taken
+ * the token's outer quotes away, so each part loses whatever quotes remain.
+ */
 function alpnList(value: string): string[] {
   const parts = value.split(',');
   for (let i = 0; i < parts.length; i++) {
-    let part = parts[i];
-    if (part.length >= 2 && part.startsWith('"') && part.endsWith('"')) part = part.slice(1, -1);
+    const part = parts[i].replace(/^"|"$/g, '');
     try {
       parts[i] = decodeURIComponent(part);
     } catch {

@@ -88,15 +88,18 @@ export class LineTokens {
   }
 }
 
+/** What {@link tokenize} returns when every field was read. */
+export const TOKENIZED = -1;
+
 /**
- * Splits `line` into `into`. Returns `undefined` on success, or a message
- * naming the 1-based field that could not be read.
+ * Splits `line` into `into`. Returns {@link TOKENIZED}, or the 0-based index
+ * of a quoted field that has no closing quote.
  *
  * @example
  * const tokens = new LineTokens();
  * tokenize('h2 "GET / HTTP/2.0" -', tokens); // tokens.count === 3
  */
-export function tokenize(line: string, into: LineTokens): string | undefined {
+export function tokenize(line: string, into: LineTokens): number {
   into.line = line;
   into.count = 0;
   const length = line.length;
@@ -116,9 +119,7 @@ export function tokenize(line: string, into: LineTokens): string | undefined {
         }
         close = line.indexOf('"', next);
       }
-      if (close === -1) {
-        return `field ${into.count + 1}: quoted field has no closing quote`;
-      }
+      if (close === -1) return into.count;
       if (backslash < start) backslash = nextBackslash(line, start);
       into.push(start, close, 1, backslash < close ? 1 : 0);
       pos = close + 2;
@@ -131,7 +132,7 @@ export function tokenize(line: string, into: LineTokens): string | undefined {
     }
   }
   // A trailing space leaves no empty field behind.
-  return undefined;
+  return TOKENIZED;
 }
 
 function nextBackslash(line: string, from: number): number {

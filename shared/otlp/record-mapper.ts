@@ -7,7 +7,7 @@
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { LogFormatSpec } from '../formats/field-spec.ts';
 import { parseFields } from '../formats/parse-fields.ts';
-import { LineTokens, tokenize } from '../formats/tokenizer.ts';
+import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
 import { type LogRecord, SEVERITY_INFO, severityText } from './model.ts';
 
@@ -62,8 +62,11 @@ export function createLineMapper(options: LineMapperOptions): LineMapper {
   }
 
   return (line, offset, observed) => {
-    const tokenError = tokenize(line, tokens);
-    if (tokenError !== undefined) return failed(line, offset, observed, tokenError);
+    const unterminated = tokenize(line, tokens);
+    if (unterminated !== TOKENIZED) {
+      const name = format.fields[unterminated]?.name ?? `field ${unterminated + 1}`;
+      return failed(line, offset, observed, `${name}: quoted field has no closing quote`);
+    }
     let parsed: ReturnType<typeof parseFields>;
     try {
       parsed = parseFields(format, tokens, redact);

@@ -9,7 +9,7 @@ import { detectFormatFromLine, resolveFormat } from '../formats/detect.ts';
 import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
-import { LineTokens, tokenize } from '../formats/tokenizer.ts';
+import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import type { LogRecord, Resource } from '../otlp/model.ts';
 import { createLineMapper, type LineMapper } from '../otlp/record-mapper.ts';
 import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
@@ -119,6 +119,6 @@ function elbField(line: string, format: LogFormatId): string | undefined {
   const index = FORMATS[format].fields.findIndex((f) => f.kind === 'elb');
   if (index === -1) return undefined;
   const tokens = new LineTokens(16);
-  if (tokenize(line, tokens) !== undefined) return undefined;
+  if (tokenize(line, tokens) !== TOKENIZED) return undefined;
   return tokens.value(index);
 }
