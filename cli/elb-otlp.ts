@@ -1,10 +1,11 @@
 #!/usr/bin/env node
+
 /**
  * The `elb-otlp` command.
  */
 
-import { ConfigError } from '../shared/config/config-error.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import { ConfigError } from '../shared/config/config-error.ts';
 import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
 import { isBrokenPipe } from './output.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './usage-error.ts';
@@ -20,7 +21,10 @@ Run "elb-otlp <command> --help" for a command's options.
   -h, --help       show this help
   --version        print the version`;
 
-const COMMANDS: Record<string, { usage: string; run: (args: string[], io: CommandIo) => Promise<number> }> = {
+const COMMANDS: Record<
+  string,
+  { usage: string; run: (args: string[], io: CommandIo) => Promise<number> }
+> = {
   parse: { usage: PARSE_USAGE, run: runParse },
 };
 
@@ -50,7 +54,10 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(args, io);
   } catch (error) {
     if (isBrokenPipe(error)) return EXIT_OK;
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`elb-otlp ${name}: ${(error as Error).message}\n\n${command.usage}\n`);
       return EXIT_USAGE;
     }

@@ -63,7 +63,9 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`expected one FILE, got ${positionals.length}`);
   const format = values.format;
   if (format !== 'auto' && !LOG_FORMAT_IDS.includes(format as LogFormatId)) {
-    throw new UsageError(`unknown --format ${JSON.stringify(format)}; expected auto, ${LOG_FORMAT_IDS.join(', ')}`);
+    throw new UsageError(
+      `unknown --format ${JSON.stringify(format)}; expected auto, ${LOG_FORMAT_IDS.join(', ')}`,
+    );
   }
   const file = positionals[0] ?? '-';
   const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
@@ -107,7 +109,10 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
   } catch (error) {
     parser.finish(records);
     await flush();
-    await write(io.stderr, `elb-otlp parse: ${name}: ${describeReadError(error)} (after ${lines} lines)\n`);
+    await write(
+      io.stderr,
+      `elb-otlp parse: ${name}: ${describeReadError(error)} (after ${lines} lines)\n`,
+    );
     return EXIT_FAILURE;
   }
   parser.finish(records);

@@ -77,7 +77,10 @@ function parseParamList(text: string | undefined): readonly string[] {
     .map((name) => name.trim())
     .filter((name) => name !== '');
   if (names.length === 0) {
-    throw new ConfigError('ELB_OTLP_REDACT_QUERY_PARAMS', 'lists no parameter names; use "none" to redact nothing');
+    throw new ConfigError(
+      'ELB_OTLP_REDACT_QUERY_PARAMS',
+      'lists no parameter names; use "none" to redact nothing',
+    );
   }
   return names;
 }

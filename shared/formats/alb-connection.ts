@@ -25,7 +25,12 @@ export const ALB_CONNECTION: LogFormatSpec = {
     field('tls_cipher', 'string', 'tls.cipher'),
     field('tls_handshake_latency', 'double', 'aws.elb.tls_handshake_latency'),
     field('leaf_client_cert_subject', 'string', 'tls.client.subject'),
-    field('leaf_client_cert_validity', 'cert-validity', 'tls.client.not_before', 'tls.client.not_after'),
+    field(
+      'leaf_client_cert_validity',
+      'cert-validity',
+      'tls.client.not_before',
+      'tls.client.not_after',
+    ),
     field('leaf_client_cert_serial_number', 'string', 'aws.elb.leaf_client_cert_serial_number'),
     field('tls_verify_status', 'warn-status', 'aws.elb.tls_verify_status', 'Failed'),
     field('conn_trace_id', 'string', 'aws.elb.conn_trace_id'),

@@ -3,23 +3,12 @@
  * record's time, severity, trace id, load balancer and typed attributes.
  */
 
-import {
-  type Attribute,
-  SEVERITY_ERROR,
-  SEVERITY_INFO,
-  SEVERITY_WARN,
-} from '../otlp/model.ts';
+import { type Attribute, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from '../otlp/model.ts';
 import type { QueryRedactor } from '../otlp/redaction.ts';
-import { EXTRA_FIELDS_KEY, type FieldSpec, type LogFormatSpec } from './field-spec.ts';
+import { EXTRA_FIELDS_KEY, type FieldSpec, KIND_CODES, type LogFormatSpec } from './field-spec.ts';
 import { mapRequestLine } from './request-line.ts';
 import { type LineTokens, unescapeField } from './tokenizer.ts';
-import {
-  FieldError,
-  parseDecimal,
-  parseInteger,
-  parseTimestamp,
-  splitHostPort,
-} from './values.ts';
+import { FieldError, parseDecimal, parseInteger, parseTimestamp, splitHostPort } from './values.ts';
 
 /** What one line says, before it becomes a log record. */
 export interface ParsedLine {
@@ -32,6 +21,7 @@ export interface ParsedLine {
 }
 
 const DASH = 0x2d;
+const TIME = KIND_CODES.time;
 
 /** Longest excerpt of a bad value quoted in a parse error. */
 const MAX_QUOTED_VALUE = 64;
@@ -72,7 +62,7 @@ export function parseFields(
     let start = tokens.starts[i];
     let end = tokens.ends[i];
     if (end === start || (end - start === 1 && line.charCodeAt(start) === DASH)) {
-      if (spec.kind === 'time') throw new FieldError(spec.name, 'missing timestamp');
+      if (spec.code === TIME) throw new FieldError(spec.name, 'missing timestamp');
       continue;
     }
     let text = line;
@@ -104,8 +94,9 @@ function mapField(
 ): void {
   const attributes = out.attributes;
   const keys = spec.keys;
-  switch (spec.kind) {
-    case 'time': {
+  // Cases are KIND_CODES values, named in the comment beside each.
+  switch (spec.code) {
+    case 0: { // time
       const time = parseTimestamp(text, start, end);
       if (time === undefined) {
         throw new FieldError(spec.name, `not an ISO 8601 time: ${quote(text.slice(start, end))}`);
@@ -113,16 +104,16 @@ function mapField(
       out.timeUnixNano = time;
       return;
     }
-    case 'elb':
+    case 1: // elb
       out.loadBalancer = text.slice(start, end);
       return;
-    case 'string':
+    case 2: // string
       attributes.push({ key: keys[0], type: 'string', value: text.slice(start, end) });
       return;
-    case 'int':
+    case 3: // int
       attributes.push({ key: keys[0], type: 'int', value: readInteger(spec, text, start, end) });
       return;
-    case 'double': {
+    case 4: { // double
       const number = parseDecimal(text, start, end);
       if (Number.isNaN(number)) {
         throw new FieldError(spec.name, `not a number: ${quote(text.slice(start, end))}`);
@@ -130,49 +121,49 @@ function mapField(
       attributes.push({ key: keys[0], type: 'double', value: number });
       return;
     }
-    case 'host-port':
+    case 5: // host-port
       pushHostPort(spec, text, start, end, attributes);
       return;
-    case 'target':
+    case 15: // target
       if (text.startsWith('arn:', start)) {
         attributes.push({ key: keys[2], type: 'string', value: text.slice(start, end) });
       } else {
         pushHostPort(spec, text, start, end, attributes);
       }
       return;
-    case 'request':
+    case 6: // request
       mapRequestLine(text.slice(start, end), attributes, redact);
       return;
-    case 'status': {
+    case 7: { // status
       const code = readInteger(spec, text, start, end);
       attributes.push({ key: keys[0], type: 'int', value: code });
       if (code >= 500) out.severityNumber = SEVERITY_ERROR;
       else if (code >= 400) out.severityNumber = SEVERITY_WARN;
       return;
     }
-    case 'tls-version':
+    case 8: // tls-version
       attributes.push({ key: keys[0], type: 'string', value: tlsVersion(text.slice(start, end)) });
       return;
-    case 'trace': {
+    case 9: { // trace
       const value = text.slice(start, end);
       attributes.push({ key: keys[0], type: 'string', value });
       const traceId = traceIdFromXRay(value);
       if (traceId !== undefined) out.traceId = traceId;
       return;
     }
-    case 'comma-list':
+    case 10: // comma-list
       attributes.push({ key: keys[0], type: 'strings', value: text.slice(start, end).split(',') });
       return;
-    case 'space-list':
+    case 11: // space-list
       attributes.push({ key: keys[0], type: 'strings', value: text.slice(start, end).split(' ') });
       return;
-    case 'alpn-list':
+    case 12: // alpn-list
       attributes.push({ key: keys[0], type: 'strings', value: alpnList(text.slice(start, end)) });
       return;
-    case 'cert-validity':
+    case 13: // cert-validity
       pushValidity(spec, text.slice(start, end), attributes);
       return;
-    case 'warn-status': {
+    case 14: { // warn-status
       const value = text.slice(start, end);
       attributes.push({ key: keys[0], type: 'string', value });
       if (value.startsWith(keys[1]) && out.severityNumber < SEVERITY_WARN) {
@@ -180,10 +171,11 @@ function mapField(
       }
       return;
     }
-    case 'clb-bytes': {
+    case 16: { // clb-bytes
       const bytes = readInteger(spec, text, start, end);
       const request = format.fields.findIndex((f) => f.kind === 'request');
-      const tcp = request >= 0 && request < tokens.count && tokens.text(request).startsWith('- - -');
+      const tcp =
+        request >= 0 && request < tokens.count && tokens.text(request).startsWith('- - -');
       attributes.push({ key: tcp ? keys[1] : keys[0], type: 'int', value: bytes });
       return;
     }

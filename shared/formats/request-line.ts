@@ -97,6 +97,7 @@ export function mapRequestLine(request: string, out: Attribute[], redact: QueryR
 
 /** `HTTP/1.1` → `1.1`, `HTTP/2.0` → `2`, as the semantic conventions spell versions. */
 function protocolVersion(protocol: string): string {
+  if (protocol === 'HTTP/1.1') return '1.1';
   const version = protocol.slice(5);
   if (version === '2.0') return '2';
   if (version === '3.0') return '3';
@@ -126,7 +127,10 @@ function mapUrl(url: string, out: Attribute[], redact: QueryRedactor): void {
   let host = authority;
   let port = -1;
   let placeholder = false;
-  const colon = authority.charCodeAt(0) === 0x5b ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
+  const colon =
+    authority.charCodeAt(0) === 0x5b
+      ? authority.indexOf(':', authority.indexOf(']'))
+      : authority.lastIndexOf(':');
   if (colon !== -1) {
     let end = colon + 1;
     let value = 0;

@@ -46,7 +46,8 @@ const FILE_NAME =
   /^(conn_log_|conn_log\.|health_check_log_)?(\d{12})_elasticloadbalancing_([a-z0-9-]+)_([A-Za-z0-9.-]+)_(\d{8}T\d{4}Z)_([^/]+?)\.log(?:\.gz)?$/;
 const LB_PART = /^(app|net)\.([A-Za-z0-9-]+)\.([0-9a-f]+)$/;
 const CLASSIC_NAME = /^[A-Za-z0-9-]+$/;
-const PATH_AFTER_AWSLOGS = /^AWSLogs\/(\d{12})\/elasticloadbalancing\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\//;
+const PATH_AFTER_AWSLOGS =
+  /^AWSLogs\/(\d{12})\/elasticloadbalancing\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\//;
 
 const TEST_FILE = 'ELBAccessLogTestFile';
 
@@ -84,7 +85,11 @@ export function parseS3Key(key: string): S3KeyInfo {
   let kind: LogKind;
   if (logPrefix !== undefined) {
     if (loadBalancer.type !== 'app') {
-      return { kind: 'unknown', isLog: false, reason: `unexpected ${logPrefix} object for ${loadBalancer.type}: ${name}` };
+      return {
+        kind: 'unknown',
+        isLog: false,
+        reason: `unexpected ${logPrefix} object for ${loadBalancer.type}: ${name}`,
+      };
     }
     kind = logPrefix === 'health_check_log_' ? 'alb-health' : 'alb-conn';
   } else {

@@ -42,7 +42,9 @@ export function parseInteger(text: string, start = 0, end = text.length): number
   return negative ? -value : value;
 }
 
-const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const POWERS_OF_TEN = [
+  1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
 
 /**
  * Parses `-?digits[.digits]` in `text[start, end)`; `NaN` for anything else
@@ -148,8 +150,7 @@ export function parseTimestamp(text: string, start = 0, end = text.length): bigi
   }
   if (i < end && (text.charCodeAt(i) | 0x20) === 0x7a /* Z or z */) i++;
   if (i !== end) return undefined;
-  const epochSecond =
-    daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  const epochSecond = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   // Lines of one object share few distinct seconds: reuse the BigInt.
   if (epochSecond !== cachedSecond) {
     cachedSecond = epochSecond;

@@ -28,8 +28,18 @@ const PATHS = [
   '/health',
   '/images/banner%20large.png',
 ];
-const QUERIES = ['', '', '', '?page=2&limit=50', '?q=load+balancer', '?token=abc123&lang=en', '?X-Amz-Signature=0a1b2c&X-Amz-Expires=300'];
-const STATUSES = [200, 200, 200, 200, 200, 201, 204, 301, 302, 304, 400, 403, 404, 404, 500, 502, 503, 504];
+const QUERIES = [
+  '',
+  '',
+  '',
+  '?page=2&limit=50',
+  '?q=load+balancer',
+  '?token=abc123&lang=en',
+  '?X-Amz-Signature=0a1b2c&X-Amz-Expires=300',
+];
+const STATUSES = [
+  200, 200, 200, 200, 200, 201, 204, 301, 302, 304, 400, 403, 404, 404, 500, 502, 503, 504,
+];
 const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36',
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
@@ -73,9 +83,13 @@ export function* generateAlbLines(count: number, options: AlbLineOptions): Gener
     const lambda = random() < 0.05;
     const waf = !lambda && random() < 0.02;
     const method = METHODS[Math.floor(random() * METHODS.length)];
-    const path = PATHS[Math.floor(random() * PATHS.length)] + QUERIES[Math.floor(random() * QUERIES.length)];
+    const path =
+      PATHS[Math.floor(random() * PATHS.length)] + QUERIES[Math.floor(random() * QUERIES.length)];
     const client = `${Math.floor(random() * 223) + 1}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}:${Math.floor(random() * 60000) + 1024}`;
-    const target = lambda || waf ? '-' : `10.0.${Math.floor(random() * 4)}.${Math.floor(random() * 250) + 2}:8080`;
+    const target =
+      lambda || waf
+        ? '-'
+        : `10.0.${Math.floor(random() * 4)}.${Math.floor(random() * 250) + 2}:8080`;
     const elbStatus = waf ? 403 : status;
     const targetStatus = lambda || waf ? '-' : String(status);
     const host = tls ? 'www.example.com:443' : 'www.example.com:80';
@@ -101,10 +115,14 @@ export function* generateAlbLines(count: number, options: AlbLineOptions): Gener
       `"${agent}"`,
       tls ? 'ECDHE-RSA-AES128-GCM-SHA256' : '-',
       tls ? 'TLSv1.2' : '-',
-      waf ? '-' : 'arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067',
+      waf
+        ? '-'
+        : 'arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067',
       `"${trace}"`,
       tls ? '"www.example.com"' : '"-"',
-      tls ? '"arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012"' : '"-"',
+      tls
+        ? '"arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012"'
+        : '"-"',
       Math.floor(random() * 10),
       created,
       `"${actions}"`,

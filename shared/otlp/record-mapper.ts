@@ -58,7 +58,12 @@ export function createLineMapper(options: LineMapperOptions): LineMapper {
 
   if (format === undefined) {
     return (line, offset, observed) =>
-      failed(line, offset, observed, 'unrecognised log format: not an ALB, NLB, Classic ELB, connection or health-check line');
+      failed(
+        line,
+        offset,
+        observed,
+        'unrecognised log format: not an ALB, NLB, Classic ELB, connection or health-check line',
+      );
   }
 
   return (line, offset, observed) => {

@@ -39,11 +39,15 @@ export function resourceLoadBalancer(input: ResourceInput): LoadBalancerRef | un
 export function buildResource(input: ResourceInput, config: MappingConfig): Resource {
   const attributes: Attribute[] = [{ key: 'cloud.provider', type: 'string', value: 'aws' }];
   const { account, region } = input.keyInfo ?? {};
-  if (account !== undefined) attributes.push({ key: 'cloud.account.id', type: 'string', value: account });
+  if (account !== undefined)
+    attributes.push({ key: 'cloud.account.id', type: 'string', value: account });
   if (region !== undefined) attributes.push({ key: 'cloud.region', type: 'string', value: region });
   const lb = resourceLoadBalancer(input);
   if (lb !== undefined) {
-    const id = account !== undefined && region !== undefined ? loadBalancerArn(lb, region, account) : lb.resourceId;
+    const id =
+      account !== undefined && region !== undefined
+        ? loadBalancerArn(lb, region, account)
+        : lb.resourceId;
     attributes.push({ key: 'cloud.resource_id', type: 'string', value: id });
     attributes.push({ key: 'aws.elb.name', type: 'string', value: lb.name });
   }
@@ -51,7 +55,10 @@ export function buildResource(input: ResourceInput, config: MappingConfig): Reso
   if (input.key) attributes.push({ key: 'aws.s3.key', type: 'string', value: input.key });
   const fromEnv = config.resourceAttributes.find((a) => a.key === 'service.name');
   const serviceName =
-    config.serviceName ?? (fromEnv?.type === 'string' ? fromEnv.value : undefined) ?? lb?.name ?? UNKNOWN_SERVICE;
+    config.serviceName ??
+    (fromEnv?.type === 'string' ? fromEnv.value : undefined) ??
+    lb?.name ??
+    UNKNOWN_SERVICE;
   attributes.push({ key: 'service.name', type: 'string', value: serviceName });
   const taken = new Set(attributes.map((a) => a.key));
   for (const extra of config.resourceAttributes) {

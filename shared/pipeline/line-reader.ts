@@ -26,7 +26,9 @@ export class LineTooLongError extends Error {
   readonly offset: number;
 
   constructor(offset: number) {
-    super(`the line at byte ${offset} is longer than ${MAX_LINE_BYTES} bytes; this is not an ELB log`);
+    super(
+      `the line at byte ${offset} is longer than ${MAX_LINE_BYTES} bytes; this is not an ELB log`,
+    );
     this.offset = offset;
   }
 }
@@ -44,7 +46,9 @@ export async function* readLines(
   let carryBytes = 0;
   let offset = startOffset;
   for await (const piece of source) {
-    const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    const chunk = Buffer.isBuffer(piece)
+      ? piece
+      : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
     const lines: string[] = [];
     const offsets: number[] = [];
     const before = offset;

@@ -12,8 +12,8 @@ import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import type { LogRecord, Resource } from '../otlp/model.ts';
 import { createLineMapper, type LineMapper } from '../otlp/record-mapper.ts';
-import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
 import { type ObjectIdentity, recordUidPrefix } from '../otlp/record-uid.ts';
+import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
 
 /** Lines held back while looking for one whose format is recognisable. */
 const DETECTION_LINES = 20;

@@ -40,7 +40,10 @@ export interface ParsedObject {
 }
 
 /** Parses `input` as one object through the same path `elb-otlp parse` uses. */
-export async function parseObject(input: string | Buffer, options: ParseOptions = {}): Promise<ParsedObject> {
+export async function parseObject(
+  input: string | Buffer,
+  options: ParseOptions = {},
+): Promise<ParsedObject> {
   const bytes = typeof input === 'string' ? Buffer.from(input) : input;
   const parser = new ObjectParser({
     identity: { bucket: options.bucket, key: options.key, etag: options.etag },
@@ -83,7 +86,10 @@ export function fixtureCases(name: string): { source: string; line: string }[] {
 }
 
 /** `log.record.uid` computed independently of the code under test. */
-export function uid(offset: number, identity: { bucket?: string; key?: string; etag?: string } = {}): JsonKeyValue {
+export function uid(
+  offset: number,
+  identity: { bucket?: string; key?: string; etag?: string } = {},
+): JsonKeyValue {
   const prefix = createHash('sha256')
     .update([identity.bucket ?? '', identity.key ?? '', identity.etag ?? ''].join('\n'))
     .digest('hex')
@@ -91,9 +97,18 @@ export function uid(offset: number, identity: { bucket?: string; key?: string; e
   return s('log.record.uid', `${prefix}:${offset}`);
 }
 
-export const s = (key: string, value: string): JsonKeyValue => ({ key, value: { stringValue: value } });
-export const i = (key: string, value: number): JsonKeyValue => ({ key, value: { intValue: String(value) } });
-export const d = (key: string, value: number): JsonKeyValue => ({ key, value: { doubleValue: value } });
+export const s = (key: string, value: string): JsonKeyValue => ({
+  key,
+  value: { stringValue: value },
+});
+export const i = (key: string, value: number): JsonKeyValue => ({
+  key,
+  value: { intValue: String(value) },
+});
+export const d = (key: string, value: number): JsonKeyValue => ({
+  key,
+  value: { doubleValue: value },
+});
 export const a = (key: string, values: string[]): JsonKeyValue => ({
   key,
   value: { arrayValue: { values: values.map((stringValue) => ({ stringValue })) } },

@@ -13,7 +13,8 @@ import {
 
 const cases = fixtureCases('alb-access.txt');
 const line = (n: number) => cases[n].line;
-const TG = 'arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067';
+const TG =
+  'arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067';
 const CERT = 'arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012';
 
 const table = [
@@ -183,19 +184,24 @@ describe('ALB access log, documented examples', () => {
     ]);
   });
 
-  it.each(cases.map((c) => ({ ...c, name: c.source })))('parses without error: $name', async ({ line }) => {
-    const { records } = await parseObject(line);
-    const keys = records[0].attributes.map((attribute) => attribute.key);
-    expect(keys).not.toContain('elb_otlp.parse_error');
-    expect(keys).not.toContain('aws.elb.extra_fields');
-    expect(records[0].timeUnixNano).toBe(nanos(line.split(' ')[1]));
-  });
+  it.each(cases.map((c) => ({ ...c, name: c.source })))(
+    'parses without error: $name',
+    async ({ line }) => {
+      const { records } = await parseObject(line);
+      const keys = records[0].attributes.map((attribute) => attribute.key);
+      expect(keys).not.toContain('elb_otlp.parse_error');
+      expect(keys).not.toContain('aws.elb.extra_fields');
+      expect(records[0].timeUnixNano).toBe(nanos(line.split(' ')[1]));
+    },
+  );
 
   it('gives every line of an object its byte offset in log.record.uid', async () => {
     const text = `${line(0)}\n${line(1)}\r\n\n${line(2)}\n`;
     const { records } = await parseObject(text, { key: 'logs/x.log', bucket: 'b', etag: '"e"' });
     const identity = { bucket: 'b', key: 'logs/x.log', etag: '"e"' };
     const offsets = [0, line(0).length + 1, line(0).length + 1 + line(1).length + 3];
-    expect(records.map((r) => r.attributes.at(-1))).toStrictEqual(offsets.map((o) => uid(o, identity)));
+    expect(records.map((r) => r.attributes.at(-1))).toStrictEqual(
+      offsets.map((o) => uid(o, identity)),
+    );
   });
 });

@@ -5,7 +5,8 @@ import { a, fixtureCases, OBSERVED_JSON, parseObject, s, uid } from '../helpers/
 const BASE = fixtureCases('alb-access.txt')[0].line;
 const fields = BASE.split(' ');
 const first = (n: number) => fields.slice(0, n + 2).join(' '); // the request field holds 3 spaces
-const TAIL_33 = 'TID_3180a73013c8ca4bac2f731159d4b0fe "example.internal" "/rewritten?a=1" "TransformSuccess"';
+const TAIL_33 =
+  'TID_3180a73013c8ca4bac2f731159d4b0fe "example.internal" "/rewritten?a=1" "TransformSuccess"';
 
 function withRequest(request: string): string {
   return BASE.replace('"GET http://www.example.com:80/ HTTP/1.1"', request);
@@ -26,9 +27,21 @@ describe('ALB line lengths of every era', () => {
     { era: '25 fields (2018-11 to 2019-11)', line: first(25), last: 'aws.elb.actions_executed' },
     { era: '27 fields (to 2020-08)', line: first(27), last: 'aws.elb.target_status_code_list' },
     { era: '29 fields (to 2024-05)', line: BASE, last: 'aws.elb.target_status_code_list' },
-    { era: '30 fields (conn_trace_id)', line: `${BASE} TID_3180a73013c8ca4bac2f731159d4b0fe`, last: 'aws.elb.conn_trace_id' },
-    { era: '33 fields (transforms)', line: `${BASE} ${TAIL_33}`, last: 'aws.elb.request_transform_status' },
-    { era: '36 fields (node IP and pre-release "-")', line: `${BASE} ${TAIL_33} 10.0.0.1 "-" "-"`, last: 'aws.elb.extra_fields' },
+    {
+      era: '30 fields (conn_trace_id)',
+      line: `${BASE} TID_3180a73013c8ca4bac2f731159d4b0fe`,
+      last: 'aws.elb.conn_trace_id',
+    },
+    {
+      era: '33 fields (transforms)',
+      line: `${BASE} ${TAIL_33}`,
+      last: 'aws.elb.request_transform_status',
+    },
+    {
+      era: '36 fields (node IP and pre-release "-")',
+      line: `${BASE} ${TAIL_33} 10.0.0.1 "-" "-"`,
+      last: 'aws.elb.extra_fields',
+    },
   ])('parses $era', async ({ line, last }) => {
     const list = await attributes(line);
     expect(keysOf(list)).not.toContain('elb_otlp.parse_error');
@@ -47,7 +60,9 @@ describe('ALB line lengths of every era', () => {
 
   it('keeps unknown trailing fields in aws.elb.extra_fields, dashes included', async () => {
     const list = await attributes(`${BASE} ${TAIL_33} 10.0.0.1 "-" - "new value"`);
-    expect(list.at(-2)).toStrictEqual(a('aws.elb.extra_fields', ['10.0.0.1', '-', '-', 'new value']));
+    expect(list.at(-2)).toStrictEqual(
+      a('aws.elb.extra_fields', ['10.0.0.1', '-', '-', 'new value']),
+    );
   });
 
   it('fails a line shorter than the oldest layout, naming the first missing field', async () => {
@@ -73,17 +88,19 @@ describe('ALB line lengths of every era', () => {
 
 describe('ALB field edge cases', () => {
   it('decodes \\xHH escapes, including multi-byte UTF-8 and an escaped quote', async () => {
-    const line = withRequest('"GET http://www.example.com:80/?q=\\x22caf\\xC3\\xA9\\x22 HTTP/1.1"').replace(
-      '"curl/7.46.0"',
-      '"agent \\x5Cv1\\x5C"',
-    );
+    const line = withRequest(
+      '"GET http://www.example.com:80/?q=\\x22caf\\xC3\\xA9\\x22 HTTP/1.1"',
+    ).replace('"curl/7.46.0"', '"agent \\x5Cv1\\x5C"');
     const list = await attributes(line);
     expect(list).toContainEqual(s('url.query', 'q="café"'));
     expect(list).toContainEqual(s('user_agent.original', 'agent \\v1\\'));
   });
 
   it('splits unbracketed IPv6 client and target addresses at the last colon', async () => {
-    const line = BASE.replace('192.168.131.39:2817', '2001:db8::1:443').replace(' 10.0.0.1:80 0.000', ' 2600:1f18:abc::12:8080 0.000');
+    const line = BASE.replace('192.168.131.39:2817', '2001:db8::1:443').replace(
+      ' 10.0.0.1:80 0.000',
+      ' 2600:1f18:abc::12:8080 0.000',
+    );
     const list = await attributes(line);
     expect(list.slice(1, 5)).toStrictEqual([
       s('client.address', '2001:db8::1'),
@@ -140,7 +157,8 @@ describe('ALB field edge cases', () => {
     },
     {
       name: 'a method the conventions do not know',
-      request: '"SSTP_DUPLEX_POST https://www.example.com:443/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ HTTP/1.1"',
+      request:
+        '"SSTP_DUPLEX_POST https://www.example.com:443/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ HTTP/1.1"',
       expected: [
         s('http.request.method', '_OTHER'),
         s('http.request.method_original', 'SSTP_DUPLEX_POST'),
@@ -155,10 +173,14 @@ describe('ALB field edge cases', () => {
     },
     {
       name: 'signatures and tokens in the query',
-      request: '"GET https://b.example.com:443/k?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc&part=2&token=t0k HTTP/1.1"',
+      request:
+        '"GET https://b.example.com:443/k?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc&part=2&token=t0k HTTP/1.1"',
       expected: [
         s('http.request.method', 'GET'),
-        s('url.full', 'https://b.example.com:443/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&part=2&token=REDACTED'),
+        s(
+          'url.full',
+          'https://b.example.com:443/k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&part=2&token=REDACTED',
+        ),
         s('url.scheme', 'https'),
         s('url.path', '/k'),
         s('url.query', 'X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED&part=2&token=REDACTED'),
@@ -198,7 +220,9 @@ describe('ALB field edge cases', () => {
   });
 
   it('drops the body when ELB_OTLP_INCLUDE_BODY=false but keeps it for parse errors', async () => {
-    const { records } = await parseObject(`${BASE}\ngarbage\n`, { env: { ELB_OTLP_INCLUDE_BODY: 'false' } });
+    const { records } = await parseObject(`${BASE}\ngarbage\n`, {
+      env: { ELB_OTLP_INCLUDE_BODY: 'false' },
+    });
     expect(records[0].body).toBeUndefined();
     expect(records[1].body).toStrictEqual({ stringValue: 'garbage' });
   });
@@ -252,12 +276,16 @@ describe('odd input never fails an object', () => {
     const garbage = Buffer.from([0x00, 0xff, 0xfe, 0x20, 0x41, 0x0a, 0x80, 0x81, 0x0a]);
     const { records, format } = await parseObject(garbage);
     expect(format).toBeUndefined();
-    expect(records.map((r) => r.attributes[0].key)).toStrictEqual(['elb_otlp.parse_error', 'elb_otlp.parse_error']);
+    expect(records.map((r) => r.attributes[0].key)).toStrictEqual([
+      'elb_otlp.parse_error',
+      'elb_otlp.parse_error',
+    ]);
     expect(records.map((r) => r.attributes[1])).toStrictEqual([uid(0), uid(6)]);
   });
 
   it('yields no record for an empty file, and a resource from the key', async () => {
-    const key = 'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.50dc6c495c0c9188_20261101T0005Z_10.0.0.1_2soosksg.log.gz';
+    const key =
+      'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.50dc6c495c0c9188_20261101T0005Z_10.0.0.1_2soosksg.log.gz';
     const { records, resource, format } = await parseObject('', { key, bucket: 'logs' });
     expect(records).toStrictEqual([]);
     expect(format).toBe('alb');
@@ -266,7 +294,10 @@ describe('odd input never fails an object', () => {
         s('cloud.provider', 'aws'),
         s('cloud.account.id', '123456789012'),
         s('cloud.region', 'us-east-2'),
-        s('cloud.resource_id', 'arn:aws:elasticloadbalancing:us-east-2:123456789012:loadbalancer/app/my-lb/50dc6c495c0c9188'),
+        s(
+          'cloud.resource_id',
+          'arn:aws:elasticloadbalancing:us-east-2:123456789012:loadbalancer/app/my-lb/50dc6c495c0c9188',
+        ),
         s('aws.elb.name', 'my-lb'),
         s('aws.s3.bucket', 'logs'),
         s('aws.s3.key', key),
@@ -279,7 +310,10 @@ describe('odd input never fails an object', () => {
     const { records, format } = await parseObject(`not a log line\n${BASE}\n`);
     expect(format).toBe('alb');
     expect(records[0].attributes[0]).toStrictEqual(
-      s('elb_otlp.parse_error', 'target:port: missing: the line has 4 fields; ALB access log lines have at least 20'),
+      s(
+        'elb_otlp.parse_error',
+        'target:port: missing: the line has 4 fields; ALB access log lines have at least 20',
+      ),
     );
     expect(keysOf(records[1].attributes)).not.toContain('elb_otlp.parse_error');
   });

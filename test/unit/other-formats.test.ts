@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { a, d, fixtureCases, i, nanos, OBSERVED_JSON, parseObject, s, uid } from '../helpers/records.ts';
+import {
+  a,
+  d,
+  fixtureCases,
+  i,
+  nanos,
+  OBSERVED_JSON,
+  parseObject,
+  s,
+  uid,
+} from '../helpers/records.ts';
 
 const conn = fixtureCases('alb-connection.txt');
 const nlb = fixtureCases('nlb-access.txt');
 const clb = fixtureCases('clb-access.txt');
 const health = fixtureCases('alb-health.txt');
-const NLB_CERT = 'arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99';
+const NLB_CERT =
+  'arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99';
 const SNI = 'my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com';
 const SUBJECT = 'CN=amazondomains.com,O=endEntity,L=Seattle,ST=Washington,C=US';
 
@@ -240,6 +251,8 @@ describe('connection, NLB, Classic and health-check logs', () => {
       s('aws.elb.ip_address', '10.0.0.1'),
       uid(0),
     ]);
-    expect(resource?.attributes).toContainEqual(s('cloud.resource_id', 'app/my-loadbalancer/50dc6c495c0c9188'));
+    expect(resource?.attributes).toContainEqual(
+      s('cloud.resource_id', 'app/my-loadbalancer/50dc6c495c0c9188'),
+    );
   });
 });

@@ -16,17 +16,30 @@ describe('timestamps', () => {
     expect(parseTimestamp(text)).toBe(nanos);
   });
 
-  it.each(['2018-07-02 22:23:00Z', '2023-02-29T00:00:00Z', '2018-07-02T24:00:00Z', '2018-07-02T22:23:00.Z', '2018-07-02T22:23:00+01:00', '-'])(
-    'rejects %s',
-    (text) => {
-      expect(parseTimestamp(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2018-07-02 22:23:00Z',
+    '2023-02-29T00:00:00Z',
+    '2018-07-02T24:00:00Z',
+    '2018-07-02T22:23:00.Z',
+    '2018-07-02T22:23:00+01:00',
+    '-',
+  ])('rejects %s', (text) => {
+    expect(parseTimestamp(text)).toBeUndefined();
+  });
 });
 
 describe('numbers and addresses', () => {
   it('reads decimals exactly as Number() does', () => {
-    for (const text of ['0.000', '0.001', '-1', '4.036', '0.019584011', '123456.789', '0.1', '0.3']) {
+    for (const text of [
+      '0.000',
+      '0.001',
+      '-1',
+      '4.036',
+      '0.019584011',
+      '123456.789',
+      '0.1',
+      '0.3',
+    ]) {
       expect(parseDecimal(text)).toBe(Number(text));
     }
     for (let n = 0; n < 2000; n++) {
@@ -75,7 +88,8 @@ describe('tokenizer', () => {
 describe('S3 keys', () => {
   const key = (prefix: string, name: string) =>
     `${prefix}AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/${name}`;
-  const alb = '123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T0005Z_172.160.001.192_20sg8hgm.log.gz';
+  const alb =
+    '123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T0005Z_172.160.001.192_20sg8hgm.log.gz';
 
   it.each([
     {
@@ -87,7 +101,12 @@ describe('S3 keys', () => {
         prefix: 'my-prefix',
         account: '123456789012',
         region: 'us-east-2',
-        loadBalancer: { type: 'app', name: 'my-loadbalancer', id: '50dc6c495c0c9188', resourceId: 'app/my-loadbalancer/50dc6c495c0c9188' },
+        loadBalancer: {
+          type: 'app',
+          name: 'my-loadbalancer',
+          id: '50dc6c495c0c9188',
+          resourceId: 'app/my-loadbalancer/50dc6c495c0c9188',
+        },
         endTime: '20261101T0005Z',
         nodeIp: '172.160.001.192',
         date: '2026-11-01',
@@ -99,25 +118,49 @@ describe('S3 keys', () => {
       expected: { kind: 'alb-conn' },
       absent: ['prefix'],
     },
-    { name: 'a health-check log', key: key('', `health_check_log_${alb}`), expected: { kind: 'alb-health' } },
+    {
+      name: 'a health-check log',
+      key: key('', `health_check_log_${alb}`),
+      expected: { kind: 'alb-health' },
+    },
     {
       name: 'an NLB log (no node IP)',
-      key: key('', '123456789012_elasticloadbalancing_us-east-2_net.my-nlb.c6e77e28c25b2234_20261101T0005Z_2soosksg.log.gz'),
+      key: key(
+        '',
+        '123456789012_elasticloadbalancing_us-east-2_net.my-nlb.c6e77e28c25b2234_20261101T0005Z_2soosksg.log.gz',
+      ),
       expected: { kind: 'nlb', loadBalancer: { type: 'net', name: 'my-nlb' } },
       absent: ['nodeIp'],
     },
     {
       name: 'a Classic ELB log (plain text)',
-      key: key('', '123456789012_elasticloadbalancing_us-east-2_my-loadbalancer_20261101T0005Z_172.160.001.192_20sg8hgm.log'),
-      expected: { kind: 'clb', loadBalancer: { type: 'classic', name: 'my-loadbalancer', resourceId: 'my-loadbalancer' } },
+      key: key(
+        '',
+        '123456789012_elasticloadbalancing_us-east-2_my-loadbalancer_20261101T0005Z_172.160.001.192_20sg8hgm.log',
+      ),
+      expected: {
+        kind: 'clb',
+        loadBalancer: { type: 'classic', name: 'my-loadbalancer', resourceId: 'my-loadbalancer' },
+      },
     },
-    { name: 'the ELB test object', key: 'p/AWSLogs/123456789012/ELBAccessLogTestFile', expected: { kind: 'test-file', isLog: false } },
-    { name: 'a CloudTrail object', key: 'AWSLogs/123456789012/CloudTrail/us-east-2/2026/11/01/x.json.gz', expected: { kind: 'unknown', isLog: false } },
-  ] as { name: string; key: string; expected: object; absent?: string[] }[])('reads $name', ({ key, expected, absent }) => {
-    const info = parseS3Key(key);
-    expect(info).toMatchObject(expected);
-    for (const property of absent ?? []) expect(info).not.toHaveProperty(property);
-  });
+    {
+      name: 'the ELB test object',
+      key: 'p/AWSLogs/123456789012/ELBAccessLogTestFile',
+      expected: { kind: 'test-file', isLog: false },
+    },
+    {
+      name: 'a CloudTrail object',
+      key: 'AWSLogs/123456789012/CloudTrail/us-east-2/2026/11/01/x.json.gz',
+      expected: { kind: 'unknown', isLog: false },
+    },
+  ] as { name: string; key: string; expected: object; absent?: string[] }[])(
+    'reads $name',
+    ({ key, expected, absent }) => {
+      const info = parseS3Key(key);
+      expect(info).toMatchObject(expected);
+      for (const property of absent ?? []) expect(info).not.toHaveProperty(property);
+    },
+  );
 });
 
 describe('format detection from a line', () => {
@@ -139,8 +182,14 @@ describe('format detection from a line', () => {
 describe('mapping settings', () => {
   it.each([
     { env: { ELB_OTLP_INCLUDE_BODY: 'yes' }, message: /ELB_OTLP_INCLUDE_BODY/ },
-    { env: { OTEL_RESOURCE_ATTRIBUTES: 'team=%zz' }, message: /OTEL_RESOURCE_ATTRIBUTES: bad percent-encoding/ },
-    { env: { OTEL_RESOURCE_ATTRIBUTES: 'novalue' }, message: /OTEL_RESOURCE_ATTRIBUTES: expected key=value/ },
+    {
+      env: { OTEL_RESOURCE_ATTRIBUTES: 'team=%zz' },
+      message: /OTEL_RESOURCE_ATTRIBUTES: bad percent-encoding/,
+    },
+    {
+      env: { OTEL_RESOURCE_ATTRIBUTES: 'novalue' },
+      message: /OTEL_RESOURCE_ATTRIBUTES: expected key=value/,
+    },
     { env: { ELB_OTLP_REDACT_QUERY_PARAMS: ' , ' }, message: /ELB_OTLP_REDACT_QUERY_PARAMS/ },
   ])('names the bad setting in $env', ({ env, message }) => {
     expect(() => loadMappingConfig(env)).toThrow(message);

@@ -1,0 +1,179 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { fixtureCases } from '../helpers/records.ts';
+
+const CLI = new URL('../../cli/elb-otlp.ts', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-parse-'));
+const lines = fixtureCases('alb-access.txt').map((c) => c.line);
+const text = `${lines.join('\n')}\n`;
+const NAME =
+  '123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20180702T2225Z_10.0.0.1_2soosksg.log';
+
+function file(name: string, content: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** Runs the real CLI in a child process (the same Node that runs the tests). */
+function run(
+  args: string[],
+  stdin?: Buffer | string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, OTEL_SERVICE_NAME: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+function records(stdout: string) {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+describe('elb-otlp parse', () => {
+  const plain = file(NAME, text);
+  const gzip = file(`${NAME}.gz`, gzipSync(text));
+
+  it('prints one OTLP/JSON {resource, logRecord} per line, reading the ELB file name', async () => {
+    const { code, stdout, stderr } = await run(['parse', plain]);
+    expect(code).toBe(0);
+    const out = records(stdout);
+    expect(out).toHaveLength(lines.length);
+    expect(out[0].resource.attributes).toContainEqual({
+      key: 'cloud.resource_id',
+      value: {
+        stringValue:
+          'arn:aws:elasticloadbalancing:us-east-2:123456789012:loadbalancer/app/my-loadbalancer/50dc6c495c0c9188',
+      },
+    });
+    expect(out[0].logRecord.timeUnixNano).toBe('1530570180186641000');
+    expect(out[0].logRecord.traceId).toBe('5833726236d228ad5d99923122bbe354');
+    expect(out[0].logRecord.attributes).toContainEqual({
+      key: 'http.response.status_code',
+      value: { intValue: '200' },
+    });
+    expect(stderr).toContain(`${lines.length} lines, 0 parse errors, format alb`);
+  });
+
+  it('gives the same records for the gzip file and for stdin', async () => {
+    const strip = (stdout: string) =>
+      records(stdout).map((r) => ({
+        ...r,
+        logRecord: { ...r.logRecord, observedTimeUnixNano: 0 },
+      }));
+    const fromPlain = strip((await run(['parse', plain])).stdout);
+    expect(strip((await run(['parse', gzip])).stdout).map((r) => r.logRecord)).toStrictEqual(
+      fromPlain.map((r) => r.logRecord),
+    );
+    const fromStdin = await run(
+      [
+        'parse',
+        '-',
+        '--key',
+        `s3://my-logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2018/07/02/${NAME}.gz`,
+      ],
+      gzipSync(text),
+    );
+    expect(fromStdin.code).toBe(0);
+    const first = records(fromStdin.stdout)[0];
+    expect(first.resource.attributes).toContainEqual({
+      key: 'aws.s3.bucket',
+      value: { stringValue: 'my-logs' },
+    });
+    expect(strip(fromStdin.stdout).map((r) => r.logRecord.body)).toStrictEqual(
+      fromPlain.map((r) => r.logRecord.body),
+    );
+  });
+
+  it('prints the lines before a truncated gzip stream, then fails naming the damage', async () => {
+    const whole = gzipSync(`${text}${text}${text}`);
+    const cut = file('truncated.log.gz', whole.subarray(0, whole.length - 12));
+    const { code, stdout, stderr } = await run(['parse', cut]);
+    expect(code).toBe(1);
+    expect(records(stdout).length).toBeGreaterThan(0);
+    expect(stderr).toMatch(/truncated\.log\.gz: gzip data is corrupt or truncated/);
+  });
+
+  it.each([
+    {
+      name: 'an unknown format name',
+      args: ['parse', '--format', 'elb'],
+      code: 2,
+      message: /unknown --format "elb"/,
+    },
+    {
+      name: 'an unknown option',
+      args: ['parse', '--bogus'],
+      code: 2,
+      message: /Unknown option '--bogus'/,
+    },
+    {
+      name: 'a missing file',
+      args: ['parse', join(dir, 'nope.log')],
+      code: 1,
+      message: /nope\.log: no such file/,
+    },
+    {
+      name: 'an unknown command',
+      args: ['frobnicate'],
+      code: 2,
+      message: /unknown command "frobnicate"/,
+    },
+    {
+      name: 'a bad setting',
+      args: ['parse', plain],
+      code: 2,
+      message: /ELB_OTLP_INCLUDE_BODY/,
+      env: true,
+    },
+  ])('exits non-zero with a clear message for $name', async ({ args, code, message, env }) => {
+    const result = env
+      ? await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, [CLI, ...args], {
+            env: { ...process.env, ELB_OTLP_INCLUDE_BODY: 'maybe' },
+          });
+          let stderr = '';
+          child.stderr.on('data', (d) => {
+            stderr += d;
+          });
+          child.on('close', (c) => resolve({ code: c, stderr }));
+        })
+      : await run(args);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('prints nothing for an empty file and succeeds', async () => {
+    const { code, stdout } = await run(['parse', file('empty.log', '')]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+  });
+
+  it('has --help for the command and the program', async () => {
+    const command = await run(['parse', '--help']);
+    expect(command.code).toBe(0);
+    expect(command.stdout).toContain('Usage: elb-otlp parse');
+    const program = await run(['--help']);
+    expect(program.stdout).toContain('parse [FILE|-]');
+  });
+});
