@@ -31,7 +31,10 @@ export function seedGuidePath(): string {
 }
 
 /** Times the seed's Python on `lines`; `undefined` (with the reason) when it cannot run. */
-export function timeSeed(lines: string[], mode: 'parse' | 'convert'): { linesPerSecond?: number; skipped?: string } {
+export function timeSeed(
+  lines: string[],
+  mode: 'parse' | 'convert',
+): { linesPerSecond?: number; skipped?: string } {
   const guide = seedGuidePath();
   if (!existsSync(guide)) return { skipped: `seed guide not found at ${guide} (set SEED_GUIDE)` };
   const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-bench-'));
@@ -74,7 +77,8 @@ export function runParseBench(): Record<string, unknown> {
     lines: LINES,
     elbOtlpLinesPerSecond: Math.round(best),
     seedLinesPerSecond: seed.linesPerSecond === undefined ? null : Math.round(seed.linesPerSecond),
-    ratio: seed.linesPerSecond === undefined ? null : Number((best / seed.linesPerSecond).toFixed(1)),
+    ratio:
+      seed.linesPerSecond === undefined ? null : Number((best / seed.linesPerSecond).toFixed(1)),
     ...(seed.skipped !== undefined && { seedSkipped: seed.skipped }),
   };
 }

@@ -96,7 +96,8 @@ function mapField(
   const keys = spec.keys;
   // Cases are KIND_CODES values, named in the comment beside each.
   switch (spec.code) {
-    case 0: { // time
+    case 0: {
+      // time
       const time = parseTimestamp(text, start, end);
       if (time === undefined) {
         throw new FieldError(spec.name, `not an ISO 8601 time: ${quote(text.slice(start, end))}`);
@@ -113,7 +114,8 @@ function mapField(
     case 3: // int
       attributes.push({ key: keys[0], type: 'int', value: readInteger(spec, text, start, end) });
       return;
-    case 4: { // double
+    case 4: {
+      // double
       const number = parseDecimal(text, start, end);
       if (Number.isNaN(number)) {
         throw new FieldError(spec.name, `not a number: ${quote(text.slice(start, end))}`);
@@ -134,7 +136,8 @@ function mapField(
     case 6: // request
       mapRequestLine(text.slice(start, end), attributes, redact);
       return;
-    case 7: { // status
+    case 7: {
+      // status
       const code = readInteger(spec, text, start, end);
       attributes.push({ key: keys[0], type: 'int', value: code });
       if (code >= 500) out.severityNumber = SEVERITY_ERROR;
@@ -144,7 +147,8 @@ function mapField(
     case 8: // tls-version
       attributes.push({ key: keys[0], type: 'string', value: tlsVersion(text.slice(start, end)) });
       return;
-    case 9: { // trace
+    case 9: {
+      // trace
       const value = text.slice(start, end);
       attributes.push({ key: keys[0], type: 'string', value });
       const traceId = traceIdFromXRay(value);
@@ -163,7 +167,8 @@ function mapField(
     case 13: // cert-validity
       pushValidity(spec, text.slice(start, end), attributes);
       return;
-    case 14: { // warn-status
+    case 14: {
+      // warn-status
       const value = text.slice(start, end);
       attributes.push({ key: keys[0], type: 'string', value });
       if (value.startsWith(keys[1]) && out.severityNumber < SEVERITY_WARN) {
@@ -171,7 +176,8 @@ function mapField(
       }
       return;
     }
-    case 16: { // clb-bytes
+    case 16: {
+      // clb-bytes
       const bytes = readInteger(spec, text, start, end);
       const request = format.fields.findIndex((f) => f.kind === 'request');
       const tcp =

@@ -1,0 +1,35 @@
+export {
+  type Attribute,
+  type LogRecord,
+  type Resource,
+  type Scope,
+  SEVERITY_ERROR,
+  SEVERITY_INFO,
+  SEVERITY_WARN,
+  severityText,
+} from './model.ts';
+export {
+  attributeToJson,
+  type JsonLogRecord,
+  type JsonResource,
+  logRecordToJson,
+  resourceToJson,
+  scopeToJson,
+} from './otlp-json.ts';
+export {
+  createLineMapper,
+  LINE_ELB_KEY,
+  type LineMapper,
+  PARSE_ERROR_KEY,
+  RECORD_UID_KEY,
+} from './record-mapper.ts';
+export { type ObjectIdentity, recordUidPrefix } from './record-uid.ts';
+export {
+  createQueryRedactor,
+  DEFAULT_REDACTED_QUERY_PARAMS,
+  keepQuery,
+  type QueryRedactor,
+  REDACTED,
+} from './redaction.ts';
+export { buildResource, type ResourceInput, UNKNOWN_SERVICE } from './resource.ts';
+export { SCOPE } from './scope.ts';

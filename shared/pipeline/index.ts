@@ -1,0 +1,3 @@
+export { decompressed, isGzip } from './decompress.ts';
+export { type LineBatch, LineTooLongError, MAX_LINE_BYTES, readLines } from './line-reader.ts';
+export { ObjectParser, type ObjectParserOptions } from './object-parser.ts';
