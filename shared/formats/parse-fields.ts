@@ -188,6 +188,18 @@ function mapField(
   }
 }
 
+const requestIndexes = new WeakMap<LogFormatSpec, number>();
+
+/** Position of the format's request field, looked up once per format. */
+function requestIndex(format: LogFormatSpec): number {
+  let index = requestIndexes.get(format);
+  if (index === undefined) {
+    index = format.fields.findIndex((f) => f.kind === 'request');
+    requestIndexes.set(format, index);
+  }
+  return index;
+}
+
 function readInteger(spec: FieldSpec, text: string, start: number, end: number): number {
   const number = parseInteger(text, start, end);
   if (Number.isNaN(number)) {
