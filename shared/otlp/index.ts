@@ -2,7 +2,6 @@ export {
   type Attribute,
   type LogRecord,
   type Resource,
-  type Scope,
   SEVERITY_ERROR,
   SEVERITY_INFO,
   SEVERITY_WARN,
@@ -14,7 +13,6 @@ export {
   type JsonResource,
   logRecordToJson,
   resourceToJson,
-  scopeToJson,
 } from './otlp-json.ts';
 export {
   createLineMapper,
@@ -32,4 +30,3 @@ export {
   REDACTED,
 } from './redaction.ts';
 export { buildResource, type ResourceInput, UNKNOWN_SERVICE } from './resource.ts';
-export { SCOPE } from './scope.ts';

@@ -36,12 +36,6 @@ export interface Resource {
   attributes: Attribute[];
 }
 
-/** The instrumentation scope of every record elb-otlp emits. */
-export interface Scope {
-  name: string;
-  version: string;
-}
-
 export const SEVERITY_INFO = 9;
 export const SEVERITY_WARN = 13;
 export const SEVERITY_ERROR = 17;

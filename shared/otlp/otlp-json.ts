@@ -5,7 +5,7 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
 
-import type { Attribute, LogRecord, Resource, Scope } from './model.ts';
+import type { Attribute, LogRecord, Resource } from './model.ts';
 
 export type JsonAnyValue =
   | { stringValue: string }
@@ -67,9 +67,4 @@ export function logRecordToJson(record: LogRecord): JsonLogRecord {
 /** A resource in OTLP/JSON form. */
 export function resourceToJson(resource: Resource): JsonResource {
   return { attributes: resource.attributes.map(attributeToJson) };
-}
-
-/** A scope in OTLP/JSON form. */
-export function scopeToJson(scope: Scope): { name: string; version: string } {
-  return { name: scope.name, version: scope.version };
 }

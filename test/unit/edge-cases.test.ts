@@ -318,3 +318,24 @@ describe('odd input never fails an object', () => {
     expect(keysOf(records[1].attributes)).not.toContain('elb_otlp.parse_error');
   });
 });
+
+describe('line reader limits', () => {
+  it('stops with an error naming the offset when a line exceeds 16 MiB', async () => {
+    const { readLines, LineTooLongError, MAX_LINE_BYTES } = await import(
+      '../../shared/pipeline/line-reader.ts'
+    );
+    const head = Buffer.from('first line\n');
+    async function* pieces() {
+      yield head;
+      for (let sent = 0; sent <= MAX_LINE_BYTES; sent += 1024 * 1024)
+        yield Buffer.alloc(1024 * 1024, 0x41);
+    }
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const batch of readLines(pieces())) seen.push(...batch.lines);
+    })();
+    await expect(reading).rejects.toThrow(LineTooLongError);
+    await expect(reading).rejects.toThrow(`the line at byte ${head.length} is longer than`);
+    expect(seen).toStrictEqual(['first line']);
+  });
+});
