@@ -179,7 +179,7 @@ function mapField(
     case 16: {
       // clb-bytes
       const bytes = readInteger(spec, text, start, end);
-      const request = format.fields.findIndex((f) => f.kind === 'request');
+      const request = requestIndex(format);
       const tcp =
         request >= 0 && request < tokens.count && tokens.text(request).startsWith('- - -');
       attributes.push({ key: tcp ? keys[1] : keys[0], type: 'int', value: bytes });
