@@ -7,6 +7,7 @@
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError } from '../shared/config/config-error.ts';
 import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
+import { runShip, SHIP_USAGE } from './commands/ship.ts';
 import { isBrokenPipe } from './output.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './usage-error.ts';
 
@@ -16,6 +17,7 @@ Turns AWS Elastic Load Balancing logs into OpenTelemetry log records.
 
 Commands:
   parse [FILE|-]   print each log line as an OTLP/JSON log record
+  ship FILE        export every log line to an OTLP/HTTP receiver
 
 Run "elb-otlp <command> --help" for a command's options.
   -h, --help       show this help
@@ -26,6 +28,7 @@ const COMMANDS: Record<
   { usage: string; run: (args: string[], io: CommandIo) => Promise<number> }
 > = {
   parse: { usage: PARSE_USAGE, run: runParse },
+  ship: { usage: SHIP_USAGE, run: runShip },
 };
 
 async function main(argv: string[]): Promise<number> {

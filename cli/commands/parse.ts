@@ -19,6 +19,7 @@ import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
+import { describeReadError } from './read-error.ts';
 
 export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--key S3_KEY]
 
@@ -122,21 +123,4 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     `elb-otlp parse: ${name}: ${lines} lines, ${parseErrors} parse errors, format ${parser.format ?? 'unrecognised'}\n`,
   );
   return EXIT_OK;
-}
-
-function describeReadError(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  switch (e?.code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, not a log file';
-    case 'Z_BUF_ERROR':
-    case 'Z_DATA_ERROR':
-      return `gzip data is corrupt or truncated: ${e.message}`;
-    default:
-      return e?.message ?? String(error);
-  }
 }

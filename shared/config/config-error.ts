@@ -3,7 +3,7 @@
  * was wrong with it; it never repeats a secret's value.
  */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
   readonly setting: string;
 
   constructor(setting: string, message: string, options?: { cause?: unknown }) {

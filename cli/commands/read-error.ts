@@ -1,0 +1,24 @@
+/**
+ * Input errors in words a user can act on.
+ */
+
+import { LineTooLongError } from '../../shared/pipeline/line-reader.ts';
+
+/** What went wrong reading a log file, without a stack trace. */
+export function describeReadError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a log file';
+    case 'Z_BUF_ERROR':
+    case 'Z_DATA_ERROR':
+      return `gzip data is corrupt or truncated: ${e.message}`;
+    default:
+      if (error instanceof LineTooLongError) return error.message;
+      return e?.message ?? String(error);
+  }
+}

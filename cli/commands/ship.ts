@@ -1,0 +1,170 @@
+/**
+ * `elb-otlp ship FILE`: parses a local ELB log file and exports every line
+ * over OTLP/HTTP, then prints one JSON summary line on stdout.
+ */
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
+import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
+import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
+import { write } from '../output.ts';
+import { createProgress } from '../progress.ts';
+import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED, UsageError } from '../usage-error.ts';
+import { parseObjectLocation } from './object-location.ts';
+import type { CommandIo } from './parse.ts';
+import { describeReadError } from './read-error.ts';
+
+export const SHIP_USAGE = `Usage: elb-otlp ship FILE [options]
+
+Parses an ELB log file (gzip or plain, "-" for stdin) and exports every line
+as an OpenTelemetry log record over OTLP/HTTP. Prints one JSON summary on
+stdout: {"lines", "accepted", "rejected", "failed", "parseErrors", "batches",
+"retries", "bytesIn", "durationMs"}, where lines = accepted + rejected + failed.
+
+Options:
+  --endpoint URL          the receiver (http://host:4318; /v1/logs is added
+                          unless the URL ends with it); default from
+                          OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or
+                          OTEL_EXPORTER_OTLP_ENDPOINT
+  --protocol PROTOCOL     http/protobuf (default) or http/json
+  --compression ALGO      gzip (default), zstd or none
+  --header NAME=VALUE     a request header (repeatable), e.g. an API key
+  --key S3_KEY            the object's S3 key (or s3://bucket/key), for the
+                          resource attributes when the file name is not one
+  --format FORMAT         auto (default), ${LOG_FORMAT_IDS.join(', ')}
+  --max-retry-time TIME   how long one batch may be retried, e.g. 30s, 2m
+                          (default 2m); then the run stops sending and counts
+                          the remaining lines as failed
+  -h, --help              show this help
+
+Exit status: 0 every line accepted; 1 the file could not be read to its end;
+3 some lines rejected by the receiver; 4 some lines failed to be delivered;
+2 bad options or settings.
+
+Environment: OTEL_EXPORTER_OTLP_* (endpoint, headers, protocol, compression,
+timeout), ELB_OTLP_MAX_BATCH_RECORDS, ELB_OTLP_MAX_BATCH_BYTES,
+ELB_OTLP_EXPORT_CONCURRENCY, ELB_OTLP_MAX_RETRY_TIME, and the record settings
+of "elb-otlp parse --help" (see README).`;
+
+/** Runs `ship` and returns the exit code. */
+export async function runShip(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      endpoint: { type: 'string' },
+      protocol: { type: 'string' },
+      compression: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      key: { type: 'string' },
+      format: { type: 'string', default: 'auto' },
+      'max-retry-time': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await write(io.stdout, `${SHIP_USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`expected one FILE, got ${positionals.length}`);
+  }
+  const format = values.format;
+  if (format !== 'auto' && !LOG_FORMAT_IDS.includes(format as LogFormatId)) {
+    throw new UsageError(
+      `unknown --format ${JSON.stringify(format)}; expected auto, ${LOG_FORMAT_IDS.join(', ')}`,
+    );
+  }
+  const file = positionals[0];
+  const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
+  const mapping = loadMappingConfig(io.env);
+  const config = loadExportConfig(io.env, {
+    endpoint: values.endpoint,
+    protocol: values.protocol,
+    compression: values.compression,
+    headers: values.header,
+    maxRetryTime: values['max-retry-time'],
+  });
+
+  const name = file === '-' ? 'stdin' : file;
+  const started = performance.now();
+  let size: number | undefined;
+  if (file !== '-') {
+    try {
+      size = (await stat(file)).size;
+    } catch (error) {
+      await write(io.stderr, `elb-otlp ship: ${name}: ${describeReadError(error)}\n`);
+      return EXIT_FAILURE;
+    }
+  }
+  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+  const progress = createProgress(io.stderr, size);
+  let result: ShipResult;
+  try {
+    result = await shipObject({
+      source: file === '-' ? io.stdin : createReadStream(file, { highWaterMark: 256 * 1024 }),
+      parser: new ObjectParser({
+        identity: location ?? { key: undefined },
+        nameHint: file === '-' ? undefined : basename(file),
+        format: format as LogFormatId | 'auto',
+        config: mapping,
+      }),
+      exporter,
+      protocol: config.protocol,
+      limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+      concurrency: config.concurrency,
+      nowNanos: io.now,
+      onProgress: (counts) => progress.update(counts),
+    });
+  } finally {
+    progress.done();
+    await exporter.close();
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const { lines, accepted, rejected, failed, parseErrors, batches, retries, bytesIn } = result;
+  const summary = {
+    lines,
+    accepted,
+    rejected,
+    failed,
+    parseErrors,
+    batches,
+    retries,
+    bytesIn,
+    durationMs,
+  };
+  await write(io.stdout, `${JSON.stringify(summary)}\n`);
+  await write(io.stderr, describe(name, result, durationMs, config.url));
+  if (result.readError !== undefined) return EXIT_FAILURE;
+  if (failed > 0) return EXIT_FAILED;
+  if (rejected > 0) return EXIT_REJECTED;
+  return EXIT_OK;
+}
+
+/** The human summary: what happened, and for anything short of success, why. */
+function describe(name: string, result: ShipResult, durationMs: number, url: string): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const seconds = Math.max(durationMs / 1000, 0.001);
+  const out = [
+    `elb-otlp ship: ${name}: ${n(result.lines)} lines in ${seconds.toFixed(1)} s (${n(Math.round(result.lines / seconds))}/s) to ${url}: ` +
+      `${n(result.accepted)} accepted, ${n(result.rejected)} rejected, ${n(result.failed)} failed; ` +
+      `${n(result.parseErrors)} parse errors, ${n(result.batches)} batches, ${n(result.retries)} retries`,
+  ];
+  if (result.readError !== undefined) {
+    out.push(
+      `  input: ${describeReadError(result.readError)} (lines after this point were not read)`,
+    );
+  }
+  if (result.exportError !== undefined) {
+    out.push(`  export: ${result.exportError.name}: ${result.exportError.message}`);
+  }
+  for (const message of result.rejectionMessages)
+    out.push(`  receiver rejected records: ${message}`);
+  return `${out.join('\n')}\n`;
+}

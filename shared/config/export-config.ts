@@ -1,0 +1,332 @@
+/**
+ * Where and how records are exported: the OpenTelemetry exporter variables,
+ * the seed guide's names for the same things, and elb-otlp's own limits.
+ * Validated once, so a typo stops the run before any line is read, with the
+ * setting's name in the message (never a header's value).
+ *
+ * @see https://opentelemetry.io/docs/specs/otel/protocol/exporter/
+ */
+
+import { OTLP_PROTOCOLS, type OtlpProtocol } from '../otlp/batch-encoder.ts';
+import { ExportConfigError } from '../otlp/export-errors.ts';
+
+export type OtlpCompression = 'gzip' | 'zstd' | 'none';
+export const OTLP_COMPRESSIONS: readonly OtlpCompression[] = ['gzip', 'zstd', 'none'];
+
+/** The OpenTelemetry default per-request timeout. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** The Collector's `batch` processor default; the byte bound usually ends a batch first. */
+export const DEFAULT_MAX_BATCH_RECORDS = 8192;
+/** A fifth of the Collector's 20 MiB request limit (checked after decompression). */
+export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** OTLP's recommended request cap; larger requests are refused by spec-following servers. */
+export const MAX_BATCH_BYTES_LIMIT = 64 * 1024 * 1024;
+/** Requests in flight at once: enough to hide a round trip behind encoding. */
+export const DEFAULT_CONCURRENCY = 4;
+export const MAX_CONCURRENCY = 64;
+/** How long one batch may be retried before the run gives up on the receiver. */
+export const DEFAULT_MAX_RETRY_TIME_MS = 2 * 60 * 1000;
+
+export interface ExportConfig {
+  /** The full URL records are POSTed to (`…/v1/logs`). */
+  url: string;
+  /** Which setting gave {@link url}, for messages. */
+  urlSetting: string;
+  protocol: OtlpProtocol;
+  compression: OtlpCompression;
+  /** Extra request headers (authentication); their values are never printed. */
+  headers: Record<string, string>;
+  /** Per attempt; `0` means no per-attempt timeout (the retry deadline still applies). */
+  timeoutMs: number;
+  maxBatchRecords: number;
+  maxBatchBytes: number;
+  concurrency: number;
+  /** How long one batch may be retried, from its first attempt. */
+  maxRetryTimeMs: number;
+}
+
+/** Settings given on a command line; they win over the environment. */
+export interface ExportOverrides {
+  endpoint?: string;
+  protocol?: string;
+  compression?: string;
+  headers?: string[];
+  maxRetryTime?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the export settings.
+ *
+ * Endpoint: `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` (used as is), else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` or the seed's `OTEL_ENDPOINT` (base URLs:
+ * `v1/logs` is appended). Headers: `OTEL_EXPORTER_OTLP_HEADERS`, then
+ * `OTEL_EXPORTER_OTLP_LOGS_HEADERS` over it (`k=v,…`, percent-decoded), with
+ * the seed's `OTEL_HEADERS` (a JSON object) under both. Protocol, compression
+ * and timeout (ms) from `OTEL_EXPORTER_OTLP_[LOGS_]…`; the seed's
+ * `REQUEST_TIMEOUT` is in seconds. Batches: `ELB_OTLP_MAX_BATCH_RECORDS` (or
+ * the seed's `BATCH_SIZE`), `ELB_OTLP_MAX_BATCH_BYTES`; `ELB_OTLP_EXPORT_CONCURRENCY`;
+ * `ELB_OTLP_MAX_RETRY_TIME` (`90s`, `2m`, `500ms`; a bare number is seconds).
+ *
+ * @throws ExportConfigError naming the first bad or missing setting.
+ */
+export function loadExportConfig(env: Env, overrides: ExportOverrides = {}): ExportConfig {
+  const { url, urlSetting } = endpoint(env, overrides.endpoint);
+  const protocolSetting = pick(env, [
+    'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL',
+    'OTEL_EXPORTER_OTLP_PROTOCOL',
+  ]);
+  const protocol = oneOf(
+    overrides.protocol !== undefined ? ['--protocol', overrides.protocol] : protocolSetting,
+    OTLP_PROTOCOLS,
+    'http/protobuf',
+    'grpc is not supported: elb-otlp speaks OTLP/HTTP',
+  );
+  const compressionSetting = pick(env, [
+    'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION',
+    'OTEL_EXPORTER_OTLP_COMPRESSION',
+  ]);
+  const compression = oneOf(
+    overrides.compression !== undefined
+      ? ['--compression', overrides.compression]
+      : compressionSetting,
+    OTLP_COMPRESSIONS,
+    'gzip',
+  );
+  const retrySetting: Setting | undefined =
+    overrides.maxRetryTime !== undefined
+      ? ['--max-retry-time', overrides.maxRetryTime]
+      : pick(env, ['ELB_OTLP_MAX_RETRY_TIME']);
+  return {
+    url,
+    urlSetting,
+    protocol,
+    compression,
+    headers: headers(env, overrides.headers ?? []),
+    timeoutMs: timeout(env),
+    maxBatchRecords: integer(
+      pick(env, ['ELB_OTLP_MAX_BATCH_RECORDS', 'BATCH_SIZE']),
+      DEFAULT_MAX_BATCH_RECORDS,
+      1,
+      1_000_000,
+    ),
+    maxBatchBytes: integer(
+      pick(env, ['ELB_OTLP_MAX_BATCH_BYTES']),
+      DEFAULT_MAX_BATCH_BYTES,
+      1024,
+      MAX_BATCH_BYTES_LIMIT,
+    ),
+    concurrency: integer(
+      pick(env, ['ELB_OTLP_EXPORT_CONCURRENCY']),
+      DEFAULT_CONCURRENCY,
+      1,
+      MAX_CONCURRENCY,
+    ),
+    maxRetryTimeMs:
+      retrySetting === undefined ? DEFAULT_MAX_RETRY_TIME_MS : parseDuration(retrySetting),
+  };
+}
+
+/** A setting's name and its (trimmed, non-empty) value. */
+type Setting = [name: string, value: string];
+
+/** The first of `names` that is set; empty values count as unset, as the OpenTelemetry rules say. */
+function pick(env: Env, names: string[]): Setting | undefined {
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value) return [name, value];
+  }
+  return undefined;
+}
+
+function endpoint(env: Env, override: string | undefined): { url: string; urlSetting: string } {
+  if (override !== undefined) {
+    // A bare collector address gets the logs path, as a base endpoint does.
+    const url = checkedUrl('--endpoint', override);
+    return {
+      url: url.pathname.endsWith('/v1/logs') ? url.href : appendLogsPath(url),
+      urlSetting: '--endpoint',
+    };
+  }
+  const specific = pick(env, ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']);
+  if (specific !== undefined) {
+    return { url: checkedUrl(...specific).href, urlSetting: specific[0] };
+  }
+  const base = pick(env, ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_ENDPOINT']);
+  if (base !== undefined) {
+    return { url: appendLogsPath(checkedUrl(...base)), urlSetting: base[0] };
+  }
+  throw new ExportConfigError(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'no OTLP endpoint is set: give --endpoint, or set OTEL_EXPORTER_OTLP_ENDPOINT (for example http://localhost:4318)',
+  );
+}
+
+function checkedUrl(setting: string, text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw new ExportConfigError(setting, `not a URL: ${JSON.stringify(text)}`, { cause });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ExportConfigError(
+      setting,
+      `expected an http:// or https:// URL, got ${url.protocol}`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new ExportConfigError(
+      setting,
+      'credentials in the URL would be logged with it; pass them as a header instead',
+    );
+  }
+  return url;
+}
+
+/** `http://collector:4318/prefix` → `http://collector:4318/prefix/v1/logs`. */
+function appendLogsPath(url: URL): string {
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  const result = new URL(url.href);
+  result.pathname = `${path}v1/logs`;
+  return result.href;
+}
+
+function oneOf<T extends string>(
+  setting: Setting | undefined,
+  allowed: readonly T[],
+  fallback: T,
+  grpcHint?: string,
+): T {
+  if (setting === undefined) return fallback;
+  const value = setting[1].toLowerCase();
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const hint = value === 'grpc' && grpcHint !== undefined ? `${grpcHint}; ` : '';
+  throw new ExportConfigError(
+    setting[0],
+    `${hint}expected one of ${allowed.join(', ')}, got ${JSON.stringify(setting[1])}`,
+  );
+}
+
+/** Header names are HTTP tokens (RFC 9110 §5.6.2). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function headers(env: Env, cliHeaders: string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  const seed = pick(env, ['OTEL_HEADERS']);
+  if (seed !== undefined) Object.assign(result, jsonHeaders(seed));
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_LOGS_HEADERS']) {
+    const setting = pick(env, [name]);
+    if (setting !== undefined) Object.assign(result, keyValueHeaders(setting));
+  }
+  for (const pair of cliHeaders) Object.assign(result, keyValueHeaders(['--header', pair]));
+  return result;
+}
+
+function jsonHeaders([name, text]: Setting): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new ExportConfigError(name, 'is not valid JSON (expected {"header": "value", …})', {
+      cause,
+    });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ExportConfigError(name, 'expected a JSON object of header names to values');
+  }
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string') {
+      throw new ExportConfigError(
+        name,
+        `the value of header ${JSON.stringify(key)} is not a string`,
+      );
+    }
+    result[checkedHeaderName(name, key)] = checkedHeaderValue(name, key, value);
+  }
+  return result;
+}
+
+/** `k1=v1,k2=v2`, percent-decoded (the W3C Baggage octet rules the specification refers to). */
+function keyValueHeaders([name, text]: Setting): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      throw new ExportConfigError(name, 'expected header=value pairs separated by commas');
+    }
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(pair.slice(0, eq).trim());
+      value = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch (cause) {
+      throw new ExportConfigError(name, 'bad percent-encoding in a header', { cause });
+    }
+    result[checkedHeaderName(name, key)] = checkedHeaderValue(name, key, value);
+  }
+  return result;
+}
+
+function checkedHeaderName(setting: string, key: string): string {
+  if (!HEADER_NAME.test(key)) {
+    throw new ExportConfigError(setting, `${JSON.stringify(key)} is not a valid header name`);
+  }
+  return key.toLowerCase();
+}
+
+function checkedHeaderValue(setting: string, key: string, value: string): string {
+  if (/[\r\n\0]/.test(value)) {
+    throw new ExportConfigError(
+      setting,
+      `the value of header ${JSON.stringify(key)} has a line break`,
+    );
+  }
+  return value;
+}
+
+function timeout(env: Env): number {
+  const ms = pick(env, ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']);
+  if (ms !== undefined) return integer(ms, DEFAULT_TIMEOUT_MS, 0, 24 * 60 * 60 * 1000);
+  const seconds = pick(env, ['REQUEST_TIMEOUT']);
+  if (seconds === undefined) return DEFAULT_TIMEOUT_MS;
+  const value = Number(seconds[1]);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ExportConfigError(
+      seconds[0],
+      `expected seconds (like 5 or 2.5), got ${JSON.stringify(seconds[1])}`,
+    );
+  }
+  return Math.round(value * 1000);
+}
+
+function integer(setting: Setting | undefined, fallback: number, min: number, max: number): number {
+  if (setting === undefined) return fallback;
+  const [name, text] = setting;
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ExportConfigError(
+      name,
+      `expected a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `90s`, `2m`, `1h`; a bare number is seconds. */
+export function parseDuration([name, text]: Setting): number {
+  const match = DURATION.exec(text.trim());
+  if (match === null) {
+    throw new ExportConfigError(
+      name,
+      `expected a duration like 90s, 2m or 500ms, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 's']);
+}

@@ -1,0 +1,38 @@
+/**
+ * Errors that end the export of a chunk or a file. Each has a literal `name`
+ * so Step Functions `Retry`/`Catch` can match it (`ErrorEquals`), and a
+ * message that names the endpoint and what it answered.
+ */
+
+import { ConfigError } from '../config/config-error.ts';
+
+/**
+ * The receiver stayed unavailable (429/502/503/504, timeouts, connection
+ * errors) until the retry deadline. Trying the same work later may succeed.
+ */
+export class ExportRetryableError extends Error {
+  override readonly name = 'ExportRetryableError';
+}
+
+/**
+ * The receiver refused a batch in a way retrying cannot fix (400, 413, other
+ * 4xx and 5xx that OTLP says not to retry). The records are counted failed.
+ */
+export class ExportRejectedError extends Error {
+  override readonly name = 'ExportRejectedError';
+  /** The HTTP status the receiver answered. */
+  readonly status: number;
+
+  constructor(message: string, status: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/**
+ * The export settings are wrong: a malformed variable, or an answer that
+ * means the endpoint, credentials or protocol are (401, 403, 404, 405, 415).
+ */
+export class ExportConfigError extends ConfigError {
+  override readonly name: string = 'ExportConfigError';
+}

@@ -1,0 +1,242 @@
+/**
+ * A minimal protobuf wire-format writer: varints, fixed64, doubles, strings
+ * and length-delimited messages, written in one pass into a growing buffer.
+ *
+ * Hand-written because this is the hot path of every export: the general
+ * encoders either walk a reflection schema or size every message twice
+ * (`BENCHMARKS.md`, "Encode", has the numbers). A nested message reserves one
+ * length byte; when its body turns out to need a longer varint, the body is
+ * moved up by the difference (a `memmove`, rare for attributes).
+ *
+ * @see https://protobuf.dev/programming-guides/encoding/
+ */
+
+/** Where a buffer starts: big enough for a few hundred records without growing. */
+const INITIAL_BYTES = 1024 * 1024;
+/** UTF-16 code units encode to at most 3 UTF-8 bytes each. */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+/** A tag, the longest length varint, and slack for the byte a message reserves. */
+const FIELD_OVERHEAD = 16;
+
+const TWO_POW_32 = 2 ** 32;
+/** Up to this many bytes, a JavaScript loop beats a call into native code (measured). */
+const SHORT_STRING = 64;
+
+/** Wire types, combined with field numbers into tags as `(field << 3) | wireType`. */
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LENGTH_DELIMITED = 2;
+
+/** A field's tag byte, for field numbers up to 15 (every field elb-otlp writes). */
+export function tag(field: number, wireType: number): number {
+  return (field << 3) | wireType;
+}
+
+/** Bytes a non-negative varint up to 2^53 takes. */
+export function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+/**
+ * Writes protobuf fields into one buffer. `bytes()` views what was written;
+ * `reset()` starts over in the same memory.
+ */
+export class ProtobufWriter {
+  private buffer: Buffer;
+  private position = 0;
+
+  constructor(initialBytes = INITIAL_BYTES) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.position;
+  }
+
+  /** A view of the bytes written (valid until the next write or reset). */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.position);
+  }
+
+  /** A copy of the bytes written, independent of later writes. */
+  copy(): Buffer {
+    return Buffer.from(this.bytes());
+  }
+
+  reset(): void {
+    this.position = 0;
+  }
+
+  /** Drops the first `offset` bytes written, keeping the rest at the start. */
+  discardBefore(offset: number): void {
+    this.buffer.copyWithin(0, offset, this.position);
+    this.position -= offset;
+  }
+
+  /** A field tag for field numbers up to 15. */
+  tag(field: number, wireType: number): void {
+    this.ensure(1);
+    this.buffer[this.position++] = (field << 3) | wireType;
+  }
+
+  /** A non-negative integer up to 2^53 as a varint. */
+  varint(value: number): void {
+    this.ensure(10);
+    const buffer = this.buffer;
+    let position = this.position;
+    while (value >= 128) {
+      buffer[position++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    buffer[position++] = value;
+    this.position = position;
+  }
+
+  /** An `int64` varint: negative values take ten bytes (two's complement), as protobuf says. */
+  int64(value: number): void {
+    if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+      this.varint(value);
+      return;
+    }
+    let bits = BigInt.asUintN(64, BigInt(Math.trunc(value)));
+    this.ensure(10);
+    while (bits >= 128n) {
+      this.buffer[this.position++] = Number(bits & 0x7fn) | 0x80;
+      bits >>= 7n;
+    }
+    this.buffer[this.position++] = Number(bits);
+  }
+
+  /** A `fixed64` from an unsigned 64-bit bigint. */
+  fixed64(value: bigint): void {
+    this.ensure(8);
+    const low = Number(value & 0xffffffffn);
+    const high = Number((value >> 32n) & 0xffffffffn);
+    this.buffer.writeUInt32LE(low, this.position);
+    this.buffer.writeUInt32LE(high, this.position + 4);
+    this.position += 8;
+  }
+
+  /** A `fixed64` from a non-negative safe integer. */
+  fixed64Number(value: number): void {
+    this.ensure(8);
+    this.buffer.writeUInt32LE(value % TWO_POW_32, this.position);
+    this.buffer.writeUInt32LE(Math.floor(value / TWO_POW_32), this.position + 4);
+    this.position += 8;
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    this.buffer.writeDoubleLE(value, this.position);
+    this.position += 8;
+  }
+
+  /** A length-delimited string field: tag, UTF-8 length, bytes. */
+  string(field: number, value: string): void {
+    this.ensure(value.length * MAX_UTF8_BYTES_PER_UNIT + FIELD_OVERHEAD);
+    const buffer = this.buffer;
+    buffer[this.position] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    const start = this.position + 2;
+    const length = value.length;
+    let written = 0;
+    if (length <= SHORT_STRING) {
+      // Short ASCII strings copy faster in JavaScript than through a native call.
+      while (written < length) {
+        const code = value.charCodeAt(written);
+        if (code >= 0x80) break;
+        buffer[start + written++] = code;
+      }
+      if (written < length) written = buffer.write(value, start, 'utf8');
+    } else {
+      written = buffer.write(value, start, 'utf8');
+    }
+    this.position = start + written;
+    this.finishLength(start - 1);
+  }
+
+  /** A length-delimited bytes field. */
+  rawBytes(field: number, value: Uint8Array): void {
+    this.ensure(value.length + FIELD_OVERHEAD);
+    this.buffer[this.position++] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    this.varint(value.length);
+    this.buffer.set(value, this.position);
+    this.position += value.length;
+  }
+
+  /** A `bytes` field from hex text (a trace id). */
+  hexBytes(field: number, hex: string): void {
+    const length = hex.length >>> 1;
+    this.ensure(length + FIELD_OVERHEAD);
+    this.buffer[this.position++] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    this.buffer[this.position++] = length;
+    this.position += this.buffer.write(hex, this.position, length, 'hex');
+  }
+
+  /** Bytes that are already a complete encoding (a cached field, a finished message). */
+  raw(value: Uint8Array): void {
+    const length = value.length;
+    this.ensure(length);
+    if (length <= SHORT_STRING) {
+      const buffer = this.buffer;
+      const position = this.position;
+      for (let i = 0; i < length; i++) buffer[position + i] = value[i];
+    } else {
+      this.buffer.set(value, this.position);
+    }
+    this.position += length;
+  }
+
+  /**
+   * Opens a length-delimited field; write its body, then pass the returned
+   * mark to {@link end}.
+   */
+  begin(field: number): number {
+    this.ensure(FIELD_OVERHEAD);
+    this.buffer[this.position] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    this.position += 2;
+    return this.position - 1;
+  }
+
+  /** Closes the field opened at `mark`, writing its length. */
+  end(mark: number): void {
+    this.finishLength(mark);
+  }
+
+  /** The body after the length byte at `mark` is complete: write its length, widening if needed. */
+  private finishLength(mark: number): void {
+    const bodyStart = mark + 1;
+    const length = this.position - bodyStart;
+    if (length < 128) {
+      this.buffer[mark] = length;
+      return;
+    }
+    const size = varintSize(length);
+    this.ensure(size);
+    this.buffer.copyWithin(mark + size, bodyStart, this.position);
+    this.position += size - 1;
+    const buffer = this.buffer;
+    let position = mark;
+    let value = length;
+    while (value >= 128) {
+      buffer[position++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    buffer[position] = value;
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.position + extra;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.position);
+    this.buffer = grown;
+  }
+}

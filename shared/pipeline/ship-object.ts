@@ -1,0 +1,177 @@
+/**
+ * Ships one log object: bytes → (gunzip) → lines → records → batches → OTLP,
+ * with a bounded number of batches in flight. When they are all busy, reading
+ * waits, so memory stays bounded whatever the object's size.
+ *
+ * Every line read is counted exactly once: accepted, rejected (by the
+ * receiver's partial success) or failed (its batch never got through).
+ */
+
+import type { BatchLimits, OtlpProtocol } from '../otlp/batch-encoder.ts';
+import { type BatchEncoder, createBatchEncoder, type EncodedBatch } from '../otlp/batch-encoder.ts';
+import { ExportConfigError } from '../otlp/export-errors.ts';
+import type { BatchResult, OtlpExporter } from '../otlp/exporter.ts';
+import type { LogRecord } from '../otlp/model.ts';
+import { PARSE_ERROR_KEY } from '../otlp/record-mapper.ts';
+import { SCOPE } from '../otlp/scope.ts';
+import { decompressed } from './decompress.ts';
+import { readLines } from './line-reader.ts';
+import type { ObjectParser } from './object-parser.ts';
+
+/** Distinct rejection messages kept for the summary; the rest are only counted. */
+const MAX_MESSAGES = 5;
+
+/** The counts every chunk and file summary carries (DESIGN §3.3). */
+export interface ShipCounts {
+  lines: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+  parseErrors: number;
+  batches: number;
+  retries: number;
+  /** Bytes read from the source, as stored (compressed for gzip objects). */
+  bytesIn: number;
+}
+
+export interface ShipResult extends ShipCounts {
+  /** The first export error that failed records (later ones are only counted). */
+  exportError?: Error;
+  /** Why the object could not be read to its end (corrupt gzip, an endless line, I/O). */
+  readError?: Error;
+  /** The receiver's partial-success messages, distinct, first few. */
+  rejectionMessages: string[];
+}
+
+export interface ShipObjectOptions {
+  /** The object's bytes as stored. */
+  source: AsyncIterable<Uint8Array>;
+  parser: ObjectParser;
+  exporter: OtlpExporter;
+  protocol: OtlpProtocol;
+  limits: BatchLimits;
+  /** Batches in flight at once. */
+  concurrency: number;
+  /** Nanoseconds since the epoch: each record's observed time. */
+  nowNanos: () => bigint;
+  /** Passed to every export: stop retrying at this time (ms since the epoch). */
+  deadlineMs?: number;
+  /** Called after each piece of input with the counts so far. */
+  onProgress?: (counts: Readonly<ShipCounts>) => void;
+}
+
+/**
+ * Ships `source` and resolves with the counts; never rejects for what the
+ * receiver or the input does. After an error that will not go away (the
+ * retry deadline passed, the endpoint or credentials are wrong), the rest of
+ * the object is still read and counted, as failed, without being sent.
+ */
+export async function shipObject(options: ShipObjectOptions): Promise<ShipResult> {
+  const { parser, exporter, concurrency, deadlineMs } = options;
+  const result: ShipResult = {
+    lines: 0,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    parseErrors: 0,
+    batches: 0,
+    retries: 0,
+    bytesIn: 0,
+    rejectionMessages: [],
+  };
+  let encoder: BatchEncoder | undefined;
+  /** Set once sending is pointless; later records are counted failed unsent. */
+  let stopped = false;
+  const inFlight = new Set<Promise<void>>();
+
+  const settle = (outcome: BatchResult) => {
+    result.retries += outcome.retries;
+    if (outcome.status === 'success') {
+      result.accepted += outcome.accepted;
+      result.rejected += outcome.rejected;
+      const message = outcome.rejectionMessage;
+      if (
+        message !== undefined &&
+        result.rejectionMessages.length < MAX_MESSAGES &&
+        !result.rejectionMessages.includes(message)
+      ) {
+        result.rejectionMessages.push(message);
+      }
+      return;
+    }
+    result.failed += outcome.failed;
+    result.exportError ??= outcome.error;
+    if (outcome.status === 'retryable' || outcome.error instanceof ExportConfigError) {
+      stopped = true;
+    }
+  };
+
+  const dispatch = async (batch: EncodedBatch) => {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (stopped) {
+      result.failed += batch.records;
+      return;
+    }
+    result.batches++;
+    const sent = exporter
+      .export(batch, deadlineMs === undefined ? {} : { deadlineMs })
+      .catch(
+        (error: unknown): BatchResult => ({
+          status: 'failure',
+          failed: batch.records,
+          retries: 0,
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
+      )
+      .then(settle);
+    const tracked = sent.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  const records: LogRecord[] = [];
+  const take = async () => {
+    for (const record of records) {
+      result.lines++;
+      if (record.attributes[0]?.key === PARSE_ERROR_KEY) result.parseErrors++;
+      if (stopped) {
+        result.failed++;
+        continue;
+      }
+      if (encoder === undefined) {
+        // The parser settles the resource before the first record comes out.
+        const resource = parser.resource ?? { attributes: [] };
+        encoder = createBatchEncoder(options.protocol, resource, SCOPE, options.limits);
+      }
+      const full = encoder.add(record);
+      if (full !== undefined) await dispatch(full);
+    }
+    records.length = 0;
+  };
+
+  async function* counted(source: AsyncIterable<Uint8Array>) {
+    for await (const piece of source) {
+      result.bytesIn += piece.length;
+      yield piece;
+    }
+  }
+
+  try {
+    for await (const batch of readLines(decompressed(counted(options.source)))) {
+      const observed = options.nowNanos();
+      for (let i = 0; i < batch.lines.length; i++) {
+        parser.push(batch.lines[i], batch.offsets[i], observed, records);
+      }
+      await take();
+      options.onProgress?.(result);
+    }
+  } catch (error) {
+    result.readError = error instanceof Error ? error : new Error(String(error));
+  }
+  parser.finish(records);
+  await take();
+  const last = encoder?.flush();
+  if (last !== undefined) await dispatch(last);
+  await Promise.all(inFlight);
+  options.onProgress?.(result);
+  return result;
+}

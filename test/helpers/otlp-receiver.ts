@@ -1,0 +1,226 @@
+/**
+ * A loopback OTLP/HTTP logs receiver for tests. It decodes protobuf with
+ * protobufjs and a schema written from the specification
+ * (`otlp-logs.proto`), so the project's encoder is checked by code it does
+ * not share, and JSON with `JSON.parse`. Both come out in the OTLP/JSON
+ * shape, comparable with `logRecordToJson`.
+ *
+ * Faults are scripted per request, in order: a status with `Retry-After`, a
+ * reset connection, a slow answer, partial success. Requests after the
+ * script get a plain 200.
+ */
+
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
+import protobuf from 'protobufjs';
+
+const schema = protobuf.loadSync(new URL('./otlp-logs.proto', import.meta.url).pathname);
+const RequestType = schema.lookupType('otlp.ExportLogsServiceRequest');
+const ResponseType = schema.lookupType('otlp.ExportLogsServiceResponse');
+const StatusType = schema.lookupType('otlp.Status');
+
+/** What the receiver does with one request. */
+export type Fault =
+  | { kind: 'ok' }
+  | { kind: 'status'; status: number; retryAfter?: string; message?: string }
+  | { kind: 'reset' }
+  /** Waits this long before a 200; a client with a shorter timeout gives up first. */
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'partial'; rejected: number; message: string };
+
+/** A request as received, decoded. */
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  /** Body bytes as sent (compressed, if it was). */
+  wireBytes: number;
+  /** What the receiver answered. */
+  fault: Fault;
+  /** The decoded request in OTLP/JSON form; undefined when it could not be decoded. */
+  body?: JsonRequest;
+  decodeError?: string;
+}
+
+// OTLP/JSON shapes, loosely typed: the tests compare them whole.
+export interface JsonRequest {
+  resourceLogs: {
+    resource?: { attributes?: unknown[] };
+    scopeLogs: { scope?: { name?: string; version?: string }; logRecords: JsonRecord[] }[];
+  }[];
+}
+export type JsonRecord = Record<string, unknown> & { attributes?: JsonAttribute[] };
+export interface JsonAttribute {
+  key: string;
+  value: Record<string, unknown>;
+}
+
+export interface OtlpReceiver {
+  /** Base URL, e.g. `http://127.0.0.1:40123` (the logs path is `/v1/logs`). */
+  url: string;
+  requests: ReceivedRequest[];
+  /** Appends faults for the next requests. */
+  script(...faults: Fault[]): void;
+  /** Every record received in a request that was answered 200 (partial or not), in order. */
+  deliveredRecords(): JsonRecord[];
+  close(): Promise<void>;
+}
+
+/** Starts a receiver on a free loopback port. */
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const requests: ReceivedRequest[] = [];
+  const faults: Fault[] = [];
+  const server = createServer((req, res) => {
+    const fault = faults.shift() ?? { kind: 'ok' };
+    if (fault.kind === 'reset') {
+      req.socket.destroy();
+      requests.push({ path: req.url ?? '', headers: req.headers, wireBytes: 0, fault });
+      return;
+    }
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => parts.push(part));
+    req.on('end', () => {
+      const wire = Buffer.concat(parts);
+      const received: ReceivedRequest = {
+        path: req.url ?? '',
+        headers: req.headers,
+        wireBytes: wire.length,
+        fault,
+      };
+      try {
+        received.body = decodeRequest(wire, req.headers);
+      } catch (error) {
+        received.decodeError = (error as Error).message;
+      }
+      requests.push(received);
+      void answer(res, fault, req.headers['content-type'] ?? '', received);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    script: (...more) => faults.push(...more),
+    deliveredRecords: () =>
+      requests
+        .filter(
+          (r) => r.fault.kind === 'ok' || r.fault.kind === 'partial' || r.fault.kind === 'slow',
+        )
+        .flatMap(
+          (r) =>
+            r.body?.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)) ?? [],
+        ),
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+async function answer(
+  res: ServerResponse,
+  fault: Fault,
+  contentType: string,
+  received: ReceivedRequest,
+): Promise<void> {
+  const json = contentType.includes('json');
+  const reply = (
+    status: number,
+    body: Uint8Array | string,
+    headers: Record<string, string> = {},
+  ) => {
+    if (res.destroyed) return;
+    res.writeHead(status, {
+      'content-type': json ? 'application/json' : 'application/x-protobuf',
+      ...headers,
+    });
+    res.end(body);
+  };
+  if (received.decodeError !== undefined && fault.kind === 'ok') {
+    reply(400, encodeStatus(json, 3, `cannot decode: ${received.decodeError}`));
+    return;
+  }
+  switch (fault.kind) {
+    case 'ok':
+      reply(200, json ? '{}' : new Uint8Array());
+      return;
+    case 'slow':
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      reply(200, json ? '{}' : new Uint8Array());
+      return;
+    case 'partial': {
+      const partial = { rejectedLogRecords: fault.rejected, errorMessage: fault.message };
+      reply(
+        200,
+        json
+          ? JSON.stringify({
+              partialSuccess: { ...partial, rejectedLogRecords: String(fault.rejected) },
+            })
+          : ResponseType.encode(ResponseType.fromObject({ partialSuccess: partial })).finish(),
+      );
+      return;
+    }
+    case 'status':
+      reply(
+        fault.status,
+        encodeStatus(
+          json,
+          fault.status === 400 ? 3 : 14,
+          fault.message ?? `scripted ${fault.status}`,
+        ),
+        fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter },
+      );
+      return;
+  }
+}
+
+function encodeStatus(json: boolean, code: number, message: string): Uint8Array | string {
+  return json
+    ? JSON.stringify({ code, message })
+    : StatusType.encode(StatusType.fromObject({ code, message })).finish();
+}
+
+function decodeRequest(wire: Buffer, headers: IncomingMessage['headers']): JsonRequest {
+  const encoding = headers['content-encoding'];
+  const bytes =
+    encoding === 'gzip'
+      ? gunzipSync(wire)
+      : encoding === 'zstd'
+        ? zstdDecompressSync(wire)
+        : encoding === undefined
+          ? wire
+          : (() => {
+              throw new Error(`unknown content-encoding ${encoding}`);
+            })();
+  const contentType = headers['content-type'] ?? '';
+  if (contentType === 'application/json') return JSON.parse(bytes.toString('utf8')) as JsonRequest;
+  if (contentType !== 'application/x-protobuf')
+    throw new Error(`unexpected content-type ${contentType}`);
+  const message = RequestType.decode(bytes);
+  const object = RequestType.toObject(message, { longs: String, enums: Number, bytes: Array });
+  return normalise(object) as JsonRequest;
+}
+
+/**
+ * protobufjs objects → OTLP/JSON: ids as hex, repeated fields that protobufjs
+ * leaves out when empty stay absent, int64 already decimal strings.
+ */
+function normalise(value: unknown, key?: string): unknown {
+  if (Array.isArray(value)) {
+    if ((key === 'traceId' || key === 'spanId') && value.every((v) => typeof v === 'number')) {
+      return Buffer.from(value as number[]).toString('hex');
+    }
+    return value.map((item) => normalise(item));
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = normalise(v, k);
+    return out;
+  }
+  return value;
+}
