@@ -28,7 +28,9 @@ export type Fault =
   | { kind: 'reset' }
   /** Waits this long before a 200; a client with a shorter timeout gives up first. */
   | { kind: 'slow'; delayMs: number }
-  | { kind: 'partial'; rejected: number; message: string };
+  | { kind: 'partial'; rejected: number; message: string }
+  /** Answers 200 once `until` settles: lets a test look at the client while it waits. */
+  | { kind: 'hold'; until: Promise<unknown> };
 
 /** A request as received, decoded. */
 export interface ReceivedRequest {
@@ -41,6 +43,8 @@ export interface ReceivedRequest {
   /** The decoded request in OTLP/JSON form; undefined when it could not be decoded. */
   body?: JsonRequest;
   decodeError?: string;
+  /** The client had gone when the answer was ready. */
+  abandoned?: boolean;
 }
 
 // OTLP/JSON shapes, loosely typed: the tests compare them whole.
@@ -62,13 +66,14 @@ export interface OtlpReceiver {
   requests: ReceivedRequest[];
   /** Appends faults for the next requests. */
   script(...faults: Fault[]): void;
-  /** Every record received in a request that was answered 200 (partial or not), in order. */
+  /** Every record of the requests answered 200 (partial or not) to a client still waiting, in order. */
   deliveredRecords(): JsonRecord[];
   close(): Promise<void>;
 }
 
-/** Starts a receiver on a free loopback port. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** Starts a receiver on a free loopback port; `decode: false` only counts bytes (for volume). */
+export async function startOtlpReceiver(options: { decode?: boolean } = {}): Promise<OtlpReceiver> {
+  const decode = options.decode ?? true;
   const requests: ReceivedRequest[] = [];
   const faults: Fault[] = [];
   const server = createServer((req, res) => {
@@ -88,8 +93,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         wireBytes: wire.length,
         fault,
       };
+      res.on('close', () => {
+        // The client gave up (a timeout) before the answer: it never learns the outcome.
+        if (!res.writableFinished) received.abandoned = true;
+      });
       try {
-        received.body = decodeRequest(wire, req.headers);
+        if (decode) received.body = decodeRequest(wire, req.headers);
       } catch (error) {
         received.decodeError = (error as Error).message;
       }
@@ -107,9 +116,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     script: (...more) => faults.push(...more),
     deliveredRecords: () =>
       requests
-        .filter(
-          (r) => r.fault.kind === 'ok' || r.fault.kind === 'partial' || r.fault.kind === 'slow',
-        )
+        .filter((r) => !r.abandoned && ['ok', 'partial', 'slow', 'hold'].includes(r.fault.kind))
         .flatMap(
           (r) =>
             r.body?.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)) ?? [],
@@ -134,7 +141,7 @@ async function answer(
     body: Uint8Array | string,
     headers: Record<string, string> = {},
   ) => {
-    if (res.destroyed) return;
+    if (res.destroyed || res.socket === null || res.socket.destroyed) return;
     res.writeHead(status, {
       'content-type': json ? 'application/json' : 'application/x-protobuf',
       ...headers,
@@ -151,6 +158,10 @@ async function answer(
       return;
     case 'slow':
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      reply(200, json ? '{}' : new Uint8Array());
+      return;
+    case 'hold':
+      await fault.until;
       reply(200, json ? '{}' : new Uint8Array());
       return;
     case 'partial': {
@@ -201,9 +212,27 @@ function decodeRequest(wire: Buffer, headers: IncomingMessage['headers']): JsonR
   if (contentType === 'application/json') return JSON.parse(bytes.toString('utf8')) as JsonRequest;
   if (contentType !== 'application/x-protobuf')
     throw new Error(`unexpected content-type ${contentType}`);
+  return decodeProtobufRequest(bytes);
+}
+
+/** Decodes an `ExportLogsServiceRequest` with protobufjs into the OTLP/JSON form. */
+export function decodeProtobufRequest(bytes: Uint8Array): JsonRequest {
   const message = RequestType.decode(bytes);
-  const object = RequestType.toObject(message, { longs: String, enums: Number, bytes: Array });
-  return normalise(object) as JsonRequest;
+  const object = RequestType.toObject(message, {
+    longs: String,
+    enums: Number,
+    bytes: Array,
+    arrays: true,
+  });
+  const request = normalise(object) as JsonRequest;
+  for (const resourceLogs of request.resourceLogs) {
+    for (const scopeLogs of resourceLogs.scopeLogs) {
+      // Scope attributes are never sent; protobufjs still fills the empty list.
+      const scope = scopeLogs.scope as { attributes?: unknown[] } | undefined;
+      if (scope?.attributes?.length === 0) delete scope.attributes;
+    }
+  }
+  return request;
 }
 
 /**

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 import { fixtureCases } from '../helpers/records.ts';
 
-const CLI = new URL('../../cli/elb-otlp.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-parse-'));
 const lines = fixtureCases('alb-access.txt').map((c) => c.line);
 const text = `${lines.join('\n')}\n`;
@@ -19,27 +18,8 @@ function file(name: string, content: string | Buffer): string {
   return path;
 }
 
-/** Runs the real CLI in a child process (the same Node that runs the tests). */
-function run(
-  args: string[],
-  stdin?: Buffer | string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, OTEL_SERVICE_NAME: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function run(args: string[], stdin?: Buffer | string) {
+  return runCli(args, { stdin, env: { OTEL_SERVICE_NAME: '' } });
 }
 
 function records(stdout: string) {
@@ -148,16 +128,7 @@ describe('elb-otlp parse', () => {
     },
   ])('exits non-zero with a clear message for $name', async ({ args, code, message, env }) => {
     const result = env
-      ? await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, [CLI, ...args], {
-            env: { ...process.env, ELB_OTLP_INCLUDE_BODY: 'maybe' },
-          });
-          let stderr = '';
-          child.stderr.on('data', (d) => {
-            stderr += d;
-          });
-          child.on('close', (c) => resolve({ code: c, stderr }));
-        })
+      ? await runCli(args, { env: { ELB_OTLP_INCLUDE_BODY: 'maybe' } })
       : await run(args);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
