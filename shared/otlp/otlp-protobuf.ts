@@ -69,8 +69,15 @@ function keyField(key: string): Buffer {
 
 /** Writes `attribute` as a `KeyValue` in field `field` of the enclosing message. */
 export function writeKeyValue(writer: ProtobufWriter, field: number, attribute: Attribute): void {
+  const key = keyField(attribute.key);
+  if (
+    attribute.type === 'string' &&
+    writer.asciiStringKeyValue((field << 3) | WIRE_LENGTH_DELIMITED, key, attribute.value)
+  ) {
+    return;
+  }
   const pair = writer.begin(field);
-  writer.raw(keyField(attribute.key));
+  writer.raw(key);
   const value = writer.begin(KEY_VALUE_VALUE);
   switch (attribute.type) {
     case 'string':

@@ -160,6 +160,43 @@ export class ProtobufWriter {
     this.finishLength(start - 1);
   }
 
+  /**
+   * The hot case of every attribute: a `KeyValue` with a short ASCII string
+   * value, framed as field `tagByte` of the enclosing message, with all
+   * lengths known before writing (one byte each). Returns false, having
+   * written nothing, when the value is too long or not ASCII.
+   *
+   * @param keyField the encoded `KeyValue.key` field (tag, length, bytes).
+   */
+  asciiStringKeyValue(tagByte: number, keyField: Uint8Array, value: string): boolean {
+    const length = value.length;
+    const keyLength = keyField.length;
+    // KeyValue = key field + value tag + value length + AnyValue(tag + length + bytes).
+    const pairLength = keyLength + 4 + length;
+    if (pairLength >= 128) return false;
+    this.ensure(pairLength + 2);
+    const buffer = this.buffer;
+    let position = this.position;
+    const start = position;
+    buffer[position++] = tagByte;
+    buffer[position++] = pairLength;
+    for (let i = 0; i < keyLength; i++) buffer[position++] = keyField[i];
+    buffer[position++] = 0x12;
+    buffer[position++] = length + 2;
+    buffer[position++] = 0x0a;
+    buffer[position++] = length;
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) {
+        this.position = start;
+        return false;
+      }
+      buffer[position++] = code;
+    }
+    this.position = position;
+    return true;
+  }
+
   /** A length-delimited bytes field. */
   rawBytes(field: number, value: Uint8Array): void {
     this.ensure(value.length + FIELD_OVERHEAD);

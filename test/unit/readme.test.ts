@@ -24,3 +24,24 @@ describe('README attribute mapping', () => {
     for (const key of REQUEST_ATTRIBUTES) expect(readme).toContain(`\`${key}\``);
   });
 });
+
+describe('README configuration', () => {
+  const sources = ['export-config.ts', 'mapping-config.ts'].map((file) =>
+    readFileSync(new URL(`../../shared/config/${file}`, import.meta.url), 'utf8'),
+  );
+  // Variable names appear quoted ('OTEL_ENDPOINT') or as keys of the zod schema.
+  const variables = new Set(
+    sources.flatMap((text) =>
+      [...text.matchAll(/(?:'|^\s+)([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:'|:)/gm)].map((m) => m[1]),
+    ),
+  );
+
+  it('reads at least the documented OpenTelemetry variables', () => {
+    expect(variables).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+    expect(variables).toContain('OTEL_SERVICE_NAME');
+  });
+
+  it.each([...variables])('documents %s', (name) => {
+    expect(readme).toContain(`\`${name}\``);
+  });
+});
