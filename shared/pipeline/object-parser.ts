@@ -22,7 +22,8 @@ export interface ObjectParserOptions {
   identity: ObjectIdentity;
   /**
    * A file name to read account, Region and load balancer from when there is
-   * no S3 key (a downloaded object keeps ELB's file name).
+   * no S3 key (a downloaded object keeps ELB's file name); it also stands in
+   * for the key in `log.record.uid`, so two local files never share ids.
    */
   nameHint?: string;
   /** `auto` detects; a format id forces it. */
@@ -101,7 +102,12 @@ export class ObjectParser {
     this.mapper = createLineMapper({
       format: format === undefined ? undefined : FORMATS[format],
       config,
-      uidPrefix: recordUidPrefix(identity),
+      // Without a key, the file's name keeps ids of different files apart.
+      uidPrefix: recordUidPrefix(
+        identity.key === undefined && this.options.nameHint !== undefined
+          ? { ...identity, key: this.options.nameHint }
+          : identity,
+      ),
       resourceLoadBalancerId: resourceLoadBalancer(resourceInput)?.resourceId,
     });
   }
