@@ -1,4 +1,29 @@
 export {
+  type BatchEncoder,
+  type BatchLimits,
+  createBatchEncoder,
+  type EncodedBatch,
+  OTLP_PROTOCOLS,
+  type OtlpProtocol,
+} from './batch-encoder.ts';
+export { ExportConfigError, ExportRejectedError, ExportRetryableError } from './export-errors.ts';
+export {
+  type BatchResult,
+  createOtlpExporter,
+  type ExporterClock,
+  type ExporterDependencies,
+  type ExportOptions,
+  type OtlpExporter,
+  SYSTEM_CLOCK,
+} from './exporter.ts';
+export {
+  type AttemptOutcome,
+  createHttpTransport,
+  type OtlpTransport,
+  parseRetryAfter,
+  type SendRequest,
+} from './http-transport.ts';
+export {
   type Attribute,
   type LogRecord,
   type Resource,
@@ -30,3 +55,4 @@ export {
   REDACTED,
 } from './redaction.ts';
 export { buildResource, type ResourceInput, UNKNOWN_SERVICE } from './resource.ts';
+export { type InstrumentationScope, SCOPE } from './scope.ts';
