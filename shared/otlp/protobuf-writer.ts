@@ -18,7 +18,6 @@ const MAX_UTF8_BYTES_PER_UNIT = 3;
 /** A tag, the longest length varint, and slack for the byte a message reserves. */
 const FIELD_OVERHEAD = 16;
 
-const TWO_POW_32 = 2 ** 32;
 /** Up to this many bytes, a JavaScript loop beats a call into native code (measured). */
 const SHORT_STRING = 64;
 
@@ -26,11 +25,6 @@ const SHORT_STRING = 64;
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH_DELIMITED = 2;
-
-/** A field's tag byte, for field numbers up to 15 (every field elb-otlp writes). */
-export function tag(field: number, wireType: number): number {
-  return (field << 3) | wireType;
-}
 
 /** Bytes a non-negative varint up to 2^53 takes. */
 export function varintSize(value: number): number {
@@ -123,14 +117,6 @@ export class ProtobufWriter {
     this.position += 8;
   }
 
-  /** A `fixed64` from a non-negative safe integer. */
-  fixed64Number(value: number): void {
-    this.ensure(8);
-    this.buffer.writeUInt32LE(value % TWO_POW_32, this.position);
-    this.buffer.writeUInt32LE(Math.floor(value / TWO_POW_32), this.position + 4);
-    this.position += 8;
-  }
-
   double(value: number): void {
     this.ensure(8);
     this.buffer.writeDoubleLE(value, this.position);
@@ -195,15 +181,6 @@ export class ProtobufWriter {
     }
     this.position = position;
     return true;
-  }
-
-  /** A length-delimited bytes field. */
-  rawBytes(field: number, value: Uint8Array): void {
-    this.ensure(value.length + FIELD_OVERHEAD);
-    this.buffer[this.position++] = (field << 3) | WIRE_LENGTH_DELIMITED;
-    this.varint(value.length);
-    this.buffer.set(value, this.position);
-    this.position += value.length;
   }
 
   /** A `bytes` field from hex text (a trace id). */

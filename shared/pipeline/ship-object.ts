@@ -7,8 +7,13 @@
  * receiver's partial success) or failed (its batch never got through).
  */
 
-import type { BatchLimits, OtlpProtocol } from '../otlp/batch-encoder.ts';
-import { type BatchEncoder, createBatchEncoder, type EncodedBatch } from '../otlp/batch-encoder.ts';
+import {
+  type BatchEncoder,
+  type BatchLimits,
+  createBatchEncoder,
+  type EncodedBatch,
+  type OtlpProtocol,
+} from '../otlp/batch-encoder.ts';
 import { ExportConfigError } from '../otlp/export-errors.ts';
 import type { BatchResult, OtlpExporter } from '../otlp/exporter.ts';
 import type { LogRecord } from '../otlp/model.ts';
