@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ const NAME =
 const CLI = new URL('../cli/elb-otlp.ts', import.meta.url).pathname;
 const GUNZIP_COUNT = new URL('./gunzip-count.ts', import.meta.url).pathname;
 const MAX_RSS = new URL('./max-rss.ts', import.meta.url).pathname;
+/** The Node options of the command's `#!` line: the benchmark runs it as users do. */
+const CLI_NODE_OPTIONS = readFileSync(CLI, 'utf8').split('\n', 1)[0].split(' ').slice(3);
 
 /** Writes `lines` generated lines as a gzip file; returns their decompressed size. */
 async function writeGzipFile(path: string, lines: number, seed: number): Promise<number> {
@@ -91,6 +93,7 @@ async function startDrain(): Promise<{ url: string; requests: () => number; clos
 
 async function ship(file: string, url: string, compression: string) {
   const run = await timeProcess([
+    ...CLI_NODE_OPTIONS,
     '--import',
     MAX_RSS,
     CLI,

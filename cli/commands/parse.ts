@@ -10,12 +10,11 @@ import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
-import type { LogRecord } from '../../shared/otlp/model.ts';
 import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
 import { PARSE_ERROR_KEY } from '../../shared/otlp/record-mapper.ts';
 import { decompressed } from '../../shared/pipeline/decompress.ts';
 import { readLines } from '../../shared/pipeline/line-reader.ts';
-import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
+import { ObjectParser, RecordCollector } from '../../shared/pipeline/object-parser.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
@@ -83,7 +82,8 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
   let resourceJson = '';
   let lines = 0;
   let parseErrors = 0;
-  const records: LogRecord[] = [];
+  const collector = new RecordCollector();
+  const records = collector.records;
   const flush = async () => {
     if (records.length === 0) return;
     if (resourceJson === '' && parser.resource !== undefined) {
@@ -103,12 +103,12 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     for await (const batch of readLines(decompressed(input))) {
       const observed = io.now();
       for (let i = 0; i < batch.lines.length; i++) {
-        parser.push(batch.lines[i], batch.offsets[i], observed, records);
+        parser.push(batch.lines[i], batch.offsets[i], observed, collector);
       }
       await flush();
     }
   } catch (error) {
-    parser.finish(records);
+    parser.finish(collector);
     await flush();
     await write(
       io.stderr,
@@ -116,7 +116,7 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     );
     return EXIT_FAILURE;
   }
-  parser.finish(records);
+  parser.finish(collector);
   await flush();
   await write(
     io.stderr,

@@ -13,7 +13,7 @@ export {
 } from './field-spec.ts';
 export { FORMATS } from './formats.ts';
 export { NLB_ACCESS } from './nlb-access.ts';
-export { type ParsedLine, parseFields, traceIdFromXRay } from './parse-fields.ts';
+export { emptyParsedLine, type ParsedLine, parseFields, traceIdFromXRay } from './parse-fields.ts';
 export { mapRequestLine, REQUEST_ATTRIBUTES } from './request-line.ts';
 export {
   type LoadBalancerRef,

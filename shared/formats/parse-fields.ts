@@ -1,23 +1,34 @@
 /**
- * Walks a tokenized line through a format's field table and collects the
- * record's time, severity, trace id, load balancer and typed attributes.
+ * Walks a tokenized line through a format's field table: the record's time,
+ * severity, trace id and load balancer come back in a {@link ParsedLine}, the
+ * typed attributes go to an {@link AttributeSink} as they are read (a list, or
+ * straight into protobuf bytes).
  */
 
-import { type Attribute, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from '../otlp/model.ts';
+import { type AttributeSink, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from '../otlp/model.ts';
 import type { QueryRedactor } from '../otlp/redaction.ts';
 import { EXTRA_FIELDS_KEY, type FieldSpec, KIND_CODES, type LogFormatSpec } from './field-spec.ts';
 import { mapRequestLine } from './request-line.ts';
 import { type LineTokens, unescapeField } from './tokenizer.ts';
 import { FieldError, parseDecimal, parseInteger, parseTimestamp, splitHostPort } from './values.ts';
 
-/** What one line says, before it becomes a log record. */
+/** What one line says besides its attributes. Reused from line to line. */
 export interface ParsedLine {
   timeUnixNano: bigint;
   severityNumber: number;
   traceId: string | undefined;
   /** The line's `elb` field, when the format has one. */
   loadBalancer: string | undefined;
-  attributes: Attribute[];
+}
+
+/** A {@link ParsedLine} to pass to {@link parseFields}. */
+export function emptyParsedLine(): ParsedLine {
+  return {
+    timeUnixNano: 0n,
+    severityNumber: SEVERITY_INFO,
+    traceId: undefined,
+    loadBalancer: undefined,
+  };
 }
 
 const DASH = 0x2d;
@@ -32,14 +43,17 @@ function quote(value: string): string {
 }
 
 /**
- * Maps the fields of `tokens` by `format`. Throws {@link FieldError} naming
- * the first field that cannot be read.
+ * Maps the fields of `tokens` by `format` into `out` (overwritten) and
+ * `attributes`. Throws {@link FieldError} naming the first field that cannot
+ * be read; `attributes` may then have received the fields before it.
  */
 export function parseFields(
   format: LogFormatSpec,
   tokens: LineTokens,
   redact: QueryRedactor,
-): ParsedLine {
+  out: ParsedLine,
+  attributes: AttributeSink,
+): void {
   const fields = format.fields;
   if (tokens.count < format.minFields) {
     const missing = fields[tokens.count];
@@ -48,13 +62,10 @@ export function parseFields(
       `missing: the line has ${tokens.count} fields; ${format.title} lines have at least ${format.minFields}`,
     );
   }
-  const out: ParsedLine = {
-    timeUnixNano: 0n,
-    severityNumber: SEVERITY_INFO,
-    traceId: undefined,
-    loadBalancer: undefined,
-    attributes: [],
-  };
+  out.timeUnixNano = 0n;
+  out.severityNumber = SEVERITY_INFO;
+  out.traceId = undefined;
+  out.loadBalancer = undefined;
   const n = Math.min(tokens.count, fields.length);
   const line = tokens.line;
   for (let i = 0; i < n; i++) {
@@ -71,14 +82,13 @@ export function parseFields(
       start = 0;
       end = text.length;
     }
-    mapField(spec, text, start, end, tokens, format, out, redact);
+    mapField(spec, text, start, end, tokens, format, out, attributes, redact);
   }
   if (tokens.count > fields.length) {
     const extra: string[] = new Array(tokens.count - fields.length);
     for (let i = fields.length; i < tokens.count; i++) extra[i - fields.length] = tokens.text(i);
-    out.attributes.push({ key: EXTRA_FIELDS_KEY, type: 'strings', value: extra });
+    attributes.strings(EXTRA_FIELDS_KEY, extra);
   }
-  return out;
 }
 
 /** Maps one present field whose value is `text[start, end)`. */
@@ -90,9 +100,9 @@ function mapField(
   tokens: LineTokens,
   format: LogFormatSpec,
   out: ParsedLine,
+  attributes: AttributeSink,
   redact: QueryRedactor,
 ): void {
-  const attributes = out.attributes;
   const keys = spec.keys;
   // Cases are KIND_CODES values, named in the comment beside each.
   switch (spec.code) {
@@ -109,10 +119,10 @@ function mapField(
       out.loadBalancer = text.slice(start, end);
       return;
     case 2: // string
-      attributes.push({ key: keys[0], type: 'string', value: text.slice(start, end) });
+      attributes.string(keys[0], text.slice(start, end));
       return;
     case 3: // int
-      attributes.push({ key: keys[0], type: 'int', value: readInteger(spec, text, start, end) });
+      attributes.int(keys[0], readInteger(spec, text, start, end));
       return;
     case 4: {
       // double
@@ -120,7 +130,7 @@ function mapField(
       if (Number.isNaN(number)) {
         throw new FieldError(spec.name, `not a number: ${quote(text.slice(start, end))}`);
       }
-      attributes.push({ key: keys[0], type: 'double', value: number });
+      attributes.double(keys[0], number);
       return;
     }
     case 5: // host-port
@@ -128,7 +138,7 @@ function mapField(
       return;
     case 15: // target
       if (text.startsWith('arn:', start)) {
-        attributes.push({ key: keys[2], type: 'string', value: text.slice(start, end) });
+        attributes.string(keys[2], text.slice(start, end));
       } else {
         pushHostPort(spec, text, start, end, attributes);
       }
@@ -139,30 +149,30 @@ function mapField(
     case 7: {
       // status
       const code = readInteger(spec, text, start, end);
-      attributes.push({ key: keys[0], type: 'int', value: code });
+      attributes.int(keys[0], code);
       if (code >= 500) out.severityNumber = SEVERITY_ERROR;
       else if (code >= 400) out.severityNumber = SEVERITY_WARN;
       return;
     }
     case 8: // tls-version
-      attributes.push({ key: keys[0], type: 'string', value: tlsVersion(text.slice(start, end)) });
+      attributes.string(keys[0], tlsVersion(text.slice(start, end)));
       return;
     case 9: {
       // trace
       const value = text.slice(start, end);
-      attributes.push({ key: keys[0], type: 'string', value });
+      attributes.string(keys[0], value);
       const traceId = traceIdFromXRay(value);
       if (traceId !== undefined) out.traceId = traceId;
       return;
     }
     case 10: // comma-list
-      attributes.push({ key: keys[0], type: 'strings', value: text.slice(start, end).split(',') });
+      attributes.strings(keys[0], text.slice(start, end).split(','));
       return;
     case 11: // space-list
-      attributes.push({ key: keys[0], type: 'strings', value: text.slice(start, end).split(' ') });
+      attributes.strings(keys[0], text.slice(start, end).split(' '));
       return;
     case 12: // alpn-list
-      attributes.push({ key: keys[0], type: 'strings', value: alpnList(text.slice(start, end)) });
+      attributes.strings(keys[0], alpnList(text.slice(start, end)));
       return;
     case 13: // cert-validity
       pushValidity(spec, text.slice(start, end), attributes);
@@ -170,7 +180,7 @@ function mapField(
     case 14: {
       // warn-status
       const value = text.slice(start, end);
-      attributes.push({ key: keys[0], type: 'string', value });
+      attributes.string(keys[0], value);
       if (value.startsWith(keys[1]) && out.severityNumber < SEVERITY_WARN) {
         out.severityNumber = SEVERITY_WARN;
       }
@@ -182,7 +192,7 @@ function mapField(
       const request = requestIndex(format);
       const tcp =
         request >= 0 && request < tokens.count && tokens.text(request).startsWith('- - -');
-      attributes.push({ key: tcp ? keys[1] : keys[0], type: 'int', value: bytes });
+      attributes.int(tcp ? keys[1] : keys[0], bytes);
       return;
     }
   }
@@ -213,14 +223,14 @@ function pushHostPort(
   text: string,
   start: number,
   end: number,
-  attributes: Attribute[],
+  attributes: AttributeSink,
 ): void {
   const hostPort = splitHostPort(text, start, end);
   if (hostPort === undefined) {
     throw new FieldError(spec.name, `expected address:port, got ${quote(text.slice(start, end))}`);
   }
-  attributes.push({ key: spec.keys[0], type: 'string', value: hostPort.address });
-  attributes.push({ key: spec.keys[1], type: 'int', value: hostPort.port });
+  attributes.string(spec.keys[0], hostPort.address);
+  attributes.int(spec.keys[1], hostPort.port);
 }
 
 /** `TLSv1.2` (ALB, CLB) or `tlsv12` (NLB) → `1.2`; anything else is kept as logged. */
@@ -277,11 +287,11 @@ function alpnList(value: string): string[] {
   return parts;
 }
 
-function pushValidity(spec: FieldSpec, value: string, attributes: Attribute[]): void {
+function pushValidity(spec: FieldSpec, value: string, attributes: AttributeSink): void {
   const match = /^NotBefore=([^;]*);NotAfter=(.*)$/.exec(value);
   if (match === null) {
     throw new FieldError(spec.name, `expected NotBefore=…;NotAfter=…, got ${quote(value)}`);
   }
-  if (match[1] !== '') attributes.push({ key: spec.keys[0], type: 'string', value: match[1] });
-  if (match[2] !== '') attributes.push({ key: spec.keys[1], type: 'string', value: match[2] });
+  if (match[1] !== '') attributes.string(spec.keys[0], match[1]);
+  if (match[2] !== '') attributes.string(spec.keys[1], match[2]);
 }

@@ -11,7 +11,7 @@
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax
  */
 
-import type { Attribute } from '../otlp/model.ts';
+import type { AttributeSink } from '../otlp/model.ts';
 import { type QueryRedactor, REDACTED } from '../otlp/redaction.ts';
 
 /** Methods the HTTP semantic conventions know; any other is reported as `_OTHER`. */
@@ -54,10 +54,10 @@ export const REQUEST_ATTRIBUTES = [
  * // url.path=/a, url.query=b=1, server.address=example.com, server.port=443,
  * // network.protocol.name=http, network.protocol.version=1.1
  */
-export function mapRequestLine(request: string, out: Attribute[], redact: QueryRedactor): void {
+export function mapRequestLine(request: string, out: AttributeSink, redact: QueryRedactor): void {
   const firstSpace = request.indexOf(' ');
   if (firstSpace <= 0) {
-    out.push({ key: 'aws.elb.request', type: 'string', value: request });
+    out.string('aws.elb.request', request);
     return;
   }
   const method = request.slice(0, firstSpace);
@@ -82,16 +82,16 @@ export function mapRequestLine(request: string, out: Attribute[], redact: QueryR
 
   if (method !== '-') {
     if (KNOWN_METHODS.has(method)) {
-      out.push({ key: 'http.request.method', type: 'string', value: method });
+      out.string('http.request.method', method);
     } else {
-      out.push({ key: 'http.request.method', type: 'string', value: '_OTHER' });
-      out.push({ key: 'http.request.method_original', type: 'string', value: method });
+      out.string('http.request.method', '_OTHER');
+      out.string('http.request.method_original', method);
     }
   }
   mapUrl(url, out, redact);
   if (version !== undefined) {
-    out.push({ key: 'network.protocol.name', type: 'string', value: 'http' });
-    out.push({ key: 'network.protocol.version', type: 'string', value: version });
+    out.string('network.protocol.name', 'http');
+    out.string('network.protocol.version', version);
   }
 }
 
@@ -104,7 +104,7 @@ function protocolVersion(protocol: string): string {
   return version;
 }
 
-function mapUrl(url: string, out: Attribute[], redact: QueryRedactor): void {
+function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): void {
   if (url === '' || url === '-') return;
   const schemeEnd = url.indexOf('://');
   if (schemeEnd <= 0) {
@@ -160,14 +160,14 @@ function mapUrl(url: string, out: Attribute[], redact: QueryRedactor): void {
     const path = url.slice(authorityEnd, queryStart === -1 ? url.length : queryStart);
     full = `${origin}${path}${query === undefined ? '' : `?${query}`}`;
   }
-  out.push({ key: 'url.full', type: 'string', value: full });
-  out.push({ key: 'url.scheme', type: 'string', value: url.slice(0, schemeEnd) });
+  out.string('url.full', full);
+  out.string('url.scheme', url.slice(0, schemeEnd));
   pushPathAndQuery(url, authorityEnd, queryStart, query, out);
-  if (host !== '') out.push({ key: 'server.address', type: 'string', value: host });
-  if (port >= 0) out.push({ key: 'server.port', type: 'int', value: port });
+  if (host !== '') out.string('server.address', host);
+  if (port >= 0) out.int('server.port', port);
 }
 
-function mapPathAndQuery(url: string, from: number, out: Attribute[], redact: QueryRedactor) {
+function mapPathAndQuery(url: string, from: number, out: AttributeSink, redact: QueryRedactor) {
   const queryStart = url.indexOf('?', from);
   const query = queryStart === -1 ? undefined : redact(url.slice(queryStart + 1));
   pushPathAndQuery(url, from, queryStart, query, out);
@@ -178,13 +178,13 @@ function pushPathAndQuery(
   pathStart: number,
   queryStart: number,
   query: string | undefined,
-  out: Attribute[],
+  out: AttributeSink,
 ): void {
   const pathEnd = queryStart === -1 ? url.length : queryStart;
   if (pathEnd > pathStart) {
-    out.push({ key: 'url.path', type: 'string', value: url.slice(pathStart, pathEnd) });
+    out.string('url.path', url.slice(pathStart, pathEnd));
   }
   if (query !== undefined && query !== '') {
-    out.push({ key: 'url.query', type: 'string', value: query });
+    out.string('url.query', query);
   }
 }

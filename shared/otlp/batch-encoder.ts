@@ -25,6 +25,12 @@ export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/j
 export interface EncodedBatch {
   body: Buffer;
   records: number;
+  /**
+   * Hands `body`'s memory back to the encoder for a later batch. Call it at
+   * most once, when nothing will read `body` again (the exporter does, once
+   * it has compressed it); without the call, the memory is simply collected.
+   */
+  release?: () => void;
 }
 
 export interface BatchLimits {
@@ -61,30 +67,62 @@ export function createBatchEncoder(
     : new ProtobufBatchEncoder(resource, scope, limits);
 }
 
-class ProtobufBatchEncoder implements BatchEncoder {
+/** Spare buffers an encoder keeps for its next batches. */
+const SPARE_BUFFERS = 8;
+/** Room past `maxBytes` for the record that crosses it, before the writer has to grow. */
+const CROSSING_RECORD_BYTES = 64 * 1024;
+/** Buffers never start larger than this; a writer grows when it needs more. */
+const MAX_START_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The protobuf batch encoder. Records are written after room left for the
+ * request head, so a full batch becomes the body where it lies, without a
+ * copy; its buffer comes back through {@link EncodedBatch.release}, so the
+ * same few buffers, already in memory, carry every batch of a large object.
+ */
+export class ProtobufBatchEncoder implements BatchEncoder {
   readonly contentType = 'application/x-protobuf';
   records = 0;
-  private readonly writer = new ProtobufWriter();
+  readonly writer: ProtobufWriter;
   private readonly envelope: EncodedEnvelope;
   private readonly limits: BatchLimits;
   /** Bytes every request spends on the resource, the scope and their framing. */
   private readonly overhead: number;
+  /** Where records start in the writer: room for the longest head. */
+  private readonly headroom: number;
+  private readonly bufferBytes: number;
+  private readonly spares: Buffer[] = [];
 
   constructor(resource: Resource, scope: InstrumentationScope, limits: BatchLimits) {
     this.envelope = encodeEnvelope(resource, scope);
     this.limits = limits;
     this.overhead = requestHead(this.envelope, limits.maxBytes).length;
+    // A record larger than `maxBytes` can lengthen the head's two length varints.
+    this.headroom = this.overhead + 16;
+    this.bufferBytes = Math.min(
+      this.headroom + limits.maxBytes + CROSSING_RECORD_BYTES,
+      MAX_START_BYTES,
+    );
+    this.writer = new ProtobufWriter(Buffer.allocUnsafeSlow(this.bufferBytes));
+    this.writer.truncate(this.headroom);
   }
 
   add(record: LogRecord): EncodedBatch | undefined {
-    const writer = this.writer;
-    const before = writer.length;
-    writeLogRecord(writer, SCOPE_LOGS_LOG_RECORDS, record);
-    const size = this.overhead + writer.length;
+    const before = this.writer.length;
+    writeLogRecord(this.writer, SCOPE_LOGS_LOG_RECORDS, record);
+    return this.commit(before);
+  }
+
+  /**
+   * Counts the record a caller has just written to {@link writer} (as field
+   * {@link SCOPE_LOGS_LOG_RECORDS}, starting at `before`, the writer's length
+   * before it) and returns a batch when one is complete, as {@link add} does.
+   */
+  commit(before: number): EncodedBatch | undefined {
+    const size = this.overhead + this.writer.length - this.headroom;
     if (size > this.limits.maxBytes && this.records > 0) {
-      const batch = this.take(before);
       // The new record opens the next batch.
-      writer.discardBefore(before);
+      const batch = this.take(before, this.writer.length);
       this.records = 1;
       return batch;
     }
@@ -97,18 +135,33 @@ class ProtobufBatchEncoder implements BatchEncoder {
 
   flush(): EncodedBatch | undefined {
     if (this.records === 0) return undefined;
-    const batch = this.take(this.writer.length);
-    this.writer.reset();
+    const length = this.writer.length;
+    const batch = this.take(length, length);
     this.records = 0;
     return batch;
   }
 
-  private take(length: number): EncodedBatch {
-    const head = requestHead(this.envelope, length);
-    const body = Buffer.allocUnsafe(head.length + length);
-    head.copy(body, 0);
-    this.writer.bytes().copy(body, head.length, 0, length);
-    return { body, records: this.records };
+  /**
+   * Ends the batch at `end`, moving what was written after it (`[end, to)`)
+   * into a fresh buffer where the next batch starts.
+   */
+  private take(end: number, to: number): EncodedBatch {
+    const next = this.spares.pop() ?? Buffer.allocUnsafeSlow(this.bufferBytes);
+    const buffer = this.writer.swap(next, end, to, this.headroom);
+    const head = requestHead(this.envelope, end - this.headroom);
+    const start = this.headroom - head.length;
+    head.copy(buffer, start);
+    const spares = this.spares;
+    let released = false;
+    return {
+      body: buffer.subarray(start, end),
+      records: this.records,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (spares.length < SPARE_BUFFERS) spares.push(buffer);
+      },
+    };
   }
 }
 

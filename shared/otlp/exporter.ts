@@ -20,12 +20,21 @@ export const RETRY_BASE_MS = 500;
 /** Backoff ceiling: an unavailable receiver is polled at least this often. */
 export const RETRY_MAX_MS = 30_000;
 /**
+ * Output chunk of the compressors: a batch compresses into one or two chunks,
+ * so it takes one or two trips to the thread pool instead of dozens (with
+ * zlib's 16 KiB default, the main thread spent seconds handing chunks over).
+ */
+const COMPRESSED_CHUNK_BYTES = 1024 * 1024;
+/**
  * gzip level 1: on 4 MiB batches of generated ALB records it compressed at
  * 195 MB/s against level 6's 126 MB/s, for a ratio of 7.6 instead of 9.2.
  */
-const GZIP_OPTIONS = { level: 1, memLevel: 9 };
+const GZIP_OPTIONS = { level: 1, memLevel: 9, chunkSize: COMPRESSED_CHUNK_BYTES };
 /** zstd level 1: 797 MB/s on the same batches, ratio 9.8. */
-const ZSTD_OPTIONS = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+const ZSTD_OPTIONS = {
+  chunkSize: COMPRESSED_CHUNK_BYTES,
+  params: { [constants.ZSTD_c_compressionLevel]: 1 },
+};
 
 const gzipAsync = promisify(gzip);
 const zstdAsync = promisify(zstdCompress);
@@ -104,7 +113,13 @@ export function createOtlpExporter(
   ): Promise<BatchResult> {
     const started = now();
     const giveUpAt = Math.min(started + config.maxRetryTimeMs, options.deadlineMs ?? Infinity);
-    const body = await compress(batch.body, config.compression);
+    let body: Buffer;
+    try {
+      body = await compress(batch.body, config.compression);
+    } finally {
+      // Compressed, the encoder's buffer is free for the next batch; sent as it is, it is not.
+      if (config.compression !== 'none') batch.release?.();
+    }
     let retries = 0;
     for (;;) {
       const remaining = giveUpAt - now();

@@ -5,6 +5,7 @@ export {
   type EncodedBatch,
   OTLP_PROTOCOLS,
   type OtlpProtocol,
+  ProtobufBatchEncoder,
 } from './batch-encoder.ts';
 export { ExportConfigError, ExportRejectedError, ExportRetryableError } from './export-errors.ts';
 export {
@@ -25,6 +26,8 @@ export {
 } from './http-transport.ts';
 export {
   type Attribute,
+  AttributeList,
+  type AttributeSink,
   type LogRecord,
   type Resource,
   SEVERITY_ERROR,
@@ -40,9 +43,22 @@ export {
   resourceToJson,
 } from './otlp-json.ts';
 export {
+  beginLogRecord,
+  LogAttributeWriter,
+  type LogRecordTail,
+  SCOPE_LOGS_LOG_RECORDS,
+  writeKeyValue,
+  writeLogRecord,
+  writeLogRecordTail,
+} from './otlp-protobuf.ts';
+export { ProtobufWriter } from './protobuf-writer.ts';
+export {
+  createLineEncoder,
   createLineMapper,
   LINE_ELB_KEY,
+  type LineEncoder,
   type LineMapper,
+  type LineMapperOptions,
   PARSE_ERROR_KEY,
   RECORD_UID_KEY,
 } from './record-mapper.ts';

@@ -15,6 +15,39 @@ export type Attribute =
   | { readonly key: string; readonly type: 'double'; readonly value: number }
   | { readonly key: string; readonly type: 'strings'; readonly value: readonly string[] };
 
+/**
+ * Where a parser puts attributes as it reads them: {@link AttributeList}
+ * keeps them as {@link Attribute} values; the protobuf encoder writes them
+ * straight into a request, with no object per attribute.
+ */
+export interface AttributeSink {
+  string(key: string, value: string): void;
+  int(key: string, value: number): void;
+  double(key: string, value: number): void;
+  strings(key: string, value: readonly string[]): void;
+}
+
+/** Collects attributes as values, in the order they came. */
+export class AttributeList implements AttributeSink {
+  readonly items: Attribute[] = [];
+
+  string(key: string, value: string): void {
+    this.items.push({ key, type: 'string', value });
+  }
+
+  int(key: string, value: number): void {
+    this.items.push({ key, type: 'int', value });
+  }
+
+  double(key: string, value: number): void {
+    this.items.push({ key, type: 'double', value });
+  }
+
+  strings(key: string, value: readonly string[]): void {
+    this.items.push({ key, type: 'strings', value });
+  }
+}
+
 /** A log record ready to be encoded. */
 export interface LogRecord {
   /** Event time in nanoseconds since the Unix epoch; `0n` when unknown. */

@@ -9,7 +9,7 @@
  * @see https://github.com/open-telemetry/opentelemetry-proto/tree/main/opentelemetry/proto
  */
 
-import type { Attribute, LogRecord, Resource } from './model.ts';
+import type { Attribute, AttributeSink, LogRecord, Resource } from './model.ts';
 import {
   ProtobufWriter,
   varintSize,
@@ -67,51 +67,149 @@ function keyField(key: string): Buffer {
   return field;
 }
 
-/** Writes `attribute` as a `KeyValue` in field `field` of the enclosing message. */
-export function writeKeyValue(writer: ProtobufWriter, field: number, attribute: Attribute): void {
-  const key = keyField(attribute.key);
-  if (
-    attribute.type === 'string' &&
-    writer.asciiStringKeyValue((field << 3) | WIRE_LENGTH_DELIMITED, key, attribute.value)
-  ) {
-    return;
-  }
+/** Writes a string attribute as a `KeyValue` in field `field` of the enclosing message. */
+export function writeStringKeyValue(
+  writer: ProtobufWriter,
+  field: number,
+  key: string,
+  value: string,
+): void {
+  const keyBytes = keyField(key);
+  if (writer.asciiStringKeyValue((field << 3) | WIRE_LENGTH_DELIMITED, keyBytes, value)) return;
   const pair = writer.begin(field);
-  writer.raw(key);
-  const value = writer.begin(KEY_VALUE_VALUE);
-  switch (attribute.type) {
-    case 'string':
-      writer.string(ANY_STRING, attribute.value);
-      break;
-    case 'int':
-      writer.tag(ANY_INT, WIRE_VARINT);
-      writer.int64(attribute.value);
-      break;
-    case 'double':
-      writer.tag(ANY_DOUBLE, WIRE_FIXED64);
-      writer.double(attribute.value);
-      break;
-    case 'strings': {
-      const array = writer.begin(ANY_ARRAY);
-      for (const item of attribute.value) {
-        const element = writer.begin(ARRAY_VALUES);
-        writer.string(ANY_STRING, item);
-        writer.end(element);
-      }
-      writer.end(array);
-      break;
-    }
-  }
-  writer.end(value);
+  writer.raw(keyBytes);
+  const any = writer.begin(KEY_VALUE_VALUE);
+  writer.string(ANY_STRING, value);
+  writer.end(any);
   writer.end(pair);
 }
 
+/** Writes an int attribute as a `KeyValue` in field `field`. */
+export function writeIntKeyValue(
+  writer: ProtobufWriter,
+  field: number,
+  key: string,
+  value: number,
+): void {
+  const pair = writer.begin(field);
+  writer.raw(keyField(key));
+  const any = writer.begin(KEY_VALUE_VALUE);
+  writer.tag(ANY_INT, WIRE_VARINT);
+  writer.int64(value);
+  writer.end(any);
+  writer.end(pair);
+}
+
+/** Writes a double attribute as a `KeyValue` in field `field`. */
+export function writeDoubleKeyValue(
+  writer: ProtobufWriter,
+  field: number,
+  key: string,
+  value: number,
+): void {
+  const pair = writer.begin(field);
+  writer.raw(keyField(key));
+  const any = writer.begin(KEY_VALUE_VALUE);
+  writer.tag(ANY_DOUBLE, WIRE_FIXED64);
+  writer.double(value);
+  writer.end(any);
+  writer.end(pair);
+}
+
+/** Writes a string-array attribute as a `KeyValue` in field `field`. */
+export function writeStringsKeyValue(
+  writer: ProtobufWriter,
+  field: number,
+  key: string,
+  value: readonly string[],
+): void {
+  const pair = writer.begin(field);
+  writer.raw(keyField(key));
+  const any = writer.begin(KEY_VALUE_VALUE);
+  const array = writer.begin(ANY_ARRAY);
+  for (const item of value) {
+    const element = writer.begin(ARRAY_VALUES);
+    writer.string(ANY_STRING, item);
+    writer.end(element);
+  }
+  writer.end(array);
+  writer.end(any);
+  writer.end(pair);
+}
+
+/** Writes `attribute` as a `KeyValue` in field `field` of the enclosing message. */
+export function writeKeyValue(writer: ProtobufWriter, field: number, attribute: Attribute): void {
+  switch (attribute.type) {
+    case 'string':
+      writeStringKeyValue(writer, field, attribute.key, attribute.value);
+      return;
+    case 'int':
+      writeIntKeyValue(writer, field, attribute.key, attribute.value);
+      return;
+    case 'double':
+      writeDoubleKeyValue(writer, field, attribute.key, attribute.value);
+      return;
+    case 'strings':
+      writeStringsKeyValue(writer, field, attribute.key, attribute.value);
+      return;
+  }
+}
+
 /**
- * Writes `record` as a `LogRecord` in field `field` of the enclosing message.
- * Fields at their proto3 default (time 0 = unknown) are left out.
+ * Writes attributes as `LogRecord.attributes` fields the moment a parser
+ * hands them over: the parse-and-encode path allocates no attribute objects.
+ * Point {@link writer} at the writer of the record being written.
  */
-export function writeLogRecord(writer: ProtobufWriter, field: number, record: LogRecord): void {
-  const mark = writer.begin(field);
+export class LogAttributeWriter implements AttributeSink {
+  writer: ProtobufWriter;
+
+  constructor(writer: ProtobufWriter) {
+    this.writer = writer;
+  }
+
+  string(key: string, value: string): void {
+    writeStringKeyValue(this.writer, LOG_ATTRIBUTES, key, value);
+  }
+
+  int(key: string, value: number): void {
+    writeIntKeyValue(this.writer, LOG_ATTRIBUTES, key, value);
+  }
+
+  double(key: string, value: number): void {
+    writeDoubleKeyValue(this.writer, LOG_ATTRIBUTES, key, value);
+  }
+
+  strings(key: string, value: readonly string[]): void {
+    writeStringsKeyValue(this.writer, LOG_ATTRIBUTES, key, value);
+  }
+}
+
+/** A record's fields other than its attributes; see {@link writeLogRecordTail}. */
+export interface LogRecordTail {
+  timeUnixNano: bigint;
+  observedTimeUnixNano: bigint;
+  severityNumber: number;
+  severityText: string;
+  body?: string | undefined;
+  traceId?: string | undefined;
+}
+
+/**
+ * Opens a `LogRecord` in field `field`. Its attributes come first, then
+ * {@link writeLogRecordTail} writes the other fields and closes it: a
+ * parser knows the severity and trace id only once it has read the line, and
+ * protobuf readers take fields in any order.
+ */
+export function beginLogRecord(writer: ProtobufWriter, field: number): number {
+  return writer.beginMedium(field);
+}
+
+/**
+ * Writes the non-attribute fields of a record opened at `mark` by
+ * {@link beginLogRecord}, then closes it. Fields at their proto3 default
+ * (time 0 = unknown) are left out.
+ */
+export function writeLogRecordTail(writer: ProtobufWriter, mark: number, record: LogRecordTail) {
   if (record.timeUnixNano !== 0n) {
     writer.tag(LOG_TIME_UNIX_NANO, WIRE_FIXED64);
     writer.fixed64(record.timeUnixNano);
@@ -126,14 +224,20 @@ export function writeLogRecord(writer: ProtobufWriter, field: number, record: Lo
     writer.string(ANY_STRING, record.body);
     writer.end(body);
   }
+  if (record.traceId !== undefined) writer.hexBytes(LOG_TRACE_ID, record.traceId);
+  writer.tag(LOG_OBSERVED_TIME_UNIX_NANO, WIRE_FIXED64);
+  writer.fixed64(record.observedTimeUnixNano);
+  writer.endMedium(mark);
+}
+
+/** Writes `record` as a `LogRecord` in field `field` of the enclosing message. */
+export function writeLogRecord(writer: ProtobufWriter, field: number, record: LogRecord): void {
+  const mark = beginLogRecord(writer, field);
   const attributes = record.attributes;
   for (let i = 0; i < attributes.length; i++) {
     writeKeyValue(writer, LOG_ATTRIBUTES, attributes[i]);
   }
-  if (record.traceId !== undefined) writer.hexBytes(LOG_TRACE_ID, record.traceId);
-  writer.tag(LOG_OBSERVED_TIME_UNIX_NANO, WIRE_FIXED64);
-  writer.fixed64(record.observedTimeUnixNano);
-  writer.end(mark);
+  writeLogRecordTail(writer, mark, record);
 }
 
 /**

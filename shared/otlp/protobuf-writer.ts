@@ -18,8 +18,13 @@ const MAX_UTF8_BYTES_PER_UNIT = 3;
 /** A tag, the longest length varint, and slack for the byte a message reserves. */
 const FIELD_OVERHEAD = 16;
 
-/** Up to this many bytes, a JavaScript loop beats a call into native code (measured). */
-const SHORT_STRING = 64;
+/**
+ * Strings shorter than this are copied by a JavaScript loop, longer ones by
+ * `utf8Write` (measured on ALB values: the loop wins below about 16 units).
+ */
+const SHORT_STRING = 16;
+/** Byte arrays up to this long are copied by a JavaScript loop, longer ones by `set`. */
+const SHORT_COPY = 64;
 
 /** Wire types, combined with field numbers into tags as `(field << 3) | wireType`. */
 export const WIRE_VARINT = 0;
@@ -36,16 +41,24 @@ export function varintSize(value: number): number {
   return size;
 }
 
+function viewOf(buffer: Buffer): DataView {
+  return new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
 /**
  * Writes protobuf fields into one buffer. `bytes()` views what was written;
  * `reset()` starts over in the same memory.
  */
 export class ProtobufWriter {
   private buffer: Buffer;
+  /** Over {@link buffer}, for fixed-width numbers without intermediate values. */
+  private view: DataView;
   private position = 0;
 
-  constructor(initialBytes = INITIAL_BYTES) {
-    this.buffer = Buffer.allocUnsafe(initialBytes);
+  /** Starts in a new buffer of `initial` bytes, or in the buffer given. */
+  constructor(initial: number | Buffer = INITIAL_BYTES) {
+    this.buffer = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
+    this.view = viewOf(this.buffer);
   }
 
   /** Bytes written so far. */
@@ -67,10 +80,25 @@ export class ProtobufWriter {
     this.position = 0;
   }
 
-  /** Drops the first `offset` bytes written, keeping the rest at the start. */
-  discardBefore(offset: number): void {
-    this.buffer.copyWithin(0, offset, this.position);
-    this.position -= offset;
+  /**
+   * Continues in `next`: the bytes written at `[from, to)` are copied to
+   * `next` at `at`, and writing resumes after them. Returns the buffer left
+   * behind, which the writer no longer touches.
+   */
+  swap(next: Buffer, from: number, to: number, at: number): Buffer {
+    const previous = this.buffer;
+    this.buffer = next;
+    this.view = viewOf(next);
+    this.position = at;
+    this.ensure(to - from);
+    previous.copy(this.buffer, at, from, to);
+    this.position = at + to - from;
+    return previous;
+  }
+
+  /** Forgets everything written after the first `length` bytes (or moves the end there). */
+  truncate(length: number): void {
+    this.position = length;
   }
 
   /** A field tag for field numbers up to 15. */
@@ -110,16 +138,13 @@ export class ProtobufWriter {
   /** A `fixed64` from an unsigned 64-bit bigint. */
   fixed64(value: bigint): void {
     this.ensure(8);
-    const low = Number(value & 0xffffffffn);
-    const high = Number((value >> 32n) & 0xffffffffn);
-    this.buffer.writeUInt32LE(low, this.position);
-    this.buffer.writeUInt32LE(high, this.position + 4);
+    this.view.setBigUint64(this.position, value, true);
     this.position += 8;
   }
 
   double(value: number): void {
     this.ensure(8);
-    this.buffer.writeDoubleLE(value, this.position);
+    this.view.setFloat64(this.position, value, true);
     this.position += 8;
   }
 
@@ -131,8 +156,8 @@ export class ProtobufWriter {
     const start = this.position + 2;
     const length = value.length;
     let written = 0;
-    if (length <= SHORT_STRING) {
-      // Short ASCII strings copy faster in JavaScript than through a native call.
+    if (length < SHORT_STRING) {
+      // Very short ASCII strings copy faster in JavaScript than through a native call.
       while (written < length) {
         const code = value.charCodeAt(written);
         if (code >= 0x80) break;
@@ -160,7 +185,8 @@ export class ProtobufWriter {
     // KeyValue = key field + value tag + value length + AnyValue(tag + length + bytes).
     const pairLength = keyLength + 4 + length;
     if (pairLength >= 128) return false;
-    this.ensure(pairLength + 2);
+    // Room for the longest UTF-8 encoding, which the native write below may need.
+    this.ensure(pairLength + 2 + length * (MAX_UTF8_BYTES_PER_UNIT - 1));
     const buffer = this.buffer;
     let position = this.position;
     const start = position;
@@ -171,13 +197,22 @@ export class ProtobufWriter {
     buffer[position++] = length + 2;
     buffer[position++] = 0x0a;
     buffer[position++] = length;
-    for (let i = 0; i < length; i++) {
-      const code = value.charCodeAt(i);
-      if (code >= 0x80) {
+    if (length < SHORT_STRING) {
+      for (let i = 0; i < length; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) {
+          this.position = start;
+          return false;
+        }
+        buffer[position++] = code;
+      }
+    } else {
+      // With room for any UTF-8 encoding, as many bytes as units means ASCII.
+      if (buffer.write(value, position, 'utf8') !== length) {
         this.position = start;
         return false;
       }
-      buffer[position++] = code;
+      position += length;
     }
     this.position = position;
     return true;
@@ -196,7 +231,7 @@ export class ProtobufWriter {
   raw(value: Uint8Array): void {
     const length = value.length;
     this.ensure(length);
-    if (length <= SHORT_STRING) {
+    if (length <= SHORT_COPY) {
       const buffer = this.buffer;
       const position = this.position;
       for (let i = 0; i < length; i++) buffer[position + i] = value[i];
@@ -219,6 +254,32 @@ export class ProtobufWriter {
 
   /** Closes the field opened at `mark`, writing its length. */
   end(mark: number): void {
+    this.finishLength(mark);
+  }
+
+  /**
+   * Opens a length-delimited field whose body will most likely take 128 to
+   * 16 383 bytes (a log record): two length bytes are reserved, so closing it
+   * with {@link endMedium} moves nothing in the common case.
+   */
+  beginMedium(field: number): number {
+    this.ensure(FIELD_OVERHEAD);
+    this.buffer[this.position] = (field << 3) | WIRE_LENGTH_DELIMITED;
+    this.position += 3;
+    return this.position - 2;
+  }
+
+  /** Closes the field opened at `mark` by {@link beginMedium}. */
+  endMedium(mark: number): void {
+    const length = this.position - mark - 2;
+    if (length >= 128 && length < 16384) {
+      this.buffer[mark] = (length & 0x7f) | 0x80;
+      this.buffer[mark + 1] = length >>> 7;
+      return;
+    }
+    // Shorter or longer than planned: move the body to one reserved byte, then widen as usual.
+    this.buffer.copyWithin(mark + 1, mark + 2, this.position);
+    this.position--;
     this.finishLength(mark);
   }
 
@@ -252,5 +313,6 @@ export class ProtobufWriter {
     const grown = Buffer.allocUnsafe(size);
     this.buffer.copy(grown, 0, 0, this.position);
     this.buffer = grown;
+    this.view = viewOf(grown);
   }
 }

@@ -6,10 +6,24 @@
 
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { LogFormatSpec } from '../formats/field-spec.ts';
-import { parseFields } from '../formats/parse-fields.ts';
+import { emptyParsedLine, type ParsedLine, parseFields } from '../formats/parse-fields.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
-import { type LogRecord, SEVERITY_INFO, severityText } from './model.ts';
+import {
+  AttributeList,
+  type AttributeSink,
+  type LogRecord,
+  SEVERITY_INFO,
+  severityText,
+} from './model.ts';
+import {
+  beginLogRecord,
+  LogAttributeWriter,
+  type LogRecordTail,
+  writeLogRecord,
+  writeLogRecordTail,
+} from './otlp-protobuf.ts';
+import { ProtobufWriter } from './protobuf-writer.ts';
 
 export const PARSE_ERROR_KEY = 'elb_otlp.parse_error';
 export const RECORD_UID_KEY = 'log.record.uid';
@@ -31,6 +45,61 @@ export interface LineMapperOptions {
 /** Maps one line (at a byte offset of its object) to a record. */
 export type LineMapper = (line: string, offset: number, observedTimeUnixNano: bigint) => LogRecord;
 
+const UNRECOGNISED =
+  'unrecognised log format: not an ALB, NLB, Classic ELB, connection or health-check line';
+
+/** The record of a line that could not be parsed: the raw line and the reason. */
+function failedRecord(line: string, uid: string, observed: bigint, reason: string): LogRecord {
+  return {
+    timeUnixNano: 0n,
+    observedTimeUnixNano: observed,
+    severityNumber: SEVERITY_INFO,
+    severityText: 'INFO',
+    body: line,
+    attributes: [
+      { key: PARSE_ERROR_KEY, type: 'string', value: reason },
+      { key: RECORD_UID_KEY, type: 'string', value: uid },
+    ],
+  };
+}
+
+/**
+ * Parses one line into `parsed` and `attributes`, then adds the attributes
+ * every parsed line ends with. Returns `undefined`, or why the line could not
+ * be parsed (`attributes` may have received some fields by then).
+ */
+type LineParser = (
+  line: string,
+  uid: string,
+  parsed: ParsedLine,
+  attributes: AttributeSink,
+) => string | undefined;
+
+function createLineParser(options: LineMapperOptions): LineParser {
+  const { format, config, resourceLoadBalancerId } = options;
+  if (format === undefined) return () => UNRECOGNISED;
+  const tokens = new LineTokens();
+  const redact = config.redactQuery;
+  return (line, uid, parsed, attributes) => {
+    const unterminated = tokenize(line, tokens);
+    if (unterminated !== TOKENIZED) {
+      const name = format.fields[unterminated]?.name ?? `field ${unterminated + 1}`;
+      return `${name}: quoted field has no closing quote`;
+    }
+    try {
+      parseFields(format, tokens, redact, parsed, attributes);
+    } catch (error) {
+      if (error instanceof FieldError) return error.message;
+      throw error;
+    }
+    if (parsed.loadBalancer !== undefined && parsed.loadBalancer !== resourceLoadBalancerId) {
+      attributes.string(LINE_ELB_KEY, parsed.loadBalancer);
+    }
+    attributes.string(RECORD_UID_KEY, uid);
+    return undefined;
+  };
+}
+
 /**
  * Creates the mapper for the lines of one object.
  *
@@ -39,60 +108,78 @@ export type LineMapper = (line: string, offset: number, observedTimeUnixNano: bi
  * const record = map(line, 0, 1_764_000_000_000_000_000n);
  */
 export function createLineMapper(options: LineMapperOptions): LineMapper {
-  const { format, config, uidPrefix, resourceLoadBalancerId } = options;
-  const tokens = new LineTokens();
-  const redact = config.redactQuery;
-  const includeBody = config.includeBody;
-
-  const failed = (line: string, offset: number, observed: bigint, reason: string): LogRecord => ({
-    timeUnixNano: 0n,
-    observedTimeUnixNano: observed,
-    severityNumber: SEVERITY_INFO,
-    severityText: 'INFO',
-    body: line,
-    attributes: [
-      { key: PARSE_ERROR_KEY, type: 'string', value: reason },
-      { key: RECORD_UID_KEY, type: 'string', value: `${uidPrefix}:${offset}` },
-    ],
-  });
-
-  if (format === undefined) {
-    return (line, offset, observed) =>
-      failed(
-        line,
-        offset,
-        observed,
-        'unrecognised log format: not an ALB, NLB, Classic ELB, connection or health-check line',
-      );
-  }
-
+  const parse = createLineParser(options);
+  const { uidPrefix } = options;
+  const includeBody = options.config.includeBody;
+  const parsed = emptyParsedLine();
   return (line, offset, observed) => {
-    const unterminated = tokenize(line, tokens);
-    if (unterminated !== TOKENIZED) {
-      const name = format.fields[unterminated]?.name ?? `field ${unterminated + 1}`;
-      return failed(line, offset, observed, `${name}: quoted field has no closing quote`);
-    }
-    let parsed: ReturnType<typeof parseFields>;
-    try {
-      parsed = parseFields(format, tokens, redact);
-    } catch (error) {
-      if (error instanceof FieldError) return failed(line, offset, observed, error.message);
-      throw error;
-    }
-    const attributes = parsed.attributes;
-    if (parsed.loadBalancer !== undefined && parsed.loadBalancer !== resourceLoadBalancerId) {
-      attributes.push({ key: LINE_ELB_KEY, type: 'string', value: parsed.loadBalancer });
-    }
-    attributes.push({ key: RECORD_UID_KEY, type: 'string', value: `${uidPrefix}:${offset}` });
+    const uid = `${uidPrefix}:${offset}`;
+    const attributes = new AttributeList();
+    const error = parse(line, uid, parsed, attributes);
+    if (error !== undefined) return failedRecord(line, uid, observed, error);
     const record: LogRecord = {
       timeUnixNano: parsed.timeUnixNano,
       observedTimeUnixNano: observed,
       severityNumber: parsed.severityNumber,
       severityText: SEVERITY_TEXT[parsed.severityNumber],
-      attributes,
+      attributes: attributes.items,
     };
     if (includeBody) record.body = line;
     if (parsed.traceId !== undefined) record.traceId = parsed.traceId;
     return record;
+  };
+}
+
+/**
+ * Encodes one line (at a byte offset of its object) as a protobuf `LogRecord`
+ * in field `field` of what `writer` is writing. Returns false when the line
+ * was a parse error (it is still written, as {@link createLineMapper} would map it).
+ */
+export type LineEncoder = (
+  line: string,
+  offset: number,
+  observedTimeUnixNano: bigint,
+  writer: ProtobufWriter,
+  field: number,
+) => boolean;
+
+/**
+ * Creates the parse-and-encode function for the lines of one object: the
+ * bytes are exactly those of `writeLogRecord` of {@link createLineMapper}'s
+ * record, written without building the record.
+ */
+export function createLineEncoder(options: LineMapperOptions): LineEncoder {
+  const parse = createLineParser(options);
+  const { uidPrefix } = options;
+  const includeBody = options.config.includeBody;
+  const parsed = emptyParsedLine();
+  const attributes = new LogAttributeWriter(new ProtobufWriter(16));
+  const tail: LogRecordTail = {
+    timeUnixNano: 0n,
+    observedTimeUnixNano: 0n,
+    severityNumber: SEVERITY_INFO,
+    severityText: '',
+    body: undefined,
+    traceId: undefined,
+  };
+  return (line, offset, observed, writer, field) => {
+    const uid = `${uidPrefix}:${offset}`;
+    const start = writer.length;
+    const mark = beginLogRecord(writer, field);
+    attributes.writer = writer;
+    const error = parse(line, uid, parsed, attributes);
+    if (error !== undefined) {
+      writer.truncate(start);
+      writeLogRecord(writer, field, failedRecord(line, uid, observed, error));
+      return false;
+    }
+    tail.timeUnixNano = parsed.timeUnixNano;
+    tail.observedTimeUnixNano = observed;
+    tail.severityNumber = parsed.severityNumber;
+    tail.severityText = SEVERITY_TEXT[parsed.severityNumber];
+    tail.body = includeBody ? line : undefined;
+    tail.traceId = parsed.traceId;
+    writeLogRecordTail(writer, mark, tail);
+    return true;
   };
 }

@@ -7,7 +7,7 @@ import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** zlib's output chunk size: larger chunks mean fewer, cheaper line batches. */
-const GUNZIP_CHUNK_BYTES = 64 * 1024;
+const GUNZIP_CHUNK_BYTES = 128 * 1024;
 
 /** True when `head` starts with the gzip magic bytes. */
 export function isGzip(head: Uint8Array): boolean {

@@ -1,7 +1,8 @@
 /**
  * Turns the lines of one log object into log records: settles the format
  * (from the key, checked against the first recognisable line), builds the
- * object's resource, then maps every line.
+ * object's resource, then hands every line to a {@link LineTarget}, which
+ * maps it to a record ({@link RecordCollector}) or encodes it straight away.
  */
 
 import type { MappingConfig } from '../config/mapping-config.ts';
@@ -11,7 +12,11 @@ import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import type { LogRecord, Resource } from '../otlp/model.ts';
-import { createLineMapper, type LineMapper } from '../otlp/record-mapper.ts';
+import {
+  createLineMapper,
+  type LineMapper,
+  type LineMapperOptions,
+} from '../otlp/record-mapper.ts';
 import { type ObjectIdentity, recordUidPrefix } from '../otlp/record-uid.ts';
 import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
 
@@ -31,17 +36,51 @@ export interface ObjectParserOptions {
   config: MappingConfig;
 }
 
+/** What is settled about an object before its first line is handed on. */
+export interface SettledObject {
+  format: LogFormatId | undefined;
+  resource: Resource;
+  /** What a line mapper or encoder for this object needs. */
+  lineOptions: LineMapperOptions;
+}
+
+/** Where an object's lines go once its format is settled. */
+export interface LineTarget {
+  /** Called once, before the first line. */
+  settle(object: SettledObject): void;
+  /** Called for every line, in order. */
+  line(line: string, offset: number, observedTimeUnixNano: bigint): void;
+}
+
+/** A {@link LineTarget} that maps every line to a {@link LogRecord} and keeps it. */
+export class RecordCollector implements LineTarget {
+  /** Records so far; empty it to take them. */
+  readonly records: LogRecord[] = [];
+  private map: LineMapper | undefined;
+
+  settle(object: SettledObject): void {
+    this.map = createLineMapper(object.lineOptions);
+  }
+
+  line(line: string, offset: number, observedTimeUnixNano: bigint): void {
+    // settle() always comes first.
+    this.records.push((this.map as LineMapper)(line, offset, observedTimeUnixNano));
+  }
+}
+
 /**
- * Parses one object's lines, in order. Records come out of {@link push} and
- * {@link finish}; {@link resource} is set before the first record comes out.
+ * Parses one object's lines, in order. Lines go to the target of {@link push}
+ * and {@link finish}; {@link resource} is set before the first of them.
  */
 export class ObjectParser {
   readonly keyInfo: S3KeyInfo | undefined;
   private readonly options: ObjectParserOptions;
-  private mapper: LineMapper | undefined;
+  private settled: SettledObject | undefined;
   private pending: { line: string; offset: number; observed: bigint }[] = [];
   private formatId: LogFormatId | undefined;
   private objectResource: Resource | undefined;
+  /** Whether the target has been told the object is settled. */
+  private announced = false;
 
   constructor(options: ObjectParserOptions) {
     this.options = options;
@@ -59,10 +98,13 @@ export class ObjectParser {
     return this.objectResource;
   }
 
-  /** Maps one line; records (possibly of earlier, held-back lines) are appended to `out`. */
-  push(line: string, offset: number, observed: bigint, out: LogRecord[]): void {
-    if (this.mapper !== undefined) {
-      out.push(this.mapper(line, offset, observed));
+  /**
+   * Takes one line; it goes on to `target` now, or with later lines once
+   * enough were seen to settle the format.
+   */
+  push(line: string, offset: number, observed: bigint, target: LineTarget): void {
+    if (this.settled !== undefined) {
+      target.line(line, offset, observed);
       return;
     }
     this.pending.push({ line, offset, observed });
@@ -70,14 +112,14 @@ export class ObjectParser {
     const detected = forced === 'auto' ? detectFormatFromLine(line) : forced;
     if (detected !== undefined || this.pending.length >= DETECTION_LINES) {
       this.settleFromLines(detected);
-      this.drain(out);
+      this.drain(target);
     }
   }
 
-  /** Flushes held-back lines at the end of the object. */
-  finish(out: LogRecord[]): void {
-    if (this.mapper === undefined) this.settleFromLines(undefined);
-    this.drain(out);
+  /** Hands on held-back lines at the end of the object (settling it if no line did). */
+  finish(target: LineTarget): void {
+    if (this.settled === undefined) this.settleFromLines(undefined);
+    this.drain(target);
   }
 
   private settleFromLines(detected: LogFormatId | undefined): void {
@@ -99,23 +141,31 @@ export class ObjectParser {
     const resourceInput = { ...identity, keyInfo: this.keyInfo, lineLoadBalancer };
     this.formatId = format;
     this.objectResource = buildResource(resourceInput, config);
-    this.mapper = createLineMapper({
-      format: format === undefined ? undefined : FORMATS[format],
-      config,
-      // Without a key, the file's name keeps ids of different files apart.
-      uidPrefix: recordUidPrefix(
-        identity.key === undefined && this.options.nameHint !== undefined
-          ? { ...identity, key: this.options.nameHint }
-          : identity,
-      ),
-      resourceLoadBalancerId: resourceLoadBalancer(resourceInput)?.resourceId,
-    });
+    this.settled = {
+      format,
+      resource: this.objectResource,
+      lineOptions: {
+        format: format === undefined ? undefined : FORMATS[format],
+        config,
+        // Without a key, the file's name keeps ids of different files apart.
+        uidPrefix: recordUidPrefix(
+          identity.key === undefined && this.options.nameHint !== undefined
+            ? { ...identity, key: this.options.nameHint }
+            : identity,
+        ),
+        resourceLoadBalancerId: resourceLoadBalancer(resourceInput)?.resourceId,
+      },
+    };
   }
 
-  private drain(out: LogRecord[]): void {
-    const mapper = this.mapper;
-    if (mapper === undefined) return;
-    for (const p of this.pending) out.push(mapper(p.line, p.offset, p.observed));
+  private drain(target: LineTarget): void {
+    const settled = this.settled;
+    if (settled === undefined) return;
+    if (!this.announced) {
+      this.announced = true;
+      target.settle(settled);
+    }
+    for (const p of this.pending) target.line(p.line, p.offset, p.observed);
     this.pending = [];
   }
 }

@@ -13,15 +13,24 @@ import {
   createBatchEncoder,
   type EncodedBatch,
   type OtlpProtocol,
+  ProtobufBatchEncoder,
 } from '../otlp/batch-encoder.ts';
 import { ExportConfigError } from '../otlp/export-errors.ts';
 import type { BatchResult, OtlpExporter } from '../otlp/exporter.ts';
 import type { LogRecord } from '../otlp/model.ts';
-import { PARSE_ERROR_KEY } from '../otlp/record-mapper.ts';
+import { SCOPE_LOGS_LOG_RECORDS } from '../otlp/otlp-protobuf.ts';
+import {
+  createLineEncoder,
+  createLineMapper,
+  type LineEncoder,
+  type LineMapper,
+  type LineMapperOptions,
+  PARSE_ERROR_KEY,
+} from '../otlp/record-mapper.ts';
 import { SCOPE } from '../otlp/scope.ts';
 import { decompressed } from './decompress.ts';
 import { readLines } from './line-reader.ts';
-import type { ObjectParser } from './object-parser.ts';
+import type { LineTarget, ObjectParser, SettledObject } from './object-parser.ts';
 
 /** Distinct rejection messages kept for the summary; the rest are only counted. */
 const MAX_MESSAGES = 5;
@@ -84,7 +93,6 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     bytesIn: 0,
     rejectionMessages: [],
   };
-  let encoder: BatchEncoder | undefined;
   /** Set once sending is pointless; later records are counted failed unsent. */
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
@@ -115,6 +123,7 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (stopped) {
       result.failed += batch.records;
+      batch.release?.();
       return;
     }
     result.batches++;
@@ -133,24 +142,12 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     inFlight.add(tracked);
   };
 
-  const records: LogRecord[] = [];
-  const take = async () => {
-    for (const record of records) {
-      result.lines++;
-      if (record.attributes[0]?.key === PARSE_ERROR_KEY) result.parseErrors++;
-      if (stopped) {
-        result.failed++;
-        continue;
-      }
-      if (encoder === undefined) {
-        // The parser settles the resource before the first record comes out.
-        const resource = parser.resource ?? { attributes: [] };
-        encoder = createBatchEncoder(options.protocol, resource, SCOPE, options.limits);
-      }
-      const full = encoder.add(record);
-      if (full !== undefined) await dispatch(full);
-    }
-    records.length = 0;
+  /** Batches completed while lines were handed over, waiting to be dispatched. */
+  const ready: EncodedBatch[] = [];
+  const target = new ShipTarget(options, result, ready, () => stopped);
+  const dispatchReady = async () => {
+    for (let i = 0; i < ready.length; i++) await dispatch(ready[i]);
+    ready.length = 0;
   };
 
   async function* counted(source: AsyncIterable<Uint8Array>) {
@@ -164,19 +161,96 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     for await (const batch of readLines(decompressed(counted(options.source)))) {
       const observed = options.nowNanos();
       for (let i = 0; i < batch.lines.length; i++) {
-        parser.push(batch.lines[i], batch.offsets[i], observed, records);
+        parser.push(batch.lines[i], batch.offsets[i], observed, target);
       }
-      await take();
+      await dispatchReady();
       options.onProgress?.(result);
     }
   } catch (error) {
     result.readError = error instanceof Error ? error : new Error(String(error));
   }
-  parser.finish(records);
-  await take();
-  const last = encoder?.flush();
-  if (last !== undefined) await dispatch(last);
+  parser.finish(target);
+  target.flush();
+  await dispatchReady();
   await Promise.all(inFlight);
   options.onProgress?.(result);
   return result;
+}
+
+/**
+ * Counts every line and encodes it into the object's batches: protobuf
+ * straight from the line, JSON through a record. Once sending has stopped,
+ * lines are still parsed (to count parse errors) but not encoded.
+ */
+class ShipTarget implements LineTarget {
+  private readonly options: ShipObjectOptions;
+  private readonly result: ShipResult;
+  private readonly ready: EncodedBatch[];
+  private readonly stopped: () => boolean;
+  private protobuf: ProtobufBatchEncoder | undefined;
+  private encodeLine: LineEncoder | undefined;
+  private json: BatchEncoder | undefined;
+  private lineOptions: LineMapperOptions | undefined;
+  private map: LineMapper | undefined;
+
+  constructor(
+    options: ShipObjectOptions,
+    result: ShipResult,
+    ready: EncodedBatch[],
+    stopped: () => boolean,
+  ) {
+    this.options = options;
+    this.result = result;
+    this.ready = ready;
+    this.stopped = stopped;
+  }
+
+  settle(object: SettledObject): void {
+    const { protocol, limits } = this.options;
+    this.lineOptions = object.lineOptions;
+    if (protocol === 'http/protobuf') {
+      this.protobuf = new ProtobufBatchEncoder(object.resource, SCOPE, limits);
+      this.encodeLine = createLineEncoder(object.lineOptions);
+    } else {
+      this.json = createBatchEncoder(protocol, object.resource, SCOPE, limits);
+    }
+  }
+
+  line(line: string, offset: number, observed: bigint): void {
+    const result = this.result;
+    result.lines++;
+    let full: EncodedBatch | undefined;
+    if (this.stopped()) {
+      if (this.mapped(line, offset, observed).attributes[0]?.key === PARSE_ERROR_KEY) {
+        result.parseErrors++;
+      }
+      result.failed++;
+      return;
+    }
+    const protobuf = this.protobuf;
+    if (protobuf !== undefined) {
+      const before = protobuf.writer.length;
+      const encode = this.encodeLine as LineEncoder;
+      if (!encode(line, offset, observed, protobuf.writer, SCOPE_LOGS_LOG_RECORDS)) {
+        result.parseErrors++;
+      }
+      full = protobuf.commit(before);
+    } else {
+      const record = this.mapped(line, offset, observed);
+      if (record.attributes[0]?.key === PARSE_ERROR_KEY) result.parseErrors++;
+      full = (this.json as BatchEncoder).add(record);
+    }
+    if (full !== undefined) this.ready.push(full);
+  }
+
+  /** Ends the open batch. */
+  flush(): void {
+    const last = (this.protobuf ?? this.json)?.flush();
+    if (last !== undefined) this.ready.push(last);
+  }
+
+  private mapped(line: string, offset: number, observed: bigint): LogRecord {
+    this.map ??= createLineMapper(this.lineOptions as LineMapperOptions);
+    return this.map(line, offset, observed);
+  }
 }

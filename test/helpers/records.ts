@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { LogFormatId } from '../../shared/formats/field-spec.ts';
-import type { LogRecord } from '../../shared/otlp/model.ts';
 import {
   type JsonKeyValue,
   type JsonLogRecord,
@@ -16,7 +15,7 @@ import {
   resourceToJson,
 } from '../../shared/otlp/otlp-json.ts';
 import { readLines } from '../../shared/pipeline/line-reader.ts';
-import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
+import { ObjectParser, RecordCollector } from '../../shared/pipeline/object-parser.ts';
 
 /** The observed time every test record gets (an injected clock, not the real one). */
 export const OBSERVED = 1_764_000_000_123_000_000n;
@@ -51,17 +50,18 @@ export async function parseObject(
     format: options.format ?? 'auto',
     config: loadMappingConfig(options.env ?? {}),
   });
-  const records: LogRecord[] = [];
+  const collector = new RecordCollector();
+  const records = collector.records;
   const size = options.pieceBytes ?? 64 * 1024;
   async function* pieces() {
     for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
   }
   for await (const batch of readLines(pieces())) {
     for (let i = 0; i < batch.lines.length; i++) {
-      parser.push(batch.lines[i], batch.offsets[i], OBSERVED, records);
+      parser.push(batch.lines[i], batch.offsets[i], OBSERVED, collector);
     }
   }
-  parser.finish(records);
+  parser.finish(collector);
   return {
     resource: parser.resource && resourceToJson(parser.resource),
     records: records.map(logRecordToJson),

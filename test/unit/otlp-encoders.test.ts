@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createBatchEncoder, type OtlpProtocol } from '../../shared/otlp/batch-encoder.ts';
+import {
+  createBatchEncoder,
+  type EncodedBatch,
+  type OtlpProtocol,
+} from '../../shared/otlp/batch-encoder.ts';
 import type { Attribute, LogRecord, Resource } from '../../shared/otlp/model.ts';
 import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
 import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
@@ -156,6 +160,39 @@ describe.each(PROTOCOLS)('%s batch encoder', (protocol) => {
     ).toEqual({
       stringValue: 'z'.repeat(5000),
     });
+  });
+});
+
+describe('protobuf batches and their buffers', () => {
+  const limits = { maxRecords: 10, maxBytes: 1024 * 1024 };
+  const numbered = (uid: string) => record([{ key: 'log.record.uid', type: 'string', value: uid }]);
+  const uidsOf = (body: Uint8Array) =>
+    decodeProtobufRequest(body).resourceLogs[0].scopeLogs[0].logRecords.map(
+      (r) => r.attributes?.[0].value.stringValue,
+    );
+
+  it('carries a later batch in a released buffer, once, and never touches the others', () => {
+    const encoder = createBatchEncoder('http/protobuf', resource, SCOPE, limits);
+    const tenFrom = (from: number) => Array.from({ length: 10 }, (_, n) => `uid:${from + n}`);
+    const batchFrom = (from: number) => {
+      let batch: EncodedBatch | undefined;
+      for (const uid of tenFrom(from)) batch = encoder.add(numbered(uid)) ?? batch;
+      if (batch === undefined) throw new Error('no batch after ten records');
+      return batch;
+    };
+    const a = batchFrom(0);
+    expect(uidsOf(a.body)).toEqual(tenFrom(0));
+    a.release?.();
+    a.release?.();
+    const b = batchFrom(10);
+    const c = batchFrom(20);
+    const d = batchFrom(30);
+    expect(c.body.buffer).toBe(a.body.buffer);
+    expect(d.body.buffer).not.toBe(a.body.buffer);
+    expect(b.body.buffer).not.toBe(a.body.buffer);
+    expect(uidsOf(b.body)).toEqual(tenFrom(10));
+    expect(uidsOf(c.body)).toEqual(tenFrom(20));
+    expect(uidsOf(d.body)).toEqual(tenFrom(30));
   });
 });
 
