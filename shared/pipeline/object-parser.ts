@@ -77,8 +77,6 @@ export class ObjectParser {
   private readonly options: ObjectParserOptions;
   private settled: SettledObject | undefined;
   private pending: { line: string; offset: number; observed: bigint }[] = [];
-  private formatId: LogFormatId | undefined;
-  private objectResource: Resource | undefined;
   /** Whether the target has been told the object is settled. */
   private announced = false;
 
@@ -90,12 +88,12 @@ export class ObjectParser {
 
   /** The format in use, once settled; `undefined` before, or when none was recognised. */
   get format(): LogFormatId | undefined {
-    return this.formatId;
+    return this.settled?.format;
   }
 
   /** The object's resource, once the format is settled. */
   get resource(): Resource | undefined {
-    return this.objectResource;
+    return this.settled?.resource;
   }
 
   /**
@@ -139,11 +137,9 @@ export class ObjectParser {
     const lineLoadBalancer =
       format !== undefined && firstLine !== undefined ? elbField(firstLine, format) : undefined;
     const resourceInput = { ...identity, keyInfo: this.keyInfo, lineLoadBalancer };
-    this.formatId = format;
-    this.objectResource = buildResource(resourceInput, config);
     this.settled = {
       format,
-      resource: this.objectResource,
+      resource: buildResource(resourceInput, config),
       lineOptions: {
         format: format === undefined ? undefined : FORMATS[format],
         config,

@@ -181,6 +181,30 @@ describe.each(['http/protobuf', 'http/json'])('shipping over %s', (protocol) => 
     expect(receiver.requests).toHaveLength(1);
     expectConserved(result);
   });
+
+  // Line 3 lacks most fields, line 1 999 has a bad time: both are shipped, as parse errors.
+  const broken = TEXT.split('\n');
+  broken[2] = broken[2].slice(0, 60);
+  broken[1998] = broken[1998].replace(/^(\S+ )\S+/, '$1not-a-time');
+  const BROKEN = broken.join('\n');
+
+  it('counts parse errors, and ships them as records', async () => {
+    const result = await shipTo(receiver, BROKEN, { env: BATCHED, overrides: { protocol } });
+    expect(result).toMatchObject({ lines: LINES, accepted: LINES, parseErrors: 2 });
+    expect(inLineOrder(receiver.deliveredRecords())).toEqual((await parseObject(BROKEN)).records);
+  });
+
+  it('still counts parse errors in lines read after sending stopped', async () => {
+    receiver.script({ kind: 'status', status: 401 });
+    // Read in small pieces, so line 1 999 comes in well after the 401 stopped sending.
+    const result = await shipTo(receiver, BROKEN, {
+      env: { ...BATCHED, ELB_OTLP_EXPORT_CONCURRENCY: '1' },
+      overrides: { protocol },
+      pieceBytes: 16 * 1024,
+    });
+    expect(result).toMatchObject({ lines: LINES, failed: LINES, batches: 1, parseErrors: 2 });
+    expectConserved(result);
+  });
 });
 
 describe('a receiver that never recovers', () => {
