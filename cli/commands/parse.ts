@@ -102,8 +102,15 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
   try {
     for await (const batch of readLines(decompressed(input))) {
       const observed = io.now();
-      for (let i = 0; i < batch.lines.length; i++) {
-        parser.push(batch.lines[i], batch.offsets[i], observed, collector);
+      for (let i = 0; i < batch.starts.length; i++) {
+        parser.push(
+          batch.source,
+          batch.starts[i],
+          batch.ends[i],
+          batch.offsets[i],
+          observed,
+          collector,
+        );
       }
       await flush();
     }

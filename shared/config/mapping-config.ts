@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import type { Attribute } from '../otlp/model.ts';
 import {
+  type ByteQueryRedactor,
+  createByteQueryRedactor,
   createQueryRedactor,
   DEFAULT_REDACTED_QUERY_PARAMS,
   type QueryRedactor,
@@ -21,6 +23,8 @@ export interface MappingConfig {
   /** Query parameters whose values become `REDACTED`. */
   redactedQueryParams: readonly string[];
   redactQuery: QueryRedactor;
+  /** The byte-level counterpart of {@link redactQuery}, for the fast encoding path. */
+  redactQueryBytes: ByteQueryRedactor | undefined;
   /** `OTEL_SERVICE_NAME`; wins over `service.name` anywhere else. */
   serviceName?: string;
   /** `OTEL_RESOURCE_ATTRIBUTES`, added to every resource without overriding what the object says. */
@@ -63,6 +67,7 @@ export function loadMappingConfig(env: Record<string, string | undefined>): Mapp
     includeBody: vars.ELB_OTLP_INCLUDE_BODY !== 'false',
     redactedQueryParams,
     redactQuery: createQueryRedactor(redactedQueryParams),
+    redactQueryBytes: createByteQueryRedactor(redactedQueryParams),
     resourceAttributes: parseResourceAttributes(vars.OTEL_RESOURCE_ATTRIBUTES),
   };
   if (vars.OTEL_SERVICE_NAME !== undefined) config.serviceName = vars.OTEL_SERVICE_NAME;

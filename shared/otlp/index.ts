@@ -7,6 +7,11 @@ export {
   type OtlpProtocol,
   ProtobufBatchEncoder,
 } from './batch-encoder.ts';
+export {
+  type ByteLineEncoder,
+  type ByteLineEncoderOptions,
+  createByteLineEncoder,
+} from './byte-line-encoder.ts';
 export { ExportConfigError, ExportRejectedError, ExportRetryableError } from './export-errors.ts';
 export {
   type BatchResult,
@@ -53,6 +58,8 @@ export {
 } from './otlp-protobuf.ts';
 export { ProtobufWriter } from './protobuf-writer.ts';
 export {
+  type BufferLineEncoder,
+  createBufferLineEncoder,
   createLineEncoder,
   createLineMapper,
   LINE_ELB_KEY,
@@ -64,6 +71,8 @@ export {
 } from './record-mapper.ts';
 export { type ObjectIdentity, recordUidPrefix } from './record-uid.ts';
 export {
+  type ByteQueryRedactor,
+  createByteQueryRedactor,
   createQueryRedactor,
   DEFAULT_REDACTED_QUERY_PARAMS,
   keepQuery,

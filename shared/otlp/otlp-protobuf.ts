@@ -33,30 +33,29 @@ const SCOPE_NAME = 1;
 const SCOPE_VERSION = 2;
 // Resource
 const RESOURCE_ATTRIBUTES = 1;
-// LogRecord
-const LOG_TIME_UNIX_NANO = 1;
-const LOG_SEVERITY_NUMBER = 2;
-const LOG_SEVERITY_TEXT = 3;
-const LOG_BODY = 5;
-const LOG_ATTRIBUTES = 6;
-const LOG_TRACE_ID = 9;
-const LOG_OBSERVED_TIME_UNIX_NANO = 11;
-// KeyValue
+// LogRecord, KeyValue, AnyValue and ArrayValue fields are exported for the
+// byte-level encoder (`byte-line-encoder.ts`), which writes the same messages.
+export const LOG_TIME_UNIX_NANO = 1;
+export const LOG_SEVERITY_NUMBER = 2;
+export const LOG_SEVERITY_TEXT = 3;
+export const LOG_BODY = 5;
+export const LOG_ATTRIBUTES = 6;
+export const LOG_TRACE_ID = 9;
+export const LOG_OBSERVED_TIME_UNIX_NANO = 11;
 const KEY_VALUE_KEY = 1;
-const KEY_VALUE_VALUE = 2;
-// AnyValue
-const ANY_STRING = 1;
-const ANY_INT = 3;
-const ANY_DOUBLE = 4;
-const ANY_ARRAY = 5;
-// ArrayValue
-const ARRAY_VALUES = 1;
+export const KEY_VALUE_VALUE = 2;
+export const ANY_STRING = 1;
+export const ANY_INT = 3;
+export const ANY_DOUBLE = 4;
+export const ANY_ARRAY = 5;
+export const ARRAY_VALUES = 1;
 
 /** Attribute keys come from a small set; their encoded key fields are kept after first use. */
 const KEY_CACHE_LIMIT = 4096;
 const keyFields = new Map<string, Buffer>();
 
-function keyField(key: string): Buffer {
+/** The `KeyValue.key` field of `key`, encoded (tag, length, bytes); cached. */
+export function encodedKeyField(key: string): Buffer {
   let field = keyFields.get(key);
   if (field === undefined) {
     const writer = new ProtobufWriter(key.length * 3 + 16);
@@ -74,7 +73,7 @@ export function writeStringKeyValue(
   key: string,
   value: string,
 ): void {
-  const keyBytes = keyField(key);
+  const keyBytes = encodedKeyField(key);
   if (writer.asciiStringKeyValue((field << 3) | WIRE_LENGTH_DELIMITED, keyBytes, value)) return;
   const pair = writer.begin(field);
   writer.raw(keyBytes);
@@ -92,7 +91,7 @@ export function writeIntKeyValue(
   value: number,
 ): void {
   const pair = writer.begin(field);
-  writer.raw(keyField(key));
+  writer.raw(encodedKeyField(key));
   const any = writer.begin(KEY_VALUE_VALUE);
   writer.tag(ANY_INT, WIRE_VARINT);
   writer.int64(value);
@@ -108,7 +107,7 @@ export function writeDoubleKeyValue(
   value: number,
 ): void {
   const pair = writer.begin(field);
-  writer.raw(keyField(key));
+  writer.raw(encodedKeyField(key));
   const any = writer.begin(KEY_VALUE_VALUE);
   writer.tag(ANY_DOUBLE, WIRE_FIXED64);
   writer.double(value);
@@ -124,7 +123,7 @@ export function writeStringsKeyValue(
   value: readonly string[],
 ): void {
   const pair = writer.begin(field);
-  writer.raw(keyField(key));
+  writer.raw(encodedKeyField(key));
   const any = writer.begin(KEY_VALUE_VALUE);
   const array = writer.begin(ANY_ARRAY);
   for (const item of value) {

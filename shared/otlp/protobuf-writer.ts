@@ -96,6 +96,16 @@ export class ProtobufWriter {
     return previous;
   }
 
+  /**
+   * Makes room for `bytes` more bytes and returns the buffer to write them
+   * into, from {@link length} on, for a caller that writes bytes itself; it
+   * then moves the end past them with {@link truncate}.
+   */
+  room(bytes: number): Buffer {
+    this.ensure(bytes);
+    return this.buffer;
+  }
+
   /** Forgets everything written after the first `length` bytes (or moves the end there). */
   truncate(length: number): void {
     this.position = length;

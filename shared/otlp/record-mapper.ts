@@ -9,6 +9,7 @@ import type { LogFormatSpec } from '../formats/field-spec.ts';
 import { emptyParsedLine, type ParsedLine, parseFields } from '../formats/parse-fields.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
+import { createByteLineEncoder } from './byte-line-encoder.ts';
 import {
   AttributeList,
   type AttributeSink,
@@ -181,5 +182,46 @@ export function createLineEncoder(options: LineMapperOptions): LineEncoder {
     tail.traceId = parsed.traceId;
     writeLogRecordTail(writer, mark, tail);
     return true;
+  };
+}
+
+/**
+ * Encodes the line `source[start, end)` (UTF-8, without its newline) as
+ * {@link LineEncoder} does the same line as a string.
+ */
+export type BufferLineEncoder = (
+  source: Buffer,
+  start: number,
+  end: number,
+  offset: number,
+  observedTimeUnixNano: bigint,
+  writer: ProtobufWriter,
+  field: number,
+) => boolean;
+
+/**
+ * Creates the parse-and-encode function for lines still in the bytes they
+ * were read in: the byte-level fast path takes the lines it can
+ * (`byte-line-encoder.ts`), the string path of {@link createLineEncoder} the
+ * rest. Either way the bytes are the same.
+ */
+export function createBufferLineEncoder(options: LineMapperOptions): BufferLineEncoder {
+  const encodeText = createLineEncoder(options);
+  const { format, config } = options;
+  const fast =
+    format === undefined
+      ? undefined
+      : createByteLineEncoder({
+          format,
+          includeBody: config.includeBody,
+          redactQuery: config.redactQueryBytes,
+          uidPrefix: options.uidPrefix,
+          resourceLoadBalancerId: options.resourceLoadBalancerId,
+          uidKey: RECORD_UID_KEY,
+          lineElbKey: LINE_ELB_KEY,
+        });
+  return (source, start, end, offset, observed, writer, field) => {
+    if (fast?.(source, start, end, offset, observed, writer, field) === true) return true;
+    return encodeText(source.toString('utf8', start, end), offset, observed, writer, field);
   };
 }

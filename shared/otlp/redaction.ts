@@ -77,6 +77,95 @@ export function createQueryRedactor(names: readonly string[]): QueryRedactor {
   };
 }
 
+/**
+ * {@link createQueryRedactor} for a query string held as ASCII bytes
+ * `[start, end)` (without `?`), for a byte-level encoder: it gives the same
+ * bytes the string redactor gives, or declines.
+ */
+export interface ByteQueryRedactor {
+  /**
+   * The length of the redacted query, or -1 when a key has `%` or `+`
+   * escapes (the string redactor decodes them; this one does not).
+   */
+  measure(bytes: Uint8Array, start: number, end: number): number;
+  /** Writes the redacted query (as measured) into `out` at `at`; returns the position after it. */
+  write(bytes: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number;
+}
+
+const AMPERSAND = 0x26;
+const EQUALS = 0x3d;
+const REDACTED_BYTES = Buffer.from(REDACTED);
+
+/** The byte redactor for the same names; `undefined` when nothing is redacted. */
+export function createByteQueryRedactor(names: readonly string[]): ByteQueryRedactor | undefined {
+  if (names.length === 0) return undefined;
+  // As the string redactor, a key must have the length of a name as given and match one lowercased.
+  const lengths = new Set(names.map((name) => name.length));
+  const wanted = [...new Set(names.map((name) => name.toLowerCase()))]
+    .filter((name) => lengths.has(name.length))
+    .map((name) => Buffer.from(name));
+  /** Where the value of the parameter at `[from, to)` starts if it is to be redacted; -1 if not; -2 to decline. */
+  const redactedValue = (bytes: Uint8Array, from: number, to: number): number => {
+    let escaped = false;
+    for (let k = from; k < to; k++) {
+      const c = bytes[k];
+      if (c === EQUALS) {
+        // As the string redactor: a key and a non-empty value, else the part is left alone.
+        if (k === from || k === to - 1) return -1;
+        if (escaped) return -2;
+        return matchesName(wanted, bytes, from, k) ? k + 1 : -1;
+      }
+      if (c === 0x25 || c === 0x2b) escaped = true;
+    }
+    return -1;
+  };
+  return {
+    measure(bytes, start, end) {
+      let length = end - start;
+      let from = start;
+      while (from <= end) {
+        let to = from;
+        while (to < end && bytes[to] !== AMPERSAND) to++;
+        const value = redactedValue(bytes, from, to);
+        if (value === -2) return -1;
+        if (value >= 0) length += REDACTED_BYTES.length - (to - value);
+        from = to + 1;
+      }
+      return length;
+    },
+    write(bytes, start, end, out, at) {
+      let from = start;
+      while (from <= end) {
+        let to = from;
+        while (to < end && bytes[to] !== AMPERSAND) to++;
+        const value = redactedValue(bytes, from, to);
+        const copyEnd = value >= 0 ? value : to;
+        for (let k = from; k < copyEnd; k++) out[at++] = bytes[k];
+        if (value >= 0)
+          for (let k = 0; k < REDACTED_BYTES.length; k++) out[at++] = REDACTED_BYTES[k];
+        if (to < end) out[at++] = AMPERSAND;
+        from = to + 1;
+      }
+      return at;
+    },
+  };
+}
+
+/** Whether `bytes[start, end)`, lowercased as ASCII, is one of `names`. */
+function matchesName(names: readonly Buffer[], bytes: Uint8Array, start: number, end: number) {
+  for (const name of names) {
+    if (name.length !== end - start) continue;
+    let k = 0;
+    while (k < name.length) {
+      const c = bytes[start + k];
+      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name[k]) break;
+      k++;
+    }
+    if (k === name.length) return true;
+  }
+  return false;
+}
+
 function hasEscape(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);

@@ -1,5 +1,11 @@
 export { decompressed, isGzip } from './decompress.ts';
-export { type LineBatch, LineTooLongError, MAX_LINE_BYTES, readLines } from './line-reader.ts';
+export {
+  type LineBatch,
+  LineTooLongError,
+  lineText,
+  MAX_LINE_BYTES,
+  readLines,
+} from './line-reader.ts';
 export {
   type LineTarget,
   ObjectParser,

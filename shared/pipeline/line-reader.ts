@@ -3,7 +3,8 @@
  * position `log.record.uid` and chunk boundaries are stated in).
  *
  * Lines end at `\n`; a trailing `\r` is dropped; blank lines are not log lines
- * and are skipped. Bytes are decoded as UTF-8.
+ * and are skipped. Lines stay in the bytes they were read in, so the hot path
+ * can encode them without decoding; others decode them as UTF-8.
  */
 
 /** Lines longer than this are not ELB log lines; reading stops with an error instead of growing without bound. */
@@ -12,12 +13,24 @@ export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 
-/** Lines read from one piece of input, with the byte offset of each line's first byte. */
+/**
+ * Lines read from one piece of input, left in its bytes: line `i` is
+ * `source[starts[i], ends[i])` (newline and trailing `\r` excluded) and starts
+ * at byte `offsets[i]` of its object. Decode a line with {@link lineText}
+ * when it is needed as a string.
+ */
 export interface LineBatch {
-  lines: string[];
+  source: Buffer;
+  starts: number[];
+  ends: number[];
   offsets: number[];
   /** Bytes consumed by this batch, newlines included. */
   bytes: number;
+}
+
+/** Line `i` of `batch`, decoded as UTF-8. */
+export function lineText(batch: LineBatch, i: number): string {
+  return batch.source.toString('utf8', batch.starts[i], batch.ends[i]);
 }
 
 /** A line exceeded {@link MAX_LINE_BYTES}. */
@@ -34,7 +47,9 @@ export class LineTooLongError extends Error {
 }
 
 /**
- * Yields one {@link LineBatch} per input chunk (empty batches are skipped).
+ * Yields one {@link LineBatch} per input chunk that completes a line, and one
+ * of its own for a line that spans chunks. A batch may hold no lines (they
+ * were blank); its `bytes` still count.
  *
  * @param startOffset byte offset of the stream's first byte in its object.
  */
@@ -49,23 +64,25 @@ export async function* readLines(
     const chunk = Buffer.isBuffer(piece)
       ? piece
       : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    const lines: string[] = [];
-    const offsets: number[] = [];
-    const before = offset;
     let start = 0;
     let newline = chunk.indexOf(NEWLINE);
     if (newline !== -1 && carryBytes > 0) {
       carry.push(chunk.subarray(0, newline));
       const whole = Buffer.concat(carry, carryBytes + newline);
-      pushLine(whole, 0, whole.length, offset, lines, offsets);
+      const batch = newBatch(whole);
+      pushLine(batch, 0, whole.length, offset);
       offset += whole.length + 1;
+      batch.bytes = whole.length + 1;
       carry = [];
       carryBytes = 0;
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
+      yield batch;
     }
+    const batch = newBatch(chunk);
+    const before = offset;
     while (newline !== -1) {
-      pushLine(chunk, start, newline, offset, lines, offsets);
+      pushLine(batch, start, newline, offset);
       offset += newline - start + 1;
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
@@ -75,35 +92,32 @@ export async function* readLines(
       carryBytes += chunk.length - start;
       if (carryBytes > MAX_LINE_BYTES) throw new LineTooLongError(offset);
     }
-    if (lines.length > 0) yield { lines, offsets, bytes: offset - before };
+    batch.bytes = offset - before;
+    if (batch.bytes > 0) yield batch;
   }
   if (carryBytes > 0) {
     const whole = Buffer.concat(carry, carryBytes);
-    const lines: string[] = [];
-    const offsets: number[] = [];
-    pushLine(whole, 0, whole.length, offset, lines, offsets);
-    yield { lines, offsets, bytes: carryBytes };
+    const batch = newBatch(whole);
+    pushLine(batch, 0, whole.length, offset);
+    batch.bytes = carryBytes;
+    yield batch;
   }
 }
 
-function pushLine(
-  buffer: Buffer,
-  start: number,
-  end: number,
-  offset: number,
-  lines: string[],
-  offsets: number[],
-): void {
-  if (end > start && buffer[end - 1] === CR) end--;
-  if (end === start) return;
-  const line = buffer.toString('utf8', start, end);
-  if (isBlank(line)) return;
-  lines.push(line);
-  offsets.push(offset);
+function newBatch(source: Buffer): LineBatch {
+  return { source, starts: [], ends: [], offsets: [], bytes: 0 };
 }
 
-function isBlank(line: string): boolean {
-  const first = line.charCodeAt(0);
-  if (first !== 0x20 && first !== 0x09) return false;
-  return line.trim() === '';
+function pushLine(batch: LineBatch, start: number, end: number, offset: number): void {
+  const source = batch.source;
+  if (end > start && source[end - 1] === CR) end--;
+  if (end === start) return;
+  // Only a line that starts with a space or tab can be blank (as String#trim sees it).
+  const first = source[start];
+  if ((first === 0x20 || first === 0x09) && source.toString('utf8', start, end).trim() === '') {
+    return;
+  }
+  batch.starts.push(start);
+  batch.ends.push(end);
+  batch.offsets.push(offset);
 }

@@ -48,8 +48,11 @@ export interface SettledObject {
 export interface LineTarget {
   /** Called once, before the first line. */
   settle(object: SettledObject): void;
-  /** Called for every line, in order. */
-  line(line: string, offset: number, observedTimeUnixNano: bigint): void;
+  /**
+   * Called for every line, in order: the line is `source[start, end)`
+   * (UTF-8, without its newline) and starts at byte `offset` of its object.
+   */
+  line(source: Buffer, start: number, end: number, offset: number, observed: bigint): void;
 }
 
 /** A {@link LineTarget} that maps every line to a {@link LogRecord} and keeps it. */
@@ -62,9 +65,10 @@ export class RecordCollector implements LineTarget {
     this.map = createLineMapper(object.lineOptions);
   }
 
-  line(line: string, offset: number, observedTimeUnixNano: bigint): void {
+  line(source: Buffer, start: number, end: number, offset: number, observed: bigint): void {
     // settle() always comes first.
-    this.records.push((this.map as LineMapper)(line, offset, observedTimeUnixNano));
+    const line = source.toString('utf8', start, end);
+    this.records.push((this.map as LineMapper)(line, offset, observed));
   }
 }
 
@@ -76,7 +80,8 @@ export class ObjectParser {
   readonly keyInfo: S3KeyInfo | undefined;
   private readonly options: ObjectParserOptions;
   private settled: SettledObject | undefined;
-  private pending: { line: string; offset: number; observed: bigint }[] = [];
+  /** Lines held back until the format is settled: a copy of their bytes, and their text. */
+  private pending: { bytes: Buffer; line: string; offset: number; observed: bigint }[] = [];
   /** Whether the target has been told the object is settled. */
   private announced = false;
 
@@ -97,15 +102,25 @@ export class ObjectParser {
   }
 
   /**
-   * Takes one line; it goes on to `target` now, or with later lines once
-   * enough were seen to settle the format.
+   * Takes the line `source[start, end)`; it goes on to `target` now, or
+   * with later lines once enough were seen to settle the format.
    */
-  push(line: string, offset: number, observed: bigint, target: LineTarget): void {
+  push(
+    source: Buffer,
+    start: number,
+    end: number,
+    offset: number,
+    observed: bigint,
+    target: LineTarget,
+  ): void {
     if (this.settled !== undefined) {
-      target.line(line, offset, observed);
+      target.line(source, start, end, offset, observed);
       return;
     }
-    this.pending.push({ line, offset, observed });
+    // The source's memory may be reused once this returns: keep a copy.
+    const bytes = Buffer.from(source.subarray(start, end));
+    const line = bytes.toString('utf8');
+    this.pending.push({ bytes, line, offset, observed });
     const forced = this.options.format;
     const detected = forced === 'auto' ? detectFormatFromLine(line) : forced;
     if (detected !== undefined || this.pending.length >= DETECTION_LINES) {
@@ -161,7 +176,7 @@ export class ObjectParser {
       this.announced = true;
       target.settle(settled);
     }
-    for (const p of this.pending) target.line(p.line, p.offset, p.observed);
+    for (const p of this.pending) target.line(p.bytes, 0, p.bytes.length, p.offset, p.observed);
     this.pending = [];
   }
 }

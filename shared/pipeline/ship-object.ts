@@ -20,9 +20,9 @@ import type { BatchResult, OtlpExporter } from '../otlp/exporter.ts';
 import type { LogRecord } from '../otlp/model.ts';
 import { SCOPE_LOGS_LOG_RECORDS } from '../otlp/otlp-protobuf.ts';
 import {
-  createLineEncoder,
+  type BufferLineEncoder,
+  createBufferLineEncoder,
   createLineMapper,
-  type LineEncoder,
   type LineMapper,
   type LineMapperOptions,
   PARSE_ERROR_KEY,
@@ -160,8 +160,9 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
   try {
     for await (const batch of readLines(decompressed(counted(options.source)))) {
       const observed = options.nowNanos();
-      for (let i = 0; i < batch.lines.length; i++) {
-        parser.push(batch.lines[i], batch.offsets[i], observed, target);
+      const { source, starts, ends, offsets } = batch;
+      for (let i = 0; i < starts.length; i++) {
+        parser.push(source, starts[i], ends[i], offsets[i], observed, target);
       }
       await dispatchReady();
       options.onProgress?.(result);
@@ -188,7 +189,7 @@ class ShipTarget implements LineTarget {
   private readonly ready: EncodedBatch[];
   private readonly stopped: () => boolean;
   private protobuf: ProtobufBatchEncoder | undefined;
-  private encodeLine: LineEncoder | undefined;
+  private encodeLine: BufferLineEncoder | undefined;
   private json: BatchEncoder | undefined;
   private lineOptions: LineMapperOptions | undefined;
   private map: LineMapper | undefined;
@@ -210,17 +211,18 @@ class ShipTarget implements LineTarget {
     this.lineOptions = object.lineOptions;
     if (protocol === 'http/protobuf') {
       this.protobuf = new ProtobufBatchEncoder(object.resource, SCOPE, limits);
-      this.encodeLine = createLineEncoder(object.lineOptions);
+      this.encodeLine = createBufferLineEncoder(object.lineOptions);
     } else {
       this.json = createBatchEncoder(protocol, object.resource, SCOPE, limits);
     }
   }
 
-  line(line: string, offset: number, observed: bigint): void {
+  line(source: Buffer, start: number, end: number, offset: number, observed: bigint): void {
     const result = this.result;
     result.lines++;
     let full: EncodedBatch | undefined;
     if (this.stopped()) {
+      const line = source.toString('utf8', start, end);
       if (this.mapped(line, offset, observed).attributes[0]?.key === PARSE_ERROR_KEY) {
         result.parseErrors++;
       }
@@ -229,13 +231,15 @@ class ShipTarget implements LineTarget {
     }
     const protobuf = this.protobuf;
     if (protobuf !== undefined) {
-      const before = protobuf.writer.length;
-      const encode = this.encodeLine as LineEncoder;
-      if (!encode(line, offset, observed, protobuf.writer, SCOPE_LOGS_LOG_RECORDS)) {
+      const writer = protobuf.writer;
+      const before = writer.length;
+      const encode = this.encodeLine as BufferLineEncoder;
+      if (!encode(source, start, end, offset, observed, writer, SCOPE_LOGS_LOG_RECORDS)) {
         result.parseErrors++;
       }
       full = protobuf.commit(before);
     } else {
+      const line = source.toString('utf8', start, end);
       const record = this.mapped(line, offset, observed);
       if (record.attributes[0]?.key === PARSE_ERROR_KEY) result.parseErrors++;
       full = (this.json as BatchEncoder).add(record);

@@ -57,8 +57,15 @@ export async function parseObject(
     for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
   }
   for await (const batch of readLines(pieces())) {
-    for (let i = 0; i < batch.lines.length; i++) {
-      parser.push(batch.lines[i], batch.offsets[i], OBSERVED, collector);
+    for (let i = 0; i < batch.starts.length; i++) {
+      parser.push(
+        batch.source,
+        batch.starts[i],
+        batch.ends[i],
+        batch.offsets[i],
+        OBSERVED,
+        collector,
+      );
     }
   }
   parser.finish(collector);
