@@ -1,80 +1,26 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=2
 
 /**
  * The `elb-otlp` command.
  *
- * The `#!` line caps V8's young generation at 8 MiB per semi-space: left to
- * grow, it took about 100 MB of a `ship` run's peak RSS for no measurable
- * speed (`BENCHMARKS.md`). `npm run bench` runs the command with the same options.
+ * The `#!` line caps V8's young generation at 2 MiB per semi-space: left to
+ * grow, it took about 100 MB of a `ship` run's peak RSS, and `ship` creates so
+ * few JavaScript objects per line that 2 MiB is as fast as 8 (`BENCHMARKS.md`).
+ * `npm run bench` runs the command with the same options.
+ *
+ * This file only switches on Node's compile cache, then loads the commands:
+ * modules imported after that are stripped of their types and compiled once,
+ * not on every run (about 0.2 s of each start, `BENCHMARKS.md`). Node keeps the
+ * cache in the system's temporary directory; `NODE_DISABLE_COMPILE_CACHE=1`
+ * turns it off.
  */
 
-import packageJson from '../package.json' with { type: 'json' };
-import { ConfigError } from '../shared/config/config-error.ts';
-import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
-import { runShip, SHIP_USAGE } from './commands/ship.ts';
-import { isBrokenPipe } from './output.ts';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './usage-error.ts';
+import { enableCompileCache } from 'node:module';
 
-const USAGE = `Usage: elb-otlp <command> [options]
-
-Turns AWS Elastic Load Balancing logs into OpenTelemetry log records.
-
-Commands:
-  parse [FILE|-]   print each log line as an OTLP/JSON log record
-  ship FILE        export every log line to an OTLP/HTTP receiver
-
-Run "elb-otlp <command> --help" for a command's options.
-  -h, --help       show this help
-  --version        print the version`;
-
-const COMMANDS: Record<
-  string,
-  { usage: string; run: (args: string[], io: CommandIo) => Promise<number> }
-> = {
-  parse: { usage: PARSE_USAGE, run: runParse },
-  ship: { usage: SHIP_USAGE, run: runShip },
-};
-
-async function main(argv: string[]): Promise<number> {
-  const io: CommandIo = {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    now: () => BigInt(Date.now()) * 1_000_000n,
-  };
-  const [name, ...args] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
-  }
-  if (name === '--version') {
-    process.stdout.write(`${packageJson.version}\n`);
-    return EXIT_OK;
-  }
-  const command = COMMANDS[name];
-  if (command === undefined) {
-    process.stderr.write(`elb-otlp: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
-    return EXIT_USAGE;
-  }
-  try {
-    return await command.run(args, io);
-  } catch (error) {
-    if (isBrokenPipe(error)) return EXIT_OK;
-    if (
-      error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      process.stderr.write(`elb-otlp ${name}: ${(error as Error).message}\n\n${command.usage}\n`);
-      return EXIT_USAGE;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`elb-otlp ${name}: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw error;
-  }
-}
+enableCompileCache();
+const { main } = await import('./main.ts');
+const { isBrokenPipe } = await import('./output.ts');
+const { EXIT_FAILURE, EXIT_OK } = await import('./usage-error.ts');
 
 process.stdout.on('error', (error) => {
   if (isBrokenPipe(error)) process.exit(EXIT_OK);

@@ -8,10 +8,9 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#retryable-response-codes
  */
 
-import { promisify } from 'node:util';
-import { constants, gzip, zstdCompress } from 'node:zlib';
-import type { ExportConfig, OtlpCompression } from '../config/export-config.ts';
+import type { ExportConfig } from '../config/export-config.ts';
 import type { EncodedBatch } from './batch-encoder.ts';
+import { createBodyCompressor } from './body-compressor.ts';
 import { ExportRetryableError } from './export-errors.ts';
 import { type AttemptOutcome, createHttpTransport, type OtlpTransport } from './http-transport.ts';
 
@@ -19,26 +18,6 @@ import { type AttemptOutcome, createHttpTransport, type OtlpTransport } from './
 export const RETRY_BASE_MS = 500;
 /** Backoff ceiling: an unavailable receiver is polled at least this often. */
 export const RETRY_MAX_MS = 30_000;
-/**
- * Output chunk of the compressors: a batch compresses into one or two chunks,
- * so it takes one or two trips to the thread pool instead of dozens (with
- * zlib's 16 KiB default, the main thread spent seconds handing chunks over).
- */
-const COMPRESSED_CHUNK_BYTES = 1024 * 1024;
-/**
- * gzip level 1: on 4 MiB batches of generated ALB records it compressed at
- * 195 MB/s against level 6's 126 MB/s, for a ratio of 7.6 instead of 9.2.
- */
-const GZIP_OPTIONS = { level: 1, memLevel: 9, chunkSize: COMPRESSED_CHUNK_BYTES };
-/** zstd level 1: 797 MB/s on the same batches, ratio 9.8. */
-const ZSTD_OPTIONS = {
-  chunkSize: COMPRESSED_CHUNK_BYTES,
-  params: { [constants.ZSTD_c_compressionLevel]: 1 },
-};
-
-const gzipAsync = promisify(gzip);
-const zstdAsync = promisify(zstdCompress);
-
 /** How a batch ended. `failed` records never reached the receiver. */
 export type BatchResult =
   | {
@@ -106,6 +85,7 @@ export function createOtlpExporter(
   const contentType =
     config.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
   const contentEncoding = config.compression === 'none' ? undefined : config.compression;
+  const compressor = createBodyCompressor(config.compression);
 
   async function exportBatch(
     batch: EncodedBatch,
@@ -115,7 +95,7 @@ export function createOtlpExporter(
     const giveUpAt = Math.min(started + config.maxRetryTimeMs, options.deadlineMs ?? Infinity);
     let body: Buffer;
     try {
-      body = await compress(batch.body, config.compression);
+      body = await compressor.compress(batch.body);
     } finally {
       // Compressed, the encoder's buffer is free for the next batch; sent as it is, it is not.
       if (config.compression !== 'none') batch.release?.();
@@ -159,17 +139,11 @@ export function createOtlpExporter(
     }
   }
 
-  return { export: exportBatch, close: () => transport.close() };
-}
-
-/** The request body as sent; compression runs on libuv's thread pool, beside the parser. */
-export async function compress(body: Buffer, compression: OtlpCompression): Promise<Buffer> {
-  switch (compression) {
-    case 'gzip':
-      return gzipAsync(body, GZIP_OPTIONS);
-    case 'zstd':
-      return zstdAsync(body, ZSTD_OPTIONS);
-    case 'none':
-      return body;
-  }
+  return {
+    export: exportBatch,
+    close: () => {
+      compressor.close();
+      return transport.close();
+    },
+  };
 }
