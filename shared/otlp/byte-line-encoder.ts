@@ -89,8 +89,12 @@ const ELEMENT_FRAMING = 12;
 /** Tail fields (time, severity, trace id, observed time, body framing) and the record's own framing. */
 const TAIL_BYTES = 128;
 const TWO_TO_32 = 2 ** 32;
-/** Values up to this many bytes are copied by a loop, longer ones by `Buffer.copy` (a native call). */
-const SHORT_COPY = 64;
+/**
+ * Values up to this many bytes are copied by a loop, longer ones by
+ * `Buffer.copy` (about 12 ns whatever the length, against 0.7 ns a byte for
+ * the loop); keys, always longer, by `Uint8Array#set` (about 10 ns).
+ */
+const SHORT_COPY = 16;
 const FRACTION_SCALE = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
 const POWERS_OF_TEN = [
   1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -430,13 +434,8 @@ class LineState {
         this.intValue(keys[0], value);
         return true;
       }
-      case 4: {
-        // double
-        const value = decimalAt(src, s, e);
-        if (Number.isNaN(value)) return false;
-        this.doubleValue(keys[0], value);
-        return true;
-      }
+      case 4: // double
+        return this.decimal(keys[0], s, e);
       case 5: // host-port
         return this.hostPort(keys, s, e);
       case 15: // target
@@ -732,8 +731,8 @@ class LineState {
     this.open(this.keys.uid, prefix.length + digits);
     const out = this.out;
     let at = this.at;
-    for (let k = 0; k < prefix.length; k++) out[at++] = prefix[k];
-    at += digits;
+    out.set(prefix, at);
+    at += prefix.length + digits;
     this.at = at;
     let rest = offset;
     for (let k = 1; k <= digits; k++) {
@@ -755,7 +754,8 @@ class LineState {
     out[at++] = TAG_SEVERITY;
     out[at++] = this.severity;
     const text = this.severityTexts[this.severity];
-    for (let k = 0; k < text.length; k++) out[at++] = text[k];
+    out.set(text, at);
+    at += text.length;
     if (this.includeBody) {
       const length = end - start;
       out[at++] = TAG_BODY;
@@ -768,8 +768,8 @@ class LineState {
     if (this.hasTrace) {
       out[at++] = TAG_TRACE_ID;
       out[at++] = 16;
-      const id = this.traceId;
-      for (let k = 0; k < 16; k++) out[at++] = id[k];
+      out.set(this.traceId, at);
+      at += 16;
     }
     if (observed !== this.observed) {
       this.observed = observed;
@@ -789,7 +789,8 @@ class LineState {
     const pair = key.length + 1 + varintSize(any) + any;
     out[at++] = TAG_ATTRIBUTE;
     at = writeVarint(out, at, pair);
-    for (let k = 0; k < key.length; k++) out[at++] = key[k];
+    out.set(key, at);
+    at += key.length;
     out[at++] = TAG_VALUE;
     at = writeVarint(out, at, any);
     out[at++] = TAG_STRING;
@@ -808,7 +809,8 @@ class LineState {
     const size = value < 0 ? 10 : varintSize(value);
     out[at++] = TAG_ATTRIBUTE;
     at = writeVarint(out, at, key.length + 3 + size);
-    for (let k = 0; k < key.length; k++) out[at++] = key[k];
+    out.set(key, at);
+    at += key.length;
     out[at++] = TAG_VALUE;
     out[at++] = 1 + size;
     out[at++] = TAG_INT;
@@ -825,17 +827,44 @@ class LineState {
     this.at = at;
   }
 
-  private doubleValue(key: Buffer, value: number): void {
+  /**
+   * A double attribute from `-?digits[.digits]` of at most 15 characters
+   * after the sign, read as `parseDecimal` reads it; false for anything else.
+   * Parsed and written in one method, so the value is never boxed.
+   */
+  private decimal(key: Buffer, s: number, e: number): boolean {
+    const src = this.src;
+    const negative = src[s] === DASH;
+    const firstDigit = negative ? s + 1 : s;
+    if (e - firstDigit > MAX_INT_DIGITS) return false;
+    let dot = -1;
+    let scaled = 0;
+    let k = firstDigit;
+    for (; k < e; k++) {
+      const c = src[k];
+      if (c >= ZERO && c <= NINE) {
+        scaled = scaled * 10 + (c - ZERO);
+      } else if (c === DOT && dot === -1 && k > firstDigit) {
+        dot = k;
+      } else {
+        return false;
+      }
+    }
+    if (k === firstDigit || dot === e - 1) return false;
+    let value = dot === -1 ? scaled : scaled / POWERS_OF_TEN[e - dot - 1];
+    if (negative) value = -value;
     const out = this.out;
     let at = this.at;
     out[at++] = TAG_ATTRIBUTE;
     at = writeVarint(out, at, key.length + 11);
-    for (let k = 0; k < key.length; k++) out[at++] = key[k];
+    out.set(key, at);
+    at += key.length;
     out[at++] = TAG_VALUE;
     out[at++] = 9;
     out[at++] = TAG_DOUBLE;
     out.writeDoubleLE(value, at);
     this.at = at + 8;
+    return true;
   }
 
   /** A string-array attribute: `src[s, e)` split at every `separator` byte. */
@@ -879,7 +908,8 @@ class LineState {
     const any = 1 + varintSize(array) + array;
     out[at++] = TAG_ATTRIBUTE;
     at = writeVarint(out, at, key.length + 1 + varintSize(any) + any);
-    for (let k = 0; k < key.length; k++) out[at++] = key[k];
+    out.set(key, at);
+    at += key.length;
     out[at++] = TAG_VALUE;
     at = writeVarint(out, at, any);
     out[at++] = TAG_ARRAY;
@@ -978,28 +1008,5 @@ function integerAt(src: Uint8Array, s: number, e: number): number {
     if (c < ZERO || c > NINE) return Number.NaN;
     value = value * 10 + (c - ZERO);
   }
-  return negative ? -value : value;
-}
-
-/** `-?digits[.digits]` of at most 15 characters after the sign, as `parseDecimal` reads it; NaN otherwise. */
-function decimalAt(src: Uint8Array, s: number, e: number): number {
-  const negative = src[s] === DASH;
-  const firstDigit = negative ? s + 1 : s;
-  if (e - firstDigit > MAX_INT_DIGITS) return Number.NaN;
-  let dot = -1;
-  let scaled = 0;
-  let k = firstDigit;
-  for (; k < e; k++) {
-    const c = src[k];
-    if (c >= ZERO && c <= NINE) {
-      scaled = scaled * 10 + (c - ZERO);
-    } else if (c === DOT && dot === -1 && k > firstDigit) {
-      dot = k;
-    } else {
-      return Number.NaN;
-    }
-  }
-  if (k === firstDigit || dot === e - 1) return Number.NaN;
-  const value = dot === -1 ? scaled : scaled / POWERS_OF_TEN[e - dot - 1];
   return negative ? -value : value;
 }
