@@ -91,7 +91,13 @@ async function startDrain(): Promise<{ url: string; requests: () => number; clos
   return { url: `http://127.0.0.1:${port}`, requests: () => requests, close: () => server.close() };
 }
 
-async function ship(file: string, url: string, compression: string) {
+interface Shipped {
+  ms: number;
+  summary: { accepted: number; batches: number };
+  peakRssBytes: number;
+}
+
+async function ship(file: string, url: string, compression: string): Promise<Shipped> {
   const run = await timeProcess([
     ...CLI_NODE_OPTIONS,
     '--import',
@@ -116,25 +122,28 @@ export async function runShipBench(): Promise<Record<string, unknown>[]> {
   try {
     const file = join(dir, NAME);
     await writeGzipFile(file, LINES, 7);
+    // Baseline and gzip runs alternate, so a slow spell of this shared
+    // machine falls on both sides of the ratio; each keeps its best run.
     let gunzipMs = Infinity;
+    const shipRuns: Record<string, Shipped[]> = { gzip: [], zstd: [], none: [] };
     for (let run = 0; run < RUNS; run++) {
       const timed = await timeProcess([GUNZIP_COUNT, file]);
       if (Number(timed.stdout) !== LINES) throw new Error(`gunzip-count saw ${timed.stdout} lines`);
       gunzipMs = Math.min(gunzipMs, timed.ms);
+      shipRuns.gzip.push(await ship(file, drain.url, 'gzip'));
     }
+    shipRuns.zstd.push(await ship(file, drain.url, 'zstd'));
+    shipRuns.none.push(await ship(file, drain.url, 'none'));
     const gunzipRate = LINES / (gunzipMs / 1000);
     const seed = timeSeed([...generateAlbLines(SEED_LINES, { seed: 7 })], 'convert');
     const results: Record<string, unknown>[] = [];
-    for (const compression of ['gzip', 'zstd', 'none']) {
-      let best: Awaited<ReturnType<typeof ship>> | undefined;
-      for (let run = 0; run < (compression === 'gzip' ? RUNS : 1); run++) {
-        const shipped = await ship(file, drain.url, compression);
+    for (const [compression, runs] of Object.entries(shipRuns)) {
+      for (const shipped of runs) {
         if (shipped.summary.accepted !== LINES) {
           throw new Error(`ship accepted ${shipped.summary.accepted} of ${LINES} lines`);
         }
-        if (best === undefined || shipped.ms < best.ms) best = shipped;
       }
-      if (best === undefined) continue;
+      const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
       const rate = LINES / (best.ms / 1000);
       results.push({
         bench: 'ship',
@@ -150,7 +159,8 @@ export async function runShipBench(): Promise<Record<string, unknown>[]> {
           seed.linesPerSecond === undefined
             ? null
             : Number((rate / seed.linesPerSecond).toFixed(1)),
-        peakRssMiB: Math.round(best.peakRssBytes / 1024 / 1024),
+        // The highest of the runs: the bound holds for every run, not only the fastest.
+        peakRssMiB: Math.round(Math.max(...runs.map((r) => r.peakRssBytes)) / 1024 / 1024),
         batches: best.summary.batches,
         ...(seed.skipped !== undefined && { seedSkipped: seed.skipped }),
       });

@@ -15,7 +15,7 @@ import type { AttributeSink } from '../otlp/model.ts';
 import { type QueryRedactor, REDACTED } from '../otlp/redaction.ts';
 
 /** Methods the HTTP semantic conventions know; any other is reported as `_OTHER`. */
-const KNOWN_METHODS = new Set([
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'CONNECT',
   'DELETE',
   'GET',

@@ -23,7 +23,7 @@ const MINUS = 0x2d;
 const DOT = 0x2e;
 
 /** Longest digit run that always fits a JavaScript safe integer. */
-const MAX_INT_DIGITS = 15;
+export const MAX_INT_DIGITS = 15;
 
 /**
  * Parses an optionally negative decimal integer in `text[start, end)`;
@@ -42,7 +42,8 @@ export function parseInteger(text: string, start = 0, end = text.length): number
   return negative ? -value : value;
 }
 
-const POWERS_OF_TEN = [
+/** `10 ** n` for the digits after a decimal point. */
+export const POWERS_OF_TEN = [
   1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
@@ -96,7 +97,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const NANOS_PER_SECOND = 1_000_000_000n;
-const FRACTION_SCALE = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+/** What a fraction of `n` digits is multiplied by to give nanoseconds. */
+export const FRACTION_SCALE = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
 
 let cachedSecond = Number.NaN;
 let cachedSecondNanos = 0n;

@@ -2,8 +2,8 @@
  * The fast path of `ship`: one ELB log line, as the bytes it was read in,
  * straight to a protobuf `LogRecord`, with no string per line or per field.
  *
- * It takes only the common shape of a line: printable ASCII without escapes,
- * numbers, times and requests as ELB writes them, nothing to redact. Any
+ * It takes only the common shape of a line: ASCII without escapes, numbers,
+ * times and requests as ELB writes them, query keys without `%` or `+`. Any
  * other line (non-ASCII, `\xHH` escapes, a parse error, an unusual request)
  * is declined, with nothing written, and goes through the string path of
  * `record-mapper.ts`, which this path must match byte for byte: the
@@ -19,8 +19,13 @@ import {
   KIND_CODES,
   type LogFormatSpec,
 } from '../formats/field-spec.ts';
-import { REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
-import { parseTimestamp } from '../formats/values.ts';
+import { KNOWN_METHODS, REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
+import {
+  FRACTION_SCALE,
+  MAX_INT_DIGITS,
+  POWERS_OF_TEN,
+  parseTimestamp,
+} from '../formats/values.ts';
 import { SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN, severityText } from './model.ts';
 import {
   ANY_ARRAY,
@@ -75,8 +80,8 @@ const TAG_OBSERVED = tag(LOG_OBSERVED_TIME_UNIX_NANO, WIRE_FIXED64);
 /** Most fields a line may have on this path (ALB has 33 and a few appended). */
 const MAX_TOKENS = 128;
 /**
- * Output bytes per line byte, at most. Values are copied without bounds
- * checks, so this must hold for any line: a one-byte query value becomes
+ * Output bytes per line byte, at most. Bytes are written without bounds
+ * checks (a byte past the end would be lost), so this must hold for any line: a one-byte query value becomes
  * `REDACTED` (8×) in both `url.full` and `url.query`, a two-byte `-1` a
  * ten-byte varint, a one-byte list element twelve bytes of framing; the body
  * adds one more copy.
@@ -92,15 +97,9 @@ const TWO_TO_32 = 2 ** 32;
 /**
  * Values up to this many bytes are copied by a loop, longer ones by
  * `Buffer.copy` (about 12 ns whatever the length, against 0.7 ns a byte for
- * the loop); keys, always longer, by `Uint8Array#set` (about 10 ns).
+ * the loop); keys by `Uint8Array#set` (about 10 ns).
  */
 const SHORT_COPY = 16;
-const FRACTION_SCALE = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
-const POWERS_OF_TEN = [
-  1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-];
-/** Longest digit run that always fits a JavaScript safe integer (as `values.ts` reads them). */
-const MAX_INT_DIGITS = 15;
 /** Bytes of `YYYY-MM-DDTHH:MM:SS`, the part of a timestamp shared by a second's lines. */
 const SECOND_PREFIX = 19;
 
@@ -113,18 +112,7 @@ const VALUE_HTTP = ascii('http');
 const VALUE_OTHER = ascii('_OTHER');
 const VALUE_2 = ascii('2');
 const VALUE_3 = ascii('3');
-const KNOWN_METHODS = [
-  'CONNECT',
-  'DELETE',
-  'GET',
-  'HEAD',
-  'OPTIONS',
-  'PATCH',
-  'POST',
-  'PUT',
-  'QUERY',
-  'TRACE',
-].map(ascii);
+const METHODS = [...KNOWN_METHODS].map(ascii);
 
 /** Field kinds this path reads; a format with any other kind never takes it. */
 const FAST_KINDS = new Set([
@@ -210,7 +198,7 @@ export function createByteLineEncoder(
 class LineState {
   private readonly codes: Uint8Array;
   private readonly fieldKeys: Buffer[][];
-  /** Fields whose `warn-status` prefix is stored here, as bytes. */
+  /** Each `warn-status` field's prefix as bytes (`undefined` for other fields). */
   private readonly warnPrefixes: (Buffer | undefined)[];
   private readonly minFields: number;
   private readonly requestIndex: number;
@@ -227,6 +215,7 @@ class LineState {
   private checked: Buffer | undefined;
   private checkedAscii = false;
   private backslash = -1;
+  private searchedFrom = 0;
 
   private readonly starts = new Int32Array(MAX_TOKENS);
   private readonly ends = new Int32Array(MAX_TOKENS);
@@ -360,10 +349,11 @@ class LineState {
   }
 
   /**
-   * Whether `source[start, end)` is printable as is: ASCII (so its UTF-8
+   * Whether `source[start, end)` can be copied as it is: ASCII (so its UTF-8
    * decoding is itself) and free of backslashes (so no field has escapes).
-   * Lines come in order, so each source buffer is checked once for ASCII and
-   * searched once for backslashes, by native code.
+   * Lines of a buffer come in order, so each buffer is checked once for ASCII
+   * and searched once for backslashes, by native code. A buffer must not
+   * change while its lines are being encoded.
    */
   private plain(source: Buffer, start: number, end: number): boolean {
     if (source !== this.checked) {
@@ -371,7 +361,9 @@ class LineState {
       this.checkedAscii = isAscii(source);
       this.backslash = -1;
     }
-    if (this.backslash < start) {
+    // The backslash found holds for lines after the search's start only.
+    if (this.backslash < start || start < this.searchedFrom) {
+      this.searchedFrom = start;
       this.backslash = source.indexOf(BACKSLASH, start);
       if (this.backslash === -1) this.backslash = source.length;
     }
@@ -991,7 +983,7 @@ function isTcpRequest(src: Uint8Array, s: number, e: number): boolean {
 }
 
 function knownMethod(src: Uint8Array, s: number, e: number): boolean {
-  for (const method of KNOWN_METHODS) {
+  for (const method of METHODS) {
     if (method.length === e - s && startsWith(src, s, e, method)) return true;
   }
   return false;

@@ -241,6 +241,20 @@ describe('the byte-level fast path', () => {
     expect(expectSameBytes(lines, options('alb'))).toBe(1);
   });
 
+  it('finds a backslash in a line that comes before the lines already read', () => {
+    const escaped = ALB_LINE.replace('Root=', 'Root\\x3d');
+    const { source, starts, ends } = layOut([escaped, ALB_LINE]);
+    const fast = fastPath(options('alb'));
+    const writer = new ProtobufWriter(64);
+    // The later, plain line first: its search for backslashes starts after the escaped line.
+    expect(fast?.(source, starts[1], ends[1], 0, OBSERVED, writer, SCOPE_LOGS_LOG_RECORDS)).toBe(
+      true,
+    );
+    expect(fast?.(source, starts[0], ends[0], 0, OBSERVED, writer, SCOPE_LOGS_LOG_RECORDS)).toBe(
+      false,
+    );
+  });
+
   it('gives the line its own elb when it is not the resource load balancer', () => {
     const other = ALB_LINE.replace('app/my-loadbalancer/50dc6c495c0c9188', 'app/other/1');
     expect(expectSameBytes([other, ALB_LINE], options('alb'))).toBe(2);
