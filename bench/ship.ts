@@ -95,6 +95,12 @@ interface Shipped {
   ms: number;
   summary: { accepted: number; batches: number };
   peakRssBytes: number;
+  cpuMs: number;
+}
+
+/** The CPU milliseconds `max-rss.ts` reported on a process's stderr. */
+function cpuMsOf(stderr: string): number {
+  return Number(/cpu-ms=(\d+)/.exec(stderr)?.[1]);
 }
 
 async function ship(file: string, url: string, compression: string): Promise<Shipped> {
@@ -113,7 +119,7 @@ async function ship(file: string, url: string, compression: string): Promise<Shi
   if (run.code !== 0) throw new Error(`ship exited ${run.code}: ${run.stderr}`);
   const summary = JSON.parse(run.stdout);
   const rss = Number(/max-rss-kib=(\d+)/.exec(run.stderr)?.[1]) * 1024;
-  return { ms: run.ms, summary, peakRssBytes: rss };
+  return { ms: run.ms, summary, peakRssBytes: rss, cpuMs: cpuMsOf(run.stderr) };
 }
 
 export async function runShipBench(): Promise<Record<string, unknown>[]> {
@@ -125,11 +131,13 @@ export async function runShipBench(): Promise<Record<string, unknown>[]> {
     // Baseline and gzip runs alternate, so a slow spell of this shared
     // machine falls on both sides of the ratio; each keeps its best run.
     let gunzipMs = Infinity;
+    let gunzipCpuMs = Infinity;
     const shipRuns: Record<string, Shipped[]> = { gzip: [], zstd: [], none: [] };
     for (let run = 0; run < RUNS; run++) {
-      const timed = await timeProcess([GUNZIP_COUNT, file]);
+      const timed = await timeProcess(['--import', MAX_RSS, GUNZIP_COUNT, file]);
       if (Number(timed.stdout) !== LINES) throw new Error(`gunzip-count saw ${timed.stdout} lines`);
       gunzipMs = Math.min(gunzipMs, timed.ms);
+      gunzipCpuMs = Math.min(gunzipCpuMs, cpuMsOf(timed.stderr));
       shipRuns.gzip.push(await ship(file, drain.url, 'gzip'));
     }
     shipRuns.zstd.push(await ship(file, drain.url, 'zstd'));
@@ -161,6 +169,9 @@ export async function runShipBench(): Promise<Record<string, unknown>[]> {
             : Number((rate / seed.linesPerSecond).toFixed(1)),
         // The highest of the runs: the bound holds for every run, not only the fastest.
         peakRssMiB: Math.round(Math.max(...runs.map((r) => r.peakRssBytes)) / 1024 / 1024),
+        // CPU time of all threads, least of the runs: steadier than the rates on a shared machine.
+        shipCpuSeconds: Math.min(...runs.map((r) => r.cpuMs)) / 1000,
+        gunzipCountCpuSeconds: gunzipCpuMs / 1000,
         batches: best.summary.batches,
         ...(seed.skipped !== undefined && { seedSkipped: seed.skipped }),
       });
@@ -176,6 +187,7 @@ export async function runShipBench(): Promise<Record<string, unknown>[]> {
       accepted: shipped.summary.accepted,
       shipLinesPerSecond: Math.round(GIGABYTE_LINES / (shipped.ms / 1000)),
       peakRssMiB: Math.round(shipped.peakRssBytes / 1024 / 1024),
+      cpuSeconds: shipped.cpuMs / 1000,
     });
     return results;
   } finally {
