@@ -59,6 +59,8 @@ const DOT = 0x2e;
 const COLON = 0x3a;
 const SLASH = 0x2f;
 const QUESTION = 0x3f;
+const COMMA = 0x2c;
+const SEMICOLON = 0x3b;
 const ZERO = 0x30;
 const NINE = 0x39;
 
@@ -105,6 +107,8 @@ const SECOND_PREFIX = 19;
 
 const ascii = (text: string) => Buffer.from(text, 'latin1');
 const ROOT = ascii('Root=1-');
+const NOT_BEFORE = ascii('NotBefore=');
+const NOT_AFTER = ascii(';NotAfter=');
 const ARN = ascii('arn:');
 const HTTP_SLASH = ascii('HTTP/');
 const SCHEME_SEPARATOR = ascii('://');
@@ -131,6 +135,8 @@ const FAST_KINDS = new Set([
   KIND_CODES['warn-status'],
   KIND_CODES.target,
   KIND_CODES['clb-bytes'],
+  KIND_CODES['alpn-list'],
+  KIND_CODES['cert-validity'],
 ]);
 
 export interface ByteLineEncoderOptions {
@@ -455,7 +461,7 @@ class LineState {
         this.readTraceId(s, e);
         return true;
       case 10: // comma-list
-        this.split(keys[0], 0x2c /* , */, s, e);
+        this.split(keys[0], COMMA, s, e);
         return true;
       case 11: // space-list
         this.split(keys[0], SPACE, s, e);
@@ -478,9 +484,54 @@ class LineState {
         this.intValue(tcp ? keys[1] : keys[0], bytes);
         return true;
       }
+      case 12: // alpn-list
+        return this.alpnList(keys[0], s, e);
+      case 13: // cert-validity
+        return this.certValidity(keys, s, e);
       default:
         return false;
     }
+  }
+
+  /**
+   * NLB's `"h2","http/1.1"` (its outer quotes already taken by the
+   * tokenizer): each part without its quotes, as `alpnList` gives it. A
+   * part with `%` escapes is left to the string path, which decodes them.
+   */
+  private alpnList(key: Buffer, s: number, e: number): boolean {
+    const src = this.src;
+    for (let k = s; k < e; k++) if (src[k] === 0x25 /* % */) return false;
+    let array = 0;
+    let from = s;
+    for (let k = s; k <= e; k++) {
+      if (k < e && src[k] !== COMMA) continue;
+      array += elementSize(unquotedEnd(src, from, k) - unquotedStart(src, from, k));
+      from = k + 1;
+    }
+    let at = this.openArray(key, array);
+    const out = this.out;
+    from = s;
+    for (let k = s; k <= e; k++) {
+      if (k < e && src[k] !== COMMA) continue;
+      at = writeElement(out, at, src, unquotedStart(src, from, k), unquotedEnd(src, from, k));
+      from = k + 1;
+    }
+    this.at = at;
+    return true;
+  }
+
+  /** `NotBefore=<time>;NotAfter=<time>` into `keys[0]` and `keys[1]`, each when not empty. */
+  private certValidity(keys: Buffer[], s: number, e: number): boolean {
+    const src = this.src;
+    if (!startsWith(src, s, e, NOT_BEFORE)) return false;
+    const from = s + NOT_BEFORE.length;
+    let semicolon = from;
+    while (semicolon < e && src[semicolon] !== SEMICOLON) semicolon++;
+    if (!startsWith(src, semicolon, e, NOT_AFTER)) return false;
+    const after = semicolon + NOT_AFTER.length;
+    if (semicolon > from) this.stringValue(keys[0], src, from, semicolon);
+    if (e > after) this.stringValue(keys[1], src, after, e);
+    return true;
   }
 
   /** The record's time, from `YYYY-MM-DDTHH:MM:SS[.fraction][Z]`. */
@@ -693,7 +744,7 @@ class LineState {
     at += ROOT.length;
     const idEnd = at + 33;
     if (idEnd > e || src[at + 8] !== DASH) return;
-    if (idEnd < e && src[idEnd] !== 0x3b /* ; */) return;
+    if (idEnd < e && src[idEnd] !== SEMICOLON) return;
     const id = this.traceId;
     let nonZero = false;
     let n = 0;
@@ -907,6 +958,16 @@ class LineState {
     out[at++] = TAG_ARRAY;
     return writeVarint(out, at, array);
   }
+}
+
+/** Where part `[s, e)` of an ALPN list starts without its leading quote. */
+function unquotedStart(src: Uint8Array, s: number, e: number): number {
+  return s < e && src[s] === QUOTE ? s + 1 : s;
+}
+
+/** Where part `[s, e)` of an ALPN list ends without its trailing quote (one quote alone is both). */
+function unquotedEnd(src: Uint8Array, s: number, e: number): number {
+  return e > unquotedStart(src, s, e) && src[e - 1] === QUOTE ? e - 1 : e;
 }
 
 /** Encoded size of an `ArrayValue.values` element holding a string of `length` bytes. */
