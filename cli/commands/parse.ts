@@ -15,10 +15,10 @@ import { PARSE_ERROR_KEY } from '../../shared/otlp/record-mapper.ts';
 import { decompressed } from '../../shared/pipeline/decompress.ts';
 import { readLines } from '../../shared/pipeline/line-reader.ts';
 import { ObjectParser, RecordCollector } from '../../shared/pipeline/object-parser.ts';
+import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
-import { describeReadError } from './read-error.ts';
 
 export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--key S3_KEY]
 

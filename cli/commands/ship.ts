@@ -12,13 +12,13 @@ import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
+import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
 import { write } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED, UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
 import type { CommandIo } from './parse.ts';
-import { describeReadError } from './read-error.ts';
 
 export const SHIP_USAGE = `Usage: elb-otlp ship FILE [options]
 

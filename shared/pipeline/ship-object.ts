@@ -28,7 +28,8 @@ import {
   PARSE_ERROR_KEY,
 } from '../otlp/record-mapper.ts';
 import { SCOPE } from '../otlp/scope.ts';
-import { decompressed } from './decompress.ts';
+import { chunkWindow, windowStart } from './chunk-window.ts';
+import { type Compression, decompressed } from './decompress.ts';
 import { readLines } from './line-reader.ts';
 import type { LineTarget, ObjectParser, SettledObject } from './object-parser.ts';
 
@@ -55,11 +56,40 @@ export interface ShipResult extends ShipCounts {
   readError?: Error;
   /** The receiver's partial-success messages, distinct, first few. */
   rejectionMessages: string[];
+  /**
+   * False when {@link ShipObjectOptions.shouldStop} ended the run early:
+   * every line before {@link cursor} was handled, none after.
+   */
+  done: boolean;
+  /**
+   * Byte of the object's content where the next line to handle starts:
+   * pass it as the window's start to carry on (meaningful when not done).
+   */
+  cursor: number;
 }
 
 export interface ShipObjectOptions {
   /** The object's bytes as stored. */
   source: AsyncIterable<Uint8Array>;
+  /** How the source is stored; detected from its first bytes when left out. */
+  compression?: Compression;
+  /**
+   * Byte of the object's content where `source` begins (plain objects read
+   * from the middle); 0 by default. Gzip sources always begin at 0.
+   */
+  contentOffset?: number;
+  /**
+   * Ship only the lines whose first byte lies in `[start, end)` of the
+   * object's content, reading no further than the last of them needs
+   * (`end` may be `Infinity`). Default: every line.
+   */
+  window?: { start: number; end: number };
+  /**
+   * Asked after each piece of input: true stops reading there, at a line
+   * boundary; batches already made are still sent, and the result says
+   * where to carry on ({@link ShipResult.cursor}).
+   */
+  shouldStop?: () => boolean;
   parser: ObjectParser;
   exporter: OtlpExporter;
   protocol: OtlpProtocol;
@@ -92,6 +122,8 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     retries: 0,
     bytesIn: 0,
     rejectionMessages: [],
+    done: true,
+    cursor: 0,
   };
   /** Set once sending is pointless; later records are counted failed unsent. */
   let stopped = false;
@@ -157,15 +189,33 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     }
   }
 
+  const start = options.window?.start ?? 0;
+  const end = options.window?.end ?? Number.POSITIVE_INFINITY;
+  const contentOffset = options.contentOffset ?? 0;
+  const content = decompressed(counted(options.source), options.compression);
+  const first = start === 0 ? contentOffset : windowStart(start);
+  result.cursor = first;
   try {
-    for await (const batch of readLines(decompressed(counted(options.source)))) {
+    const lines =
+      start === 0 && end === Number.POSITIVE_INFINITY
+        ? readLines(content, contentOffset)
+        : readLines(chunkWindow(content, contentOffset, start, end), first);
+    for await (const batch of lines) {
       const observed = options.nowNanos();
       const { source, starts, ends, offsets } = batch;
-      for (let i = 0; i < starts.length; i++) {
+      // Only the window's first line can start before `start`: it is the
+      // previous chunk's.
+      let i = starts.length > 0 && offsets[0] < start ? 1 : 0;
+      for (; i < starts.length; i++) {
         parser.push(source, starts[i], ends[i], offsets[i], observed, target);
       }
+      result.cursor += batch.bytes;
       await dispatchReady();
       options.onProgress?.(result);
+      if (result.cursor < end && options.shouldStop?.() === true) {
+        result.done = false;
+        break;
+      }
     }
   } catch (error) {
     result.readError = error instanceof Error ? error : new Error(String(error));

@@ -1,8 +1,8 @@
 /**
- * Input errors in words a user can act on.
+ * Input errors in words a user (or a chunk result) can act on.
  */
 
-import { LineTooLongError } from '../../shared/pipeline/line-reader.ts';
+import { LineTooLongError } from './line-reader.ts';
 
 /** What went wrong reading a log file, without a stack trace. */
 export function describeReadError(error: unknown): string {

@@ -1,0 +1,112 @@
+/**
+ * The chunk contract (DESIGN §3.4): what the planner hands a worker, and what
+ * the worker answers. Validated with zod at the worker's door, so a bad item
+ * fails with the field named instead of deep inside the engine.
+ */
+
+import { z } from 'zod';
+
+const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * One byte range of one object. A chunk owns exactly the lines whose first
+ * byte lies in `[start, end)`; for gzip objects the offsets are in the
+ * decompressed content, `size` is always the stored size.
+ */
+export const chunkItemSchema = z
+  .object({
+    bucket: z.string().min(1),
+    key: z.string().min(1),
+    etag: z.string().min(1),
+    size: offset,
+    compression: z.enum(['gzip', 'none']),
+    start: offset,
+    end: offset,
+  })
+  .refine((chunk) => chunk.end > chunk.start, {
+    message: 'end must be greater than start',
+    path: ['end'],
+  });
+
+export type ChunkItem = z.infer<typeof chunkItemSchema>;
+
+/** The counts of a chunk, so far or in all (DESIGN §3.3: lines = accepted + rejected + failed). */
+export const chunkCountsSchema = z.object({
+  lines: offset,
+  accepted: offset,
+  rejected: offset,
+  failed: offset,
+  parseErrors: offset,
+  batches: offset,
+  retries: offset,
+  bytesIn: offset,
+  durationMs: offset,
+});
+
+export type ChunkCounts = z.infer<typeof chunkCountsSchema>;
+
+/**
+ * Where an unfinished chunk carries on: the content byte of its next line,
+ * and the counts of the calls before, so the last result covers the whole chunk.
+ */
+export const chunkCursorSchema = chunkCountsSchema.extend({ offset });
+
+export type ChunkCursor = z.infer<typeof chunkCursorSchema>;
+
+/** A worker's input: a chunk item, and the cursor of the previous call when there was one. */
+export const chunkInputSchema = z.intersection(
+  chunkItemSchema,
+  z.object({ cursor: chunkCursorSchema.optional() }),
+);
+
+export type ChunkInput = z.infer<typeof chunkInputSchema>;
+
+/** An error as a chunk result carries it: Step Functions and reports read `name`. */
+export interface ChunkError {
+  name: string;
+  message: string;
+}
+
+/**
+ * What a worker answers (DESIGN §3.4): the counts of the whole chunk so far,
+ * `done: false` with a cursor to call again with, and the error that ended
+ * it, if one did.
+ */
+export interface ChunkResult extends ChunkCounts {
+  key: string;
+  start: number;
+  end: number;
+  done: boolean;
+  cursor?: ChunkCursor;
+  error?: ChunkError;
+}
+
+/** The zero counts a chunk starts from. */
+export function zeroCounts(): ChunkCounts {
+  return {
+    lines: 0,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    parseErrors: 0,
+    batches: 0,
+    retries: 0,
+    bytesIn: 0,
+    durationMs: 0,
+  };
+}
+
+/** `a + b`, count by count. */
+export function addCounts(a: ChunkCounts, b: ChunkCounts): ChunkCounts {
+  return {
+    lines: a.lines + b.lines,
+    accepted: a.accepted + b.accepted,
+    rejected: a.rejected + b.rejected,
+    failed: a.failed + b.failed,
+    parseErrors: a.parseErrors + b.parseErrors,
+    batches: a.batches + b.batches,
+    retries: a.retries + b.retries,
+    bytesIn: a.bytesIn + b.bytesIn,
+    durationMs: a.durationMs + b.durationMs,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Ships one chunk of an S3 log object: the lines whose first byte lies in
+ * `[start, end)`, read through ranged GETs. Plain objects are read from the
+ * byte before `start`; gzip objects are inflated from their beginning and
+ * the content before the chunk is dropped unparsed. Reading stops once the
+ * chunk's last line is complete, or at a line boundary when `shouldStop`
+ * says so (the result's cursor says where to carry on).
+ */
+
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { MappingConfig } from '../config/mapping-config.ts';
+import type { BatchLimits, OtlpProtocol } from '../otlp/batch-encoder.ts';
+import type { OtlpExporter } from '../otlp/exporter.ts';
+import { readObjectRanges } from '../s3/object-reader.ts';
+import type { ChunkItem } from './chunk.ts';
+import { windowStart } from './chunk-window.ts';
+import { ObjectParser } from './object-parser.ts';
+import { type ShipCounts, type ShipResult, shipObject } from './ship-object.ts';
+
+export interface ShipChunkOptions {
+  client: S3Client;
+  chunk: ChunkItem;
+  /** Carry on from this content byte (a cursor's offset) instead of the chunk's start. */
+  from?: number;
+  exporter: OtlpExporter;
+  protocol: OtlpProtocol;
+  limits: BatchLimits;
+  concurrency: number;
+  mapping: MappingConfig;
+  nowNanos: () => bigint;
+  /** Stop retrying batches at this time (ms since the epoch). */
+  deadlineMs?: number;
+  /** Asked after each piece of input: true stops at a line boundary. */
+  shouldStop?: () => boolean;
+  onProgress?: (counts: Readonly<ShipCounts>) => void;
+  /** Bytes per ranged GET (default: the reader's). */
+  rangeBytes?: number;
+  /** Ranges requested ahead of the one being read (default: the reader's). */
+  rangesAhead?: number;
+  /** Called before every GET (tests count re-reads with it). */
+  onRequest?: (request: { start: number; end: number; attempt: number }) => void;
+}
+
+export async function shipChunk(options: ShipChunkOptions): Promise<ShipResult> {
+  const { chunk, client } = options;
+  const start = options.from ?? chunk.start;
+  if (start < chunk.start || start > chunk.end) {
+    throw new RangeError(
+      `cursor ${start} lies outside the chunk [${chunk.start}, ${chunk.end}) of s3://${chunk.bucket}/${chunk.key}`,
+    );
+  }
+  const readFrom = chunk.compression === 'gzip' ? 0 : Math.min(windowStart(start), chunk.size);
+  const source = readObjectRanges({
+    client,
+    bucket: chunk.bucket,
+    key: chunk.key,
+    etag: chunk.etag,
+    start: readFrom,
+    end: chunk.size,
+    ...(options.rangeBytes !== undefined && { rangeBytes: options.rangeBytes }),
+    ...(options.rangesAhead !== undefined && { rangesAhead: options.rangesAhead }),
+    ...(options.onRequest !== undefined && { onRequest: options.onRequest }),
+  });
+  return shipObject({
+    source,
+    compression: chunk.compression,
+    contentOffset: readFrom,
+    window: { start, end: chunk.end },
+    parser: new ObjectParser({
+      identity: { bucket: chunk.bucket, key: chunk.key, etag: chunk.etag },
+      format: 'auto',
+      config: options.mapping,
+    }),
+    exporter: options.exporter,
+    protocol: options.protocol,
+    limits: options.limits,
+    concurrency: options.concurrency,
+    nowNanos: options.nowNanos,
+    ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
+    ...(options.shouldStop !== undefined && { shouldStop: options.shouldStop }),
+    ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * Reads an S3 object, or part of it, as successive ranged GETs: a few MiB a
+ * request, a bounded number fetched ahead of the reader. Memory stays bounded
+ * whatever the object's size, and a connection that drops mid-body costs a
+ * re-read of the rest of one range, not of the object. Every request carries
+ * `If-Match` with the object's ETag (and the answer's ETag is checked too),
+ * so an object replaced mid-read stops the read instead of mixing versions.
+ *
+ * Throttling and 5xx answers are retried by the SDK's standard retry; this
+ * module retries what the SDK does not: a body that breaks off.
+ */
+
+import { setTimeout as delay } from 'node:timers/promises';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  ObjectAccessDeniedError,
+  ObjectChangedError,
+  ObjectNotFoundError,
+  ObjectReadRetryableError,
+  objectUrl,
+} from './s3-errors.ts';
+
+/** Bytes per ranged GET: large enough to amortise a request, small enough to re-read. */
+export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
+/** Ranges requested ahead of the one being read. */
+export const DEFAULT_RANGES_AHEAD = 2;
+/** Attempts at one range whose body keeps breaking off. */
+export const DEFAULT_RANGE_ATTEMPTS = 4;
+
+export interface ObjectReadOptions {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  /** The ETag the object must still have (as S3 gives it, quotes included). */
+  etag: string;
+  /** First byte to read. */
+  start: number;
+  /** One past the last byte to read: the object's size to read to its end. */
+  end: number;
+  rangeBytes?: number;
+  rangesAhead?: number;
+  rangeAttempts?: number;
+  /** Called before every GET, retries included (for progress and tests). */
+  onRequest?: (request: { start: number; end: number; attempt: number }) => void;
+}
+
+/**
+ * Yields the bytes `[start, end)` of the object in order, one buffer per
+ * range. Stopping the iteration early aborts the requests still running.
+ */
+export async function* readObjectRanges(options: ObjectReadOptions): AsyncGenerator<Buffer> {
+  const { start, end } = options;
+  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && end >= start)) {
+    throw new RangeError(`bad byte range [${start}, ${end}) for ${objectName(options)}`);
+  }
+  const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const ahead = options.rangesAhead ?? DEFAULT_RANGES_AHEAD;
+  const controller = new AbortController();
+  const queue: Promise<Buffer>[] = [];
+  let next = start;
+  const schedule = () => {
+    while (queue.length <= ahead && next < end) {
+      const from = next;
+      next = Math.min(end, from + rangeBytes);
+      const range = fetchRange(options, from, next, controller.signal);
+      // Awaited in turn below; until then a failure must not count as unhandled.
+      range.catch(() => {});
+      queue.push(range);
+    }
+  };
+  try {
+    schedule();
+    while (queue.length > 0) {
+      const range = await (queue.shift() as Promise<Buffer>);
+      schedule();
+      yield range;
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
+/** One range, re-requested from where its body broke off until whole. */
+async function fetchRange(
+  options: ObjectReadOptions,
+  from: number,
+  to: number,
+  signal: AbortSignal,
+): Promise<Buffer> {
+  const { client, bucket, key, etag } = options;
+  const attempts = options.rangeAttempts ?? DEFAULT_RANGE_ATTEMPTS;
+  const parts: Buffer[] = [];
+  let at = from;
+  for (let attempt = 1; ; attempt++) {
+    options.onRequest?.({ start: at, end: to, attempt });
+    try {
+      const response = await client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: `bytes=${at}-${to - 1}`,
+          IfMatch: etag,
+        }),
+        { abortSignal: signal },
+      );
+      if (response.ETag !== undefined && unquoted(response.ETag) !== unquoted(etag)) {
+        throw changed(options, response.ETag);
+      }
+      const body = response.Body as AsyncIterable<Uint8Array> | undefined;
+      if (body !== undefined) {
+        for await (const part of body) {
+          const bytes = Buffer.isBuffer(part) ? part : Buffer.from(part);
+          parts.push(bytes);
+          at += bytes.length;
+        }
+      }
+      if (at !== to) {
+        throw new Error(`the answer held ${at - from} of the range's ${to - from} bytes`);
+      }
+      return parts.length === 1 ? parts[0] : Buffer.concat(parts, to - from);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const final = finalError(options, error);
+      if (final !== undefined) throw final;
+      if (at > to) throw error;
+      if (attempt >= attempts) {
+        throw new ObjectReadRetryableError(
+          `${objectName(options)}: bytes ${from}-${to - 1}: gave up after ${attempt} attempts: ${describe(error)}`,
+          { cause: error },
+        );
+      }
+      // Full jitter over a short, doubling ceiling: a dropped connection
+      // usually comes back at once; S3's own throttling the SDK handles.
+      await delay(Math.random() * 100 * 2 ** attempt, undefined, { signal });
+    }
+  }
+}
+
+/** The error to stop with at once, or `undefined` when another attempt may help. */
+function finalError(options: ObjectReadOptions, error: unknown): Error | undefined {
+  if (
+    error instanceof ObjectChangedError ||
+    error instanceof ObjectNotFoundError ||
+    error instanceof ObjectAccessDeniedError
+  ) {
+    return error;
+  }
+  const name = (error as { name?: string }).name;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
+    return new ObjectNotFoundError(`${objectName(options)}: no such object`, { cause: error });
+  }
+  if (name === 'AccessDenied' || status === 403) {
+    return new ObjectAccessDeniedError(
+      `${objectName(options)}: access denied (the role needs s3:GetObject on it)`,
+      { cause: error },
+    );
+  }
+  if (name === 'PreconditionFailed' || status === 412) return changed(options, undefined);
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new Error(`${objectName(options)}: S3 answered ${status} ${name ?? ''}`.trim(), {
+      cause: error,
+    });
+  }
+  return undefined;
+}
+
+function changed(options: ObjectReadOptions, now: string | undefined): ObjectChangedError {
+  const was = `ETag ${options.etag}`;
+  return new ObjectChangedError(
+    `${objectName(options)} changed while it was read (${now === undefined ? `no longer ${was}` : `${was}, now ${now}`}); plan it again to ship the new version`,
+  );
+}
+
+function objectName(options: ObjectReadOptions): string {
+  return objectUrl(options.bucket, options.key);
+}
+
+function unquoted(etag: string): string {
+  return etag.replace(/^(W\/)?"|"$/g, '');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
