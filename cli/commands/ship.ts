@@ -1,29 +1,35 @@
 /**
- * `elb-otlp ship FILE`: parses a local ELB log file and exports every line
- * over OTLP/HTTP, then prints one JSON summary line on stdout.
+ * `elb-otlp ship FILE|s3://bucket/key`: parses an ELB log file, local or in
+ * S3 (the chunk engine the Lambda uses, with `--start/--end` for one chunk),
+ * exports every line over OTLP/HTTP, then prints one JSON summary line on
+ * stdout.
  */
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
-import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { type ExportConfig, loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig, type MappingConfig } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
+import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
+import { createS3Client } from '../../shared/s3/client.ts';
+import { type ObjectFacts, objectFacts } from '../../shared/s3/object-reader.ts';
 import { write } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED, UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
 import type { CommandIo } from './parse.ts';
 
-export const SHIP_USAGE = `Usage: elb-otlp ship FILE [options]
+export const SHIP_USAGE = `Usage: elb-otlp ship FILE|s3://BUCKET/KEY [options]
 
-Parses an ELB log file (gzip or plain, "-" for stdin) and exports every line
-as an OpenTelemetry log record over OTLP/HTTP. Prints one JSON summary on
+Parses an ELB log file (gzip or plain, "-" for stdin, or an S3 object read in
+ranged GETs) and exports every line as an OpenTelemetry log record over
+OTLP/HTTP. Prints one JSON summary on
 stdout: {"lines", "accepted", "rejected", "failed", "parseErrors", "batches",
 "retries", "bytesIn", "durationMs"}, where lines = accepted + rejected + failed.
 
@@ -37,6 +43,9 @@ Options:
   --header NAME=VALUE     a request header (repeatable), e.g. an API key
   --key S3_KEY            the object's S3 key (or s3://bucket/key), for the
                           resource attributes when the file name is not one
+  --start N, --end N      S3 objects only: ship the lines whose first byte
+                          lies in [N, M) of the content (decompressed for
+                          gzip), as one chunk of a reprocessing run does
   --format FORMAT         auto (default), ${LOG_FORMAT_IDS.join(', ')}
   --max-retry-time TIME   how long one batch may be retried, e.g. 30s, 2m
                           (default 2m); then the run stops sending and counts
@@ -47,7 +56,9 @@ Exit status: 0 every line accepted; 1 the file could not be read to its end;
 3 some lines rejected by the receiver; 4 some lines failed to be delivered;
 2 bad options or settings.
 
-Environment: OTEL_EXPORTER_OTLP_* (endpoint, headers, protocol, compression,
+Environment: AWS credentials and Region as the AWS SDK reads them, and
+AWS_ENDPOINT_URL_S3 for another S3 endpoint (path-style addresses);
+OTEL_EXPORTER_OTLP_* (endpoint, headers, protocol, compression,
 timeout), ELB_OTLP_MAX_BATCH_RECORDS, ELB_OTLP_MAX_BATCH_BYTES,
 ELB_OTLP_EXPORT_CONCURRENCY, ELB_OTLP_MAX_RETRY_TIME, and the record settings
 of "elb-otlp parse --help" (see README).`;
@@ -63,6 +74,8 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
       compression: { type: 'string' },
       header: { type: 'string', multiple: true },
       key: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
       format: { type: 'string', default: 'auto' },
       'max-retry-time': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -82,6 +95,23 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
     );
   }
   const file = positionals[0];
+  const s3 = file.startsWith('s3://') ? parseObjectLocation(file) : undefined;
+  if (s3 !== undefined && values.key !== undefined) {
+    throw new UsageError('--key is for local files; an s3:// object names its own key');
+  }
+  if (s3 !== undefined && format !== 'auto') {
+    throw new UsageError(
+      '--format is for local files; S3 objects are detected from their key and lines',
+    );
+  }
+  const start = offsetOption('--start', values.start);
+  const end = offsetOption('--end', values.end);
+  if (s3 === undefined && (start !== undefined || end !== undefined)) {
+    throw new UsageError('--start and --end are for s3:// objects');
+  }
+  if (start !== undefined && end !== undefined && end <= start) {
+    throw new UsageError(`--end ${end} must be greater than --start ${start}`);
+  }
   const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
   const mapping = loadMappingConfig(io.env);
   const config = loadExportConfig(io.env, {
@@ -94,6 +124,10 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
 
   const name = file === '-' ? 'stdin' : file;
   const started = performance.now();
+  if (s3 !== undefined) {
+    const object = { bucket: s3.bucket as string, key: s3.key as string, start, end };
+    return shipS3(object, { io, config, mapping, started });
+  }
   let size: number | undefined;
   if (file !== '-') {
     try {
@@ -126,6 +160,84 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
     progress.done();
     await exporter.close();
   }
+  return report(io, name, result, started, config.url);
+}
+
+interface ShipContext {
+  io: CommandIo;
+  config: ExportConfig;
+  mapping: MappingConfig;
+  started: number;
+}
+
+/** `ship s3://…`: the object as one chunk (or `--start/--end`), through the chunk engine. */
+async function shipS3(
+  object: { bucket: string; key: string; start?: number; end?: number },
+  { io, config, mapping, started }: ShipContext,
+): Promise<number> {
+  const name = `s3://${object.bucket}/${object.key}`;
+  const client = createS3Client(io.env);
+  try {
+    let facts: ObjectFacts;
+    try {
+      facts = await objectFacts(client, object.bucket, object.key);
+    } catch (error) {
+      await write(io.stderr, `elb-otlp ship: ${describeReadError(error)}\n`);
+      return EXIT_FAILURE;
+    }
+    const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+    const progress = createProgress(io.stderr, facts.size);
+    let result: ShipResult;
+    try {
+      result = await shipChunk({
+        client,
+        chunk: {
+          bucket: object.bucket,
+          key: object.key,
+          etag: facts.etag,
+          size: facts.size,
+          compression: facts.compression,
+          start: object.start ?? 0,
+          end: object.end ?? Number.POSITIVE_INFINITY,
+        },
+        exporter,
+        protocol: config.protocol,
+        limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+        concurrency: config.concurrency,
+        mapping,
+        nowNanos: io.now,
+        onProgress: (counts) => progress.update(counts),
+      });
+    } finally {
+      progress.done();
+      await exporter.close();
+    }
+    return report(io, name, result, started, config.url);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A byte offset option (a whole number), or `undefined` when not given. */
+function offsetOption(option: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new UsageError(
+      `${option} expects a byte offset (a whole number), got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+/** Prints the JSON summary and the human one; returns the exit code. */
+async function report(
+  io: CommandIo,
+  name: string,
+  result: ShipResult,
+  started: number,
+  url: string,
+): Promise<number> {
   const durationMs = Math.round(performance.now() - started);
   const { lines, accepted, rejected, failed, parseErrors, batches, retries, bytesIn } = result;
   const summary = {
@@ -140,7 +252,7 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
     durationMs,
   };
   await write(io.stdout, `${JSON.stringify(summary)}\n`);
-  await write(io.stderr, describe(name, result, durationMs, config.url));
+  await write(io.stderr, describe(name, result, durationMs, url));
   if (result.readError !== undefined) return EXIT_FAILURE;
   if (failed > 0) return EXIT_FAILED;
   if (rejected > 0) return EXIT_REJECTED;

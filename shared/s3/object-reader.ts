@@ -11,7 +11,8 @@
  */
 
 import { setTimeout as delay } from 'node:timers/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type Compression, isGzip } from '../pipeline/decompress.ts';
 import {
   ObjectAccessDeniedError,
   ObjectChangedError,
@@ -78,6 +79,40 @@ export async function* readObjectRanges(options: ObjectReadOptions): AsyncGenera
   } finally {
     controller.abort();
   }
+}
+
+/** What a reader needs to know about an object before reading it. */
+export interface ObjectFacts {
+  size: number;
+  etag: string;
+  /** From the object's first bytes, not its name. */
+  compression: Compression;
+}
+
+/**
+ * Size and ETag (HEAD), and whether the content is gzip (its first two
+ * bytes, read pinned to that ETag). Fails with the object named, as reads do.
+ */
+export async function objectFacts(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<ObjectFacts> {
+  const where = { client, bucket, key, etag: '', start: 0, end: 0 };
+  let size: number;
+  let etag: string;
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    size = head.ContentLength ?? 0;
+    etag = head.ETag ?? '';
+  } catch (error) {
+    throw finalError(where, error) ?? error;
+  }
+  let head = Buffer.alloc(0);
+  for await (const bytes of readObjectRanges({ ...where, etag, end: Math.min(2, size) })) {
+    head = Buffer.concat([head, bytes]);
+  }
+  return { size, etag, compression: isGzip(head) ? 'gzip' : 'none' };
 }
 
 /** One range, re-requested from where its body broke off until whole. */
