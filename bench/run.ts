@@ -7,6 +7,7 @@
  */
 
 import { cpus } from 'node:os';
+import { runChunkBench } from './chunk.ts';
 import { runEncodeBench } from './encode.ts';
 import { runParseBench } from './parse.ts';
 import { runShipBench } from './ship.ts';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]> | Record<
     parse: runParseBench,
     encode: runEncodeBench,
     ship: runShipBench,
+    chunk: runChunkBench,
   };
 
 const chosen = process.argv.slice(2);

@@ -27,14 +27,14 @@ const RUNS = 3;
 const SEED_LINES = 10_000;
 const NAME =
   '123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T0000Z_10.0.0.1_bench.log.gz';
-const CLI = new URL('../cli/elb-otlp.ts', import.meta.url).pathname;
+export const CLI = new URL('../cli/elb-otlp.ts', import.meta.url).pathname;
 const GUNZIP_COUNT = new URL('./gunzip-count.ts', import.meta.url).pathname;
-const MAX_RSS = new URL('./max-rss.ts', import.meta.url).pathname;
+export const MAX_RSS = new URL('./max-rss.ts', import.meta.url).pathname;
 /** The Node options of the command's `#!` line: the benchmark runs it as users do. */
-const CLI_NODE_OPTIONS = readFileSync(CLI, 'utf8').split('\n', 1)[0].split(' ').slice(3);
+export const CLI_NODE_OPTIONS = readFileSync(CLI, 'utf8').split('\n', 1)[0].split(' ').slice(3);
 
 /** Writes `lines` generated lines as a gzip file; returns their decompressed size. */
-async function writeGzipFile(path: string, lines: number, seed: number): Promise<number> {
+export async function writeGzipFile(path: string, lines: number, seed: number): Promise<number> {
   let bytes = 0;
   async function* text() {
     let chunk = '';
@@ -53,16 +53,19 @@ async function writeGzipFile(path: string, lines: number, seed: number): Promise
   return bytes;
 }
 
-interface Timed {
+export interface Timed {
   ms: number;
   stdout: string;
   stderr: string;
   code: number | null;
 }
 
-async function timeProcess(args: string[]): Promise<Timed> {
+export async function timeProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Timed> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -76,7 +79,11 @@ async function timeProcess(args: string[]): Promise<Timed> {
 }
 
 /** A receiver that reads each request to its end and answers 200: the cheapest honest peer. */
-async function startDrain(): Promise<{ url: string; requests: () => number; close: () => void }> {
+export async function startDrain(): Promise<{
+  url: string;
+  requests: () => number;
+  close: () => void;
+}> {
   let requests = 0;
   const server = createServer((req, res) => {
     req.resume();
@@ -99,7 +106,7 @@ interface Shipped {
 }
 
 /** The CPU milliseconds `max-rss.ts` reported on a process's stderr. */
-function cpuMsOf(stderr: string): number {
+export function cpuMsOf(stderr: string): number {
   return Number(/cpu-ms=(\d+)/.exec(stderr)?.[1]);
 }
 

@@ -9,21 +9,19 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ExportConfig, loadExportConfig } from '../../shared/config/export-config.ts';
-import { loadMappingConfig, type MappingConfig } from '../../shared/config/mapping-config.ts';
+import { loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
-import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
-import { createS3Client } from '../../shared/s3/client.ts';
-import { type ObjectFacts, objectFacts } from '../../shared/s3/object-reader.ts';
 import { write } from '../output.ts';
 import { createProgress } from '../progress.ts';
-import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED, UsageError } from '../usage-error.ts';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
 import type { CommandIo } from './parse.ts';
+import { report } from './ship-report.ts';
 
 export const SHIP_USAGE = `Usage: elb-otlp ship FILE|s3://BUCKET/KEY [options]
 
@@ -126,6 +124,8 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
   const started = performance.now();
   if (s3 !== undefined) {
     const object = { bucket: s3.bucket as string, key: s3.key as string, start, end };
+    // Loaded only here: the AWS SDK costs start-up time and memory local files do not need.
+    const { shipS3 } = await import('./ship-s3.ts');
     return shipS3(object, { io, config, mapping, started });
   }
   let size: number | undefined;
@@ -163,61 +163,6 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
   return report(io, name, result, started, config.url);
 }
 
-interface ShipContext {
-  io: CommandIo;
-  config: ExportConfig;
-  mapping: MappingConfig;
-  started: number;
-}
-
-/** `ship s3://…`: the object as one chunk (or `--start/--end`), through the chunk engine. */
-async function shipS3(
-  object: { bucket: string; key: string; start?: number; end?: number },
-  { io, config, mapping, started }: ShipContext,
-): Promise<number> {
-  const name = `s3://${object.bucket}/${object.key}`;
-  const client = createS3Client(io.env);
-  try {
-    let facts: ObjectFacts;
-    try {
-      facts = await objectFacts(client, object.bucket, object.key);
-    } catch (error) {
-      await write(io.stderr, `elb-otlp ship: ${describeReadError(error)}\n`);
-      return EXIT_FAILURE;
-    }
-    const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-    const progress = createProgress(io.stderr, facts.size);
-    let result: ShipResult;
-    try {
-      result = await shipChunk({
-        client,
-        chunk: {
-          bucket: object.bucket,
-          key: object.key,
-          etag: facts.etag,
-          size: facts.size,
-          compression: facts.compression,
-          start: object.start ?? 0,
-          end: object.end ?? Number.POSITIVE_INFINITY,
-        },
-        exporter,
-        protocol: config.protocol,
-        limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
-        concurrency: config.concurrency,
-        mapping,
-        nowNanos: io.now,
-        onProgress: (counts) => progress.update(counts),
-      });
-    } finally {
-      progress.done();
-      await exporter.close();
-    }
-    return report(io, name, result, started, config.url);
-  } finally {
-    client.destroy();
-  }
-}
-
 /** A byte offset option (a whole number), or `undefined` when not given. */
 function offsetOption(option: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -228,55 +173,4 @@ function offsetOption(option: string, text: string | undefined): number | undefi
     );
   }
   return value;
-}
-
-/** Prints the JSON summary and the human one; returns the exit code. */
-async function report(
-  io: CommandIo,
-  name: string,
-  result: ShipResult,
-  started: number,
-  url: string,
-): Promise<number> {
-  const durationMs = Math.round(performance.now() - started);
-  const { lines, accepted, rejected, failed, parseErrors, batches, retries, bytesIn } = result;
-  const summary = {
-    lines,
-    accepted,
-    rejected,
-    failed,
-    parseErrors,
-    batches,
-    retries,
-    bytesIn,
-    durationMs,
-  };
-  await write(io.stdout, `${JSON.stringify(summary)}\n`);
-  await write(io.stderr, describe(name, result, durationMs, url));
-  if (result.readError !== undefined) return EXIT_FAILURE;
-  if (failed > 0) return EXIT_FAILED;
-  if (rejected > 0) return EXIT_REJECTED;
-  return EXIT_OK;
-}
-
-/** The human summary: what happened, and for anything short of success, why. */
-function describe(name: string, result: ShipResult, durationMs: number, url: string): string {
-  const n = (value: number) => value.toLocaleString('en-US');
-  const seconds = Math.max(durationMs / 1000, 0.001);
-  const out = [
-    `elb-otlp ship: ${name}: ${n(result.lines)} lines in ${seconds.toFixed(1)} s (${n(Math.round(result.lines / seconds))}/s) to ${url}: ` +
-      `${n(result.accepted)} accepted, ${n(result.rejected)} rejected, ${n(result.failed)} failed; ` +
-      `${n(result.parseErrors)} parse errors, ${n(result.batches)} batches, ${n(result.retries)} retries`,
-  ];
-  if (result.readError !== undefined) {
-    out.push(
-      `  input: ${describeReadError(result.readError)} (lines after this point were not read)`,
-    );
-  }
-  if (result.exportError !== undefined) {
-    out.push(`  export: ${result.exportError.name}: ${result.exportError.message}`);
-  }
-  for (const message of result.rejectionMessages)
-    out.push(`  receiver rejected records: ${message}`);
-  return `${out.join('\n')}\n`;
 }

@@ -21,8 +21,11 @@ import {
   objectUrl,
 } from './s3-errors.ts';
 
-/** Bytes per ranged GET: large enough to amortise a request, small enough to re-read. */
-export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes per ranged GET: large enough to amortise a request, small enough to
+ * re-read and to keep a few in memory.
+ */
+export const DEFAULT_RANGE_BYTES = 4 * 1024 * 1024;
 /** Ranges requested ahead of the one being read. */
 export const DEFAULT_RANGES_AHEAD = 2;
 /** Attempts at one range whose body keeps breaking off. */
@@ -46,8 +49,9 @@ export interface ObjectReadOptions {
 }
 
 /**
- * Yields the bytes `[start, end)` of the object in order, one buffer per
- * range. Stopping the iteration early aborts the requests still running.
+ * Yields the bytes `[start, end)` of the object in order, in the pieces they
+ * arrived in (a range is handed on once it is whole). Stopping the iteration
+ * early aborts the requests still running.
  */
 export async function* readObjectRanges(options: ObjectReadOptions): AsyncGenerator<Buffer> {
   const { start, end } = options;
@@ -57,7 +61,7 @@ export async function* readObjectRanges(options: ObjectReadOptions): AsyncGenera
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
   const ahead = options.rangesAhead ?? DEFAULT_RANGES_AHEAD;
   const controller = new AbortController();
-  const queue: Promise<Buffer>[] = [];
+  const queue: Promise<Buffer[]>[] = [];
   let next = start;
   const schedule = () => {
     while (queue.length <= ahead && next < end) {
@@ -72,9 +76,10 @@ export async function* readObjectRanges(options: ObjectReadOptions): AsyncGenera
   try {
     schedule();
     while (queue.length > 0) {
-      const range = await (queue.shift() as Promise<Buffer>);
+      const range = await (queue.shift() as Promise<Buffer[]>);
+      // The ranges ahead load while this one is read; then one more starts.
+      yield* range;
       schedule();
-      yield range;
     }
   } finally {
     controller.abort();
@@ -115,13 +120,13 @@ export async function objectFacts(
   return { size, etag, compression: isGzip(head) ? 'gzip' : 'none' };
 }
 
-/** One range, re-requested from where its body broke off until whole. */
+/** One range, re-requested from where its body broke off until whole; its pieces in order. */
 async function fetchRange(
   options: ObjectReadOptions,
   from: number,
   to: number,
   signal: AbortSignal,
-): Promise<Buffer> {
+): Promise<Buffer[]> {
   const { client, bucket, key, etag } = options;
   const attempts = options.rangeAttempts ?? DEFAULT_RANGE_ATTEMPTS;
   const parts: Buffer[] = [];
@@ -152,7 +157,7 @@ async function fetchRange(
       if (at !== to) {
         throw new Error(`the answer held ${at - from} of the range's ${to - from} bytes`);
       }
-      return parts.length === 1 ? parts[0] : Buffer.concat(parts, to - from);
+      return parts;
     } catch (error) {
       if (signal.aborted) throw error;
       const final = finalError(options, error);

@@ -1,0 +1,74 @@
+/**
+ * `elb-otlp ship s3://bucket/key`: the object as one chunk (or the lines of
+ * `--start/--end`) through the chunk engine the `process-chunk` Lambda runs.
+ * Kept apart so that shipping a local file never loads the AWS SDK.
+ */
+
+import type { ExportConfig } from '../../shared/config/export-config.ts';
+import type { MappingConfig } from '../../shared/config/mapping-config.ts';
+import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import { describeReadError } from '../../shared/pipeline/read-error.ts';
+import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
+import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
+import { createS3Client } from '../../shared/s3/client.ts';
+import { type ObjectFacts, objectFacts } from '../../shared/s3/object-reader.ts';
+import { write } from '../output.ts';
+import { createProgress } from '../progress.ts';
+import { EXIT_FAILURE } from '../usage-error.ts';
+import type { CommandIo } from './parse.ts';
+import { report } from './ship-report.ts';
+
+export interface ShipContext {
+  io: CommandIo;
+  config: ExportConfig;
+  mapping: MappingConfig;
+  started: number;
+}
+
+/** `ship s3://…`: the object as one chunk (or `--start/--end`), through the chunk engine. */
+export async function shipS3(
+  object: { bucket: string; key: string; start?: number; end?: number },
+  { io, config, mapping, started }: ShipContext,
+): Promise<number> {
+  const name = `s3://${object.bucket}/${object.key}`;
+  const client = createS3Client(io.env);
+  try {
+    let facts: ObjectFacts;
+    try {
+      facts = await objectFacts(client, object.bucket, object.key);
+    } catch (error) {
+      await write(io.stderr, `elb-otlp ship: ${describeReadError(error)}\n`);
+      return EXIT_FAILURE;
+    }
+    const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+    const progress = createProgress(io.stderr, facts.size);
+    let result: ShipResult;
+    try {
+      result = await shipChunk({
+        client,
+        chunk: {
+          bucket: object.bucket,
+          key: object.key,
+          etag: facts.etag,
+          size: facts.size,
+          compression: facts.compression,
+          start: object.start ?? 0,
+          end: object.end ?? Number.POSITIVE_INFINITY,
+        },
+        exporter,
+        protocol: config.protocol,
+        limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+        concurrency: config.concurrency,
+        mapping,
+        nowNanos: io.now,
+        onProgress: (counts) => progress.update(counts),
+      });
+    } finally {
+      progress.done();
+      await exporter.close();
+    }
+    return report(io, name, result, started, config.url);
+  } finally {
+    client.destroy();
+  }
+}
