@@ -82,19 +82,35 @@ export interface DroppingProxy {
   dropNextAfter(bytes: number): void;
   /** GET answers cut so far. */
   dropped(): number;
+  /** Answer the next GET with S3's 503 SlowDown instead of forwarding it. */
+  slowDownNext(): void;
+  /** GET requests seen (forwarded or answered here). */
+  gets(): number;
   close(): Promise<void>;
 }
 
 /**
  * Forwards requests to `target` unchanged (so signatures still match) and,
  * when asked, sends only the first bytes of a GET answer's body and then
- * destroys the connection.
+ * destroys the connection, or answers a GET with S3's 503 SlowDown.
  */
 export async function startDroppingProxy(target: string): Promise<DroppingProxy> {
   const upstream = new URL(target);
   let cutAfter: number | undefined;
   let dropped = 0;
+  let slowDown = false;
+  let gets = 0;
   const server = createServer((req, res) => {
+    if (req.method === 'GET') gets++;
+    if (req.method === 'GET' && slowDown) {
+      slowDown = false;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+      );
+      return;
+    }
     // Kept: the response lets go of its socket before the cut is due.
     const socket = req.socket;
     const forward = request(
@@ -144,6 +160,10 @@ export async function startDroppingProxy(target: string): Promise<DroppingProxy>
       cutAfter = bytes;
     },
     dropped: () => dropped,
+    slowDownNext() {
+      slowDown = true;
+    },
+    gets: () => gets,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

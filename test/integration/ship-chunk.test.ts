@@ -6,6 +6,7 @@
  */
 
 import { gzipSync } from 'node:zlib';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
@@ -15,7 +16,7 @@ import type { ChunkItem } from '../../shared/pipeline/chunk.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { type ShipChunkOptions, shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
-import { ObjectChangedError } from '../../shared/s3/s3-errors.ts';
+import { ObjectAccessDeniedError, ObjectChangedError } from '../../shared/s3/s3-errors.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';
 import { startDroppingProxy, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -247,6 +248,46 @@ describe('reading an object', () => {
     } finally {
       client.destroy();
       await proxy.close();
+    }
+  });
+
+  it("leaves S3's 503 SlowDown to the SDK's retry, which asks again for the same range", async () => {
+    const chunk = await stored('slowdown.log', CONTENT, 'none');
+    const proxy = await startDroppingProxy(s3.endpoint);
+    const client = s3.clientFor(proxy.url);
+    const requests: unknown[] = [];
+    try {
+      proxy.slowDownNext();
+      const result = await ship(chunk, { client, onRequest: (r) => requests.push(r) });
+      expect(result).toMatchObject({ lines: LINES, accepted: LINES, failed: 0 });
+      expect(result.readError).toBeUndefined();
+      // One more GET on the wire than the reader asked for: the SDK's retry.
+      expect(proxy.gets()).toBe(requests.length + 1);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('ends with ObjectAccessDeniedError naming the object when S3 answers 403', async () => {
+    const chunk = await stored('denied.log', CONTENT, 'none');
+    // s3rver answers 403 to a key it does not know (it does not check
+    // SigV4 signatures), as S3 answers a role without s3:GetObject.
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'S3RVER' },
+    });
+    try {
+      const result = await ship(chunk, { client });
+      expect(result.readError).toBeInstanceOf(ObjectAccessDeniedError);
+      expect(result.readError?.message).toContain(
+        `s3://${TEST_BUCKET}/${chunk.key}: access denied`,
+      );
+      expect(result).toMatchObject({ lines: 0, failed: 0 });
+    } finally {
+      client.destroy();
     }
   });
 
