@@ -11,7 +11,12 @@
  */
 
 import { setTimeout as delay } from 'node:timers/promises';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type Compression, isGzip } from '../pipeline/decompress.ts';
 import {
   ObjectAccessDeniedError,
@@ -53,8 +58,10 @@ export interface ObjectReadOptions {
 
 /**
  * Yields the bytes `[start, end)` of the object in order, in the pieces they
- * arrived in (a range is handed on once it is whole). Stopping the iteration
- * early aborts the requests still running.
+ * arrive in. The ranges ahead are requested early but their bodies are read
+ * only when their turn comes (until then the socket holds them back), so
+ * pieces pass straight through instead of waiting in memory. Stopping the
+ * iteration early aborts the requests still open.
  */
 export async function* readObjectRanges(options: ObjectReadOptions): AsyncGenerator<Buffer> {
   const { start, end } = options;
@@ -64,28 +71,100 @@ export async function* readObjectRanges(options: ObjectReadOptions): AsyncGenera
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
   const ahead = options.rangesAhead ?? DEFAULT_RANGES_AHEAD;
   const controller = new AbortController();
-  const queue: Promise<Buffer[]>[] = [];
+  const queue: OpenRange[] = [];
   let next = start;
   const schedule = () => {
     while (queue.length <= ahead && next < end) {
       const from = next;
       next = Math.min(end, from + rangeBytes);
-      const range = fetchRange(options, from, next, controller.signal);
-      // Awaited in turn below; until then a failure must not count as unhandled.
-      range.catch(() => {});
-      queue.push(range);
+      queue.push(openRange(options, from, next, 1, controller.signal));
     }
   };
   try {
     schedule();
     while (queue.length > 0) {
-      const range = await (queue.shift() as Promise<Buffer[]>);
-      // The ranges ahead load while this one is read; then one more starts.
-      yield* range;
+      yield* readRange(options, queue.shift() as OpenRange, controller.signal);
       schedule();
     }
   } finally {
     controller.abort();
+  }
+}
+
+/** A range whose GET was sent; its body is read when its turn comes. */
+interface OpenRange {
+  from: number;
+  to: number;
+  attempt: number;
+  response: Promise<GetObjectCommandOutput>;
+}
+
+function openRange(
+  options: ObjectReadOptions,
+  from: number,
+  to: number,
+  attempt: number,
+  signal: AbortSignal,
+): OpenRange {
+  options.onRequest?.({ start: from, end: to, attempt });
+  const response = options.client.send(
+    new GetObjectCommand({
+      Bucket: options.bucket,
+      Key: options.key,
+      Range: `bytes=${from}-${to - 1}`,
+      IfMatch: options.etag,
+    }),
+    { abortSignal: signal },
+  );
+  // Awaited in turn; until then a failure must not count as unhandled.
+  response.catch(() => {});
+  return { from, to, attempt, response };
+}
+
+/** One range's bytes, re-requested from where its body broke off until whole. */
+async function* readRange(
+  options: ObjectReadOptions,
+  opened: OpenRange,
+  signal: AbortSignal,
+): AsyncGenerator<Buffer> {
+  const attempts = options.rangeAttempts ?? DEFAULT_RANGE_ATTEMPTS;
+  const { to } = opened;
+  let range = opened;
+  let at = opened.from;
+  for (;;) {
+    try {
+      const response = await range.response;
+      if (response.ETag !== undefined && unquoted(response.ETag) !== unquoted(options.etag)) {
+        throw changed(options, response.ETag);
+      }
+      const body = response.Body as AsyncIterable<Uint8Array> | undefined;
+      if (body !== undefined) {
+        for await (const part of body) {
+          const bytes = Buffer.isBuffer(part) ? part : Buffer.from(part);
+          at += bytes.length;
+          yield bytes;
+        }
+      }
+      if (at !== to) {
+        throw new Error(`the answer held ${at - range.from} of ${to - range.from} bytes asked for`);
+      }
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const final = finalError(options, error);
+      if (final !== undefined) throw final;
+      if (at > to) throw error;
+      if (range.attempt >= attempts) {
+        throw new ObjectReadRetryableError(
+          `${objectName(options)}: bytes ${opened.from}-${to - 1}: gave up after ${range.attempt} attempts: ${describe(error)}`,
+          { cause: error },
+        );
+      }
+      // Full jitter over a short, doubling ceiling: a dropped connection
+      // usually comes back at once; S3's own throttling the SDK handles.
+      await delay(Math.random() * 100 * 2 ** range.attempt, undefined, { signal });
+      range = openRange(options, at, to, range.attempt + 1, signal);
+    }
   }
 }
 
@@ -121,62 +200,6 @@ export async function objectFacts(
     head = Buffer.concat([head, bytes]);
   }
   return { size, etag, compression: isGzip(head) ? 'gzip' : 'none' };
-}
-
-/** One range, re-requested from where its body broke off until whole; its pieces in order. */
-async function fetchRange(
-  options: ObjectReadOptions,
-  from: number,
-  to: number,
-  signal: AbortSignal,
-): Promise<Buffer[]> {
-  const { client, bucket, key, etag } = options;
-  const attempts = options.rangeAttempts ?? DEFAULT_RANGE_ATTEMPTS;
-  const parts: Buffer[] = [];
-  let at = from;
-  for (let attempt = 1; ; attempt++) {
-    options.onRequest?.({ start: at, end: to, attempt });
-    try {
-      const response = await client.send(
-        new GetObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Range: `bytes=${at}-${to - 1}`,
-          IfMatch: etag,
-        }),
-        { abortSignal: signal },
-      );
-      if (response.ETag !== undefined && unquoted(response.ETag) !== unquoted(etag)) {
-        throw changed(options, response.ETag);
-      }
-      const body = response.Body as AsyncIterable<Uint8Array> | undefined;
-      if (body !== undefined) {
-        for await (const part of body) {
-          const bytes = Buffer.isBuffer(part) ? part : Buffer.from(part);
-          parts.push(bytes);
-          at += bytes.length;
-        }
-      }
-      if (at !== to) {
-        throw new Error(`the answer held ${at - from} of the range's ${to - from} bytes`);
-      }
-      return parts;
-    } catch (error) {
-      if (signal.aborted) throw error;
-      const final = finalError(options, error);
-      if (final !== undefined) throw final;
-      if (at > to) throw error;
-      if (attempt >= attempts) {
-        throw new ObjectReadRetryableError(
-          `${objectName(options)}: bytes ${from}-${to - 1}: gave up after ${attempt} attempts: ${describe(error)}`,
-          { cause: error },
-        );
-      }
-      // Full jitter over a short, doubling ceiling: a dropped connection
-      // usually comes back at once; S3's own throttling the SDK handles.
-      await delay(Math.random() * 100 * 2 ** attempt, undefined, { signal });
-    }
-  }
 }
 
 /** The error to stop with at once, or `undefined` when another attempt may help. */
