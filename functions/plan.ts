@@ -1,0 +1,69 @@
+/**
+ * `plan`: the first state of a reprocessing run. Validates the execution
+ * input (`InputValidationError` names every bad field), lists and filters the
+ * log objects, writes the chunk manifest to the run's work location and
+ * answers counts and the manifest's location (DESIGN §3.4).
+ *
+ * The state machine hands it `{ "input": <execution input>, "runId":
+ * <execution name> }`; the work location comes from `WORK_BUCKET` and
+ * `WORK_PREFIX` (default `elb-otlp/runs/`).
+ */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { S3Client } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
+import { type PlanSummary, planRun, type WorkLocation } from '../shared/reprocess/plan.ts';
+import { InputValidationError, parseRunInput } from '../shared/reprocess/run-input.ts';
+import { createS3Client } from '../shared/s3/client.ts';
+
+export const DEFAULT_WORK_PREFIX = 'elb-otlp/runs/';
+
+export interface PlanDependencies {
+  s3: S3Client;
+  /** Where runs keep their files; each run under `<prefix><runId>/`. */
+  work: WorkLocation;
+  logger: Pick<Logger, 'info'>;
+}
+
+/** The plan step, given its dependencies (tests pass theirs). */
+export function createPlan(dependencies: () => PlanDependencies) {
+  return async (event: unknown): Promise<PlanSummary> => {
+    const { input, runId } = (event ?? {}) as { input?: unknown; runId?: unknown };
+    if (typeof runId !== 'string' || !/^[A-Za-z0-9._-]{1,80}$/.test(runId)) {
+      throw new InputValidationError(
+        'bad plan call: runId: expected the execution name (letters, digits, ".", "_", "-")',
+      );
+    }
+    const run = parseRunInput(input);
+    const { s3, work, logger } = dependencies();
+    const summary = await planRun({
+      client: s3,
+      input: run,
+      runId,
+      work: { bucket: work.bucket, prefix: `${work.prefix}${runId}/` },
+    });
+    logger.info('run planned', { ...summary });
+    return summary;
+  };
+}
+
+let container: PlanDependencies | undefined;
+const logger = new Logger({ serviceName: 'elb-otlp', persistentKeys: { function: 'plan' } });
+
+export const handler = middy(
+  createPlan(() => {
+    if (container === undefined) {
+      const bucket = process.env.WORK_BUCKET;
+      if (bucket === undefined || bucket === '') {
+        throw new Error('WORK_BUCKET is not set: the bucket where runs keep their files');
+      }
+      container = {
+        s3: createS3Client(process.env),
+        work: { bucket, prefix: process.env.WORK_PREFIX || DEFAULT_WORK_PREFIX },
+        logger,
+      };
+    }
+    return container;
+  }),
+).use(injectLambdaContext(logger));

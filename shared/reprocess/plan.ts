@@ -1,0 +1,296 @@
+/**
+ * The plan step of a reprocessing run: lists the log objects of the run,
+ * keeps those its filters select, cuts each into chunks and writes the chunk
+ * manifest (JSONL, one chunk item a line) to the run's work location. It
+ * returns counts and where the manifest is, never the chunks themselves, so
+ * its answer stays small for millions of objects.
+ */
+
+import { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { parseS3Key } from '../formats/s3-key.ts';
+import type { ChunkItem } from '../pipeline/chunk.ts';
+import type { Compression } from '../pipeline/decompress.ts';
+import type { RunInput } from './run-input.ts';
+
+/**
+ * The `end` of an object's last chunk when its content size is not known
+ * exactly (gzip): the chunk reads to the end of the content, whatever it is.
+ */
+export const TO_THE_END = Number.MAX_SAFE_INTEGER;
+/**
+ * No ELB log compresses better than this; a gzip object smaller than
+ * `chunkBytes / MAX_GZIP_RATIO` fits one chunk without reading its trailer.
+ */
+export const MAX_GZIP_RATIO = 20;
+/** Objects whose size (HEAD) or gzip trailer is read at once. */
+const LOOKUP_CONCURRENCY = 16;
+/** A 5-minute log interval, which the time in an object's name ends. */
+const INTERVAL_MS = 5 * 60 * 1000;
+
+/** Why an object listed was left out of the run. */
+export type SkipReason = 'testFile' | 'notALog' | 'outsideWindow' | 'otherLoadBalancer' | 'missing';
+
+export interface WorkLocation {
+  bucket: string;
+  /** Key prefix of this run's files (manifest, results, report), ending in `/`. */
+  prefix: string;
+}
+
+export interface PlanSummary {
+  runId: string;
+  bucket: string;
+  prefix: string;
+  dryRun: boolean;
+  deleteProcessed: boolean;
+  maxConcurrency: number;
+  /** Log objects in the run, and how many of them are empty. */
+  objects: number;
+  emptyObjects: number;
+  chunks: number;
+  /** Their stored bytes. */
+  bytes: number;
+  skipped: Record<SkipReason, number>;
+  /** The chunk manifest, as the Distributed Map's ItemReader names it. */
+  manifest: { Bucket: string; Key: string };
+  /** Where the Distributed Map's ResultWriter puts its files. */
+  results: { Bucket: string; Prefix: string };
+}
+
+interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+}
+
+export interface PlanOptions {
+  client: S3Client;
+  input: RunInput;
+  runId: string;
+  work: WorkLocation;
+}
+
+/** Lists, filters and chunks the run's objects and writes the manifest. */
+export async function planRun({ client, input, runId, work }: PlanOptions): Promise<PlanSummary> {
+  const summary: PlanSummary = {
+    runId,
+    bucket: input.bucket,
+    prefix: input.prefix,
+    dryRun: input.dryRun,
+    deleteProcessed: input.deleteProcessed,
+    maxConcurrency: input.maxConcurrency,
+    objects: 0,
+    emptyObjects: 0,
+    chunks: 0,
+    bytes: 0,
+    skipped: { testFile: 0, notALog: 0, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
+    manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
+    results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
+  };
+  const select = selector(input);
+
+  async function* manifestLines(): AsyncGenerator<string> {
+    for await (const page of listedPages(client, input, summary)) {
+      const chosen: ListedObject[] = [];
+      for (const object of page) {
+        const reason = select(object.key);
+        if (reason === undefined) chosen.push(object);
+        else summary.skipped[reason]++;
+      }
+      const planned = await mapBounded(chosen, LOOKUP_CONCURRENCY, (object) =>
+        chunksOfObject(client, input, object),
+      );
+      for (let i = 0; i < chosen.length; i++) {
+        summary.objects++;
+        summary.bytes += chosen[i].size;
+        if (chosen[i].size === 0) summary.emptyObjects++;
+        for (const chunk of planned[i]) {
+          summary.chunks++;
+          yield `${JSON.stringify(chunk)}\n`;
+        }
+      }
+    }
+  }
+
+  await new Upload({
+    client,
+    params: {
+      Bucket: summary.manifest.Bucket,
+      Key: summary.manifest.Key,
+      Body: Readable.from(manifestLines()),
+      ContentType: 'application/jsonl',
+    },
+  }).done();
+  return summary;
+}
+
+/** The reason an object is left out, or `undefined` when it is in the run. */
+function selector(input: RunInput): (key: string) => SkipReason | undefined {
+  const from = input.from === undefined ? undefined : Date.parse(input.from);
+  const to = input.to === undefined ? undefined : Date.parse(input.to);
+  const names = input.loadBalancers === undefined ? undefined : new Set(input.loadBalancers);
+  return (key) => {
+    const info = parseS3Key(key);
+    if (!info.isLog) return info.kind === 'test-file' ? 'testFile' : 'notALog';
+    if (from !== undefined || to !== undefined) {
+      const end = intervalEnd(info.endTime);
+      // The object holds requests of the 5 minutes before the time in its name.
+      if (end === undefined) return 'outsideWindow';
+      if (from !== undefined && end <= from) return 'outsideWindow';
+      if (to !== undefined && end - INTERVAL_MS >= to) return 'outsideWindow';
+    }
+    if (names !== undefined && !names.has(info.loadBalancer?.name ?? '')) {
+      return 'otherLoadBalancer';
+    }
+    return undefined;
+  };
+}
+
+/** `20261101T0005Z` → ms since the epoch. */
+function intervalEnd(text: string | undefined): number | undefined {
+  const m = text === undefined ? null : /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z$/.exec(text);
+  if (m === null) return undefined;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+}
+
+/** The objects of the run, a page at a time: listed under the prefix, or the given keys. */
+async function* listedPages(
+  client: S3Client,
+  input: RunInput,
+  summary: PlanSummary,
+): AsyncGenerator<ListedObject[]> {
+  if (input.keys !== undefined) {
+    const keys = [...new Set(input.keys)];
+    for (let at = 0; at < keys.length; at += 1000) {
+      const heads = await mapBounded(keys.slice(at, at + 1000), LOOKUP_CONCURRENCY, (key) =>
+        headObject(client, input.bucket, key),
+      );
+      const page: ListedObject[] = [];
+      for (const head of heads) {
+        if (head === undefined) summary.skipped.missing++;
+        else page.push(head);
+      }
+      yield page;
+    }
+    return;
+  }
+  for await (const page of paginateListObjectsV2(
+    { client },
+    { Bucket: input.bucket, Prefix: input.prefix },
+  )) {
+    yield (page.Contents ?? []).map((object) => ({
+      key: object.Key as string,
+      size: object.Size ?? 0,
+      etag: object.ETag as string,
+    }));
+  }
+}
+
+async function headObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<ListedObject | undefined> {
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { key, size: head.ContentLength ?? 0, etag: head.ETag as string };
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** The chunks of one object; reads the gzip trailer only when it may need several. */
+async function chunksOfObject(
+  client: S3Client,
+  input: RunInput,
+  object: ListedObject,
+): Promise<ChunkItem[]> {
+  const compression: Compression = object.key.endsWith('.gz') ? 'gzip' : 'none';
+  let contentSize: number | undefined = object.size;
+  if (compression === 'gzip') {
+    contentSize =
+      object.size >= 18 && object.size * MAX_GZIP_RATIO > input.chunkBytes
+        ? await gzipContentSize(client, input.bucket, object)
+        : undefined;
+  }
+  return chunkItems(
+    { bucket: input.bucket, ...object, compression },
+    contentSize,
+    input.chunkBytes,
+  );
+}
+
+/**
+ * The content size a gzip trailer gives (ISIZE: the last member's size,
+ * modulo 2^32), or `undefined` when it cannot be right (smaller than the
+ * stored object: not gzip, or over 4 GiB). Only a hint for where to cut: the
+ * last chunk reads to the end of the content, so a wrong hint unbalances the
+ * chunks but loses nothing.
+ */
+async function gzipContentSize(
+  client: S3Client,
+  bucket: string,
+  object: ListedObject,
+): Promise<number | undefined> {
+  const answer = await client.send(
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: object.key,
+      Range: `bytes=${object.size - 4}-${object.size - 1}`,
+      IfMatch: object.etag,
+    }),
+  );
+  const body = answer.Body as { transformToByteArray(): Promise<Uint8Array> };
+  const trailer = Buffer.from(await body.transformToByteArray());
+  const size = trailer.length === 4 ? trailer.readUInt32LE(0) : 0;
+  return size >= object.size ? size : undefined;
+}
+
+/**
+ * Cuts an object into chunks of `chunkBytes` of content: exact for plain
+ * objects; for gzip, by `contentSize` when known, with the last chunk reading
+ * to the end. An empty object gets one chunk, so the run accounts for it.
+ */
+export function chunkItems(
+  object: Omit<ChunkItem, 'start' | 'end'>,
+  contentSize: number | undefined,
+  chunkBytes: number,
+): ChunkItem[] {
+  if (object.size === 0) return [{ ...object, start: 0, end: 1 }];
+  const exact = object.compression === 'none';
+  const total = contentSize ?? 0;
+  const chunks: ChunkItem[] = [];
+  let start = 0;
+  while (start + chunkBytes < total) {
+    chunks.push({ ...object, start, end: start + chunkBytes });
+    start += chunkBytes;
+  }
+  chunks.push({ ...object, start, end: exact ? Math.max(total, start + 1) : TO_THE_END });
+  return chunks;
+}
+
+/** `map` with at most `limit` calls pending at once, results in order. */
+async function mapBounded<T, R>(
+  items: T[],
+  limit: number,
+  map: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await map(items[at]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

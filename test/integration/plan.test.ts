@@ -1,0 +1,186 @@
+/**
+ * The plan step against s3rver: validation, listing with pagination, the
+ * filters and their skip counts, chunk items (gzip cut by the trailer's size,
+ * plain cut exactly, empty objects kept), and a manifest whose chunks, each
+ * shipped, deliver every line of every planned object once.
+ */
+
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlan } from '../../functions/plan.ts';
+import { loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { createOtlpExporter } from '../../shared/otlp/exporter.ts';
+import { type ChunkItem, chunkItemSchema } from '../../shared/pipeline/chunk.ts';
+import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
+import { type PlanSummary, TO_THE_END } from '../../shared/reprocess/plan.ts';
+import { InputValidationError } from '../../shared/reprocess/run-input.ts';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { OBSERVED } from '../helpers/records.ts';
+import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { fakeClock, uids } from '../helpers/ship.ts';
+
+const ROOT = 'logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
+const alb = (lb: string, time: string, node: string) =>
+  `${ROOT}123456789012_elasticloadbalancing_us-east-2_app.${lb}.50dc6c495c0c9188_${time}_10.0.0.${node}_abcd.log.gz`;
+const lines = (count: number, seed: number) =>
+  `${[...generateAlbLines(count, { seed })].join('\n')}\n`;
+
+/** 1 MiB, the smallest chunk the input allows. */
+const CHUNK = 1024 * 1024;
+const BIG = lines(6000, 1);
+
+const OBJECTS: [string, Buffer | string][] = [
+  [alb('web', '20261101T0005Z', '1'), gzipSync(lines(40, 2))],
+  [alb('web', '20261101T0010Z', '2'), gzipSync(BIG)],
+  [alb('web', '20261101T0015Z', '3'), gzipSync(lines(10, 3))],
+  [alb('api', '20261101T0010Z', '4'), gzipSync(lines(20, 4))],
+  [alb('web', '20261101T0100Z', '5'), gzipSync(lines(5, 5))],
+  [alb('web', '20261101T0010Z', '6'), Buffer.alloc(0)],
+  [`${ROOT}123456789012_elasticloadbalancing_us-east-2_web_20261101T0010Z_10.0.0.7_abcd.log`, BIG],
+  ['logs/AWSLogs/123456789012/ELBAccessLogTestFile', 'Enable AccessLog for ELB: web'],
+  [`${ROOT}notes.txt`, 'not a log'],
+  ['elsewhere/AWSLogs/123456789012/x.log.gz', gzipSync(lines(3, 6))],
+];
+
+let s3: TestS3;
+beforeAll(async () => {
+  s3 = await startS3();
+  for (const [key, body] of OBJECTS) await s3.put(key, body);
+});
+afterAll(async () => {
+  await s3.close();
+});
+
+function planner() {
+  return createPlan(() => ({
+    s3: s3.client,
+    work: { bucket: TEST_BUCKET, prefix: 'work/' },
+    logger: { info: () => {} },
+  }));
+}
+
+async function manifest(summary: PlanSummary): Promise<ChunkItem[]> {
+  const answer = await s3.client.send(
+    new GetObjectCommand({ Bucket: summary.manifest.Bucket, Key: summary.manifest.Key }),
+  );
+  const text = await (answer.Body as { transformToString(): Promise<string> }).transformToString();
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => chunkItemSchema.parse(JSON.parse(line)));
+}
+
+describe('plan', () => {
+  it('refuses a bad input at once, naming every bad field', async () => {
+    const attempt = planner()({
+      runId: 'r1',
+      input: { bucket: 'x', chunkBytes: 5, from: 'yesterday', maxConcurrency: 0, colour: 'red' },
+    });
+    await expect(attempt).rejects.toBeInstanceOf(InputValidationError);
+    const message = await attempt.catch((error: Error) => error.message);
+    for (const field of ['bucket', 'chunkBytes', 'from', 'maxConcurrency', 'colour']) {
+      expect(message).toContain(field);
+    }
+  });
+
+  it('keeps the logs under the prefix, counts what it skipped and why, and cuts chunks', async () => {
+    const summary = await planner()({
+      runId: 'run-all',
+      input: { bucket: TEST_BUCKET, prefix: 'logs/', chunkBytes: CHUNK },
+    });
+    expect(summary).toMatchObject({
+      objects: 7,
+      emptyObjects: 1,
+      skipped: { testFile: 1, notALog: 1, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
+      manifest: { Bucket: TEST_BUCKET, Key: 'work/run-all/manifest.jsonl' },
+      results: { Bucket: TEST_BUCKET, Prefix: 'work/run-all/results' },
+    });
+    const chunks = await manifest(summary);
+    expect(chunks).toHaveLength(summary.chunks);
+    const big = Buffer.byteLength(BIG);
+    const of = (key: string) => chunks.filter((c) => c.key === key);
+    // gzip: cut by the size in its trailer, the last chunk reading to the end.
+    expect(of(OBJECTS[1][0]).map((c) => [c.start, c.end, c.compression])).toEqual([
+      [0, CHUNK, 'gzip'],
+      [CHUNK, 2 * CHUNK, 'gzip'],
+      [2 * CHUNK, 3 * CHUNK, 'gzip'],
+      [3 * CHUNK, TO_THE_END, 'gzip'],
+    ]);
+    expect(big).toBeGreaterThan(3 * CHUNK);
+    // Plain: cut exactly.
+    expect(
+      of(OBJECTS[6][0])
+        .map((c) => [c.start, c.end, c.compression])
+        .at(-1),
+    ).toEqual([3 * CHUNK, big, 'none']);
+    // Small gzip objects are one chunk without a trailer read; empty ones are kept.
+    expect(of(OBJECTS[0][0]).map((c) => [c.start, c.end])).toEqual([[0, TO_THE_END]]);
+    expect(of(OBJECTS[5][0])).toMatchObject([{ size: 0, start: 0, end: 1 }]);
+    expect(chunks.every((c) => c.etag.length > 2 && c.bucket === TEST_BUCKET)).toBe(true);
+  });
+
+  it('filters by the time in the key and by load balancer name', async () => {
+    const summary = await planner()({
+      runId: 'run-window',
+      input: {
+        bucket: TEST_BUCKET,
+        prefix: ROOT,
+        from: '2026-11-01T00:05:00Z',
+        to: '2026-11-01T00:15:00Z',
+        loadBalancers: ['web'],
+      },
+    });
+    // In: web 0010 (two: gzip and empty) and the Classic 0010 object and web 0015;
+    // out: web 0005 (its interval ends at from), web 0100 (after to), api.
+    expect(summary.objects).toBe(4);
+    expect(summary.skipped).toMatchObject({ outsideWindow: 2, otherLoadBalancer: 1 });
+  });
+
+  it('takes explicit keys, counting the missing ones', async () => {
+    const summary = await planner()({
+      runId: 'run-keys',
+      input: { bucket: TEST_BUCKET, keys: [OBJECTS[0][0], `${ROOT}gone.log.gz`] },
+    });
+    expect(summary).toMatchObject({ objects: 1, chunks: 1, skipped: { missing: 1 } });
+  });
+
+  it('plans chunks that, each shipped, deliver every line of every object once', async () => {
+    const summary = await planner()({
+      runId: 'run-ship',
+      input: { bucket: TEST_BUCKET, prefix: 'logs/', chunkBytes: CHUNK },
+    });
+    const receiver = await startOtlpReceiver();
+    const config = loadExportConfig({}, { endpoint: receiver.url });
+    const exporter = createOtlpExporter(config, fakeClock().clock);
+    let shipped = 0;
+    try {
+      for (const chunk of await manifest(summary)) {
+        const result = await shipChunk({
+          client: s3.client,
+          chunk,
+          exporter,
+          protocol: config.protocol,
+          limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+          concurrency: config.concurrency,
+          mapping: loadMappingConfig({}),
+          nowNanos: () => OBSERVED,
+        });
+        expect(result.readError).toBeUndefined();
+        shipped += result.lines;
+      }
+      // The texts of the seven logs under logs/ (the gzip ones before compression).
+      const texts = [lines(40, 2), BIG, lines(10, 3), lines(20, 4), lines(5, 5), '', BIG];
+      const total = texts.reduce((sum, text) => sum + text.split('\n').filter(Boolean).length, 0);
+      expect(shipped).toBe(total);
+      const delivered = uids(receiver.deliveredRecords());
+      expect(delivered).toHaveLength(total);
+      expect(new Set(delivered).size).toBe(total);
+    } finally {
+      await exporter.close();
+      await receiver.close();
+    }
+  });
+});
