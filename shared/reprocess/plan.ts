@@ -74,10 +74,13 @@ export interface PlanOptions {
   input: RunInput;
   runId: string;
   work: WorkLocation;
+  /** Keys per listing page (S3's own maximum, 1000, by default). */
+  listPageSize?: number;
 }
 
 /** Lists, filters and chunks the run's objects and writes the manifest. */
-export async function planRun({ client, input, runId, work }: PlanOptions): Promise<PlanSummary> {
+export async function planRun(options: PlanOptions): Promise<PlanSummary> {
+  const { client, input, runId, work } = options;
   const summary: PlanSummary = {
     runId,
     bucket: input.bucket,
@@ -96,7 +99,7 @@ export async function planRun({ client, input, runId, work }: PlanOptions): Prom
   const select = selector(input);
 
   async function* manifestLines(): AsyncGenerator<string> {
-    for await (const page of listedPages(client, input, summary)) {
+    for await (const page of listedPages(client, input, summary, options.listPageSize)) {
       const chosen: ListedObject[] = [];
       for (const object of page) {
         const reason = select(object.key);
@@ -164,6 +167,7 @@ async function* listedPages(
   client: S3Client,
   input: RunInput,
   summary: PlanSummary,
+  pageSize: number | undefined,
 ): AsyncGenerator<ListedObject[]> {
   if (input.keys !== undefined) {
     const keys = [...new Set(input.keys)];
@@ -181,7 +185,7 @@ async function* listedPages(
     return;
   }
   for await (const page of paginateListObjectsV2(
-    { client },
+    { client, ...(pageSize !== undefined && { pageSize }) },
     { Bucket: input.bucket, Prefix: input.prefix },
   )) {
     yield (page.Contents ?? []).map((object) => ({

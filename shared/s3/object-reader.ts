@@ -1,6 +1,6 @@
 /**
  * Reads an S3 object, or part of it, as successive ranged GETs: a few MiB a
- * request, a bounded number fetched ahead of the reader. Memory stays bounded
+ * request, a bounded number sent ahead of the reader. Memory stays bounded
  * whatever the object's size, and a connection that drops mid-body costs a
  * re-read of the rest of one range, not of the object. Every request carries
  * `If-Match` with the object's ETag (and the answer's ETag is checked too),
@@ -27,12 +27,12 @@ import {
 } from './s3-errors.ts';
 
 /**
- * Bytes per ranged GET, and ranges requested ahead of the one being read:
- * at most 8 MiB of the object are held at once, and with S3's latency of
- * tens of milliseconds a plain object (parsed at about 60 MB/s) still never
- * waits for its next range. Over eight runs each of a 600 000-line
- * `ship s3://`, 4 MiB ranges two ahead (12 MiB held) peaked at 169–231 MiB of
- * RSS, these at 175–205 MiB, at the same speed.
+ * Bytes per ranged GET, and GETs sent ahead of the one being read. The ones
+ * ahead are answered but not read (their sockets hold the bytes back), so
+ * with S3's latency of tens of milliseconds the next range is there when its
+ * turn comes, without its bytes waiting in memory. Buffering whole ranges
+ * instead (2 MiB, three ahead) peaked at 175–205 MiB RSS over eight runs of a
+ * 600 000-line `ship s3://`, 4 MiB two ahead at 169–231 MiB (BENCHMARKS.md).
  */
 export const DEFAULT_RANGE_BYTES = 2 * 1024 * 1024;
 export const DEFAULT_RANGES_AHEAD = 3;

@@ -15,8 +15,8 @@ import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter } from '../../shared/otlp/exporter.ts';
 import { type ChunkItem, chunkItemSchema } from '../../shared/pipeline/chunk.ts';
 import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
-import { type PlanSummary, TO_THE_END } from '../../shared/reprocess/plan.ts';
-import { InputValidationError } from '../../shared/reprocess/run-input.ts';
+import { type PlanSummary, planRun, TO_THE_END } from '../../shared/reprocess/plan.ts';
+import { InputValidationError, parseRunInput } from '../../shared/reprocess/run-input.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -137,6 +137,17 @@ describe('plan', () => {
     // out: web 0005 (its interval ends at from), web 0100 (after to), api.
     expect(summary.objects).toBe(4);
     expect(summary.skipped).toMatchObject({ outsideWindow: 2, otherLoadBalancer: 1 });
+  });
+
+  it('follows the listing across pages', async () => {
+    const summary = await planRun({
+      client: s3.client,
+      input: parseRunInput({ bucket: TEST_BUCKET, prefix: 'logs/' }),
+      runId: 'run-pages',
+      work: { bucket: TEST_BUCKET, prefix: 'work/run-pages/' },
+      listPageSize: 3,
+    });
+    expect(summary).toMatchObject({ objects: 7, skipped: { testFile: 1, notALog: 1 } });
   });
 
   it('takes explicit keys, counting the missing ones', async () => {
