@@ -19,7 +19,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type ExportConfig, loadExportConfig } from '../shared/config/export-config.ts';
 import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
-import { ExportRetryableError } from '../shared/otlp/export-errors.ts';
+import { ExportConfigError, ExportRetryableError } from '../shared/otlp/export-errors.ts';
 import {
   createOtlpExporter,
   type ExporterClock,
@@ -105,26 +105,32 @@ export function createProcessChunk(dependencies: () => ProcessChunkDependencies)
       logger.warn('chunk will be retried', { ...where, ...counts, error: describe(retryable) });
       throw retryable;
     }
-    const error = chunkError(shipped);
+    // The first error of the chunk, from this call or an earlier one.
+    const error = input.cursor?.error ?? chunkError(shipped);
+    // Unreadable input, or settings the receiver refuses: the rest of the chunk cannot go.
+    const stopped =
+      shipped.readError !== undefined || shipped.exportError instanceof ExportConfigError;
     const result: ChunkResult = {
       key: input.key,
       start: input.start,
       end: input.end,
       ...counts,
-      done: shipped.done || error !== undefined,
+      done: shipped.done || stopped,
     };
-    if (!result.done) result.cursor = { ...counts, offset: shipped.cursor };
-    if (error !== undefined) result.error = error;
-    if (error !== undefined || counts.failed > 0) {
-      logger.error('chunk failed', { ...where, ...counts, error });
-    } else {
-      logger.info(result.done ? 'chunk shipped' : 'chunk paused before the deadline', {
-        ...where,
-        ...counts,
-        ...(result.cursor !== undefined && { cursor: result.cursor.offset }),
-        ...(shipped.rejectionMessages.length > 0 && { rejections: shipped.rejectionMessages }),
-      });
+    if (!result.done) {
+      result.cursor = { ...counts, offset: shipped.cursor, ...(error !== undefined && { error }) };
     }
+    if (error !== undefined) result.error = error;
+    const details = {
+      ...where,
+      ...counts,
+      ...(result.cursor !== undefined && { cursor: result.cursor.offset }),
+      ...(error !== undefined && { error }),
+      ...(shipped.rejectionMessages.length > 0 && { rejections: shipped.rejectionMessages }),
+    };
+    if (!result.done) logger.info('chunk paused before the deadline', details);
+    else if (error !== undefined || counts.failed > 0) logger.error('chunk failed', details);
+    else logger.info('chunk shipped', details);
     return result;
   };
 }

@@ -45,11 +45,20 @@ export const chunkCountsSchema = z.object({
 
 export type ChunkCounts = z.infer<typeof chunkCountsSchema>;
 
+/** An error as a chunk result carries it: Step Functions and reports read `name`. */
+export const chunkErrorSchema = z.object({ name: z.string(), message: z.string() });
+
+export type ChunkError = z.infer<typeof chunkErrorSchema>;
+
 /**
  * Where an unfinished chunk carries on: the content byte of its next line,
- * and the counts of the calls before, so the last result covers the whole chunk.
+ * and the counts (and first error) of the calls before, so the last result
+ * covers the whole chunk.
  */
-export const chunkCursorSchema = chunkCountsSchema.extend({ offset });
+export const chunkCursorSchema = chunkCountsSchema.extend({
+  offset,
+  error: chunkErrorSchema.optional(),
+});
 
 export type ChunkCursor = z.infer<typeof chunkCursorSchema>;
 
@@ -60,12 +69,6 @@ export const chunkInputSchema = z.intersection(
 );
 
 export type ChunkInput = z.infer<typeof chunkInputSchema>;
-
-/** An error as a chunk result carries it: Step Functions and reports read `name`. */
-export interface ChunkError {
-  name: string;
-  message: string;
-}
 
 /**
  * What a worker answers (DESIGN §3.4): the counts of the whole chunk so far,

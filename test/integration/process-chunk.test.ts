@@ -171,6 +171,32 @@ describe('process-chunk', () => {
     expect(new Set(delivered).size).toBe(LINES);
   });
 
+  it('carries on past a rejected batch across pauses, and the last result names the rejection', async () => {
+    receiver.script({ kind: 'status', status: 400 });
+    const clock = steppingClock(500);
+    const { run, close } = worker(clock, { ELB_OTLP_EXPORT_CONCURRENCY: '1' });
+    let input: unknown = chunk;
+    let calls = 0;
+    let result: ChunkResult | undefined;
+    while (calls < 100) {
+      calls++;
+      result = (await capturingStdout(() => run(input, contextFor(clock, 60_000)))).value;
+      if (result.done) break;
+      expect(result.cursor?.error?.name).toBe('ExportRejectedError');
+      input = { ...chunk, cursor: result.cursor };
+    }
+    await close();
+    expect(calls).toBeGreaterThan(2);
+    expect(result).toMatchObject({
+      done: true,
+      lines: LINES,
+      accepted: LINES - 100,
+      failed: 100,
+      error: { name: 'ExportRejectedError' },
+    });
+    expect(receiver.deliveredRecords()).toHaveLength(LINES - 100);
+  });
+
   it('throws ExportRetryableError when the receiver stays unavailable to the deadline', async () => {
     receiver.script(
       ...Array.from({ length: 200 }, () => ({ kind: 'status', status: 503 }) as const),
