@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --expose-gc
 
 /**
  * The `elb-otlp` command.
@@ -6,7 +6,9 @@
  * The `#!` line caps V8's young generation at 2 MiB per semi-space: left to
  * grow, it took about 100 MB of a `ship` run's peak RSS, and `ship` creates so
  * few JavaScript objects per line that 2 MiB is as fast as 8 (`BENCHMARKS.md`).
- * `npm run bench` runs the command with the same options.
+ * `--expose-gc` lets `shared/pipeline/memory-guard.ts` collect at once when
+ * garbage ArrayBuffers pile up. `npm run bench` runs the command with the same
+ * options.
  *
  * This file only switches on Node's compile cache, then loads the commands:
  * modules imported after that are stripped of their types and compiled once,

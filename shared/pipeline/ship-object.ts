@@ -31,6 +31,7 @@ import { SCOPE } from '../otlp/scope.ts';
 import { chunkWindow, windowStart } from './chunk-window.ts';
 import { type Compression, decompressed } from './decompress.ts';
 import { readLines } from './line-reader.ts';
+import { createMemoryGuard } from './memory-guard.ts';
 import type { LineTarget, ObjectParser, SettledObject } from './object-parser.ts';
 
 /** Distinct rejection messages kept for the summary; the rest are only counted. */
@@ -193,6 +194,7 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
   const end = options.window?.end ?? Number.POSITIVE_INFINITY;
   const contentOffset = options.contentOffset ?? 0;
   const content = decompressed(counted(options.source), options.compression);
+  const guardMemory = createMemoryGuard();
   const first = start === 0 ? contentOffset : windowStart(start);
   result.cursor = first;
   try {
@@ -210,6 +212,7 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
         parser.push(source, starts[i], ends[i], offsets[i], observed, target);
       }
       result.cursor += batch.bytes;
+      guardMemory();
       await dispatchReady();
       options.onProgress?.(result);
       if (result.cursor < end && options.shouldStop?.() === true) {

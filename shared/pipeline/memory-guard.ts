@@ -1,0 +1,37 @@
+/**
+ * Keeps garbage ArrayBuffers from piling up. Shipping allocates about three
+ * times the object's content in short-lived ArrayBuffers (gunzip output,
+ * socket reads, compressed bodies); V8 frees them at its next full
+ * collection, which on a busy machine sometimes comes late: the ArrayBuffer
+ * memory then climbs from its usual 35–45 MiB to 80–97 MiB, and the process
+ * keeps those pages (BENCHMARKS.md, "S3 chunk"). When the process runs with
+ * `--expose-gc` (the CLI's `#!` line and the Lambdas' NODE_OPTIONS say so),
+ * this guard collects at once when the ArrayBuffer memory passes a bound;
+ * without it, it does nothing.
+ */
+
+/** Well above the usual peak, well below the spikes. */
+export const ARRAY_BUFFER_LIMIT_BYTES = 56 * 1024 * 1024;
+/** Pieces of input between two looks (a look costs a few microseconds). */
+const PIECES_PER_LOOK = 16;
+
+export interface MemoryGuardOptions {
+  limitBytes?: number;
+  /** Bytes of ArrayBuffers alive or awaiting collection. */
+  arrayBuffers?: () => number;
+  /** A full, synchronous collection; `undefined` disables the guard. */
+  collect?: (() => void) | undefined;
+}
+
+/** Returns the function to call after each piece of input. */
+export function createMemoryGuard(options: MemoryGuardOptions = {}): () => void {
+  const collect = 'collect' in options ? options.collect : (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) return () => {};
+  const limit = options.limitBytes ?? ARRAY_BUFFER_LIMIT_BYTES;
+  const arrayBuffers = options.arrayBuffers ?? (() => process.memoryUsage().arrayBuffers);
+  let pieces = 0;
+  return () => {
+    if (++pieces % PIECES_PER_LOOK !== 0) return;
+    if (arrayBuffers() > limit) collect();
+  };
+}
