@@ -10,8 +10,12 @@
  * without it, it does nothing.
  */
 
-/** Well above the usual peak, well below the spikes. */
-export const ARRAY_BUFFER_LIMIT_BYTES = 56 * 1024 * 1024;
+/**
+ * At the top of the usual range (35–45 MiB), well below the spikes: with 56
+ * MiB one 1 GB `ship s3://` run still peaked at 212 MiB RSS, with 44 MiB the
+ * runs peaked at 183–190 MiB, at the same CPU time (BENCHMARKS.md).
+ */
+export const ARRAY_BUFFER_LIMIT_BYTES = 44 * 1024 * 1024;
 /** Pieces of input between two looks (a look costs a few microseconds). */
 const PIECES_PER_LOOK = 16;
 
