@@ -4,7 +4,7 @@
  * decompressed, stored in s3rver on loopback, to a receiver that only drains
  * requests, as a whole process with its peak RSS; next to a process that
  * merely GETs the same object, gunzips it and counts its lines, in the same
- * run. Target (issue: chunk engine): ≥ 30 % of that rate, peak RSS ≤ 200 MB.
+ * run. Targets: ≥ 30 % of that rate, peak RSS ≤ 200 MB.
  */
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
