@@ -1,0 +1,41 @@
+/**
+ * `report`: the last state of a reprocessing run. Reads what the Distributed
+ * Map wrote, adds up the counts, deletes the fully shipped objects when the
+ * run asked for it, writes `report.json` next to the results and answers the
+ * summary (`failedChunks` tells the state machine whether to end FAILED).
+ */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { S3Client } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
+import { type ReportInput, type ReportSummary, reportRun } from '../shared/reprocess/report.ts';
+import { createS3Client } from '../shared/s3/client.ts';
+
+export interface ReportDependencies {
+  s3: S3Client;
+  logger: Pick<Logger, 'info' | 'error'>;
+}
+
+/** The report step, given its dependencies (tests pass theirs). */
+export function createReport(dependencies: () => ReportDependencies) {
+  return async (event: ReportInput): Promise<ReportSummary> => {
+    const { s3, logger } = dependencies();
+    const summary = await reportRun(s3, event);
+    const { failures, ...counts } = summary;
+    if (summary.failedChunks > 0)
+      logger.error('run ended with failed chunks', { ...counts, failures });
+    else logger.info('run shipped', counts);
+    return summary;
+  };
+}
+
+let container: ReportDependencies | undefined;
+const logger = new Logger({ serviceName: 'elb-otlp', persistentKeys: { function: 'report' } });
+
+export const handler = middy(
+  createReport(() => {
+    container ??= { s3: createS3Client(process.env), logger };
+    return container;
+  }),
+).use(injectLambdaContext(logger));

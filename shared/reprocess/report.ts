@@ -1,0 +1,285 @@
+/**
+ * The report step of a reprocessing run: reads what the Distributed Map's
+ * ResultWriter wrote (`manifest.json`, then `SUCCEEDED_n.json` and
+ * `FAILED_n.json`, whose `Input`/`Output` are JSON strings) and the run's
+ * chunk manifest, adds up the counts per object and in total, checks that
+ * every chunk conserves its lines (DESIGN §3.3), deletes the objects that
+ * were fully shipped when the run asked for it (only in the run's bucket and
+ * under its prefix), writes `report.json` and answers a short summary.
+ */
+
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { ChunkError, ChunkResult } from '../pipeline/chunk.ts';
+import type { PlanSummary } from './plan.ts';
+
+/** S3 deletes at most this many keys a request. */
+const DELETE_BATCH = 1000;
+/** Failed chunks listed in the answer (all of them are in report.json). */
+const LISTED_FAILURES = 20;
+
+/** Where the Distributed Map wrote its results (its output with a ResultWriter). */
+export interface MapResults {
+  MapRunArn?: string;
+  ResultWriterDetails: { Bucket: string; Key: string };
+}
+
+export interface ReportInput {
+  plan: PlanSummary;
+  results: MapResults;
+}
+
+export interface FailedChunk {
+  key: string;
+  start: number;
+  end: number;
+  error: ChunkError;
+}
+
+export interface ObjectStatus {
+  key: string;
+  chunks: number;
+  lines: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+  /** Every chunk ended done, with nothing failed or rejected and no error. */
+  shipped: boolean;
+}
+
+export interface Totals {
+  lines: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+  parseErrors: number;
+  batches: number;
+  retries: number;
+  bytesIn: number;
+}
+
+export interface ReportSummary extends Totals {
+  runId: string;
+  objects: number;
+  chunks: number;
+  /** Chunks that did not ship all their lines (an error, `failed > 0`, or no result). */
+  failedChunks: number;
+  shippedObjects: number;
+  deleted: number;
+  /** The first failed chunks; report.json lists them all. */
+  failures: FailedChunk[];
+  report: string;
+  /** The execution input that re-runs only what failed, when something did. */
+  retry?: { retryFrom: string };
+}
+
+interface ResultFiles {
+  SUCCEEDED?: { Key: string }[];
+  FAILED?: { Key: string }[];
+  PENDING?: { Key: string }[];
+}
+
+interface ChildExecution {
+  Input?: string;
+  Output?: string;
+  Error?: string;
+  Cause?: string;
+  Status?: string;
+}
+
+/** Builds the run's report, deletes what may go, writes report.json. */
+export async function reportRun(client: S3Client, input: ReportInput): Promise<ReportSummary> {
+  const { plan, results } = input;
+  const bucket = results.ResultWriterDetails.Bucket;
+  const manifest = JSON.parse(await readText(client, bucket, results.ResultWriterDetails.Key)) as {
+    ResultFiles?: ResultFiles;
+  };
+  const files = manifest.ResultFiles ?? {};
+
+  /** Each planned chunk's result, by `key start end`. */
+  const outcomes = new Map<string, ChunkResult | FailedChunk>();
+  for (const file of files.SUCCEEDED ?? []) {
+    for (const child of await readChildren(client, bucket, file.Key)) {
+      const output = JSON.parse(child.Output ?? 'null') as ChunkResult | null;
+      if (output !== null) outcomes.set(chunkId(output), output);
+    }
+  }
+  for (const file of files.FAILED ?? []) {
+    for (const child of await readChildren(client, bucket, file.Key)) {
+      const item = JSON.parse(child.Input ?? '{}') as { key: string; start: number; end: number };
+      outcomes.set(chunkId(item), {
+        key: item.key,
+        start: item.start,
+        end: item.end,
+        error: { name: child.Error ?? 'ChildExecutionFailed', message: child.Cause ?? '' },
+      });
+    }
+  }
+
+  const totals: Totals = {
+    lines: 0,
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    parseErrors: 0,
+    batches: 0,
+    retries: 0,
+    bytesIn: 0,
+  };
+  const objects = new Map<string, ObjectStatus>();
+  const failures: FailedChunk[] = [];
+  let chunks = 0;
+  const planned = await readText(client, plan.manifest.Bucket, plan.manifest.Key);
+  for (const line of planned.split('\n')) {
+    if (line === '') continue;
+    const item = JSON.parse(line) as { key: string; start: number; end: number };
+    chunks++;
+    const status = objects.get(item.key) ?? {
+      key: item.key,
+      chunks: 0,
+      lines: 0,
+      accepted: 0,
+      rejected: 0,
+      failed: 0,
+      shipped: true,
+    };
+    objects.set(item.key, status);
+    status.chunks++;
+    const outcome = outcomes.get(chunkId(item));
+    const failure = chunkFailure(item, outcome);
+    if (failure !== undefined) {
+      failures.push(failure);
+      status.shipped = false;
+    }
+    if (outcome !== undefined && 'lines' in outcome) {
+      for (const name of Object.keys(totals) as (keyof Totals)[]) totals[name] += outcome[name];
+      status.lines += outcome.lines;
+      status.accepted += outcome.accepted;
+      status.rejected += outcome.rejected;
+      status.failed += outcome.failed;
+    }
+  }
+
+  const deletable = [...objects.values()]
+    .filter((o) => o.shipped && o.key.startsWith(plan.prefix))
+    .map((o) => o.key);
+  const deleted =
+    plan.deleteProcessed && !plan.dryRun ? await deleteObjects(client, plan.bucket, deletable) : [];
+
+  const reportKey = plan.manifest.Key.replace(/manifest\.jsonl$/, 'report.json');
+  const reportUrl = `s3://${plan.manifest.Bucket}/${reportKey}`;
+  const summary: ReportSummary = {
+    runId: plan.runId,
+    ...totals,
+    objects: objects.size,
+    chunks,
+    failedChunks: failures.length,
+    shippedObjects: [...objects.values()].filter((o) => o.shipped).length,
+    deleted: deleted.length,
+    failures: failures.slice(0, LISTED_FAILURES),
+    report: reportUrl,
+    ...(failures.length > 0 && { retry: { retryFrom: reportUrl } }),
+  };
+  await client.send(
+    new PutObjectCommand({
+      Bucket: plan.manifest.Bucket,
+      Key: reportKey,
+      ContentType: 'application/json',
+      Body: JSON.stringify({
+        ...summary,
+        failures,
+        objects: [...objects.values()],
+        deletedKeys: deleted,
+        bucket: plan.bucket,
+        prefix: plan.prefix,
+      }),
+    }),
+  );
+  return summary;
+}
+
+function chunkId(chunk: { key: string; start: number; end: number }): string {
+  return `${chunk.key}\n${chunk.start}\n${chunk.end}`;
+}
+
+/** Why a chunk did not ship all its lines, or `undefined` when it did. */
+function chunkFailure(
+  item: { key: string; start: number; end: number },
+  outcome: ChunkResult | FailedChunk | undefined,
+): FailedChunk | undefined {
+  const where = { key: item.key, start: item.start, end: item.end };
+  if (outcome === undefined) {
+    return {
+      ...where,
+      error: {
+        name: 'NoResult',
+        message: 'the chunk has no result (it never ran, or the run stopped)',
+      },
+    };
+  }
+  if (!('lines' in outcome)) return outcome;
+  if (outcome.error !== undefined) return { ...where, error: outcome.error };
+  if (outcome.lines !== outcome.accepted + outcome.rejected + outcome.failed) {
+    return {
+      ...where,
+      error: {
+        name: 'CountsNotConserved',
+        message: `lines ${outcome.lines} ≠ accepted ${outcome.accepted} + rejected ${outcome.rejected} + failed ${outcome.failed}`,
+      },
+    };
+  }
+  if (outcome.failed > 0 || outcome.rejected > 0 || outcome.done !== true) {
+    return {
+      ...where,
+      error: {
+        name:
+          outcome.failed > 0
+            ? 'RecordsFailed'
+            : outcome.rejected > 0
+              ? 'RecordsRejected'
+              : 'NotDone',
+        message: `${outcome.failed} failed, ${outcome.rejected} rejected of ${outcome.lines} lines`,
+      },
+    };
+  }
+  return undefined;
+}
+
+async function deleteObjects(client: S3Client, bucket: string, keys: string[]): Promise<string[]> {
+  const deleted: string[] = [];
+  for (let at = 0; at < keys.length; at += DELETE_BATCH) {
+    const batch = keys.slice(at, at + DELETE_BATCH);
+    const answer = await client.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false },
+      }),
+    );
+    for (const done of answer.Deleted ?? []) if (done.Key !== undefined) deleted.push(done.Key);
+    const refused = answer.Errors ?? [];
+    if (refused.length > 0) {
+      const first = refused[0];
+      throw new Error(
+        `s3://${bucket}: ${refused.length} objects could not be deleted, e.g. ${first.Key}: ${first.Code} ${first.Message}`,
+      );
+    }
+  }
+  return deleted;
+}
+
+async function readChildren(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<ChildExecution[]> {
+  return JSON.parse(await readText(client, bucket, key)) as ChildExecution[];
+}
+
+async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
+  const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (answer.Body as { transformToString(): Promise<string> }).transformToString();
+}

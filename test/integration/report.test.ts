@@ -1,0 +1,188 @@
+/**
+ * The report step against s3rver: ResultWriter's file layout (written here as
+ * AWS documents it: manifest.json, SUCCEEDED_n.json and FAILED_n.json with
+ * JSON-string Input/Output), totals, failed chunks, deletion of exactly the
+ * fully shipped objects, report.json and the re-run input.
+ */
+
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReport } from '../../functions/report.ts';
+import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
+import { type PlanSummary, planRun } from '../../shared/reprocess/plan.ts';
+import { reportRun } from '../../shared/reprocess/report.ts';
+import { parseRunInput } from '../../shared/reprocess/run-input.ts';
+import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+
+const ROOT = 'logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
+const name = (time: string) =>
+  `${ROOT}123456789012_elasticloadbalancing_us-east-2_app.web.50dc6c495c0c9188_${time}_10.0.0.1_abcd.log.gz`;
+const KEYS = [name('20261101T0005Z'), name('20261101T0010Z'), name('20261101T0015Z')];
+const OUTSIDE = 'other/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/x.log.gz';
+
+let s3: TestS3;
+beforeAll(async () => {
+  s3 = await startS3();
+  for (const [i, key] of [...KEYS, OUTSIDE].entries()) {
+    await s3.put(key, gzipSync(`${[...generateAlbLines(10, { seed: i })].join('\n')}\n`));
+  }
+});
+afterAll(async () => {
+  await s3.close();
+});
+
+async function text(key: string): Promise<string> {
+  const answer = await s3.client.send(new GetObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
+  return (answer.Body as { transformToString(): Promise<string> }).transformToString();
+}
+
+async function exists(key: string): Promise<boolean> {
+  try {
+    await s3.client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const result = (item: ChunkItem, counts: Partial<ChunkResult> = {}): ChunkResult => ({
+  key: item.key,
+  start: item.start,
+  end: item.end,
+  lines: 10,
+  accepted: 10,
+  rejected: 0,
+  failed: 0,
+  parseErrors: 0,
+  batches: 1,
+  retries: 0,
+  bytesIn: 700,
+  durationMs: 40,
+  done: true,
+  ...counts,
+});
+
+/** Writes ResultWriter's layout under `prefix/<map run id>/` and returns the Map's output. */
+async function writeResults(plan: PlanSummary, succeeded: object[], failed: object[]) {
+  const dir = `${plan.results.Prefix}/0f6c-test-run`;
+  const put = (key: string, body: unknown) =>
+    s3.client.send(
+      new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key, Body: JSON.stringify(body) }),
+    );
+  await put(`${dir}/SUCCEEDED_0.json`, succeeded);
+  await put(`${dir}/FAILED_0.json`, failed);
+  await put(`${dir}/manifest.json`, {
+    DestinationBucket: TEST_BUCKET,
+    MapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:reprocess/ShipChunks:0f6c-test-run',
+    ResultFiles: {
+      SUCCEEDED: [{ Key: `${dir}/SUCCEEDED_0.json`, Size: 1 }],
+      FAILED: [{ Key: `${dir}/FAILED_0.json`, Size: 1 }],
+      PENDING: [],
+    },
+  });
+  return {
+    MapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:reprocess/ShipChunks:0f6c-test-run',
+    ResultWriterDetails: { Bucket: TEST_BUCKET, Key: `${dir}/manifest.json` },
+  };
+}
+
+describe('report', () => {
+  it('adds up the chunks, names the failed ones and deletes only what was fully shipped', async () => {
+    const plan = await planRun({
+      client: s3.client,
+      input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT, deleteProcessed: true }),
+      runId: 'run-report',
+      work: { bucket: TEST_BUCKET, prefix: 'work/run-report/' },
+    });
+    const items = (await text(plan.manifest.Key))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as ChunkItem);
+    expect(items.map((i) => i.key).sort()).toEqual([...KEYS].sort());
+    const [ok, rejected, crashed] = KEYS.map(
+      (key) => items.find((i) => i.key === key) as ChunkItem,
+    );
+    const child = (item: ChunkItem, output: ChunkResult) => ({
+      ExecutionArn: `arn:aws:states:us-east-1:123456789012:execution:reprocess/ShipChunks:${item.start}`,
+      Input: JSON.stringify(item),
+      Output: JSON.stringify(output),
+      Status: 'SUCCEEDED',
+    });
+    const results = await writeResults(
+      plan,
+      [child(ok, result(ok)), child(rejected, result(rejected, { accepted: 8, rejected: 2 }))],
+      [
+        {
+          ExecutionArn: 'arn:aws:states:us-east-1:123456789012:execution:reprocess/ShipChunks:x',
+          Input: JSON.stringify(crashed),
+          Error: 'States.Timeout',
+          Cause: 'The child execution timed out',
+          Status: 'FAILED',
+        },
+      ],
+    );
+
+    const summary = await reportRun(s3.client, { plan, results });
+    expect(summary).toMatchObject({
+      objects: 3,
+      chunks: 3,
+      lines: 20,
+      accepted: 18,
+      rejected: 2,
+      failed: 0,
+      failedChunks: 2,
+      shippedObjects: 1,
+      deleted: 1,
+      report: `s3://${TEST_BUCKET}/work/run-report/report.json`,
+      retry: { retryFrom: `s3://${TEST_BUCKET}/work/run-report/report.json` },
+    });
+    expect(summary.failures.map((f) => [f.key, f.error.name]).sort()).toEqual(
+      [
+        [rejected.key, 'RecordsRejected'],
+        [crashed.key, 'States.Timeout'],
+      ].sort(),
+    );
+    expect(await exists(ok.key)).toBe(false);
+    expect(await exists(rejected.key)).toBe(true);
+    expect(await exists(crashed.key)).toBe(true);
+    expect(await exists(OUTSIDE)).toBe(true);
+    const report = JSON.parse(await text('work/run-report/report.json'));
+    expect(report.deletedKeys).toEqual([ok.key]);
+    expect(report.failures).toHaveLength(2);
+  });
+
+  it('deletes nothing when the run did not ask for it, and counts a chunk without a result as failed', async () => {
+    const plan = await planRun({
+      client: s3.client,
+      input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT }),
+      runId: 'run-keep',
+      work: { bucket: TEST_BUCKET, prefix: 'work/run-keep/' },
+    });
+    const items = (await text(plan.manifest.Key))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as ChunkItem);
+    const [first, ...rest] = items;
+    const results = await writeResults(
+      plan,
+      rest.map((item) => ({ Input: JSON.stringify(item), Output: JSON.stringify(result(item)) })),
+      [],
+    );
+    const logged: string[] = [];
+    const report = createReport(() => ({
+      s3: s3.client,
+      logger: { info: (m: string) => logged.push(m), error: (m: string) => logged.push(m) },
+    }));
+    const summary = await report({ plan, results });
+    expect(logged).toEqual(['run ended with failed chunks']);
+    expect(summary).toMatchObject({
+      failedChunks: 1,
+      deleted: 0,
+      shippedObjects: items.length - 1,
+    });
+    expect(summary.failures[0]).toMatchObject({ key: first.key, error: { name: 'NoResult' } });
+    for (const item of items) expect(await exists(item.key)).toBe(true);
+  });
+});
