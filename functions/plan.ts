@@ -2,7 +2,8 @@
  * `plan`: the first state of a reprocessing run. Validates the execution
  * input (`InputValidationError` names every bad field), lists and filters the
  * log objects, writes the chunk manifest to the run's work location and
- * answers counts and the manifest's location (DESIGN §3.4).
+ * answers counts and the manifest's location (DESIGN §3.4). An input of
+ * `{"retryFrom": "s3://…/report.json"}` plans the failed chunks of that run.
  *
  * The state machine hands it `{ "input": <execution input>, "runId":
  * <execution name> }`; the work location comes from `WORK_BUCKET` and
@@ -13,8 +14,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import { type PlanSummary, planRun, type WorkLocation } from '../shared/reprocess/plan.ts';
-import { InputValidationError, parseRunInput } from '../shared/reprocess/run-input.ts';
+import {
+  type PlanSummary,
+  planRetry,
+  planRun,
+  type WorkLocation,
+} from '../shared/reprocess/plan.ts';
+import { InputValidationError, parseAnyRunInput } from '../shared/reprocess/run-input.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 
 export const DEFAULT_WORK_PREFIX = 'elb-otlp/runs/';
@@ -35,14 +41,13 @@ export function createPlan(dependencies: () => PlanDependencies) {
         'bad plan call: runId: expected the execution name (letters, digits, ".", "_", "-")',
       );
     }
-    const run = parseRunInput(input);
+    const run = parseAnyRunInput(input);
     const { s3, work, logger } = dependencies();
-    const summary = await planRun({
-      client: s3,
-      input: run,
-      runId,
-      work: { bucket: work.bucket, prefix: `${work.prefix}${runId}/` },
-    });
+    const location = { bucket: work.bucket, prefix: `${work.prefix}${runId}/` };
+    const summary =
+      'retryFrom' in run
+        ? await planRetry({ client: s3, retry: run, runId, work: location })
+        : await planRun({ client: s3, input: run, runId, work: location });
     logger.info('run planned', { ...summary });
     return summary;
   };

@@ -17,7 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Key } from '../formats/s3-key.ts';
 import type { ChunkItem } from '../pipeline/chunk.ts';
 import type { Compression } from '../pipeline/decompress.ts';
-import type { RunInput } from './run-input.ts';
+import { InputValidationError, type RetryInput, type RunInput } from './run-input.ts';
 
 /**
  * The `end` of an object's last chunk when its content size is not known
@@ -127,6 +127,73 @@ export async function planRun(options: PlanOptions): Promise<PlanSummary> {
       Bucket: summary.manifest.Bucket,
       Key: summary.manifest.Key,
       Body: Readable.from(manifestLines()),
+      ContentType: 'application/jsonl',
+    },
+  }).done();
+  return summary;
+}
+
+export interface RetryPlanOptions {
+  client: S3Client;
+  retry: RetryInput;
+  runId: string;
+  work: WorkLocation;
+}
+
+/**
+ * Plans a re-run of an earlier run's failed chunks, read from its
+ * report.json: the same chunk items (an object changed since then fails its
+ * chunks with ObjectChangedError), the earlier bucket and prefix, and its
+ * settings unless the input gives new ones.
+ */
+export async function planRetry({
+  client,
+  retry,
+  runId,
+  work,
+}: RetryPlanOptions): Promise<PlanSummary> {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(retry.retryFrom) as RegExpExecArray;
+  let report: {
+    bucket?: string;
+    prefix?: string;
+    deleteProcessed?: boolean;
+    maxConcurrency?: number;
+    retryItems?: ChunkItem[];
+  };
+  try {
+    const answer = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+    const body = answer.Body as { transformToString(): Promise<string> };
+    report = JSON.parse(await body.transformToString());
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InputValidationError(`retryFrom: cannot read ${retry.retryFrom}: ${reason}`);
+  }
+  if (typeof report.bucket !== 'string' || !Array.isArray(report.retryItems)) {
+    throw new InputValidationError(`retryFrom: ${retry.retryFrom} is not an elb-otlp report.json`);
+  }
+  const items = report.retryItems;
+  const sizes = new Map(items.map((item) => [item.key, item.size]));
+  const summary: PlanSummary = {
+    runId,
+    bucket: report.bucket,
+    prefix: report.prefix ?? '',
+    dryRun: retry.dryRun,
+    deleteProcessed: retry.deleteProcessed ?? report.deleteProcessed ?? false,
+    maxConcurrency: retry.maxConcurrency ?? report.maxConcurrency ?? 50,
+    objects: sizes.size,
+    emptyObjects: [...sizes.values()].filter((size) => size === 0).length,
+    chunks: items.length,
+    bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
+    skipped: { testFile: 0, notALog: 0, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
+    manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
+    results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
+  };
+  await new Upload({
+    client,
+    params: {
+      Bucket: summary.manifest.Bucket,
+      Key: summary.manifest.Key,
+      Body: items.map((item) => `${JSON.stringify(item)}\n`).join(''),
       ContentType: 'application/jsonl',
     },
   }).done();

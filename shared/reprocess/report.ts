@@ -14,7 +14,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ChunkError, ChunkResult } from '../pipeline/chunk.ts';
+import type { ChunkError, ChunkItem, ChunkResult } from '../pipeline/chunk.ts';
 import type { PlanSummary } from './plan.ts';
 
 /** S3 deletes at most this many keys a request. */
@@ -132,11 +132,13 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
   };
   const objects = new Map<string, ObjectStatus>();
   const failures: FailedChunk[] = [];
+  /** The planned items of the failed chunks: what a re-run ships. */
+  const retryItems: ChunkItem[] = [];
   let chunks = 0;
   const planned = await readText(client, plan.manifest.Bucket, plan.manifest.Key);
   for (const line of planned.split('\n')) {
     if (line === '') continue;
-    const item = JSON.parse(line) as { key: string; start: number; end: number };
+    const item = JSON.parse(line) as ChunkItem;
     chunks++;
     const status = objects.get(item.key) ?? {
       key: item.key,
@@ -153,6 +155,7 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
     const failure = chunkFailure(item, outcome);
     if (failure !== undefined) {
       failures.push(failure);
+      retryItems.push(item);
       status.shipped = false;
     }
     if (outcome !== undefined && 'lines' in outcome) {
@@ -192,6 +195,9 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
       Body: JSON.stringify({
         ...summary,
         failures,
+        retryItems,
+        deleteProcessed: plan.deleteProcessed,
+        maxConcurrency: plan.maxConcurrency,
         objects: [...objects.values()],
         deletedKeys: deleted,
         bucket: plan.bucket,

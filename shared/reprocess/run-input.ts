@@ -42,6 +42,19 @@ export const runInputSchema = z
 
 export type RunInput = z.infer<typeof runInputSchema>;
 
+/**
+ * A re-run of what failed in an earlier run: its report's address, and
+ * optionally new settings (the earlier run's are kept otherwise).
+ */
+export const retryInputSchema = z.strictObject({
+  retryFrom: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'expected s3://bucket/key of a report.json'),
+  deleteProcessed: z.boolean().optional(),
+  maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).optional(),
+  dryRun: z.boolean().default(false),
+});
+
+export type RetryInput = z.infer<typeof retryInputSchema>;
+
 /** The execution input is wrong; the message names every bad field. */
 export class InputValidationError extends Error {
   override readonly name = 'InputValidationError';
@@ -49,7 +62,20 @@ export class InputValidationError extends Error {
 
 /** Validates an execution input, or throws {@link InputValidationError}. */
 export function parseRunInput(input: unknown): RunInput {
-  const parsed = runInputSchema.safeParse(input);
+  return parseWith(runInputSchema, input);
+}
+
+/**
+ * Validates either kind of execution input: a run, or (with `retryFrom`) a
+ * re-run of an earlier run's failed chunks.
+ */
+export function parseAnyRunInput(input: unknown): RunInput | RetryInput {
+  const isRetry = typeof input === 'object' && input !== null && 'retryFrom' in input;
+  return isRetry ? parseWith(retryInputSchema, input) : parseWith(runInputSchema, input);
+}
+
+function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? issue.path.join('.') : 'input';

@@ -8,6 +8,7 @@
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlan } from '../../functions/plan.ts';
 import { createReport } from '../../functions/report.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
@@ -151,6 +152,31 @@ describe('report', () => {
     const report = JSON.parse(await text('work/run-report/report.json'));
     expect(report.deletedKeys).toEqual([ok.key]);
     expect(report.failures).toHaveLength(2);
+
+    // Its retryFrom input plans exactly the failed chunks, with the run's settings.
+    const plan2 = createPlan(() => ({
+      s3: s3.client,
+      work: { bucket: TEST_BUCKET, prefix: 'work/' },
+      logger: { info: () => {} },
+    }));
+    const again = await plan2({ runId: 'run-retry', input: summary.retry });
+    expect(again).toMatchObject({
+      bucket: TEST_BUCKET,
+      prefix: ROOT,
+      deleteProcessed: true,
+      objects: 2,
+      chunks: 2,
+    });
+    const retried = (await text(again.manifest.Key))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    expect(retried.sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+      [rejected, crashed].sort((a, b) => a.key.localeCompare(b.key)),
+    );
+    await expect(
+      plan2({ runId: 'run-retry-2', input: { retryFrom: `s3://${TEST_BUCKET}/work/none.json` } }),
+    ).rejects.toThrow(/retryFrom: cannot read/);
   });
 
   it('deletes nothing when the run did not ask for it, and counts a chunk without a result as failed', async () => {
