@@ -19,9 +19,15 @@ export interface ReportDependencies {
 
 /** The report step, given its dependencies (tests pass theirs). */
 export function createReport(dependencies: () => ReportDependencies) {
-  return async (event: ReportInput): Promise<ReportSummary> => {
+  return async (event: unknown): Promise<ReportSummary> => {
+    const input = event as Partial<ReportInput> | null;
+    if (input?.plan?.manifest === undefined || input.results?.ResultWriterDetails === undefined) {
+      throw new TypeError(
+        'report: expected {"plan": <plan output>, "results": <Distributed Map output>}',
+      );
+    }
     const { s3, logger } = dependencies();
-    const summary = await reportRun(s3, event);
+    const summary = await reportRun(s3, input as ReportInput);
     const { failures, ...counts } = summary;
     if (summary.failedChunks > 0)
       logger.error('run ended with failed chunks', { ...counts, failures });

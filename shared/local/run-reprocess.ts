@@ -1,0 +1,194 @@
+/**
+ * Runs the reprocessing state machine on this machine: the same ASL
+ * (`statemachines/reprocess.asl.json`) through aws-local-stepfunctions, with
+ * the Lambda tasks as local functions. aws-local-stepfunctions has no
+ * Distributed Map (no ItemReader, no ResultWriter), so its Map state is run
+ * by a small adapter instead: it reads the JSONL manifest the ItemReader
+ * names, runs the ItemProcessor (the same child workflow, loop, retries and
+ * catch) for each chunk item with bounded concurrency, and writes
+ * ResultWriter's layout (`<Prefix>/<run>/manifest.json`, `SUCCEEDED_0.json`,
+ * `FAILED_0.json`) so the report step reads the same files here and in AWS.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+
+const DEFINITION_URL = new URL('../../statemachines/reprocess.asl.json', import.meta.url);
+/** Local stand-in ARNs for the `${…}` names filled in at deployment. */
+const LOCAL_ARN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+
+type Json = unknown;
+export type LocalTask = (input: Json) => Promise<Json> | Json;
+
+export interface LocalRunOptions {
+  /** The execution input (DESIGN §3.4). */
+  input: Json;
+  /** The execution's name: the run id. */
+  runId: string;
+  s3: S3Client;
+  plan: LocalTask;
+  processChunk: LocalTask;
+  report: LocalTask;
+  /** Chunks shipped at once here, whatever the input's maxConcurrency. */
+  concurrency: number;
+  /** Called after each chunk with the counts of chunks done so far. */
+  onChunk?: (done: number, total: number, result: Json) => void;
+}
+
+export interface LocalRunOutcome {
+  /** SUCCEEDED, or FAILED with the error that ended the execution. */
+  status: 'SUCCEEDED' | 'FAILED';
+  error?: { name: string; message: string };
+  /** The execution's output (the report summary, or the plan for a dry run). */
+  output: Json;
+}
+
+/** Runs one execution of the reprocessing state machine locally. */
+export async function runReprocessLocally(options: LocalRunOptions): Promise<LocalRunOutcome> {
+  const definition = JSON.parse(
+    readFileSync(DEFINITION_URL, 'utf8').replace(/\$\{(\w+)\}/g, (_, name) => LOCAL_ARN(name)),
+  );
+  const map = definition.States.ShipChunks;
+  const { ProcessorConfig: _, ...processor } = map.ItemProcessor;
+  // The Map state becomes a task whose parameters are what the Map's
+  // ItemReader, ResultWriter and MaxConcurrencyPath evaluate to.
+  definition.States.ShipChunks = {
+    Type: 'Task',
+    Resource: LOCAL_ARN('LocalDistributedMap'),
+    Parameters: {
+      reader: map.ItemReader.Parameters,
+      writer: map.ResultWriter.Parameters,
+      'maxConcurrency.$': map.MaxConcurrencyPath,
+    },
+    ResultPath: map.ResultPath,
+    Next: map.Next,
+  };
+  let output: Json;
+  const report: LocalTask = async (input) => {
+    output = await options.report(input);
+    return output;
+  };
+  const distributedMap: LocalTask = (parameters) =>
+    runMapLocally(parameters as MapParameters, processor, options);
+  const execution = new StateMachine(definition).run(options.input as never, {
+    overrides: {
+      taskResourceLocalHandlers: {
+        Plan: options.plan as never,
+        ShipChunks: distributedMap as never,
+        Report: report as never,
+      },
+    },
+    context: { Execution: { Name: options.runId, Input: options.input } } as never,
+  });
+  try {
+    return { status: 'SUCCEEDED', output: await execution.result };
+  } catch (error) {
+    if (!(error instanceof ExecutionError)) throw error;
+    const cause = error.cause as Error | undefined;
+    return {
+      status: 'FAILED',
+      error: { name: cause?.name ?? error.name, message: cause?.message ?? error.message },
+      output,
+    };
+  }
+}
+
+interface MapParameters {
+  reader: { Bucket: string; Key: string };
+  writer: { Bucket: string; Prefix: string };
+  maxConcurrency: number;
+}
+
+/** One child execution as ResultWriter records it. */
+interface ChildRecord {
+  ExecutionArn: string;
+  Name: string;
+  Input: string;
+  Status: 'SUCCEEDED' | 'FAILED';
+  Output?: string;
+  Error?: string;
+  Cause?: string;
+}
+
+async function runMapLocally(
+  parameters: MapParameters,
+  processor: unknown,
+  options: LocalRunOptions,
+): Promise<Json> {
+  const { s3 } = options;
+  const manifest = await readText(s3, parameters.reader.Bucket, parameters.reader.Key);
+  const items = manifest
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Json);
+  const mapRunId = randomUUID();
+  const machine = new StateMachine(processor as never);
+  const records: ChildRecord[] = new Array(items.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const at = next++;
+      const name = `${mapRunId}-${at}`;
+      const base = {
+        ExecutionArn: `arn:aws:states:local:000000000000:execution:reprocess/ShipChunks:${name}`,
+        Name: name,
+        Input: JSON.stringify(items[at]),
+      };
+      try {
+        const result = await machine.run(items[at] as never, {
+          overrides: { taskResourceLocalHandlers: { ProcessChunk: options.processChunk as never } },
+        }).result;
+        records[at] = { ...base, Status: 'SUCCEEDED', Output: JSON.stringify(result) };
+        options.onChunk?.(++done, items.length, result);
+      } catch (error) {
+        const cause = (error as Error).cause as Error | undefined;
+        records[at] = {
+          ...base,
+          Status: 'FAILED',
+          Error: cause?.name ?? (error as Error).name,
+          Cause: cause?.message ?? (error as Error).message,
+        };
+        options.onChunk?.(++done, items.length, null);
+      }
+    }
+  };
+  const concurrency = Math.max(1, Math.min(options.concurrency, parameters.maxConcurrency));
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+
+  const dir = `${parameters.writer.Prefix}/${mapRunId}`;
+  const put = (key: string, body: unknown) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: parameters.writer.Bucket,
+        Key: key,
+        Body: JSON.stringify(body),
+        ContentType: 'application/json',
+      }),
+    );
+  const succeeded = records.filter((r) => r.Status === 'SUCCEEDED');
+  const failed = records.filter((r) => r.Status === 'FAILED');
+  await put(`${dir}/SUCCEEDED_0.json`, succeeded);
+  await put(`${dir}/FAILED_0.json`, failed);
+  const manifestKey = `${dir}/manifest.json`;
+  await put(manifestKey, {
+    DestinationBucket: parameters.writer.Bucket,
+    MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipChunks:${mapRunId}`,
+    ResultFiles: {
+      SUCCEEDED: [{ Key: `${dir}/SUCCEEDED_0.json`, Size: JSON.stringify(succeeded).length }],
+      FAILED: [{ Key: `${dir}/FAILED_0.json`, Size: JSON.stringify(failed).length }],
+      PENDING: [],
+    },
+  });
+  return {
+    MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipChunks:${mapRunId}`,
+    ResultWriterDetails: { Bucket: parameters.writer.Bucket, Key: manifestKey },
+  };
+}
+
+async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (answer.Body as { transformToString(): Promise<string> }).transformToString();
+}
