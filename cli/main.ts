@@ -5,6 +5,7 @@
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError } from '../shared/config/config-error.ts';
 import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
+import { REPROCESS_USAGE, runReprocess } from './commands/reprocess.ts';
 import { runShip, SHIP_USAGE } from './commands/ship.ts';
 import { isBrokenPipe } from './output.ts';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './usage-error.ts';
@@ -16,6 +17,7 @@ Turns AWS Elastic Load Balancing logs into OpenTelemetry log records.
 Commands:
   parse [FILE|-]   print each log line as an OTLP/JSON log record
   ship FILE        export every log line to an OTLP/HTTP receiver
+  reprocess        ship every log object under an S3 prefix, in chunks
 
 Run "elb-otlp <command> --help" for a command's options.
   -h, --help       show this help
@@ -27,6 +29,7 @@ const COMMANDS: Record<
 > = {
   parse: { usage: PARSE_USAGE, run: runParse },
   ship: { usage: SHIP_USAGE, run: runShip },
+  reprocess: { usage: REPROCESS_USAGE, run: runReprocess },
 };
 
 /** Runs the command line `argv` (without `node` and the script); resolves with the exit code. */

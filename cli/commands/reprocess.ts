@@ -1,0 +1,193 @@
+/**
+ * `elb-otlp reprocess`: a bulk reprocessing run on this machine, the same
+ * state machine the deployment runs (plan → Distributed Map of
+ * process-chunk → report), against S3 or any S3 API (`AWS_ENDPOINT_URL_S3`).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { write } from '../output.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from '../usage-error.ts';
+import type { CommandIo } from './parse.ts';
+
+export const REPROCESS_USAGE = `Usage: elb-otlp reprocess --bucket BUCKET [options]
+
+Ships every ELB log object under a prefix (or the given keys) over OTLP/HTTP
+in byte-range chunks, with the reprocessing state machine run on this
+machine, then reports, and deletes the objects that were fully shipped when
+asked. Progress goes to stderr; the report is the last line of stdout, with
+"lines", "accepted", "rejected", "failed", "parseErrors", "objects", "chunks"
+and "deleted" at its top level.
+
+Options:
+  --bucket BUCKET         the bucket of the logs
+  --prefix PREFIX         only keys under PREFIX (end it with /)
+  --from TIME, --to TIME  only objects whose 5-minute interval overlaps
+                          [from, to) (ISO 8601, e.g. 2026-11-01T00:00:00Z)
+  --key KEY               an object to ship (repeatable) instead of listing
+  --load-balancer NAME    only this load balancer (repeatable)
+  --delete                delete each object once all its lines were accepted
+  --chunk-bytes N         content bytes per chunk (default 268435456)
+  --max-concurrency N     chunks shipped at once (default 4 here)
+  --dry-run               plan and print the plan, ship nothing
+  --retry-from s3://…     re-run only the failed chunks of an earlier run
+                          (its report.json)
+  --work-bucket BUCKET    where the run keeps its files (default: --bucket)
+  --work-prefix PREFIX    under this prefix (default elb-otlp/runs/)
+  --endpoint URL, --protocol P, --compression C, --header NAME=VALUE
+                          as for "elb-otlp ship"
+  -h, --help              show this help
+
+Exit status: 0 every chunk shipped; 4 some chunks failed (the report names
+them and gives the input to re-run only those); 2 bad options or settings.
+
+Environment: AWS credentials and Region as the AWS SDK reads them,
+AWS_ENDPOINT_URL_S3, and the export settings of "elb-otlp ship --help".`;
+
+/** Chunks shipped at once on one machine unless --max-concurrency says more. */
+const LOCAL_CONCURRENCY = 4;
+
+export async function runReprocess(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      bucket: { type: 'string' },
+      prefix: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      'load-balancer': { type: 'string', multiple: true },
+      delete: { type: 'boolean' },
+      'chunk-bytes': { type: 'string' },
+      'max-concurrency': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'retry-from': { type: 'string' },
+      'work-bucket': { type: 'string' },
+      'work-prefix': { type: 'string' },
+      endpoint: { type: 'string' },
+      protocol: { type: 'string' },
+      compression: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await write(io.stdout, `${REPROCESS_USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
+  const retryFrom = values['retry-from'];
+  if (retryFrom === undefined && values.bucket === undefined) {
+    throw new UsageError('--bucket is required (or --retry-from)');
+  }
+  if (retryFrom !== undefined && !retryFrom.startsWith('s3://')) {
+    throw new UsageError("--retry-from expects the s3:// address of an earlier run's report.json");
+  }
+  const maxConcurrency = wholeNumber('--max-concurrency', values['max-concurrency']);
+  const input =
+    retryFrom !== undefined
+      ? {
+          retryFrom,
+          ...(values.delete && { deleteProcessed: true }),
+          ...(maxConcurrency !== undefined && { maxConcurrency }),
+          dryRun: values['dry-run'] === true,
+        }
+      : {
+          bucket: values.bucket,
+          prefix: values.prefix ?? '',
+          ...(values.from !== undefined && { from: values.from }),
+          ...(values.to !== undefined && { to: values.to }),
+          ...(values.key !== undefined && { keys: values.key }),
+          ...(values['load-balancer'] !== undefined && { loadBalancers: values['load-balancer'] }),
+          deleteProcessed: values.delete === true,
+          ...(values['chunk-bytes'] !== undefined && {
+            chunkBytes: wholeNumber('--chunk-bytes', values['chunk-bytes']),
+          }),
+          maxConcurrency: maxConcurrency ?? LOCAL_CONCURRENCY,
+          dryRun: values['dry-run'] === true,
+        };
+  const config = loadExportConfig(io.env, {
+    endpoint: values.endpoint,
+    protocol: values.protocol,
+    compression: values.compression,
+    headers: values.header,
+  });
+  const mapping = loadMappingConfig(io.env);
+  const workBucket = values['work-bucket'] ?? values.bucket ?? retryFrom?.slice(5).split('/')[0];
+
+  // Loaded only here: the AWS SDK and the local Step Functions runtime.
+  const [{ createPlan }, { createProcessChunk }, { createReport }, { runReprocessLocally }] =
+    await Promise.all([
+      import('../../functions/plan.ts'),
+      import('../../functions/process-chunk.ts'),
+      import('../../functions/report.ts'),
+      import('../../shared/local/run-reprocess.ts'),
+    ]);
+  const { createS3Client } = await import('../../shared/s3/client.ts');
+  const { createOtlpExporter, SYSTEM_CLOCK } = await import('../../shared/otlp/exporter.ts');
+  const s3 = createS3Client(io.env);
+  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+  const processChunk = createProcessChunk(() => ({
+    s3,
+    exporter,
+    config,
+    mapping,
+    clock: SYSTEM_CLOCK,
+    logger: quiet,
+  }));
+  const runId = `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  const started = performance.now();
+  let lines = 0;
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  try {
+    const outcome = await runReprocessLocally({
+      input,
+      runId,
+      s3,
+      plan: createPlan(() => ({
+        s3,
+        work: { bucket: workBucket as string, prefix: values['work-prefix'] ?? 'elb-otlp/runs/' },
+        logger: quiet,
+      })),
+      // A local run has no Lambda deadline: a day stands in for the remaining time.
+      processChunk: (item) => processChunk(item, { getRemainingTimeInMillis: () => 86_400_000 }),
+      report: createReport(() => ({ s3, logger: quiet })),
+      concurrency: Math.max(1, maxConcurrency ?? LOCAL_CONCURRENCY),
+      onChunk: (done, total, result) => {
+        lines += (result as { lines?: number } | null)?.lines ?? 0;
+        const seconds = (performance.now() - started) / 1000;
+        const line = `elb-otlp reprocess: ${done}/${total} chunks, ${lines.toLocaleString('en-US')} lines, ${Math.round(lines / Math.max(seconds, 0.001)).toLocaleString('en-US')} lines/s`;
+        if (tty) io.stderr.write(`\r${line}`);
+        else if (done === total) io.stderr.write(`${line}\n`);
+      },
+    });
+    if (tty) io.stderr.write('\n');
+    if (outcome.status === 'FAILED' && outcome.error?.name === 'InputValidationError') {
+      await write(io.stderr, `elb-otlp reprocess: ${outcome.error.message}\n`);
+      return EXIT_USAGE;
+    }
+    await write(io.stdout, `${JSON.stringify(outcome.output)}\n`);
+    if (outcome.status === 'FAILED') {
+      await write(
+        io.stderr,
+        `elb-otlp reprocess: ${outcome.error?.name}: ${outcome.error?.message}\n`,
+      );
+      return EXIT_FAILED;
+    }
+    return EXIT_OK;
+  } finally {
+    await exporter.close();
+    s3.destroy();
+  }
+}
+
+function wholeNumber(option: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text))
+    throw new UsageError(`${option} expects a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}

@@ -1,0 +1,97 @@
+/**
+ * `elb-otlp reprocess` in a child process, against s3rver (through
+ * AWS_ENDPOINT_URL_S3) and the test OTLP receiver.
+ */
+
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { runCli } from '../helpers/cli.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { uids } from '../helpers/ship.ts';
+
+const ROOT = 'logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
+const key = (n: number) =>
+  `${ROOT}123456789012_elasticloadbalancing_us-east-2_app.web.50dc6c495c0c9188_20261101T00${String(n).padStart(2, '0')}Z_10.0.0.1_abcd.log.gz`;
+const text = (count: number, seed: number) =>
+  `${[...generateAlbLines(count, { seed })].join('\n')}\n`;
+
+let s3: TestS3;
+let receiver: OtlpReceiver;
+let env: Record<string, string>;
+beforeAll(async () => {
+  s3 = await startS3();
+  receiver = await startOtlpReceiver();
+  for (let n = 1; n <= 5; n++) await s3.put(key(n), gzipSync(text(30, n)));
+  const broken = gzipSync(text(300, 9));
+  await s3.put(key(9), broken.subarray(0, broken.length - 40));
+  env = { ...S3RVER_ENV, AWS_ENDPOINT_URL_S3: s3.endpoint };
+});
+afterAll(async () => {
+  await receiver.close();
+  await s3.close();
+});
+
+describe('elb-otlp reprocess', () => {
+  it('plans without shipping on --dry-run', async () => {
+    const { code, stdout } = await runCli(
+      [
+        'reprocess',
+        '--bucket',
+        TEST_BUCKET,
+        '--prefix',
+        'logs/',
+        '--dry-run',
+        '--endpoint',
+        receiver.url,
+      ],
+      { env },
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toMatchObject({
+      dryRun: true,
+      objects: 6,
+      chunks: 6,
+    });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('ships the objects, prints the report last and exits 4 naming the broken object', async () => {
+    const { code, stdout, stderr } = await runCli(
+      [
+        'reprocess',
+        '--bucket',
+        TEST_BUCKET,
+        '--prefix',
+        'logs/',
+        '--delete',
+        '--endpoint',
+        receiver.url,
+      ],
+      { env },
+    );
+    expect(code).toBe(4);
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(report).toMatchObject({ objects: 6, chunks: 6, failedChunks: 1, deleted: 5, failed: 0 });
+    expect(report.lines).toBe(report.accepted);
+    expect(report.lines).toBeGreaterThanOrEqual(150);
+    expect(report.failures[0].key).toBe(key(9));
+    expect(report.retry.retryFrom).toMatch(
+      /^s3:\/\/elb-logs\/elb-otlp\/runs\/local-.*\/report\.json$/,
+    );
+    expect(stderr).toContain('6/6 chunks');
+    expect(stderr).toContain('ChunksFailed');
+    const delivered = uids(receiver.deliveredRecords());
+    expect(new Set(delivered).size).toBe(report.accepted);
+  });
+
+  it('refuses a bad time with exit 2, naming the field', async () => {
+    const { code, stderr } = await runCli(
+      ['reprocess', '--bucket', TEST_BUCKET, '--from', 'yesterday', '--endpoint', receiver.url],
+      { env },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('from:');
+  });
+});
