@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { write } from '../output.ts';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from '../usage-error.ts';
+import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../usage-error.ts';
 import type { CommandIo } from './parse.ts';
 
 export const REPROCESS_USAGE = `Usage: elb-otlp reprocess --bucket BUCKET [options]
@@ -41,7 +41,8 @@ Options:
   -h, --help              show this help
 
 Exit status: 0 every chunk shipped; 4 some chunks failed (the report names
-them and gives the input to re-run only those); 2 bad options or settings.
+them and gives the input to re-run only those); 1 the run stopped before its
+report (S3 refused a listing or a write); 2 bad options or settings.
 
 Environment: AWS credentials and Region as the AWS SDK reads them,
 AWS_ENDPOINT_URL_S3, and the export settings of "elb-otlp ship --help".`;
@@ -169,6 +170,14 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     if (outcome.status === 'FAILED' && outcome.error?.name === 'InputValidationError') {
       await write(io.stderr, `elb-otlp reprocess: ${outcome.error.message}\n`);
       return EXIT_USAGE;
+    }
+    if (outcome.output === undefined) {
+      // The run stopped before its report (S3 refused a listing or a write…).
+      await write(
+        io.stderr,
+        `elb-otlp reprocess: the run stopped before its report: ${outcome.error?.name}: ${outcome.error?.message}\n`,
+      );
+      return EXIT_FAILURE;
     }
     await write(io.stdout, `${JSON.stringify(outcome.output)}\n`);
     if (outcome.status === 'FAILED') {

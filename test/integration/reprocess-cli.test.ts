@@ -86,6 +86,24 @@ describe('elb-otlp reprocess', () => {
     expect(new Set(delivered).size).toBe(report.accepted);
   });
 
+  it('exits 1 without a report when the bucket cannot be listed', async () => {
+    const { code, stdout, stderr } = await runCli(
+      [
+        'reprocess',
+        '--bucket',
+        'no-such-bucket',
+        '--work-bucket',
+        TEST_BUCKET,
+        '--endpoint',
+        receiver.url,
+      ],
+      { env },
+    );
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('the run stopped before its report');
+  });
+
   it('refuses a bad time with exit 2, naming the field', async () => {
     const { code, stderr } = await runCli(
       ['reprocess', '--bucket', TEST_BUCKET, '--from', 'yesterday', '--endpoint', receiver.url],
