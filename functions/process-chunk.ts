@@ -28,7 +28,6 @@ import {
 } from '../shared/otlp/exporter.ts';
 import {
   addCounts,
-  type ChunkCounts,
   type ChunkError,
   type ChunkInput,
   type ChunkResult,
@@ -37,7 +36,7 @@ import {
 } from '../shared/pipeline/chunk.ts';
 import { describeReadError } from '../shared/pipeline/read-error.ts';
 import { shipChunk } from '../shared/pipeline/ship-chunk.ts';
-import type { ShipResult } from '../shared/pipeline/ship-object.ts';
+import { type ShipResult, shipCounts } from '../shared/pipeline/ship-object.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 import { ObjectReadRetryableError } from '../shared/s3/s3-errors.ts';
 
@@ -97,7 +96,7 @@ export function createProcessChunk(dependencies: () => ProcessChunkDependencies)
     });
 
     const counts = addCounts(input.cursor ?? zeroCounts(), {
-      ...countsOf(shipped),
+      ...shipCounts(shipped),
       durationMs: Math.round(clock.now() - started),
     });
     const retryable = retryableError(shipped);
@@ -150,21 +149,6 @@ function parseInput(event: unknown): ChunkInput {
     (issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'input'}: ${issue.message}`,
   );
   throw new ChunkInputError(`not a chunk item: ${problems.join('; ')}`);
-}
-
-function countsOf(shipped: ShipResult): ChunkCounts {
-  const { lines, accepted, rejected, failed, parseErrors, batches, retries, bytesIn } = shipped;
-  return {
-    lines,
-    accepted,
-    rejected,
-    failed,
-    parseErrors,
-    batches,
-    retries,
-    bytesIn,
-    durationMs: 0,
-  };
 }
 
 /** An error a later attempt may not meet: the receiver or S3 was unavailable. */

@@ -1,17 +1,59 @@
 /**
- * What `ship` prints when it is done: one JSON summary line on stdout (the
- * counts, lines = accepted + rejected + failed) and a human summary on
- * stderr; and the exit code they add up to.
+ * What every `ship` run shares, local file or S3 object: an exporter and a
+ * progress bar for the run, then one JSON summary line on stdout (the counts,
+ * lines = accepted + rejected + failed), a human summary on stderr, and the
+ * exit code they add up to.
  */
 
+import type { ExportConfig } from '../../shared/config/export-config.ts';
+import type { BatchLimits, OtlpProtocol } from '../../shared/otlp/batch-encoder.ts';
+import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
-import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
+import { type ShipCounts, type ShipResult, shipCounts } from '../../shared/pipeline/ship-object.ts';
 import { write } from '../output.ts';
+import { createProgress } from '../progress.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED } from '../usage-error.ts';
 import type { CommandIo } from './parse.ts';
 
+/** What the engine needs from a run: its exporter, the export settings, progress. */
+export interface Shipping {
+  exporter: OtlpExporter;
+  protocol: OtlpProtocol;
+  limits: BatchLimits;
+  concurrency: number;
+  onProgress: (counts: Readonly<ShipCounts>) => void;
+}
+
+/**
+ * Runs `ship` with an exporter and a progress bar (over `size` stored bytes,
+ * when known), closes them, prints the summaries; returns the exit code.
+ */
+export async function shipAndReport(
+  io: CommandIo,
+  run: { name: string; config: ExportConfig; started: number; size: number | undefined },
+  ship: (shipping: Shipping) => Promise<ShipResult>,
+): Promise<number> {
+  const { config } = run;
+  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+  const progress = createProgress(io.stderr, run.size);
+  let result: ShipResult;
+  try {
+    result = await ship({
+      exporter,
+      protocol: config.protocol,
+      limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+      concurrency: config.concurrency,
+      onProgress: (counts) => progress.update(counts),
+    });
+  } finally {
+    progress.done();
+    await exporter.close();
+  }
+  return report(io, run.name, result, run.started, config.url);
+}
+
 /** Prints the JSON summary and the human one; returns the exit code. */
-export async function report(
+async function report(
   io: CommandIo,
   name: string,
   result: ShipResult,
@@ -19,23 +61,12 @@ export async function report(
   url: string,
 ): Promise<number> {
   const durationMs = Math.round(performance.now() - started);
-  const { lines, accepted, rejected, failed, parseErrors, batches, retries, bytesIn } = result;
-  const summary = {
-    lines,
-    accepted,
-    rejected,
-    failed,
-    parseErrors,
-    batches,
-    retries,
-    bytesIn,
-    durationMs,
-  };
+  const summary = { ...shipCounts(result), durationMs };
   await write(io.stdout, `${JSON.stringify(summary)}\n`);
   await write(io.stderr, describe(name, result, durationMs, url));
   if (result.readError !== undefined) return EXIT_FAILURE;
-  if (failed > 0) return EXIT_FAILED;
-  if (rejected > 0) return EXIT_REJECTED;
+  if (result.failed > 0) return EXIT_FAILED;
+  if (result.rejected > 0) return EXIT_REJECTED;
   return EXIT_OK;
 }
 

@@ -6,17 +6,14 @@
 
 import type { ExportConfig } from '../../shared/config/export-config.ts';
 import type { MappingConfig } from '../../shared/config/mapping-config.ts';
-import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
-import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
 import { createS3Client } from '../../shared/s3/client.ts';
 import { type ObjectFacts, objectFacts } from '../../shared/s3/object-reader.ts';
 import { write } from '../output.ts';
-import { createProgress } from '../progress.ts';
 import { EXIT_FAILURE } from '../usage-error.ts';
 import type { CommandIo } from './parse.ts';
-import { report } from './ship-report.ts';
+import { shipAndReport } from './ship-report.ts';
 
 export interface ShipContext {
   io: CommandIo;
@@ -40,11 +37,9 @@ export async function shipS3(
       await write(io.stderr, `elb-otlp ship: ${describeReadError(error)}\n`);
       return EXIT_FAILURE;
     }
-    const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-    const progress = createProgress(io.stderr, facts.size);
-    let result: ShipResult;
-    try {
-      result = await shipChunk({
+    const run = { name, config, started, size: facts.size };
+    return await shipAndReport(io, run, (shipping) =>
+      shipChunk({
         client,
         chunk: {
           bucket: object.bucket,
@@ -55,19 +50,11 @@ export async function shipS3(
           start: object.start ?? 0,
           end: object.end ?? Number.POSITIVE_INFINITY,
         },
-        exporter,
-        protocol: config.protocol,
-        limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
-        concurrency: config.concurrency,
         mapping,
         nowNanos: io.now,
-        onProgress: (counts) => progress.update(counts),
-      });
-    } finally {
-      progress.done();
-      await exporter.close();
-    }
-    return report(io, name, result, started, config.url);
+        ...shipping,
+      }),
+    );
   } finally {
     client.destroy();
   }

@@ -12,16 +12,14 @@ import { parseArgs } from 'node:util';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
-import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
-import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
+import { shipObject } from '../../shared/pipeline/ship-object.ts';
 import { write } from '../output.ts';
-import { createProgress } from '../progress.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
 import type { CommandIo } from './parse.ts';
-import { report } from './ship-report.ts';
+import { shipAndReport } from './ship-report.ts';
 
 export const SHIP_USAGE = `Usage: elb-otlp ship FILE|s3://BUCKET/KEY [options]
 
@@ -137,11 +135,8 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
       return EXIT_FAILURE;
     }
   }
-  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-  const progress = createProgress(io.stderr, size);
-  let result: ShipResult;
-  try {
-    result = await shipObject({
+  return shipAndReport(io, { name, config, started, size }, (shipping) =>
+    shipObject({
       source: file === '-' ? io.stdin : createReadStream(file, { highWaterMark: 256 * 1024 }),
       parser: new ObjectParser({
         identity: location ?? { key: undefined },
@@ -149,18 +144,10 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
         format: format as LogFormatId | 'auto',
         config: mapping,
       }),
-      exporter,
-      protocol: config.protocol,
-      limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
-      concurrency: config.concurrency,
       nowNanos: io.now,
-      onProgress: (counts) => progress.update(counts),
-    });
-  } finally {
-    progress.done();
-    await exporter.close();
-  }
-  return report(io, name, result, started, config.url);
+      ...shipping,
+    }),
+  );
 }
 
 /** A byte offset option (a whole number), or `undefined` when not given. */

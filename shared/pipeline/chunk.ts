@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { SHIP_COUNT_NAMES, zeroShipCounts } from './ship-object.ts';
 
 const offset = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -86,30 +87,12 @@ export interface ChunkResult extends ChunkCounts {
 
 /** The zero counts a chunk starts from. */
 export function zeroCounts(): ChunkCounts {
-  return {
-    lines: 0,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
-    parseErrors: 0,
-    batches: 0,
-    retries: 0,
-    bytesIn: 0,
-    durationMs: 0,
-  };
+  return { ...zeroShipCounts(), durationMs: 0 };
 }
 
 /** `a + b`, count by count. */
 export function addCounts(a: ChunkCounts, b: ChunkCounts): ChunkCounts {
-  return {
-    lines: a.lines + b.lines,
-    accepted: a.accepted + b.accepted,
-    rejected: a.rejected + b.rejected,
-    failed: a.failed + b.failed,
-    parseErrors: a.parseErrors + b.parseErrors,
-    batches: a.batches + b.batches,
-    retries: a.retries + b.retries,
-    bytesIn: a.bytesIn + b.bytesIn,
-    durationMs: a.durationMs + b.durationMs,
-  };
+  const sum = { ...zeroShipCounts(), durationMs: a.durationMs + b.durationMs };
+  for (const name of SHIP_COUNT_NAMES) sum[name] = a[name] + b[name];
+  return sum;
 }

@@ -50,6 +50,32 @@ export interface ShipCounts {
   bytesIn: number;
 }
 
+/** The names of {@link ShipCounts}, in the order summaries print them. */
+export const SHIP_COUNT_NAMES = [
+  'lines',
+  'accepted',
+  'rejected',
+  'failed',
+  'parseErrors',
+  'batches',
+  'retries',
+  'bytesIn',
+] as const satisfies readonly (keyof ShipCounts)[];
+
+/** Every count zero. */
+export function zeroShipCounts(): ShipCounts {
+  const counts = {} as ShipCounts;
+  for (const name of SHIP_COUNT_NAMES) counts[name] = 0;
+  return counts;
+}
+
+/** Only the counts of `from` (a result carries more than them). */
+export function shipCounts(from: Readonly<ShipCounts>): ShipCounts {
+  const counts = {} as ShipCounts;
+  for (const name of SHIP_COUNT_NAMES) counts[name] = from[name];
+  return counts;
+}
+
 export interface ShipResult extends ShipCounts {
   /** The first export error that failed records (later ones are only counted). */
   exportError?: Error;
@@ -114,14 +140,7 @@ export interface ShipObjectOptions {
 export async function shipObject(options: ShipObjectOptions): Promise<ShipResult> {
   const { parser, exporter, concurrency, deadlineMs } = options;
   const result: ShipResult = {
-    lines: 0,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
-    parseErrors: 0,
-    batches: 0,
-    retries: 0,
-    bytesIn: 0,
+    ...zeroShipCounts(),
     rejectionMessages: [],
     done: true,
     cursor: 0,

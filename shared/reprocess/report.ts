@@ -15,6 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ChunkError, ChunkItem, ChunkResult } from '../pipeline/chunk.ts';
+import { SHIP_COUNT_NAMES, type ShipCounts, zeroShipCounts } from '../pipeline/ship-object.ts';
 import type { PlanSummary } from './plan.ts';
 
 /** S3 deletes at most this many keys a request. */
@@ -51,18 +52,7 @@ export interface ObjectStatus {
   shipped: boolean;
 }
 
-export interface Totals {
-  lines: number;
-  accepted: number;
-  rejected: number;
-  failed: number;
-  parseErrors: number;
-  batches: number;
-  retries: number;
-  bytesIn: number;
-}
-
-export interface ReportSummary extends Totals {
+export interface ReportSummary extends ShipCounts {
   runId: string;
   objects: number;
   chunks: number;
@@ -120,16 +110,7 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
     }
   }
 
-  const totals: Totals = {
-    lines: 0,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
-    parseErrors: 0,
-    batches: 0,
-    retries: 0,
-    bytesIn: 0,
-  };
+  const totals = zeroShipCounts();
   const objects = new Map<string, ObjectStatus>();
   const failures: FailedChunk[] = [];
   /** The planned items of the failed chunks: what a re-run ships. */
@@ -159,7 +140,7 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
       status.shipped = false;
     }
     if (outcome !== undefined && 'lines' in outcome) {
-      for (const name of Object.keys(totals) as (keyof Totals)[]) totals[name] += outcome[name];
+      for (const name of SHIP_COUNT_NAMES) totals[name] += outcome[name];
       status.lines += outcome.lines;
       status.accepted += outcome.accepted;
       status.rejected += outcome.rejected;

@@ -29,6 +29,26 @@ export function fakeClock(start = Date.parse('2026-11-25T10:00:00Z'), randomValu
   return { clock, sleeps, start };
 }
 
+/**
+ * A clock that moves `stepMs` forward each time it is read, and on every
+ * sleep: work that reads the clock runs into its deadline after a known
+ * number of steps, without waiting.
+ */
+export function steppingClock(stepMs: number, start = Date.parse('2026-11-27T10:00:00Z')) {
+  let now = start;
+  const clock: ExporterClock = {
+    now: () => {
+      now += stepMs;
+      return now;
+    },
+    sleep: async (ms) => {
+      now += ms;
+    },
+    random: () => 0.5,
+  };
+  return clock;
+}
+
 export interface ShipTestOptions {
   env?: Record<string, string>;
   overrides?: ExportOverrides;

@@ -20,7 +20,7 @@ import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/export
 import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
-import { uids } from '../helpers/ship.ts';
+import { steppingClock, uids } from '../helpers/ship.ts';
 
 const KEY =
   'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T0000Z_10.0.0.1_worker.log';
@@ -46,22 +46,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await receiver.close();
 });
-
-/** A clock that moves `stepMs` forward each time it is read, and on every sleep. */
-function steppingClock(stepMs: number) {
-  let now = Date.parse('2026-11-27T10:00:00Z');
-  const clock: ExporterClock = {
-    now: () => {
-      now += stepMs;
-      return now;
-    },
-    sleep: async (ms) => {
-      now += ms;
-    },
-    random: () => 0.5,
-  };
-  return clock;
-}
 
 /** The Lambda context stand-in: `budgetMs` from the call's start, by `clock`. */
 function contextFor(clock: ExporterClock, budgetMs: number): ChunkContext {

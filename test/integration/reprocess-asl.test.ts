@@ -20,7 +20,7 @@ import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/export
 import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
-import { uids } from '../helpers/ship.ts';
+import { steppingClock, uids } from '../helpers/ship.ts';
 
 const TEXT = readFileSync(
   new URL('../../statemachines/reprocess.asl.json', import.meta.url),
@@ -56,21 +56,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await receiver.close();
 });
-
-/** A clock that moves `stepMs` forward each time it is read, and on every sleep. */
-function steppingClock(stepMs: number): ExporterClock {
-  let now = Date.parse('2026-11-27T10:00:00Z');
-  return {
-    now: () => {
-      now += stepMs;
-      return now;
-    },
-    sleep: async (ms) => {
-      now += ms;
-    },
-    random: () => 0.5,
-  };
-}
 
 /** process-chunk as the state machine's local task, each call with a 60 s budget. */
 function processChunkTask(clock: ExporterClock) {

@@ -16,7 +16,12 @@ import type { ChunkItem } from '../../shared/pipeline/chunk.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { type ShipChunkOptions, shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
-import { ObjectAccessDeniedError, ObjectChangedError } from '../../shared/s3/s3-errors.ts';
+import { readObjectRanges } from '../../shared/s3/object-reader.ts';
+import {
+  ObjectAccessDeniedError,
+  ObjectChangedError,
+  ObjectReadRetryableError,
+} from '../../shared/s3/s3-errors.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';
 import { startDroppingProxy, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -245,6 +250,37 @@ describe('reading an object', () => {
       const retry = requests.find((r) => r.attempt === 2);
       const cut = requests.find((r) => r.attempt === 1 && r.end === retry?.end);
       expect(retry?.start).toBe((cut?.start ?? Number.NaN) + 1000);
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('gives up with ObjectReadRetryableError, naming the object and range, when a range keeps breaking off', async () => {
+    const chunk = await stored('dropping.log', CONTENT, 'none');
+    const proxy = await startDroppingProxy(s3.endpoint);
+    const client = s3.clientFor(proxy.url);
+    try {
+      proxy.dropNextAfter(100);
+      const read = async () => {
+        for await (const _ of readObjectRanges({
+          client,
+          bucket: TEST_BUCKET,
+          key: chunk.key,
+          etag: chunk.etag,
+          start: 0,
+          end: RANGE_BYTES,
+          rangeAttempts: 1,
+        })) {
+          // Reading is the point.
+        }
+      };
+      const error = await read().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ObjectReadRetryableError);
+      expect((error as Error).message).toContain(
+        `s3://${TEST_BUCKET}/${chunk.key}: bytes 0-${RANGE_BYTES - 1}: gave up after 1 attempts`,
+      );
+      expect(proxy.dropped()).toBe(1);
     } finally {
       client.destroy();
       await proxy.close();
