@@ -7,7 +7,9 @@
  *
  * The state machine hands it `{ "input": <execution input>, "runId":
  * <execution name> }`; the work location comes from `WORK_BUCKET` and
- * `WORK_PREFIX` (default `elb-otlp/runs/`).
+ * `WORK_PREFIX` (default `elb-otlp/runs/`). With `LOG_BUCKET` (and
+ * `LOG_PREFIX`) set, as the deployment sets them, a run outside those logs
+ * is refused with `InputValidationError`.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -20,7 +22,12 @@ import {
   planRun,
   type WorkLocation,
 } from '../shared/reprocess/plan.ts';
-import { InputValidationError, parseAnyRunInput } from '../shared/reprocess/run-input.ts';
+import {
+  InputValidationError,
+  type LogScope,
+  parseAnyRunInput,
+  withinLogScope,
+} from '../shared/reprocess/run-input.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 
 export const DEFAULT_WORK_PREFIX = 'elb-otlp/runs/';
@@ -30,6 +37,8 @@ export interface PlanDependencies {
   /** Where runs keep their files; each run under `<prefix><runId>/`. */
   work: WorkLocation;
   logger: Pick<Logger, 'info'>;
+  /** The logs this deployment may read; runs outside them are refused. */
+  scope?: LogScope;
 }
 
 /** The plan step, given its dependencies (tests pass theirs). */
@@ -41,8 +50,10 @@ export function createPlan(dependencies: () => PlanDependencies) {
         'bad plan call: runId: expected the execution name (letters, digits, ".", "_", "-")',
       );
     }
-    const run = parseAnyRunInput(input);
-    const { s3, work, logger } = dependencies();
+    const parsed = parseAnyRunInput(input);
+    const { s3, work, logger, scope } = dependencies();
+    const run =
+      'retryFrom' in parsed || scope === undefined ? parsed : withinLogScope(parsed, scope);
     const location = { bucket: work.bucket, prefix: `${work.prefix}${runId}/` };
     const summary =
       'retryFrom' in run
@@ -63,10 +74,12 @@ export const handler = middy(
       if (bucket === undefined || bucket === '') {
         throw new Error('WORK_BUCKET is not set: the bucket where runs keep their files');
       }
+      const logBucket = process.env.LOG_BUCKET;
       container = {
         s3: createS3Client(process.env),
         work: { bucket, prefix: process.env.WORK_PREFIX || DEFAULT_WORK_PREFIX },
         logger,
+        ...(logBucket && { scope: { bucket: logBucket, prefix: process.env.LOG_PREFIX ?? '' } }),
       };
     }
     return container;

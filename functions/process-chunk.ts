@@ -18,6 +18,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type ExportConfig, loadExportConfig } from '../shared/config/export-config.ts';
+import { readHeaderSecret } from '../shared/config/header-secrets.ts';
 import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
 import { ExportConfigError, ExportRetryableError } from '../shared/otlp/export-errors.ts';
 import {
@@ -69,10 +70,12 @@ export interface ProcessChunkDependencies {
 export type ChunkContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** The worker, given its dependencies (tests pass theirs). */
-export function createProcessChunk(dependencies: () => ProcessChunkDependencies) {
+export function createProcessChunk(
+  dependencies: () => ProcessChunkDependencies | Promise<ProcessChunkDependencies>,
+) {
   return async (event: unknown, context: ChunkContext): Promise<ChunkResult> => {
     const input = parseInput(event);
-    const { s3, exporter, config, mapping, clock, logger, rangeBytes } = dependencies();
+    const { s3, exporter, config, mapping, clock, logger, rangeBytes } = await dependencies();
     const started = clock.now();
     const deadlineMs = started + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
     const stopAt = deadlineMs - Math.min(FLUSH_RESERVE_MS, (deadlineMs - started) / 4);
@@ -169,27 +172,37 @@ function describe(error: Error): ChunkError {
   return { name: error.name, message: describeReadError(error) };
 }
 
-/** Built at the first call, kept for the container's life (keep-alive connections). */
-let container: ProcessChunkDependencies | undefined;
+/**
+ * Built at the first call, kept for the container's life (keep-alive
+ * connections, and the headers secret read once); built again after a
+ * failed start.
+ */
+let container: Promise<ProcessChunkDependencies> | undefined;
 
 const logger = new Logger({
   serviceName: 'elb-otlp',
   persistentKeys: { function: 'process-chunk' },
 });
 
+async function startContainer(): Promise<ProcessChunkDependencies> {
+  const secretHeaders = await readHeaderSecret(process.env);
+  const config = loadExportConfig(process.env, secretHeaders && { secretHeaders });
+  return {
+    s3: createS3Client(process.env),
+    exporter: createOtlpExporter(config, SYSTEM_CLOCK),
+    config,
+    mapping: loadMappingConfig(process.env),
+    clock: SYSTEM_CLOCK,
+    logger,
+  };
+}
+
 export const handler = middy(
   createProcessChunk(() => {
-    if (container === undefined) {
-      const config = loadExportConfig(process.env);
-      container = {
-        s3: createS3Client(process.env),
-        exporter: createOtlpExporter(config, SYSTEM_CLOCK),
-        config,
-        mapping: loadMappingConfig(process.env),
-        clock: SYSTEM_CLOCK,
-        logger,
-      };
-    }
+    container ??= startContainer().catch((error: unknown) => {
+      container = undefined;
+      throw error;
+    });
     return container;
   }),
 ).use(injectLambdaContext(logger));

@@ -45,13 +45,22 @@ export interface ExportConfig {
   maxRetryTimeMs: number;
 }
 
-/** Settings given on a command line; they win over the environment. */
+/** Headers read from a secret store: the setting that named it, and its text. */
+export interface HeaderSecret {
+  setting: string;
+  /** `name=value,…` or a JSON object of names to values. */
+  text: string;
+}
+
+/** Settings given on a command line or read at start-up; they win over the environment. */
 export interface ExportOverrides {
   endpoint?: string;
   protocol?: string;
   compression?: string;
   headers?: string[];
   maxRetryTime?: string;
+  /** From `OTLP_HEADERS_SECRET_ARN` or `OTLP_HEADERS_SSM_PARAMETER` (header-secrets.ts). */
+  secretHeaders?: HeaderSecret;
 }
 
 type Env = Record<string, string | undefined>;
@@ -103,7 +112,7 @@ export function loadExportConfig(env: Env, overrides: ExportOverrides = {}): Exp
     urlSetting,
     protocol,
     compression,
-    headers: headers(env, overrides.headers ?? []),
+    headers: headers(env, overrides.headers ?? [], overrides.secretHeaders),
     timeoutMs: timeout(env),
     maxBatchRecords: integer(
       pick(env, ['ELB_OTLP_MAX_BATCH_RECORDS', 'BATCH_SIZE']),
@@ -212,7 +221,11 @@ function oneOf<T extends string>(
 /** Header names are HTTP tokens (RFC 9110 §5.6.2). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function headers(env: Env, cliHeaders: string[]): Record<string, string> {
+function headers(
+  env: Env,
+  cliHeaders: string[],
+  secret: HeaderSecret | undefined,
+): Record<string, string> {
   const result: Record<string, string> = {};
   const seed = pick(env, ['OTEL_HEADERS']);
   if (seed !== undefined) Object.assign(result, jsonHeaders(seed));
@@ -220,6 +233,7 @@ function headers(env: Env, cliHeaders: string[]): Record<string, string> {
     const setting = pick(env, [name]);
     if (setting !== undefined) Object.assign(result, keyValueHeaders(setting));
   }
+  if (secret !== undefined) Object.assign(result, secretHeaders(secret));
   for (const pair of cliHeaders) Object.assign(result, keyValueHeaders(['--header', pair]));
   return result;
 }
@@ -247,6 +261,24 @@ function jsonHeaders([name, text]: Setting): Record<string, string> {
     result[checkedHeaderName(name, key)] = checkedHeaderValue(name, key, value);
   }
   return result;
+}
+
+/**
+ * A secret's headers. Its errors say only what shape was expected: a parse
+ * error or a header name could quote part of the secret.
+ */
+function secretHeaders({ setting, text }: HeaderSecret): Record<string, string> {
+  const trimmed = text.trim();
+  try {
+    return trimmed.startsWith('{')
+      ? jsonHeaders([setting, trimmed])
+      : keyValueHeaders([setting, trimmed]);
+  } catch {
+    throw new ExportConfigError(
+      setting,
+      'expected name=value pairs separated by commas, or a JSON object of header names to string values (the value is not shown)',
+    );
+  }
 }
 
 /** `k1=v1,k2=v2`, percent-decoded (the W3C Baggage octet rules the specification refers to). */

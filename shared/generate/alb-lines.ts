@@ -142,3 +142,54 @@ export function* generateAlbLines(count: number, options: AlbLineOptions): Gener
     ].join(' ');
   }
 }
+
+const TLS_CHOICES: [protocol: string, cipher: string, keyExchange: string][] = [
+  ['TLSv1.3', 'TLS_AES_128_GCM_SHA256', 'x25519'],
+  ['TLSv1.3', 'TLS_AES_256_GCM_SHA384', 'x25519'],
+  ['TLSv1.2', 'ECDHE-RSA-AES128-GCM-SHA256', 'secp256r1'],
+];
+const VERIFY_FAILURES = ['Failed:ClientCertUntrusted', 'Failed:ClientCertExpired'];
+
+/**
+ * Yields `count` ALB connection-log lines in the current 15-field layout
+ * (mutual TLS verify mode: about one in ten clients present a certificate,
+ * a few of which fail verification).
+ */
+export function* generateAlbConnectionLines(
+  count: number,
+  options: AlbLineOptions,
+): Generator<string> {
+  const random = createRandom(options.seed);
+  const name = options.loadBalancer ?? 'my-loadbalancer';
+  const elb = `app/${name}/50dc6c495c0c9188`;
+  let ms = options.startMs ?? Date.UTC(2026, 10, 1, 0, 0, 0);
+  for (let i = 0; i < count; i++) {
+    ms += Math.floor(random() * 5);
+    const micros = Math.floor(random() * 1000);
+    const time = `${new Date(ms).toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+    const [protocol, cipher, keyExchange] = TLS_CHOICES[Math.floor(random() * TLS_CHOICES.length)];
+    const withCert = random() < 0.1;
+    const verify = !withCert
+      ? 'Success'
+      : random() < 0.2
+        ? VERIFY_FAILURES[Math.floor(random() * VERIFY_FAILURES.length)]
+        : 'Success';
+    yield [
+      time,
+      `${Math.floor(random() * 223) + 1}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`,
+      Math.floor(random() * 60000) + 1024,
+      443,
+      protocol,
+      cipher,
+      verify === 'Success' ? (random() * 0.05).toFixed(3) : '-',
+      withCert ? `"CN=client-${Math.floor(random() * 100)}.example.com,O=Example,C=US"` : '-',
+      withCert ? 'NotBefore=2026-01-01T00:00:00Z;NotAfter=2027-01-01T00:00:00Z' : '-',
+      withCert ? hex(random, 16).toUpperCase() : '-',
+      verify,
+      `TID_${hex(random, 32)}`,
+      keyExchange,
+      elb,
+      '10.0.0.1',
+    ].join(' ');
+  }
+}

@@ -45,6 +45,8 @@ export interface WorkLocation {
 
 export interface PlanSummary {
   runId: string;
+  /** When the plan was made (ISO 8601): the report's throughput counts from here. */
+  plannedAt: string;
   bucket: string;
   prefix: string;
   dryRun: boolean;
@@ -83,6 +85,7 @@ export async function planRun(options: PlanOptions): Promise<PlanSummary> {
   const { client, input, runId, work } = options;
   const summary: PlanSummary = {
     runId,
+    plannedAt: new Date().toISOString(),
     bucket: input.bucket,
     prefix: input.prefix,
     dryRun: input.dryRun,
@@ -175,6 +178,7 @@ export async function planRetry({
   const sizes = new Map(items.map((item) => [item.key, item.size]));
   const summary: PlanSummary = {
     runId,
+    plannedAt: new Date().toISOString(),
     bucket: report.bucket,
     prefix: report.prefix ?? '',
     dryRun: retry.dryRun,

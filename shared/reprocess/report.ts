@@ -5,7 +5,8 @@
  * chunk manifest, adds up the counts per object and in total, checks that
  * every chunk conserves its lines (DESIGN §3.3), deletes the objects that
  * were fully shipped when the run asked for it (only in the run's bucket and
- * under its prefix), writes `report.json` and answers a short summary.
+ * under its prefix), writes `report.json` and answers a short summary with
+ * the run's throughput.
  */
 
 import {
@@ -65,6 +66,18 @@ export interface ReportSummary extends ShipCounts {
   report: string;
   /** The execution input that re-runs only what failed, when something did. */
   retry?: { retryFrom: string };
+  throughput: Throughput;
+}
+
+/** How fast the run went, from its plan to its report. */
+export interface Throughput {
+  /** Wall-clock seconds since the plan was made. */
+  seconds: number;
+  linesPerSecond: number;
+  /** Log bytes read (after decompression) per second, in MiB. */
+  mibPerSecond: number;
+  /** Seconds the chunk workers spent, all added up (what the Lambda bill counts). */
+  chunkSeconds: number;
 }
 
 interface ResultFiles {
@@ -82,7 +95,11 @@ interface ChildExecution {
 }
 
 /** Builds the run's report, deletes what may go, writes report.json. */
-export async function reportRun(client: S3Client, input: ReportInput): Promise<ReportSummary> {
+export async function reportRun(
+  client: S3Client,
+  input: ReportInput,
+  now: () => number = Date.now,
+): Promise<ReportSummary> {
   const { plan, results } = input;
   const bucket = results.ResultWriterDetails.Bucket;
   const manifest = JSON.parse(await readText(client, bucket, results.ResultWriterDetails.Key)) as {
@@ -111,6 +128,7 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
   }
 
   const totals = zeroShipCounts();
+  let chunkMs = 0;
   const objects = new Map<string, ObjectStatus>();
   const failures: FailedChunk[] = [];
   /** The planned items of the failed chunks: what a re-run ships. */
@@ -141,6 +159,7 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
     }
     if (outcome !== undefined && 'lines' in outcome) {
       for (const name of SHIP_COUNT_NAMES) totals[name] += outcome[name];
+      chunkMs += outcome.durationMs;
       status.lines += outcome.lines;
       status.accepted += outcome.accepted;
       status.rejected += outcome.rejected;
@@ -167,6 +186,7 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
     failures: failures.slice(0, LISTED_FAILURES),
     report: reportUrl,
     ...(failures.length > 0 && { retry: { retryFrom: reportUrl } }),
+    throughput: throughput(totals, plan.plannedAt, now(), chunkMs),
   };
   await client.send(
     new PutObjectCommand({
@@ -187,6 +207,23 @@ export async function reportRun(client: S3Client, input: ReportInput): Promise<R
     }),
   );
   return summary;
+}
+
+function throughput(
+  totals: ShipCounts,
+  plannedAt: string,
+  nowMs: number,
+  chunkMs: number,
+): Throughput {
+  // A plan without a time (or a clock that went back) still gives finite numbers.
+  const ms = Math.max(1, nowMs - (Date.parse(plannedAt) || nowMs));
+  const perSecond = (count: number) => Math.round((count * 1000) / ms);
+  return {
+    seconds: Math.round(ms) / 1000,
+    linesPerSecond: perSecond(totals.lines),
+    mibPerSecond: Math.round((totals.bytesIn * 1000 * 100) / ms / 1048576) / 100,
+    chunkSeconds: Math.round(chunkMs) / 1000,
+  };
 }
 
 function chunkId(chunk: { key: string; start: number; end: number }): string {

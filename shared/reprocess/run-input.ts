@@ -74,6 +74,35 @@ export function parseAnyRunInput(input: unknown): RunInput | RetryInput {
   return isRetry ? parseWith(retryInputSchema, input) : parseWith(runInputSchema, input);
 }
 
+/** The logs a deployment may read (its `logBucket` and `logPrefix`). */
+export interface LogScope {
+  bucket: string;
+  prefix: string;
+}
+
+/**
+ * Checks that a run stays inside the logs the deployment may read, so a run
+ * aimed elsewhere fails at once with a message instead of with S3's
+ * AccessDenied half-way. An empty `prefix` means all of the scope.
+ *
+ * @throws InputValidationError naming every field outside the scope.
+ */
+export function withinLogScope(input: RunInput, scope: LogScope): RunInput {
+  const where = `this deployment reads only s3://${scope.bucket}/${scope.prefix} (its logBucket and logPrefix)`;
+  const prefix = input.prefix === '' ? scope.prefix : input.prefix;
+  const problems: string[] = [];
+  if (input.bucket !== scope.bucket) problems.push(`bucket: ${where}`);
+  if (!prefix.startsWith(scope.prefix)) problems.push(`prefix: ${where}`);
+  const outside = (input.keys ?? []).filter((key) => !key.startsWith(scope.prefix));
+  if (outside.length > 0) {
+    problems.push(`keys: ${outside.length} key(s) such as ${JSON.stringify(outside[0])}: ${where}`);
+  }
+  if (problems.length > 0) {
+    throw new InputValidationError(`bad reprocessing input: ${problems.join('; ')}`);
+  }
+  return { ...input, prefix };
+}
+
 function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;

@@ -66,6 +66,11 @@ export interface OtlpReceiver {
   requests: ReceivedRequest[];
   /** Appends faults for the next requests. */
   script(...faults: Fault[]): void;
+  /**
+   * Decides the answer to each decoded request no scripted fault covers
+   * (e.g. refuse every batch of one object); `undefined` removes the rule.
+   */
+  rule(decide: ((body: JsonRequest) => Fault) | undefined): void;
   /** Every record of the requests answered 200 (partial or not) to a client still waiting, in order. */
   deliveredRecords(): JsonRecord[];
   close(): Promise<void>;
@@ -76,8 +81,9 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
   const decode = options.decode ?? true;
   const requests: ReceivedRequest[] = [];
   const faults: Fault[] = [];
+  let decide: ((body: JsonRequest) => Fault) | undefined;
   const server = createServer((req, res) => {
-    const fault = faults.shift() ?? { kind: 'ok' };
+    let fault: Fault = faults.shift() ?? { kind: 'ok' };
     if (fault.kind === 'reset') {
       req.socket.destroy();
       requests.push({ path: req.url ?? '', headers: req.headers, wireBytes: 0, fault });
@@ -102,6 +108,10 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
       } catch (error) {
         received.decodeError = (error as Error).message;
       }
+      if (fault.kind === 'ok' && decide !== undefined && received.body !== undefined) {
+        fault = decide(received.body);
+        received.fault = fault;
+      }
       requests.push(received);
       void answer(res, fault, req.headers['content-type'] ?? '', received);
     });
@@ -114,6 +124,9 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
     url: `http://127.0.0.1:${port}`,
     requests,
     script: (...more) => faults.push(...more),
+    rule: (next) => {
+      decide = next;
+    },
     deliveredRecords: () =>
       requests
         .filter((r) => !r.abandoned && ['ok', 'partial', 'slow', 'hold'].includes(r.fault.kind))

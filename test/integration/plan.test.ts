@@ -54,11 +54,12 @@ afterAll(async () => {
   await s3.close();
 });
 
-function planner() {
+function planner(scope?: { bucket: string; prefix: string }) {
   return createPlan(() => ({
     s3: s3.client,
     work: { bucket: TEST_BUCKET, prefix: 'work/' },
     logger: { info: () => {} },
+    ...(scope !== undefined && { scope }),
   }));
 }
 
@@ -84,6 +85,24 @@ describe('plan', () => {
     for (const field of ['bucket', 'chunkBytes', 'from', 'maxConcurrency', 'colour']) {
       expect(message).toContain(field);
     }
+  });
+
+  it('refuses a run outside the logs the deployment may read, and an empty prefix means all of them', async () => {
+    const scoped = planner({ bucket: TEST_BUCKET, prefix: 'logs/AWSLogs/' });
+    const attempt = scoped({
+      runId: 'r-scope',
+      input: { bucket: 'other-bucket', prefix: 'elsewhere/', keys: ['elsewhere/x.log.gz'] },
+    });
+    await expect(attempt).rejects.toBeInstanceOf(InputValidationError);
+    const message = await attempt.catch((error: Error) => error.message);
+    for (const field of ['bucket:', 'prefix:', 'keys: 1 key(s) such as "elsewhere/x.log.gz"']) {
+      expect(message).toContain(field);
+    }
+    expect(message).toContain(`s3://${TEST_BUCKET}/logs/AWSLogs/`);
+
+    const all = await scoped({ runId: 'r-scope-all', input: { bucket: TEST_BUCKET } });
+    // Everything under logs/AWSLogs/, nothing from elsewhere/.
+    expect(all).toMatchObject({ prefix: 'logs/AWSLogs/', objects: 7 });
   });
 
   it('keeps the logs under the prefix, counts what it skipped and why, and cuts chunks', async () => {

@@ -1,0 +1,89 @@
+/**
+ * Collector headers kept out of the deployment template and the function's
+ * environment: read from a Secrets Manager secret (`OTLP_HEADERS_SECRET_ARN`)
+ * or an SSM parameter (`OTLP_HEADERS_SSM_PARAMETER`, decrypted) through
+ * Powertools Parameters, once per cold start. The value is `name=value,…`
+ * (the `OTEL_EXPORTER_OTLP_HEADERS` format) or a JSON object of names to
+ * values (Secrets Manager's key/value secrets); it is never logged.
+ */
+
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import type { SSMClientConfig } from '@aws-sdk/client-ssm';
+import { ExportConfigError } from '../otlp/export-errors.ts';
+import type { HeaderSecret } from './export-config.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** Reads a secret's or a parameter's text; `undefined` when it has none. */
+export interface SecretReaders {
+  secret(id: string): Promise<string | undefined>;
+  parameter(name: string): Promise<string | undefined>;
+}
+
+/** Readers through Powertools Parameters (values cached for the container's life). */
+export function awsSecretReaders(
+  clientConfig: { secrets?: SecretsManagerClientConfig; ssm?: SSMClientConfig } = {},
+): SecretReaders {
+  let secrets: SecretsProvider | undefined;
+  let ssm: SSMProvider | undefined;
+  return {
+    async secret(id) {
+      secrets ??= new SecretsProvider({ clientConfig: clientConfig.secrets ?? {} });
+      const value = await secrets.get(id, { maxAge: Number.MAX_SAFE_INTEGER });
+      return value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+    },
+    async parameter(name) {
+      ssm ??= new SSMProvider({ clientConfig: clientConfig.ssm ?? {} });
+      return ssm.get(name, { decrypt: true, maxAge: Number.MAX_SAFE_INTEGER });
+    },
+  };
+}
+
+/**
+ * The headers' text from the secret or parameter the environment names, or
+ * `undefined` when it names neither.
+ *
+ * @throws ExportConfigError naming the setting and the secret (never its value)
+ *   when both are set, or it cannot be read, or it is empty.
+ */
+export async function readHeaderSecret(
+  env: Env,
+  readers: SecretReaders = awsSecretReaders(),
+): Promise<HeaderSecret | undefined> {
+  const secretId = env.OTLP_HEADERS_SECRET_ARN?.trim();
+  const parameterName = env.OTLP_HEADERS_SSM_PARAMETER?.trim();
+  if (secretId && parameterName) {
+    throw new ExportConfigError(
+      'OTLP_HEADERS_SECRET_ARN',
+      'set it or OTLP_HEADERS_SSM_PARAMETER, not both',
+    );
+  }
+  const [setting, id, read] = secretId
+    ? ['OTLP_HEADERS_SECRET_ARN', secretId, () => readers.secret(secretId)]
+    : parameterName
+      ? ['OTLP_HEADERS_SSM_PARAMETER', parameterName, () => readers.parameter(parameterName)]
+      : [];
+  if (setting === undefined || read === undefined) return undefined;
+  let text: string | undefined;
+  try {
+    text = await read();
+  } catch (error) {
+    // The SDK's error (Powertools keeps it as the cause) says why: not found,
+    // access denied. It never holds the value.
+    const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const reason = root instanceof Error ? errorReason(root) : String(root);
+    throw new ExportConfigError(setting, `cannot read ${id}: ${reason}`, { cause: error });
+  }
+  if (text === undefined || text.trim() === '') {
+    throw new ExportConfigError(setting, `${id} holds no headers`);
+  }
+  return { setting, text };
+}
+
+/** `Name: message`; the SDK says "UnknownError" when the service sent no message. */
+function errorReason(error: Error): string {
+  const message = error.message === 'UnknownError' ? '' : error.message;
+  return message === '' || message === error.name ? error.name : `${error.name}: ${message}`;
+}

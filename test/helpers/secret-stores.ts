@@ -1,0 +1,115 @@
+/**
+ * Secrets Manager and SSM Parameter Store for tests. Neither has a local
+ * stand-in on this machine, so this loopback server answers the two calls
+ * elb-otlp makes — `secretsmanager.GetSecretValue` and
+ * `AmazonSSM.GetParameter`, AWS JSON 1.1 — as the AWS API references
+ * describe them. The real SDK clients (and Powertools Parameters) run
+ * unchanged against it; it does not check signatures.
+ */
+
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SecretStoreCall {
+  target: string;
+  body: Record<string, unknown>;
+  /** The request was signed (SigV4 `Authorization` header). */
+  signed: boolean;
+}
+
+export interface SecretStores {
+  url: string;
+  /** Secret id (name or ARN) → SecretString. */
+  secrets: Map<string, string>;
+  /** Parameter name → value (a SecureString, decrypted when asked). */
+  parameters: Map<string, string>;
+  calls: SecretStoreCall[];
+  close(): Promise<void>;
+}
+
+const JSON_11 = 'application/x-amz-json-1.1';
+
+export async function startSecretStores(): Promise<SecretStores> {
+  const secrets = new Map<string, string>();
+  const parameters = new Map<string, string>();
+  const calls: SecretStoreCall[] = [];
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => parts.push(part));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}');
+      calls.push({
+        target,
+        body,
+        signed: /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? ''),
+      });
+      const send = (status: number, answer: unknown) => {
+        res.writeHead(status, { 'content-type': JSON_11 });
+        res.end(JSON.stringify(answer));
+      };
+      if (target === 'secretsmanager.GetSecretValue') {
+        const value = secrets.get(body.SecretId);
+        if (value === undefined) {
+          send(400, {
+            __type: 'ResourceNotFoundException',
+            Message: "Secrets Manager can't find the specified secret.",
+          });
+          return;
+        }
+        send(200, {
+          ARN: body.SecretId,
+          Name: body.SecretId,
+          SecretString: value,
+          VersionId: '00000000-0000-4000-8000-000000000001',
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: 1_764_000_000,
+        });
+        return;
+      }
+      if (target === 'AmazonSSM.GetParameter') {
+        const value = parameters.get(body.Name);
+        if (value === undefined) {
+          send(400, { __type: 'ParameterNotFound', message: '' });
+          return;
+        }
+        send(200, {
+          Parameter: {
+            Name: body.Name,
+            Type: 'SecureString',
+            Value: body.WithDecryption === true ? value : 'AQICAH-encrypted',
+            Version: 1,
+            DataType: 'text',
+          },
+        });
+        return;
+      }
+      send(400, { __type: 'UnknownOperationException', message: target });
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    secrets,
+    parameters,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** SDK client settings that reach the stores. */
+export function secretStoreClientConfig(url: string) {
+  const config = {
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'TEST', secretAccessKey: 'TEST' },
+  };
+  return { secrets: config, ssm: config };
+}

@@ -1,0 +1,379 @@
+/**
+ * What `sls deploy` would create, from the CloudFormation template and the
+ * Lambda packages `sls package` writes (offline, no AWS account):
+ * least-privilege roles, the state machine's definition, the work bucket,
+ * secrets kept out of the template — and the packaged functions themselves,
+ * run as a whole reprocessing run against s3rver, the test receiver and a
+ * stand-in for Secrets Manager (no local one exists). The Lambda context
+ * handed to them is made here: there is no local Lambda runtime.
+ */
+
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
+import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { type SecretStores, startSecretStores } from '../helpers/secret-stores.ts';
+import { uids } from '../helpers/ship.ts';
+import { readZip } from '../helpers/zip.ts';
+
+const ROOT = new URL('../../', import.meta.url);
+const LOG_PREFIX = 'logs/AWSLogs/';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-headers-AbCdEf';
+const PARAMS = {
+  logBucket: TEST_BUCKET,
+  logPrefix: LOG_PREFIX,
+  otlpEndpoint: 'https://collector.example.com:4318',
+  otlpHeadersSecretArn: SECRET_ARN,
+};
+const FUNCTIONS = { plan: 'Plan', processChunk: 'ProcessChunk', report: 'Report' } as const;
+
+// CloudFormation JSON, read loosely: the assertions check its shape.
+// biome-ignore lint/suspicious/noExplicitAny: template documents are untyped
+type Json = Record<string, any>;
+let out: string;
+let template: Json;
+let resources: Json;
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'elb-otlp-package-'));
+  const args = ['package', '--package', out, '--stage', 'ci', '--region', 'eu-west-1'];
+  for (const [name, value] of Object.entries(PARAMS)) args.push('--param', `${name}=${value}`);
+  await promisify(execFile)(
+    process.execPath,
+    [join(ROOT.pathname, 'node_modules/serverless/bin/serverless.js'), ...args],
+    { cwd: ROOT.pathname, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' } },
+  );
+  template = JSON.parse(
+    readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+  );
+  resources = template.Resources;
+}, 180_000);
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+});
+
+/** Every IAM statement of a role, both branches of an Fn::If included. */
+function statements(roleId: string): Json[] {
+  const role = resources[roleId];
+  expect(role?.Type, roleId).toBe('AWS::IAM::Role');
+  return role.Properties.Policies.flatMap((policy: Json) =>
+    policy.PolicyDocument.Statement.flatMap((statement: Json) =>
+      statement['Fn::If'] ? [statement['Fn::If'][1]] : [statement],
+    ),
+  );
+}
+const actions = (statement: Json): string[] => [statement.Action].flat();
+const roleIds = () =>
+  Object.keys(resources).filter((id) => resources[id].Type === 'AWS::IAM::Role');
+/** The statements of `roleId` that allow `action`. */
+const allowing = (roleId: string, action: string) =>
+  statements(roleId).filter((s) => s.Effect === 'Allow' && actions(s).includes(action));
+const sub = (text: string) => ({ 'Fn::Sub': text });
+const logObjects = sub(`arn:\${AWS::Partition}:s3:::${TEST_BUCKET}/${LOG_PREFIX}*`);
+
+describe('the deployment template (sls package)', () => {
+  it('gives each function its own hand-written role, and the state machine one', () => {
+    const functions = Object.entries(resources).filter(
+      ([, r]) => r.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions.map(([id]) => id).sort()).toEqual(
+      Object.values(FUNCTIONS)
+        .map((name) => `${name}LambdaFunction`)
+        .sort(),
+    );
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Role, id).toEqual({
+        'Fn::GetAtt': [id.replace('LambdaFunction', 'Role'), 'Arn'],
+      });
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    }
+    expect(roleIds().sort()).toEqual(
+      ['PlanRole', 'ProcessChunkRole', 'ReportRole', 'ReprocessStateMachineRole'].sort(),
+    );
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+    const machine = resources.ReprocessStateMachine;
+    expect(machine.Type).toBe('AWS::StepFunctions::StateMachine');
+    expect(machine.Properties.StateMachineName).toBe('elb-otlp-ci-reprocess');
+    expect(machine.Properties.RoleArn).toEqual({
+      'Fn::GetAtt': ['ReprocessStateMachineRole', 'Arn'],
+    });
+  });
+
+  it('allows no wildcard action, and nothing but Allow statements', () => {
+    for (const id of roleIds()) {
+      for (const statement of statements(id)) {
+        expect(statement.Effect, id).toBe('Allow');
+        for (const action of actions(statement)) {
+          expect(action, `${id}: ${action}`).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
+        }
+      }
+    }
+  });
+
+  it('lets only the report delete, and only log objects under the prefix', () => {
+    for (const id of roleIds()) {
+      const deletes = allowing(id, 's3:DeleteObject');
+      if (id !== 'ReportRole') expect(deletes, id).toEqual([]);
+    }
+    expect(allowing('ReportRole', 's3:DeleteObject').map((s) => s.Resource)).toEqual([logObjects]);
+  });
+
+  it('scopes reading the logs to the log bucket and prefix, and to the functions that read them', () => {
+    expect(allowing('PlanRole', 's3:ListBucket')).toEqual([
+      expect.objectContaining({
+        Resource: sub(`arn:\${AWS::Partition}:s3:::${TEST_BUCKET}`),
+        Condition: { StringLike: { 's3:prefix': `${LOG_PREFIX}*` } },
+      }),
+    ]);
+    for (const id of roleIds()) {
+      const reads = allowing(id, 's3:GetObject').filter(
+        (s) => JSON.stringify(s.Resource) === JSON.stringify(logObjects),
+      );
+      expect(reads.length, id).toBe(['PlanRole', 'ProcessChunkRole'].includes(id) ? 1 : 0);
+      expect(allowing(id, 's3:ListBucket').length, id).toBe(id === 'PlanRole' ? 1 : 0);
+    }
+    // Everything else in S3 is the work location.
+    const work = JSON.stringify(allowing('ReportRole', 's3:PutObject').map((s) => s.Resource));
+    expect(work).toContain('elb-otlp/runs/*');
+    expect(work).not.toContain(TEST_BUCKET);
+  });
+
+  it('lets the state machine call its three functions and start its own children, nothing more', () => {
+    const trust = resources.ReprocessStateMachineRole.Properties.AssumeRolePolicyDocument;
+    expect(trust.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'states.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    ]);
+    const invoke = allowing('ReprocessStateMachineRole', 'lambda:InvokeFunction');
+    const functionArn = (name: string) =>
+      `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:elb-otlp-ci-${name}`;
+    expect(invoke.flatMap((s) => s.Resource)).toEqual(
+      Object.keys(FUNCTIONS).flatMap((name) => [
+        sub(functionArn(name)),
+        sub(`${functionArn(name)}:*`),
+      ]),
+    );
+    expect(allowing('ReprocessStateMachineRole', 'states:StartExecution')).toEqual([
+      expect.objectContaining({
+        Resource: sub(
+          `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:elb-otlp-ci-reprocess`,
+        ),
+      }),
+    ]);
+    for (const id of ['PlanRole', 'ProcessChunkRole', 'ReportRole']) {
+      expect(allowing(id, 'lambda:InvokeFunction'), id).toEqual([]);
+      expect(allowing(id, 'states:StartExecution'), id).toEqual([]);
+    }
+  });
+
+  it('keeps the Collector headers out of the template: the worker reads them from the secret', () => {
+    const env = resources.ProcessChunkLambdaFunction.Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: PARAMS.otlpEndpoint,
+      OTLP_HEADERS_SECRET_ARN: SECRET_ARN,
+    });
+    for (const fn of Object.values(FUNCTIONS)) {
+      const names = Object.keys(resources[`${fn}LambdaFunction`].Properties.Environment.Variables);
+      expect(
+        names.filter((n) => /HEADERS$/.test(n)),
+        fn,
+      ).toEqual([]);
+    }
+    expect(allowing('ProcessChunkRole', 'secretsmanager:GetSecretValue')).toEqual([
+      expect.objectContaining({ Resource: SECRET_ARN }),
+    ]);
+    for (const id of ['PlanRole', 'ReportRole', 'ReprocessStateMachineRole']) {
+      expect(allowing(id, 'secretsmanager:GetSecretValue'), id).toEqual([]);
+    }
+  });
+
+  it('deploys the repository state machine: a Distributed Map over the manifest, calling the three functions', () => {
+    const [text, substitutions] =
+      resources.ReprocessStateMachine.Properties.DefinitionString['Fn::Sub'];
+    // Each ${name} is one of the functions' ARNs.
+    const targets = new Map<string, string>();
+    for (const [name, value] of Object.entries(substitutions as Json)) {
+      targets.set(name, value['Fn::GetAtt'][0]);
+    }
+    const definition = JSON.parse(
+      text.replace(/\$\{(\w+)\}/g, (_: string, name: string) => `fn:${targets.get(name)}`),
+    );
+    const source = JSON.parse(
+      readFileSync(new URL('statemachines/reprocess.asl.json', ROOT), 'utf8'),
+    );
+    expect(Object.keys(definition.States)).toEqual(Object.keys(source.States));
+    const map = definition.States.ShipChunks;
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSONL' },
+      },
+      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      MaxConcurrencyPath: '$.plan.maxConcurrency',
+    });
+    const tasks = {
+      Plan: definition.States.Plan,
+      ProcessChunk: map.ItemProcessor.States.ProcessChunk,
+      Report: definition.States.Report,
+    };
+    for (const [name, task] of Object.entries(tasks)) {
+      expect(task.Resource, name).toBe(`fn:${name}LambdaFunction`);
+      expect(task.TimeoutSeconds, name).toBe(resources[`${name}LambdaFunction`].Properties.Timeout);
+    }
+  });
+
+  it('creates a private work bucket whose run files expire', () => {
+    expect(template.Conditions.CreateWorkBucket).toEqual({ 'Fn::Equals': ['', ''] });
+    const bucket = resources.WorkBucket;
+    expect(bucket.Condition).toBe('CreateWorkBucket');
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({
+        Prefix: 'elb-otlp/runs/',
+        ExpirationInDays: 30,
+        Status: 'Enabled',
+      }),
+    ]);
+    expect(resources.PlanLambdaFunction.Properties.Environment.Variables).toMatchObject({
+      WORK_BUCKET: { 'Fn::If': ['CreateWorkBucket', { Ref: 'WorkBucket' }, ''] },
+      LOG_BUCKET: TEST_BUCKET,
+      LOG_PREFIX,
+    });
+  });
+});
+
+describe('the packaged functions', () => {
+  let s3: TestS3;
+  let receiver: OtlpReceiver;
+  let stores: SecretStores;
+  const keys: string[] = [];
+  let lines = 0;
+
+  beforeAll(async () => {
+    [s3, receiver, stores] = await Promise.all([
+      startS3(),
+      startOtlpReceiver(),
+      startSecretStores(),
+    ]);
+    stores.secrets.set(SECRET_ARN, '{"Authorization": "Bearer from-the-secret"}');
+    const day = `${LOG_PREFIX}123456789012/elasticloadbalancing/eu-west-1/2026/11/02/`;
+    for (let n = 1; n <= 6; n++) {
+      const conn = n > 4;
+      const text = conn
+        ? [...generateAlbConnectionLines(200 * n, { seed: n })].join('\n')
+        : [...generateAlbLines(300 * n, { seed: n })].join('\n');
+      const key = `${day}${conn ? 'conn_log_' : ''}123456789012_elasticloadbalancing_eu-west-1_app.shop.0123456789abcdef_20261102T010${n}Z_10.1.2.3_k${n}.log.gz`;
+      keys.push(key);
+      lines += 1 + text.split('\n').length - 1;
+      await s3.put(key, gzipSync(`${text}\n`));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([s3.close(), receiver.close(), stores.close()]);
+  });
+
+  it('run a reprocessing run: plan, chunks with the secret header, report and delete', async () => {
+    // The packages are what Lambda would run: each function's .mjs bundle.
+    const bundles = join(out, 'bundles');
+    const handlers: Json = {};
+    Object.assign(process.env, {
+      ...S3RVER_ENV,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: stores.url,
+      WORK_BUCKET: TEST_BUCKET,
+      WORK_PREFIX: 'work/',
+      LOG_BUCKET: TEST_BUCKET,
+      LOG_PREFIX,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTLP_HEADERS_SECRET_ARN: SECRET_ARN,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    for (const [fn, handler] of Object.entries({
+      plan: 'functions/plan.handler',
+      processChunk: 'functions/process-chunk.handler',
+      report: 'functions/report.handler',
+    })) {
+      const files = readZip(readFileSync(join(out, `${fn}.zip`)));
+      for (const [name, content] of files) {
+        const path = join(bundles, fn, name);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, content);
+      }
+      const [file, exported] = handler.split('.');
+      expect([...files.keys()], fn).toContain(`${file}.mjs`);
+      const module = await import(pathToFileURL(join(bundles, fn, `${file}.mjs`)).href);
+      handlers[fn] = (event: unknown) => module[exported](event, lambdaContext(fn));
+    }
+
+    const outcome = await runReprocessLocally({
+      input: { bucket: TEST_BUCKET, deleteProcessed: true },
+      runId: 'packaged-run',
+      s3: s3.client,
+      plan: handlers.plan,
+      processChunk: handlers.processChunk,
+      report: handlers.report,
+      concurrency: 3,
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+    const report = outcome.output as ReportSummary;
+    expect(report).toMatchObject({
+      objects: keys.length,
+      lines,
+      accepted: lines,
+      failed: 0,
+      failedChunks: 0,
+      deleted: keys.length,
+    });
+    const delivered = uids(receiver.deliveredRecords());
+    expect(new Set(delivered).size).toBe(lines);
+    expect(delivered).toHaveLength(lines);
+    expect(receiver.requests.map((r) => r.headers.authorization)).toEqual(
+      receiver.requests.map(() => 'Bearer from-the-secret'),
+    );
+    expect(stores.calls.filter((c) => c.target === 'secretsmanager.GetSecretValue')).toHaveLength(
+      1,
+    );
+    for (const key of keys) {
+      await expect(
+        s3.client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key })),
+      ).rejects.toThrow();
+    }
+  }, 120_000);
+});
+
+/** What Lambda hands a handler, as far as these functions read it. */
+function lambdaContext(fn: string) {
+  return {
+    functionName: `elb-otlp-ci-${fn}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:elb-otlp-ci-${fn}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/elb-otlp-ci-${fn}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 900_000,
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+}
