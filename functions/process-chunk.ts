@@ -35,7 +35,7 @@ import {
   chunkInputSchema,
   zeroCounts,
 } from '../shared/pipeline/chunk.ts';
-import { describeReadError } from '../shared/pipeline/read-error.ts';
+import { describeReadError, readErrorName } from '../shared/pipeline/read-error.ts';
 import { shipChunk } from '../shared/pipeline/ship-chunk.ts';
 import { type ShipResult, shipCounts } from '../shared/pipeline/ship-object.ts';
 import { createS3Client } from '../shared/s3/client.ts';
@@ -169,7 +169,7 @@ function chunkError(shipped: ShipResult): ChunkError | undefined {
 }
 
 function describe(error: Error): ChunkError {
-  return { name: error.name, message: describeReadError(error) };
+  return { name: readErrorName(error), message: describeReadError(error) };
 }
 
 /**

@@ -22,3 +22,13 @@ export function describeReadError(error: unknown): string {
       return e?.message ?? String(error);
   }
 }
+
+/**
+ * A name for a read error that says what happened (`CorruptGzipError` for
+ * zlib's data errors, which are plain `Error`s), for results that carry it.
+ */
+export function readErrorName(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') return 'CorruptGzipError';
+  return error.name;
+}

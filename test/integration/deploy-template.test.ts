@@ -132,7 +132,13 @@ describe('the deployment template (sls package)', () => {
     expect(allowing('PlanRole', 's3:ListBucket')).toEqual([
       expect.objectContaining({
         Resource: sub(`arn:\${AWS::Partition}:s3:::${TEST_BUCKET}`),
-        Condition: { StringLike: { 's3:prefix': `${LOG_PREFIX}*` } },
+        Condition: {
+          'Fn::If': [
+            'HasLogPrefix',
+            { StringLike: { 's3:prefix': `${LOG_PREFIX}*` } },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
       }),
     ]);
     for (const id of roleIds()) {
@@ -238,6 +244,9 @@ describe('the deployment template (sls package)', () => {
 
   it('creates a private work bucket whose run files expire', () => {
     expect(template.Conditions.CreateWorkBucket).toEqual({ 'Fn::Equals': ['', ''] });
+    expect(template.Conditions.HasLogPrefix).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [LOG_PREFIX, ''] }],
+    });
     const bucket = resources.WorkBucket;
     expect(bucket.Condition).toBe('CreateWorkBucket');
     expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({

@@ -196,7 +196,10 @@ describe('elb-otlp reprocess, run locally', () => {
     expect(report.chunks).toBeGreaterThanOrEqual(logs + 3 * 3);
     expect(report.failures.map((f) => f.key).sort()).toEqual([REFUSED, TRUNCATED].sort());
     const truncated = report.failures.find((f) => f.key === TRUNCATED);
-    expect(truncated?.error.message).toMatch(/gzip data is corrupt or truncated/);
+    expect(truncated?.error).toMatchObject({
+      name: 'CorruptGzipError',
+      message: expect.stringMatching(/^gzip data is corrupt or truncated/),
+    });
     expect(report.failures.find((f) => f.key === REFUSED)?.error.name).toBe('ExportRejectedError');
     // Conservation over the whole run; the refused object's lines are the failed ones.
     expect(report.lines).toBe(report.accepted + report.rejected + report.failed);

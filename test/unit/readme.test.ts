@@ -26,7 +26,7 @@ describe('README attribute mapping', () => {
 });
 
 describe('README configuration', () => {
-  const sources = ['export-config.ts', 'mapping-config.ts'].map((file) =>
+  const sources = ['export-config.ts', 'mapping-config.ts', 'header-secrets.ts'].map((file) =>
     readFileSync(new URL(`../../shared/config/${file}`, import.meta.url), 'utf8'),
   );
   // Variable names appear quoted ('OTEL_ENDPOINT') or as keys of the zod schema.
