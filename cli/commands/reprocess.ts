@@ -5,9 +5,12 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { describeReadError } from '../../shared/pipeline/read-error.ts';
+import type { PlanSummary } from '../../shared/reprocess/plan.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../usage-error.ts';
 import type { CommandIo } from './parse.ts';
@@ -26,14 +29,17 @@ Options:
   --prefix PREFIX         only keys under PREFIX (end it with /)
   --from TIME, --to TIME  only objects whose 5-minute interval overlaps
                           [from, to) (ISO 8601, e.g. 2026-11-01T00:00:00Z)
-  --key KEY               an object to ship (repeatable) instead of listing
+  --key KEY               an object to ship (repeatable) instead of listing;
+                          --keys KEY,KEY… takes several at once
   --load-balancer NAME    only this load balancer (repeatable)
   --delete                delete each object once all its lines were accepted
   --chunk-bytes N         content bytes per chunk (default 268435456)
   --max-concurrency N     chunks shipped at once (default 4 here)
   --dry-run               plan and print the plan, ship nothing
-  --retry-from s3://…     re-run only the failed chunks of an earlier run
-                          (its report.json)
+  --retry-from s3://…|FILE
+                          re-run only the failed chunks of an earlier run:
+                          its report.json in S3, or a file holding its report
+                          (report.json, or the last line this command printed)
   --work-bucket BUCKET    where the run keeps its files (default: --bucket)
   --work-prefix PREFIX    under this prefix (default elb-otlp/runs/)
   --endpoint URL, --protocol P, --compression C, --header NAME=VALUE
@@ -49,6 +55,8 @@ AWS_ENDPOINT_URL_S3, and the export settings of "elb-otlp ship --help".`;
 
 /** Chunks shipped at once on one machine unless --max-concurrency says more. */
 const LOCAL_CONCURRENCY = 4;
+/** How often a progress line is written when stderr is not a terminal. */
+const PROGRESS_EVERY_MS = 10_000;
 
 export async function runReprocess(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -60,6 +68,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
       from: { type: 'string' },
       to: { type: 'string' },
       key: { type: 'string', multiple: true },
+      keys: { type: 'string', multiple: true },
       'load-balancer': { type: 'string', multiple: true },
       delete: { type: 'boolean' },
       'chunk-bytes': { type: 'string' },
@@ -80,13 +89,13 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     return EXIT_OK;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
-  const retryFrom = values['retry-from'];
+  const retryFrom = await retryAddress(values['retry-from']);
   if (retryFrom === undefined && values.bucket === undefined) {
     throw new UsageError('--bucket is required (or --retry-from)');
   }
-  if (retryFrom !== undefined && !retryFrom.startsWith('s3://')) {
-    throw new UsageError("--retry-from expects the s3:// address of an earlier run's report.json");
-  }
+  const keys = [...(values.key ?? []), ...(values.keys ?? []).flatMap((list) => list.split(','))]
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
   const maxConcurrency = wholeNumber('--max-concurrency', values['max-concurrency']);
   const input =
     retryFrom !== undefined
@@ -101,7 +110,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
           prefix: values.prefix ?? '',
           ...(values.from !== undefined && { from: values.from }),
           ...(values.to !== undefined && { to: values.to }),
-          ...(values.key !== undefined && { keys: values.key }),
+          ...(keys.length > 0 && { keys }),
           ...(values['load-balancer'] !== undefined && { loadBalancers: values['load-balancer'] }),
           deleteProcessed: values.delete === true,
           ...(values['chunk-bytes'] !== undefined && {
@@ -140,20 +149,27 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     clock: SYSTEM_CLOCK,
     logger: quiet,
   }));
+  const planStep = createPlan(() => ({
+    s3,
+    work: { bucket: workBucket as string, prefix: values['work-prefix'] ?? 'elb-otlp/runs/' },
+    logger: quiet,
+  }));
   const runId = `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
   const started = performance.now();
   let lines = 0;
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  // Without a terminal, a progress line every so often (and at the end).
+  let nextLine = started + PROGRESS_EVERY_MS;
   try {
     const outcome = await runReprocessLocally({
       input,
       runId,
       s3,
-      plan: createPlan(() => ({
-        s3,
-        work: { bucket: workBucket as string, prefix: values['work-prefix'] ?? 'elb-otlp/runs/' },
-        logger: quiet,
-      })),
+      plan: async (event) => {
+        const plan = await planStep(event);
+        await write(io.stderr, `elb-otlp reprocess: ${describePlan(plan)}\n`);
+        return plan;
+      },
       // A local run has no Lambda deadline: a day stands in for the remaining time.
       processChunk: (item) => processChunk(item, { getRemainingTimeInMillis: () => 86_400_000 }),
       report: createReport(() => ({ s3, logger: quiet })),
@@ -163,7 +179,10 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
         const seconds = (performance.now() - started) / 1000;
         const line = `elb-otlp reprocess: ${done}/${total} chunks, ${lines.toLocaleString('en-US')} lines, ${Math.round(lines / Math.max(seconds, 0.001)).toLocaleString('en-US')} lines/s`;
         if (tty) io.stderr.write(`\r${line}`);
-        else if (done === total) io.stderr.write(`${line}\n`);
+        else if (done === total || performance.now() >= nextLine) {
+          io.stderr.write(`${line}\n`);
+          nextLine = performance.now() + PROGRESS_EVERY_MS;
+        }
       },
     });
     if (tty) io.stderr.write('\n');
@@ -193,6 +212,54 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     s3.destroy();
   }
 }
+
+/**
+ * The report.json address `--retry-from` names: given as is (s3://…), or
+ * read from a file holding an earlier run's report — report.json itself,
+ * the report line this command printed, or the execution input
+ * {"retryFrom": …}.
+ */
+async function retryAddress(option: string | undefined): Promise<string | undefined> {
+  if (option === undefined || option.startsWith('s3://')) return option;
+  let text: string;
+  try {
+    text = await readFile(option, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--retry-from ${option}: ${describeReadError(error)}`);
+  }
+  const last = text.trim().split('\n').at(-1) ?? '';
+  let report: { retryFrom?: unknown; retry?: { retryFrom?: unknown }; failedChunks?: unknown };
+  try {
+    report = JSON.parse(last);
+  } catch {
+    throw new UsageError(
+      `--retry-from ${option}: not an elb-otlp report (its last line is not JSON)`,
+    );
+  }
+  const address = report?.retry?.retryFrom ?? report?.retryFrom;
+  if (typeof address === 'string' && address.startsWith('s3://')) return address;
+  if (report?.failedChunks === 0) {
+    throw new UsageError(`--retry-from ${option}: that run shipped every chunk; nothing to re-run`);
+  }
+  throw new UsageError(`--retry-from ${option}: not an elb-otlp report (no retry.retryFrom)`);
+}
+
+/** The plan in one line: what the run covers and what it left out. */
+function describePlan(plan: PlanSummary): string {
+  const skipped = Object.entries(plan.skipped)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${count} ${SKIP_WORDS[reason as keyof PlanSummary['skipped']]}`);
+  const mib = (plan.bytes / 1048576).toFixed(1);
+  return `planned ${plan.objects} objects (${plan.emptyObjects} empty, ${mib} MiB stored) in ${plan.chunks} chunks${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}`;
+}
+
+const SKIP_WORDS: Record<keyof PlanSummary['skipped'], string> = {
+  testFile: 'ELB test file(s)',
+  notALog: 'key(s) that are not ELB logs',
+  outsideWindow: 'outside --from/--to',
+  otherLoadBalancer: 'of other load balancers',
+  missing: 'missing key(s)',
+};
 
 function wholeNumber(option: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

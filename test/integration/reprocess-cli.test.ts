@@ -3,6 +3,9 @@
  * AWS_ENDPOINT_URL_S3) and the test OTLP receiver.
  */
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
@@ -80,10 +83,47 @@ describe('elb-otlp reprocess', () => {
     expect(report.retry.retryFrom).toMatch(
       /^s3:\/\/elb-logs\/elb-otlp\/runs\/local-.*\/report\.json$/,
     );
+    expect(stderr).toContain('planned 6 objects (0 empty');
     expect(stderr).toContain('6/6 chunks');
     expect(stderr).toContain('ChunksFailed');
     const delivered = uids(receiver.deliveredRecords());
     expect(new Set(delivered).size).toBe(report.accepted);
+
+    // The printed report, saved to a file, re-runs only the failed chunk.
+    const saved = join(mkdtempSync(join(tmpdir(), 'elb-otlp-report-')), 'run.json');
+    writeFileSync(saved, stdout);
+    const again = await runCli(['reprocess', '--retry-from', saved, '--endpoint', receiver.url], {
+      env,
+    });
+    expect(again.code).toBe(4);
+    expect(JSON.parse(again.stdout.trim())).toMatchObject({
+      objects: 1,
+      chunks: 1,
+      failedChunks: 1,
+      failures: [{ key: key(9), error: { name: 'CorruptGzipError' } }],
+    });
+    expect(again.stderr).toContain('planned 1 objects');
+  });
+
+  it('takes several keys with --keys, and names a --retry-from file it cannot use', async () => {
+    for (const n of [11, 12, 13, 14]) await s3.put(key(n), gzipSync(text(10, n)));
+    const { code, stdout } = await runCli(
+      ['reprocess', '--bucket', TEST_BUCKET, '--keys', `${key(11)},${key(12)}`, '--key', key(13)],
+      { env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } },
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.trim())).toMatchObject({ objects: 3, failedChunks: 0 });
+
+    const notes = join(mkdtempSync(join(tmpdir(), 'elb-otlp-report-')), 'notes.txt');
+    writeFileSync(notes, 'ran it on Tuesday\n');
+    for (const [file, message] of [
+      [notes, `--retry-from ${notes}: not an elb-otlp report (its last line is not JSON)`],
+      [`${notes}.gone`, `--retry-from ${notes}.gone: no such file`],
+    ]) {
+      const attempt = await runCli(['reprocess', '--retry-from', file], { env });
+      expect(attempt.code).toBe(2);
+      expect(attempt.stderr).toContain(message);
+    }
   });
 
   it('exits 1 without a report when the bucket cannot be listed', async () => {
