@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -27,6 +27,7 @@ import { uids } from '../helpers/ship.ts';
 import { readZip } from '../helpers/zip.ts';
 
 const ROOT = new URL('../../', import.meta.url);
+const ROOT_DIR = fileURLToPath(ROOT);
 const LOG_PREFIX = 'logs/AWSLogs/';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-headers-AbCdEf';
 const PARAMS = {
@@ -48,10 +49,14 @@ beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'elb-otlp-package-'));
   const args = ['package', '--package', out, '--stage', 'ci', '--region', 'eu-west-1'];
   for (const [name, value] of Object.entries(PARAMS)) args.push('--param', `${name}=${value}`);
+  // Packaging needs no AWS account: no credentials are handed to it.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+  );
   await promisify(execFile)(
     process.execPath,
-    [join(ROOT.pathname, 'node_modules/serverless/bin/serverless.js'), ...args],
-    { cwd: ROOT.pathname, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_PROFILE: '' } },
+    [join(ROOT_DIR, 'node_modules/serverless/bin/serverless.js'), ...args],
+    { cwd: ROOT_DIR, env },
   );
   template = JSON.parse(
     readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
@@ -110,6 +115,17 @@ describe('the deployment template (sls package)', () => {
   });
 
   it('allows no wildcard action, and nothing but Allow statements', () => {
+    // Nor in a bucket policy, but for the framework's own on its deployment
+    // bucket: a Deny of every S3 action without TLS.
+    const { ServerlessDeploymentBucketPolicy: framework, ...ours } = resources;
+    expect(JSON.stringify(ours)).not.toMatch(/"[a-z0-9-]+:\*"/);
+    expect(framework.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': false } },
+      }),
+    ]);
     for (const id of roleIds()) {
       for (const statement of statements(id)) {
         expect(statement.Effect, id).toBe('Allow');
@@ -296,7 +312,9 @@ describe('the packaged functions', () => {
       await s3.put(key, gzipSync(`${text}\n`));
     }
   });
+  const savedEnv = { ...process.env };
   afterAll(async () => {
+    process.env = savedEnv;
     await Promise.all([s3.close(), receiver.close(), stores.close()]);
   });
 
