@@ -11,7 +11,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
-import { ExportConfigError } from '../otlp/export-errors.ts';
+import { ExportConfigError, ExportRetryableError } from '../otlp/export-errors.ts';
 import type { HeaderSecret } from './export-config.ts';
 
 type Env = Record<string, string | undefined>;
@@ -46,7 +46,8 @@ export function awsSecretReaders(
  * `undefined` when it names neither.
  *
  * @throws ExportConfigError naming the setting and the secret (never its value)
- *   when both are set, or it cannot be read, or it is empty.
+ *   when both are set, or it cannot be read, or it is empty;
+ *   ExportRetryableError when the store failed or throttled past the SDK's retries.
  */
 export async function readHeaderSecret(
   env: Env,
@@ -74,6 +75,12 @@ export async function readHeaderSecret(
     // access denied. It never holds the value.
     const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const reason = root instanceof Error ? errorReason(root) : String(root);
+    if (isTransient(root)) {
+      // The SDK retried already; the state machine's Retry may still succeed later.
+      throw new ExportRetryableError(`${setting}: cannot read ${id} for now: ${reason}`, {
+        cause: error,
+      });
+    }
     throw new ExportConfigError(setting, `cannot read ${id}: ${reason}`, { cause: error });
   }
   if (text === undefined || text.trim() === '') {
@@ -86,4 +93,20 @@ export async function readHeaderSecret(
 function errorReason(error: Error): string {
   const message = error.message === 'UnknownError' ? '' : error.message;
   return message === '' || message === error.name ? error.name : `${error.name}: ${message}`;
+}
+
+/** A throttling, a server error or a broken connection: not the secret's fault. */
+function isTransient(error: unknown): boolean {
+  const e = error as {
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    code?: string;
+  } | null;
+  if (e === null || typeof e !== 'object') return false;
+  const status = e.$metadata?.httpStatusCode;
+  return (
+    e.$retryable !== undefined ||
+    (status !== undefined && (status >= 500 || status === 429)) ||
+    (e.code !== undefined && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN)$/.test(e.code))
+  );
 }

@@ -24,6 +24,8 @@ export interface SecretStores {
   secrets: Map<string, string>;
   /** Parameter name → value (a SecureString, decrypted when asked). */
   parameters: Map<string, string>;
+  /** Ids answered with a 500 InternalServiceError, as when the service fails. */
+  failing: Set<string>;
   calls: SecretStoreCall[];
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ const JSON_11 = 'application/x-amz-json-1.1';
 export async function startSecretStores(): Promise<SecretStores> {
   const secrets = new Map<string, string>();
   const parameters = new Map<string, string>();
+  const failing = new Set<string>();
   const calls: SecretStoreCall[] = [];
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -49,6 +52,10 @@ export async function startSecretStores(): Promise<SecretStores> {
         res.writeHead(status, { 'content-type': JSON_11 });
         res.end(JSON.stringify(answer));
       };
+      if (failing.has(body.SecretId ?? body.Name)) {
+        send(500, { __type: 'InternalServiceError', message: 'the test made the store fail' });
+        return;
+      }
       if (target === 'secretsmanager.GetSecretValue') {
         const value = secrets.get(body.SecretId);
         if (value === undefined) {
@@ -95,6 +102,7 @@ export async function startSecretStores(): Promise<SecretStores> {
     url: `http://127.0.0.1:${port}`,
     secrets,
     parameters,
+    failing,
     calls,
     close: () =>
       new Promise<void>((resolve) => {

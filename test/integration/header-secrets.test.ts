@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { awsSecretReaders, readHeaderSecret } from '../../shared/config/header-secrets.ts';
-import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
+import { ExportConfigError, ExportRetryableError } from '../../shared/otlp/export-errors.ts';
 import {
   type SecretStores,
   secretStoreClientConfig,
@@ -67,6 +67,18 @@ describe('headers from a secret store', () => {
     expect(loadExportConfig(env, secretHeaders && { secretHeaders }).headers).toEqual({
       'x-api-key': 'k-123',
     });
+  });
+
+  it('asks for a retry when the store itself fails, after the SDK retried', async () => {
+    stores.failing.add(`${SECRET_ARN}-flaky`);
+    const before = stores.calls.length;
+    const attempt = readHeaderSecret({ OTLP_HEADERS_SECRET_ARN: `${SECRET_ARN}-flaky` }, readers());
+    await expect(attempt).rejects.toBeInstanceOf(ExportRetryableError);
+    await expect(attempt).rejects.toThrow(
+      `OTLP_HEADERS_SECRET_ARN: cannot read ${SECRET_ARN}-flaky for now: InternalServiceError`,
+    );
+    // The SDK's standard retry mode: three attempts.
+    expect(stores.calls.length - before).toBe(3);
   });
 
   it('reads nothing when neither is set', async () => {
