@@ -74,7 +74,10 @@ export interface Throughput {
   /** Wall-clock seconds since the plan was made. */
   seconds: number;
   linesPerSecond: number;
-  /** Log bytes read (after decompression) per second, in MiB. */
+  /**
+   * MiB read from S3 per second, as stored (compressed for gzip objects,
+   * whose later chunks read the object from its start again).
+   */
   mibPerSecond: number;
   /** Seconds the chunk workers spent, all added up (what the Lambda bill counts). */
   chunkSeconds: number;
