@@ -1,0 +1,221 @@
+/**
+ * One notified object, start to end, within one Lambda invocation: skip what
+ * is not an ELB log, hand what is too large to finish in time to the
+ * reprocessing state machine, ship the rest whole through the chunk engine
+ * (again, while time allows, when the receiver or S3 was unavailable), and
+ * delete it afterwards when asked and every line was accepted.
+ */
+
+import { createHash } from 'node:crypto';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ExportConfig } from '../config/export-config.ts';
+import type { MappingConfig } from '../config/mapping-config.ts';
+import { parseS3Key } from '../formats/s3-key.ts';
+import { ExportRetryableError } from '../otlp/export-errors.ts';
+import type { OtlpExporter } from '../otlp/exporter.ts';
+import type { ChunkError, ChunkItem } from '../pipeline/chunk.ts';
+import { describeReadError, readErrorName } from '../pipeline/read-error.ts';
+import { shipChunk } from '../pipeline/ship-chunk.ts';
+import { type ShipCounts, shipCounts, zeroShipCounts } from '../pipeline/ship-object.ts';
+import { TO_THE_END } from '../reprocess/plan.ts';
+import { objectFacts } from '../s3/object-reader.ts';
+import { ObjectNotFoundError, ObjectReadRetryableError } from '../s3/s3-errors.ts';
+import type { ObjectNotice } from './notifications.ts';
+
+/**
+ * Stored bytes per second one invocation ships, at least: ALB logs gzip
+ * about 7:1, and the ship benchmark (BENCHMARKS.md "Ship") moves 56 MB of
+ * gzip in 6–7 s on two cores; a Lambda vCPU is given half of that, and half
+ * again for safety.
+ */
+export const SHIP_BYTES_PER_SECOND = 2 * 1024 * 1024;
+/** Kept free at the end of an invocation: the last batches, deletion, the answer. */
+export const INGEST_RESERVE_MS = 30_000;
+
+/** Starts the reprocessing state machine for one object (a hand-off). */
+export interface StateMachineStarter {
+  /** Resolves `false` when an execution of that name already exists. */
+  start(name: string, input: Record<string, unknown>): Promise<boolean>;
+}
+
+export interface IngestObjectOptions {
+  s3: S3Client;
+  exporter: OtlpExporter;
+  config: ExportConfig;
+  mapping: MappingConfig;
+  now: () => number;
+  /** When the invocation must have answered (ms since the epoch). */
+  deadlineMs: number;
+  /** Objects over this many stored bytes go to the state machine (when there is one). */
+  handoffBytes: number;
+  handoff?: StateMachineStarter;
+  deleteProcessed: boolean;
+  rangeBytes?: number;
+  /** Waits between attempts (tests pass a fast one). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type IngestOutcome =
+  | { status: 'shipped'; counts: ShipCounts; deleted: boolean }
+  | { status: 'ignored'; reason: string }
+  | { status: 'handed-off'; execution: string; started: boolean; reason: string }
+  | { status: 'failed'; counts: ShipCounts; error: ChunkError };
+
+/** Ships (or skips, or hands off) one notified object. Never throws for the object's own faults. */
+export async function ingestObject(
+  notice: ObjectNotice,
+  options: IngestObjectOptions,
+): Promise<IngestOutcome> {
+  const where = `s3://${notice.bucket}/${notice.key}`;
+  const info = parseS3Key(notice.key);
+  if (!info.isLog) {
+    return {
+      status: 'ignored',
+      reason:
+        info.kind === 'test-file'
+          ? "ELB's test object (written when access logs are switched on)"
+          : 'not an ELB log object name',
+    };
+  }
+  let facts: Awaited<ReturnType<typeof objectFacts>>;
+  try {
+    facts = await objectFacts(options.s3, notice.bucket, notice.key);
+  } catch (error) {
+    // Gone since the notification: shipped and deleted by an earlier delivery, or removed.
+    if (error instanceof ObjectNotFoundError) {
+      return { status: 'ignored', reason: 'the object no longer exists' };
+    }
+    return failed(zeroShipCounts(), error);
+  }
+
+  const limit = handoffLimit(options);
+  if (options.handoff !== undefined && facts.size > limit) {
+    return handOff(
+      notice,
+      facts.etag,
+      options.handoff,
+      `${facts.size} stored bytes, over the ${limit} this invocation can ship in its time`,
+    );
+  }
+
+  const chunk: ChunkItem = {
+    bucket: notice.bucket,
+    key: notice.key,
+    etag: facts.etag,
+    size: facts.size,
+    compression: facts.compression,
+    start: 0,
+    end: facts.size === 0 ? 1 : facts.compression === 'gzip' ? TO_THE_END : facts.size,
+  };
+  const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const batchDeadline = options.deadlineMs - INGEST_RESERVE_MS;
+  let counts = zeroShipCounts();
+  for (let attempt = 1; ; attempt++) {
+    const shipped = await shipChunk({
+      client: options.s3,
+      chunk,
+      exporter: options.exporter,
+      protocol: options.config.protocol,
+      limits: {
+        maxRecords: options.config.maxBatchRecords,
+        maxBytes: options.config.maxBatchBytes,
+      },
+      concurrency: options.config.concurrency,
+      mapping: options.mapping,
+      nowNanos: () => BigInt(options.now()) * 1_000_000n,
+      deadlineMs: batchDeadline,
+      // Stop reading while the batches in flight can still finish.
+      shouldStop: () => options.now() >= batchDeadline - options.config.maxRetryTimeMs,
+      ...(options.rangeBytes !== undefined && { rangeBytes: options.rangeBytes }),
+    });
+    counts = shipCounts(shipped);
+    if (!shipped.done) {
+      // Out of time: the state machine ships it (again) in chunks.
+      if (options.handoff !== undefined) {
+        return handOff(
+          notice,
+          facts.etag,
+          options.handoff,
+          `not done by the invocation's deadline`,
+        );
+      }
+      return failed(counts, new Error(`${where}: not done by the invocation's deadline`));
+    }
+    const error = shipped.readError ?? shipped.exportError;
+    const retryable =
+      error instanceof ExportRetryableError || error instanceof ObjectReadRetryableError;
+    // Another whole attempt, while it can finish in time (the same record ids go again).
+    const wait = Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    if (
+      retryable &&
+      attempt < 3 &&
+      options.now() + wait + options.config.maxRetryTimeMs * 2 < batchDeadline
+    ) {
+      await sleep(wait);
+      continue;
+    }
+    if (error !== undefined) return failed(counts, error);
+    if (counts.failed > 0 || counts.rejected > 0) {
+      return failed(counts, {
+        name: counts.failed > 0 ? 'RecordsFailed' : 'RecordsRejected',
+        message: `${counts.failed} failed, ${counts.rejected} rejected of ${counts.lines} lines`,
+      });
+    }
+    break;
+  }
+  let deleted = false;
+  if (options.deleteProcessed) {
+    await options.s3.send(new DeleteObjectCommand({ Bucket: notice.bucket, Key: notice.key }));
+    deleted = true;
+  }
+  return { status: 'shipped', counts, deleted };
+}
+
+/** Stored bytes an invocation takes on itself with the time it has left. */
+export function handoffLimit(
+  options: Pick<IngestObjectOptions, 'deadlineMs' | 'now' | 'handoffBytes'>,
+): number {
+  const seconds = Math.max(0, options.deadlineMs - INGEST_RESERVE_MS - options.now()) / 1000;
+  return Math.min(options.handoffBytes, Math.floor((seconds / 2) * SHIP_BYTES_PER_SECOND));
+}
+
+/**
+ * The hand-off's execution name: the same for every delivery of the same
+ * object version, so a duplicate notification does not start a second run.
+ */
+export function handoffName(notice: ObjectNotice, etag: string): string {
+  const digest = createHash('sha256')
+    .update(`${notice.bucket}\n${notice.key}\n${etag}\n${notice.sequencer ?? ''}`)
+    .digest('hex');
+  return `ingest-${digest.slice(0, 40)}`;
+}
+
+async function handOff(
+  notice: ObjectNotice,
+  etag: string,
+  starter: StateMachineStarter,
+  reason: string,
+): Promise<IngestOutcome> {
+  const execution = handoffName(notice, etag);
+  try {
+    const started = await starter.start(execution, {
+      bucket: notice.bucket,
+      keys: [notice.key],
+    });
+    return { status: 'handed-off', execution, started, reason };
+  } catch (error) {
+    return failed(zeroShipCounts(), error);
+  }
+}
+
+function failed(counts: ShipCounts, error: unknown): IngestOutcome {
+  if (error !== null && typeof error === 'object' && 'name' in error && !(error instanceof Error)) {
+    return { status: 'failed', counts, error: error as ChunkError };
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  return {
+    status: 'failed',
+    counts,
+    error: { name: readErrorName(e), message: describeReadError(e) },
+  };
+}
