@@ -70,15 +70,18 @@ export class IngestError extends Error {
   override readonly name = 'IngestError';
 }
 
-export type IngestContext = Pick<Context, 'getRemainingTimeInMillis'>;
+export type IngestContext = Pick<Context, 'getRemainingTimeInMillis'> &
+  Partial<Pick<Context, 'invokedFunctionArn'>>;
 
 /** The ingest handler, given its dependencies (tests pass theirs). */
-export function createIngest(dependencies: () => IngestDependencies | Promise<IngestDependencies>) {
+export function createIngest(
+  dependencies: (context: IngestContext) => IngestDependencies | Promise<IngestDependencies>,
+) {
   return async (
     event: unknown,
     context: IngestContext,
   ): Promise<IngestSummary | { batchItemFailures: { itemIdentifier: string }[] }> => {
-    const deps = await dependencies();
+    const deps = await dependencies(context);
     const deadlineMs = deps.now() + context.getRemainingTimeInMillis();
     const { via, units } = readNotifications(event);
     const summary: IngestSummary = {
@@ -189,11 +192,27 @@ export function stepFunctionsStarter(
 let container: Promise<IngestDependencies> | undefined;
 const logger = new Logger({ serviceName: 'elb-otlp', persistentKeys: { function: 'ingest' } });
 
-async function startContainer(): Promise<IngestDependencies> {
+/**
+ * The reprocessing state machine's ARN: given, or built from its name and
+ * the function's own ARN (`arn:<partition>:lambda:<region>:<account>:…`).
+ */
+export function stateMachineArnFor(
+  env: Record<string, string | undefined>,
+  functionArn: string | undefined,
+): string | undefined {
+  const given = env.REPROCESS_STATE_MACHINE_ARN?.trim();
+  if (given) return given;
+  const name = env.REPROCESS_STATE_MACHINE_NAME?.trim();
+  const parts = functionArn?.split(':') ?? [];
+  if (!name || parts.length < 5 || parts[2] !== 'lambda') return undefined;
+  return `arn:${parts[1]}:states:${parts[3]}:${parts[4]}:stateMachine:${name}`;
+}
+
+async function startContainer(context: IngestContext): Promise<IngestDependencies> {
   const env = process.env;
   const secretHeaders = await readHeaderSecret(env);
   const config = loadExportConfig(env, secretHeaders && { secretHeaders });
-  const stateMachineArn = env.REPROCESS_STATE_MACHINE_ARN?.trim();
+  const stateMachineArn = stateMachineArnFor(env, context.invokedFunctionArn);
   const handoffBytes = env.ELB_OTLP_HANDOFF_BYTES?.trim();
   if (handoffBytes && !/^\d+$/.test(handoffBytes)) {
     throw new Error(
@@ -216,8 +235,8 @@ async function startContainer(): Promise<IngestDependencies> {
 }
 
 export const handler = middy(
-  createIngest(() => {
-    container ??= startContainer().catch((error: unknown) => {
+  createIngest((context) => {
+    container ??= startContainer(context).catch((error: unknown) => {
       container = undefined;
       throw error;
     });

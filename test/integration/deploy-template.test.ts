@@ -36,7 +36,12 @@ const PARAMS = {
   otlpEndpoint: 'https://collector.example.com:4318',
   otlpHeadersSecretArn: SECRET_ARN,
 };
-const FUNCTIONS = { plan: 'Plan', processChunk: 'ProcessChunk', report: 'Report' } as const;
+/** The functions the state machine calls, by their serverless.yml names. */
+const MACHINE_FUNCTIONS = { plan: 'Plan', processChunk: 'ProcessChunk', report: 'Report' } as const;
+const FUNCTIONS = { ...MACHINE_FUNCTIONS, ingest: 'Ingest' } as const;
+/** The framework's own function that adds the S3 trigger to the existing log bucket. */
+const FRAMEWORK_FUNCTION = 'CustomDashresourceDashexistingDashs3LambdaFunction';
+const FRAMEWORK_ROLE = 'IamRoleCustomResourcesLambdaExecution';
 
 // CloudFormation JSON, read loosely: the assertions check its shape.
 // biome-ignore lint/suspicious/noExplicitAny: template documents are untyped
@@ -89,7 +94,7 @@ const logObjects = sub(`arn:\${AWS::Partition}:s3:::${TEST_BUCKET}/${LOG_PREFIX}
 describe('the deployment template (sls package)', () => {
   it('gives each function its own hand-written role, and the state machine one', () => {
     const functions = Object.entries(resources).filter(
-      ([, r]) => r.Type === 'AWS::Lambda::Function',
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id !== FRAMEWORK_FUNCTION,
     );
     expect(functions.map(([id]) => id).sort()).toEqual(
       Object.values(FUNCTIONS)
@@ -103,8 +108,18 @@ describe('the deployment template (sls package)', () => {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
     }
     expect(roleIds().sort()).toEqual(
-      ['PlanRole', 'ProcessChunkRole', 'ReportRole', 'ReprocessStateMachineRole'].sort(),
+      [
+        'PlanRole',
+        'ProcessChunkRole',
+        'ReportRole',
+        'IngestRole',
+        'ReprocessStateMachineRole',
+        FRAMEWORK_ROLE,
+      ].sort(),
     );
+    expect(resources[FRAMEWORK_FUNCTION].Properties.Role).toEqual({
+      'Fn::GetAtt': [FRAMEWORK_ROLE, 'Arn'],
+    });
     expect(resources.IamRoleLambdaExecution).toBeUndefined();
     const machine = resources.ReprocessStateMachine;
     expect(machine.Type).toBe('AWS::StepFunctions::StateMachine');
@@ -136,12 +151,21 @@ describe('the deployment template (sls package)', () => {
     }
   });
 
-  it('lets only the report delete, and only log objects under the prefix', () => {
+  it('lets only the report delete (and ingest, when deleteAfterIngest says so), only log objects under the prefix', () => {
     for (const id of roleIds()) {
       const deletes = allowing(id, 's3:DeleteObject');
-      if (id !== 'ReportRole') expect(deletes, id).toEqual([]);
+      if (id !== 'ReportRole' && id !== 'IngestRole') expect(deletes, id).toEqual([]);
     }
     expect(allowing('ReportRole', 's3:DeleteObject').map((s) => s.Resource)).toEqual([logObjects]);
+    const ingestStatements = resources.IngestRole.Properties.Policies[0].PolicyDocument.Statement;
+    expect(ingestStatements).toContainEqual({
+      'Fn::If': [
+        'DeleteAfterIngest',
+        expect.objectContaining({ Action: 's3:DeleteObject', Resource: logObjects }),
+        { Ref: 'AWS::NoValue' },
+      ],
+    });
+    expect(template.Conditions.DeleteAfterIngest).toEqual({ 'Fn::Equals': ['false', 'true'] });
   });
 
   it('scopes reading the logs to the log bucket and prefix, and to the functions that read them', () => {
@@ -161,7 +185,9 @@ describe('the deployment template (sls package)', () => {
       const reads = allowing(id, 's3:GetObject').filter(
         (s) => JSON.stringify(s.Resource) === JSON.stringify(logObjects),
       );
-      expect(reads.length, id).toBe(['PlanRole', 'ProcessChunkRole'].includes(id) ? 1 : 0);
+      expect(reads.length, id).toBe(
+        ['PlanRole', 'ProcessChunkRole', 'IngestRole'].includes(id) ? 1 : 0,
+      );
       expect(allowing(id, 's3:ListBucket').length, id).toBe(id === 'PlanRole' ? 1 : 0);
     }
     // Everything else in S3 is the work location.
@@ -182,25 +208,41 @@ describe('the deployment template (sls package)', () => {
     const functionArn = (name: string) =>
       `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:elb-otlp-ci-${name}`;
     expect(invoke.flatMap((s) => s.Resource)).toEqual(
-      Object.keys(FUNCTIONS).flatMap((name) => [
+      Object.keys(MACHINE_FUNCTIONS).flatMap((name) => [
         sub(functionArn(name)),
         sub(`${functionArn(name)}:*`),
       ]),
     );
-    expect(allowing('ReprocessStateMachineRole', 'states:StartExecution')).toEqual([
-      expect.objectContaining({
-        Resource: sub(
-          `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:elb-otlp-ci-reprocess`,
-        ),
-      }),
-    ]);
-    for (const id of ['PlanRole', 'ProcessChunkRole', 'ReportRole']) {
+    // The state machine starts its own children; ingest hands large objects to it.
+    const machine = sub(
+      `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:elb-otlp-ci-reprocess`,
+    );
+    for (const id of ['ReprocessStateMachineRole', 'IngestRole']) {
+      expect(allowing(id, 'states:StartExecution'), id).toEqual([
+        expect.objectContaining({ Resource: machine }),
+      ]);
+    }
+    for (const id of ['PlanRole', 'ProcessChunkRole', 'ReportRole', 'IngestRole']) {
       expect(allowing(id, 'lambda:InvokeFunction'), id).toEqual([]);
+    }
+    for (const id of ['PlanRole', 'ProcessChunkRole', 'ReportRole']) {
       expect(allowing(id, 'states:StartExecution'), id).toEqual([]);
     }
+    // The framework's trigger function may change the log bucket's
+    // notifications and the ingest function's permissions, nothing else.
+    expect(statements(FRAMEWORK_ROLE).map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
+      [
+        ['s3:PutBucketNotification', 's3:GetBucketNotification'],
+        expect.stringContaining(`"s3","","","${TEST_BUCKET}"`),
+      ],
+      [
+        ['lambda:AddPermission', 'lambda:RemovePermission'],
+        expect.stringMatching(/"function","elb-otlp-ci-ingest"\]\]\}$/),
+      ],
+    ]);
   });
 
-  it('keeps the Collector headers out of the template: the worker reads them from the secret', () => {
+  it('keeps the Collector headers out of the template: the workers read them from the secret', () => {
     const env = resources.ProcessChunkLambdaFunction.Properties.Environment.Variables;
     expect(env).toMatchObject({
       OTEL_EXPORTER_OTLP_ENDPOINT: PARAMS.otlpEndpoint,
@@ -213,9 +255,11 @@ describe('the deployment template (sls package)', () => {
         fn,
       ).toEqual([]);
     }
-    expect(allowing('ProcessChunkRole', 'secretsmanager:GetSecretValue')).toEqual([
-      expect.objectContaining({ Resource: SECRET_ARN }),
-    ]);
+    for (const id of ['ProcessChunkRole', 'IngestRole']) {
+      expect(allowing(id, 'secretsmanager:GetSecretValue'), id).toEqual([
+        expect.objectContaining({ Resource: SECRET_ARN }),
+      ]);
+    }
     for (const id of ['PlanRole', 'ReportRole', 'ReprocessStateMachineRole']) {
       expect(allowing(id, 'secretsmanager:GetSecretValue'), id).toEqual([]);
     }
@@ -318,8 +362,8 @@ describe('the packaged functions', () => {
     await Promise.all([s3.close(), receiver.close(), stores.close()]);
   });
 
-  it('run a reprocessing run: plan, chunks with the secret header, report and delete', async () => {
-    // The packages are what Lambda would run: each function's .mjs bundle.
+  it('run a reprocessing run (plan, chunks with the secret header, report and delete) and ingest a new object', async () => {
+    // The packages are what Lambda would run: each function's .cjs bundle.
     const bundles = join(out, 'bundles');
     const handlers: Json = {};
     Object.assign(process.env, {
@@ -338,6 +382,7 @@ describe('the packaged functions', () => {
       plan: 'functions/plan.handler',
       processChunk: 'functions/process-chunk.handler',
       report: 'functions/report.handler',
+      ingest: 'functions/ingest.handler',
     })) {
       const files = readZip(readFileSync(join(out, `${fn}.zip`)));
       for (const [name, content] of files) {
@@ -346,9 +391,10 @@ describe('the packaged functions', () => {
         writeFileSync(path, content);
       }
       const [file, exported] = handler.split('.');
-      expect([...files.keys()], fn).toContain(`${file}.mjs`);
-      const module = await import(pathToFileURL(join(bundles, fn, `${file}.mjs`)).href);
-      handlers[fn] = (event: unknown) => module[exported](event, lambdaContext(fn));
+      expect([...files.keys()], fn).toContain(`${file}.cjs`);
+      const module = await import(pathToFileURL(join(bundles, fn, `${file}.cjs`)).href);
+      const entry = module[exported] ?? module.default[exported];
+      handlers[fn] = (event: unknown) => entry(event, lambdaContext(fn));
     }
 
     const outcome = await runReprocessLocally({
@@ -384,6 +430,22 @@ describe('the packaged functions', () => {
         s3.client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key })),
       ).rejects.toThrow();
     }
+
+    // A new object, notified by S3 (its key form-encoded), shipped by the packaged ingest.
+    const fresh = `${LOG_PREFIX}123456789012/elasticloadbalancing/eu-west-1/2026/11/02/123456789012_elasticloadbalancing_eu-west-1_app.shop.0123456789abcdef_20261102T0200Z_10.1.2.3_new.log.gz`;
+    await s3.put(fresh, gzipSync(`${[...generateAlbLines(250, { seed: 77 })].join('\n')}\n`));
+    const before = receiver.deliveredRecords().length;
+    const ingested = await handlers.ingest({
+      Records: [
+        {
+          eventSource: 'aws:s3',
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: TEST_BUCKET }, object: { key: fresh.replace(/=/g, '%3D') } },
+        },
+      ],
+    });
+    expect(ingested).toMatchObject({ objects: 1, shipped: 1, accepted: 250, failedObjects: 0 });
+    expect(receiver.deliveredRecords().length - before).toBe(250);
   }, 120_000);
 });
 
@@ -404,3 +466,87 @@ function lambdaContext(fn: string) {
     succeed() {},
   };
 }
+
+describe('sls invoke local -f ingest', () => {
+  let s3: TestS3;
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    [s3, receiver] = await Promise.all([startS3(), startOtlpReceiver()]);
+  });
+  afterAll(async () => {
+    await Promise.all([s3.close(), receiver.close()]);
+  });
+
+  it('ships every object of an S3 event with form-encoded keys and skips the ELB test file', async () => {
+    const folder = `${LOG_PREFIX}team=edge/eu west/123456789012/elasticloadbalancing/eu-west-1/2026/11/27/`;
+    const keys = [1, 2, 3].map(
+      (n) =>
+        `${folder}123456789012_elasticloadbalancing_eu-west-1_app.shop.0123456789abcdef_20261127T110${n}Z_10.1.2.${n}_inv${n}.log.gz`,
+    );
+    for (const [n, key] of keys.entries()) {
+      await s3.put(
+        key,
+        gzipSync(`${[...generateAlbLines(50 * (n + 1), { seed: n })].join('\n')}\n`),
+      );
+    }
+    const testFile = `${LOG_PREFIX}123456789012/ELBAccessLogTestFile`;
+    await s3.put(testFile, 'Enable AccessLog for ELB: shop');
+    const encoded = (key: string) =>
+      encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+    const event = join(out, 'event.json');
+    writeFileSync(
+      event,
+      JSON.stringify({
+        Records: [...keys, testFile].map((key) => ({
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'eu-west-1',
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: TEST_BUCKET }, object: { key: encoded(key) } },
+        })),
+      }),
+    );
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+    );
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT_DIR, 'node_modules/serverless/bin/serverless.js'),
+        'invoke',
+        'local',
+        '-f',
+        'ingest',
+        '-p',
+        event,
+        '--param',
+        `logBucket=${TEST_BUCKET}`,
+        '--param',
+        `otlpEndpoint=${receiver.url}`,
+      ],
+      {
+        cwd: ROOT_DIR,
+        env: {
+          ...env,
+          ...S3RVER_ENV,
+          AWS_ENDPOINT_URL_S3: s3.endpoint,
+          POWERTOOLS_LOG_LEVEL: 'WARN',
+        },
+        maxBuffer: 1 << 24,
+      },
+    );
+    // The handler's answer is the last JSON document printed.
+    const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
+    expect(answer).toMatchObject({
+      objects: 4,
+      shipped: 3,
+      ignored: 1,
+      failedObjects: 0,
+      lines: 300,
+      accepted: 300,
+    });
+    const delivered = uids(receiver.deliveredRecords());
+    expect(delivered).toHaveLength(300);
+    expect(new Set(delivered).size).toBe(300);
+  }, 120_000);
+});

@@ -42,6 +42,8 @@ function substitute(value, where) {
 
 module.exports = () =>
   substitute(
-    JSON.parse(readFileSync(path.join(__dirname, 'reprocess.asl.json'), 'utf8')),
+    JSON.parse(
+      readFileSync(path.join(__dirname, '..', 'statemachines', 'reprocess.asl.json'), 'utf8'),
+    ),
     'definition',
   );
