@@ -5,6 +5,7 @@
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError } from '../shared/config/config-error.ts';
 import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
+import { REDRIVE_USAGE, runRedrive } from './commands/redrive.ts';
 import { REPROCESS_USAGE, runReprocess } from './commands/reprocess.ts';
 import { runShip, SHIP_USAGE } from './commands/ship.ts';
 import { isBrokenPipe } from './output.ts';
@@ -18,6 +19,7 @@ Commands:
   parse [FILE|-]   print each log line as an OTLP/JSON log record
   ship FILE        export every log line to an OTLP/HTTP receiver
   reprocess        ship every log object under an S3 prefix, in chunks
+  redrive          replay the notifications in the ingest dead-letter queue
 
 Run "elb-otlp <command> --help" for a command's options.
   -h, --help       show this help
@@ -30,6 +32,7 @@ const COMMANDS: Record<
   parse: { usage: PARSE_USAGE, run: runParse },
   ship: { usage: SHIP_USAGE, run: runShip },
   reprocess: { usage: REPROCESS_USAGE, run: runReprocess },
+  redrive: { usage: REDRIVE_USAGE, run: runRedrive },
 };
 
 /** Runs the command line `argv` (without `node` and the script); resolves with the exit code. */
