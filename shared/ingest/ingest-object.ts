@@ -93,7 +93,7 @@ export async function ingestObject(
     return handOff(
       notice,
       facts.etag,
-      options.handoff,
+      options,
       `${facts.size} stored bytes, over the ${limit} this invocation can ship in its time`,
     );
   }
@@ -132,12 +132,7 @@ export async function ingestObject(
     if (!shipped.done) {
       // Out of time: the state machine ships it (again) in chunks.
       if (options.handoff !== undefined) {
-        return handOff(
-          notice,
-          facts.etag,
-          options.handoff,
-          `not done by the invocation's deadline`,
-        );
+        return handOff(notice, facts.etag, options, `not done by the invocation's deadline`);
       }
       return failed(counts, new Error(`${where}: not done by the invocation's deadline`));
     }
@@ -163,12 +158,15 @@ export async function ingestObject(
     }
     break;
   }
-  let deleted = false;
   if (options.deleteProcessed) {
-    await options.s3.send(new DeleteObjectCommand({ Bucket: notice.bucket, Key: notice.key }));
-    deleted = true;
+    try {
+      await options.s3.send(new DeleteObjectCommand({ Bucket: notice.bucket, Key: notice.key }));
+    } catch (error) {
+      // Shipped, but not deleted as asked: the object fails, so it is seen (and retried).
+      return failed(counts, error);
+    }
   }
-  return { status: 'shipped', counts, deleted };
+  return { status: 'shipped', counts, deleted: options.deleteProcessed };
 }
 
 /** Stored bytes an invocation takes on itself with the time it has left. */
@@ -193,14 +191,16 @@ export function handoffName(notice: ObjectNotice, etag: string): string {
 async function handOff(
   notice: ObjectNotice,
   etag: string,
-  starter: StateMachineStarter,
+  options: IngestObjectOptions,
   reason: string,
 ): Promise<IngestOutcome> {
   const execution = handoffName(notice, etag);
   try {
-    const started = await starter.start(execution, {
+    // The run deletes the object once it ships whole, as ingest would have.
+    const started = await (options.handoff as StateMachineStarter).start(execution, {
       bucket: notice.bucket,
       keys: [notice.key],
+      deleteProcessed: options.deleteProcessed,
     });
     return { status: 'handed-off', execution, started, reason };
   } catch (error) {

@@ -249,7 +249,7 @@ describe('ingest', () => {
 
   it('hands an object too large for the invocation to the state machine, once per object version', async () => {
     const key = await put(`large/${DAY}${logName(8)}`, 2000, 8);
-    const run = ingest({ handoffBytes: 10_000 });
+    const run = ingest({ handoffBytes: 10_000, deleteProcessed: true });
     const event = { Records: [s3Record(key)] };
     const first = await run.call(event);
     const again = await run.call(event);
@@ -259,7 +259,7 @@ describe('ingest', () => {
     expect(run.started).toHaveLength(2);
     expect(run.started[0]).toEqual({
       name: run.started[1].name,
-      input: { bucket: TEST_BUCKET, keys: [key] },
+      input: { bucket: TEST_BUCKET, keys: [key], deleteProcessed: true },
     });
     expect(run.started[0].name).toMatch(/^ingest-[0-9a-f]{40}$/);
     expect(delivered(key)).toEqual([]);
