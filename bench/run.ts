@@ -7,6 +7,7 @@
  */
 
 import { cpus } from 'node:os';
+import { runBulkBench } from './bulk.ts';
 import { runChunkBench } from './chunk.ts';
 import { runEncodeBench } from './encode.ts';
 import { runParseBench } from './parse.ts';
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]> | Record<
     encode: runEncodeBench,
     ship: runShipBench,
     chunk: runChunkBench,
+    bulk: runBulkBench,
   };
 
 const chosen = process.argv.slice(2);

@@ -22,11 +22,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { runReprocess } from '../cli/commands/reprocess.ts';
-import { generateAlbConnectionLines, generateAlbLines } from '../shared/generate/alb-lines.ts';
+import { generateElbObjects } from '../shared/generate/elb-objects.ts';
 import { type DemoReceiver, startDemoReceiver } from './receiver.ts';
 
 const BUCKET = 'elb-logs';
@@ -34,15 +33,6 @@ const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 /** s3rver's own credentials. */
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-const LOAD_BALANCERS = [
-  { name: 'shop-frontend', id: '50dc6c495c0c9188', share: 0.5, connections: true },
-  { name: 'payments-api', id: '8f2e1d0c9b8a7f6e', share: 0.3, connections: false },
-  { name: 'admin-internal', id: '0a1b2c3d4e5f6a7b', share: 0.2, connections: false },
-];
-const DAYS = ['2026-11-25', '2026-11-26'];
-/** Five-minute objects per load balancer and day (ELB writes one per node every 5 minutes). */
-const OBJECTS_PER_DAY = 12;
-
 const totalLines = Number(process.env.ELB_OTLP_DEMO_LINES ?? 300_000);
 if (!Number.isInteger(totalLines) || totalLines < 100) {
   process.stderr.write('ELB_OTLP_DEMO_LINES: expected a whole number of at least 100\n');
@@ -90,7 +80,7 @@ try {
     printed += part.toString('utf8');
   });
   const code = await runReprocess(
-    ['--bucket', BUCKET, '--prefix', 'AWSLogs/', '--endpoint', endpoint, '--max-concurrency', '4'],
+    ['--bucket', BUCKET, '--prefix', 'AWSLogs/', '--endpoint', endpoint],
     {
       stdin: process.stdin,
       stdout,
@@ -137,42 +127,17 @@ async function writeLogs(endpoint: string) {
     region: 'us-east-1',
     credentials: CREDENTIALS,
   });
-  const perSlot = totalLines / (DAYS.length * OBJECTS_PER_DAY);
   let objects = 0;
   let lines = 0;
   let bytes = 0;
-  let seed = 1;
   try {
-    for (const day of DAYS) {
-      const [year, month, date] = day.split('-');
-      for (let slot = 0; slot < OBJECTS_PER_DAY; slot++) {
-        const hour = String(slot * 2).padStart(2, '0');
-        const startMs = Date.parse(`${day}T${hour}:00:00Z`);
-        const stamp = `${year}${month}${date}T${hour}05Z`;
-        for (const lb of LOAD_BALANCERS) {
-          const count = Math.max(1, Math.round(perSlot * lb.share * (lb.connections ? 0.8 : 1)));
-          const kinds: ['' | 'conn_log_', Iterable<string>][] = [
-            ['', generateAlbLines(count, { seed: seed++, loadBalancer: lb.name, startMs })],
-          ];
-          if (lb.connections) {
-            const rest = Math.max(1, Math.round(perSlot * lb.share) - count);
-            kinds.push([
-              'conn_log_',
-              generateAlbConnectionLines(rest, { seed: seed++, loadBalancer: lb.name, startMs }),
-            ]);
-          }
-          for (const [kind, generated] of kinds) {
-            const text = `${[...generated].join('\n')}\n`;
-            const body = gzipSync(text);
-            const node = `10.0.${slot % 4}.${10 + (objects % 200)}`;
-            const key = `AWSLogs/${ACCOUNT}/elasticloadbalancing/${REGION}/${year}/${month}/${date}/${kind}${ACCOUNT}_elasticloadbalancing_${REGION}_app.${lb.name}.${lb.id}_${stamp}_${node}_${(seed * 7919).toString(36)}.log.gz`;
-            await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-            objects++;
-            lines += text.split('\n').length - 1;
-            bytes += body.length;
-          }
-        }
-      }
+    for (const object of generateElbObjects({ totalLines, account: ACCOUNT, region: REGION })) {
+      await client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: object.key, Body: object.body }),
+      );
+      objects++;
+      lines += object.lines;
+      bytes += object.body.length;
     }
     // ELB writes this when access logs are switched on; elb-otlp skips it.
     await client.send(

@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
@@ -34,7 +35,8 @@ Options:
   --load-balancer NAME    only this load balancer (repeatable)
   --delete                delete each object once all its lines were accepted
   --chunk-bytes N         content bytes per chunk (default 268435456)
-  --max-concurrency N     chunks shipped at once (default 4 here)
+  --max-concurrency N     chunks shipped at once (default: this machine's
+                          cores, at most 8)
   --dry-run               plan and print the plan, ship nothing
   --retry-from s3://…|FILE
                           re-run only the failed chunks of an earlier run:
@@ -53,8 +55,12 @@ report (S3 refused a listing or a write); 2 bad options or settings.
 Environment: AWS credentials and Region as the AWS SDK reads them,
 AWS_ENDPOINT_URL_S3, and the export settings of "elb-otlp ship --help".`;
 
-/** Chunks shipped at once on one machine unless --max-concurrency says more. */
-const LOCAL_CONCURRENCY = 4;
+/**
+ * Chunks shipped at once on one machine unless --max-concurrency says
+ * otherwise: one per core. Each chunk keeps about 1.5 cores busy, and on two
+ * cores 2 at once ship fastest, 4 and 8 slower (BENCHMARKS.md "Bulk").
+ */
+const LOCAL_CONCURRENCY = Math.max(1, Math.min(8, availableParallelism()));
 /** How often a progress line is written when stderr is not a terminal. */
 const PROGRESS_EVERY_MS = 10_000;
 
