@@ -109,6 +109,11 @@ export async function ingestObject(
   };
   const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   const batchDeadline = options.deadlineMs - INGEST_RESERVE_MS;
+  // Reading stops while the batches in flight can still be retried to the
+  // deadline: a retry period before it, or a quarter of the time when shorter.
+  const started = options.now();
+  const stopAt =
+    batchDeadline - Math.min(options.config.maxRetryTimeMs, (batchDeadline - started) / 4);
   let counts = zeroShipCounts();
   for (let attempt = 1; ; attempt++) {
     const shipped = await shipChunk({
@@ -124,8 +129,7 @@ export async function ingestObject(
       mapping: options.mapping,
       nowNanos: () => BigInt(options.now()) * 1_000_000n,
       deadlineMs: batchDeadline,
-      // Stop reading while the batches in flight can still finish.
-      shouldStop: () => options.now() >= batchDeadline - options.config.maxRetryTimeMs,
+      shouldStop: () => options.now() >= stopAt,
       ...(options.rangeBytes !== undefined && { rangeBytes: options.rangeBytes }),
     });
     counts = shipCounts(shipped);

@@ -105,6 +105,7 @@ interface Options {
   deleteProcessed?: boolean;
   handoffBytes?: number;
   maxRetryTime?: string;
+  remainingMs?: number;
 }
 
 function ingest(options: Options = {}) {
@@ -138,7 +139,8 @@ function ingest(options: Options = {}) {
     deleteProcessed: options.deleteProcessed ?? false,
     sleep: () => Promise.resolve(),
   }));
-  const call = (event: unknown) => handler(event, { getRemainingTimeInMillis: () => 300_000 });
+  const remaining = options.remainingMs ?? 300_000;
+  const call = (event: unknown) => handler(event, { getRemainingTimeInMillis: () => remaining });
   return { call, logs, started, close: () => exporter.close() };
 }
 
@@ -279,6 +281,15 @@ describe('ingest', () => {
     expect(await exists(key)).toBe(true);
     expect(delivered(key)).toEqual([]);
     expect(run.logs.filter((l) => l.message === 'object shipped')).toEqual([]);
+  });
+
+  it('ships within a short invocation whose time is less than a retry period', async () => {
+    const key = await put(`short/${DAY}${logName(11)}`, 500, 11);
+    // 40 s left, 2 minutes of retries by default: reading still gets most of the time.
+    const run = ingest({ remainingMs: 40_000, handoffBytes: 10 * 1024 * 1024 });
+    const summary = await run.call({ Records: [s3Record(key)] });
+    await run.close();
+    expect(summary).toMatchObject({ objects: 1, shipped: 1, handedOff: 0, accepted: 500 });
   });
 
   it('ignores an object that is gone since its notification (an earlier delivery deleted it)', async () => {
