@@ -26,7 +26,8 @@ Options:
   --max-messages N        stop after this many messages (default: until empty)
   --delete-objects        delete each object once all its lines were accepted
   --dry-run               list the objects the messages name; ship nothing,
-                          delete nothing, leave the messages
+                          delete nothing, leave the messages (hidden from
+                          other readers for 30 s)
   --endpoint URL, --protocol P, --compression C, --header NAME=VALUE
                           as for "elb-otlp ship"
   -h, --help              show this help
