@@ -1,0 +1,90 @@
+/**
+ * The README's command blocks, as written: every `elb-otlp` command and
+ * option they show exists (in the command's --help), every execution input
+ * they pass to Step Functions is one the state machine accepts, every
+ * `--param` of an `sls` command is a parameter of serverless.yml, every npm
+ * script exists, and every JSON payload parses. (The commands that need an
+ * AWS account run in AWS only; the runs themselves are tested elsewhere:
+ * the demo, the CLI and the deployment tests.)
+ */
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PARSE_USAGE } from '../../cli/commands/parse.ts';
+import { REDRIVE_USAGE } from '../../cli/commands/redrive.ts';
+import { REPROCESS_USAGE } from '../../cli/commands/reprocess.ts';
+import { SHIP_USAGE } from '../../cli/commands/ship.ts';
+import { parseAnyRunInput } from '../../shared/reprocess/run-input.ts';
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+const README = read('README.md');
+/** Each shell block, its continuation lines joined. */
+const BLOCKS = [...README.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].map((m) =>
+  m[1].replace(/\\\n\s*/g, ' '),
+);
+const COMMANDS = BLOCKS.flatMap((block) => block.split('\n')).filter((line) => line.trim() !== '');
+const USAGE: Record<string, string> = {
+  parse: PARSE_USAGE,
+  ship: SHIP_USAGE,
+  reprocess: REPROCESS_USAGE,
+  redrive: REDRIVE_USAGE,
+};
+
+describe('README command blocks', () => {
+  it('are there to check', () => {
+    expect(BLOCKS.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('show only elb-otlp commands and options that exist', () => {
+    const uses = COMMANDS.flatMap((line) => [...line.matchAll(/elb-otlp (\w+)([^|]*)/g)]);
+    expect(uses.length).toBeGreaterThan(5);
+    for (const [, command, rest] of uses) {
+      expect(Object.keys(USAGE), `elb-otlp ${command}`).toContain(command);
+      for (const [option] of rest.matchAll(/--[a-z][a-z-]*/g)) {
+        // The whole option, not the start of a longer one.
+        expect(USAGE[command], `elb-otlp ${command} ${option}`).toMatch(
+          new RegExp(`${option}(?![a-z-])`),
+        );
+      }
+    }
+  });
+
+  it('start executions with inputs the state machine accepts', () => {
+    // A quoted argument may run over several lines: search whole blocks.
+    const inputs = BLOCKS.filter((block) => block.includes('stepfunctions start-execution')).map(
+      (block) => /--input '([^']*)'/.exec(block)?.[1],
+    );
+    expect(inputs.length).toBeGreaterThanOrEqual(2);
+    for (const input of inputs) {
+      expect(input).toBeDefined();
+      expect(() => parseAnyRunInput(JSON.parse(input as string)), input).not.toThrow();
+    }
+  });
+
+  it('pass sls only parameters serverless.yml has', () => {
+    const serverless = read('serverless.yml');
+    const known = new Set([...serverless.matchAll(/\$\{param:(\w+)/g)].map((m) => m[1]));
+    const given = COMMANDS.filter((line) => /\bsls (deploy|package|invoke)/.test(line)).flatMap(
+      (line) => [...line.matchAll(/--param="?(\w+)=/g)].map((m) => m[1]),
+    );
+    expect(given).toContain('logBucket');
+    for (const name of given) expect([...known], name).toContain(name);
+  });
+
+  it('run npm scripts the project has', () => {
+    const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
+    const used = COMMANDS.flatMap((line) =>
+      [...line.matchAll(/npm (start|test|run [\w-]+)/g)].map((m) => m[1].replace('run ', '')),
+    );
+    expect(used).toEqual(expect.arrayContaining(['start', 'test']));
+    for (const name of used) expect(Object.keys(scripts), `npm ${name}`).toContain(name);
+  });
+
+  it('hand AWS JSON that parses', () => {
+    const payloads = BLOCKS.flatMap((block) =>
+      [...block.matchAll(/--(?:notification-configuration|input) '([^']*)'/g)].map((m) => m[1]),
+    );
+    expect(payloads.length).toBeGreaterThanOrEqual(3);
+    for (const payload of payloads) expect(() => JSON.parse(payload), payload).not.toThrow();
+  });
+});
