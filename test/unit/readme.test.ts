@@ -20,6 +20,26 @@ describe('README attribute mapping', () => {
     }
   });
 
+  it.each(Object.values(FORMATS))(
+    'lists the $title fields in the order of the code, each row with its own attributes',
+    (format) => {
+      const start = readme.indexOf(`#### ${format.title} (\`${format.id}\`)`);
+      const end = readme.indexOf('\n#', start + 1);
+      const rows = readme
+        .slice(start, end === -1 ? undefined : end)
+        .split('\n')
+        .map((line) => /^\| (\d+) \| `([^`]+)` \|(.*)\|$/.exec(line))
+        .filter((row) => row !== null);
+      expect(rows.map((row) => Number(row[1]))).toEqual(format.fields.map((_, i) => i + 1));
+      expect(rows.map((row) => row[2])).toEqual(format.fields.map((f) => f.name));
+      rows.forEach((row, i) => {
+        for (const key of format.fields[i].keys) {
+          if (/^[a-z_]+\.[a-z_.]+$/.test(key)) expect(row[3], row[2]).toContain(`\`${key}\``);
+        }
+      });
+    },
+  );
+
   it('documents every request attribute', () => {
     for (const key of REQUEST_ATTRIBUTES) expect(readme).toContain(`\`${key}\``);
   });
