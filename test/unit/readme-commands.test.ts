@@ -8,7 +8,10 @@
  * the demo, the CLI and the deployment tests.)
  */
 
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PARSE_USAGE } from '../../cli/commands/parse.ts';
 import { REDRIVE_USAGE } from '../../cli/commands/redrive.ts';
@@ -48,6 +51,20 @@ describe('README command blocks', () => {
       }
     }
   });
+
+  it('run, as written, the commands on the sample files of the repository', async () => {
+    const runnable = COMMANDS.filter((line) => /^npx elb-otlp \w+ test\/fixtures\//.test(line));
+    expect(runnable.length).toBeGreaterThanOrEqual(1);
+    for (const line of runnable) {
+      const { stdout } = await promisify(execFile)('sh', ['-c', line], {
+        cwd: fileURLToPath(new URL('../../', import.meta.url)),
+        maxBuffer: 1 << 26,
+      });
+      expect(stdout.split('\n').filter((l) => l.startsWith('{"resource"')).length, line).toBe(
+        stdout.trim().split('\n').length,
+      );
+    }
+  }, 60_000);
 
   it('start executions with inputs the state machine accepts', () => {
     // A quoted argument may run over several lines: search whole blocks.
