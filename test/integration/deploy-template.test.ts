@@ -330,6 +330,52 @@ describe('the deployment template (sls package)', () => {
   });
 });
 
+describe('the deployment template with ingestMode sqs', () => {
+  it('reads a queue the stack creates, reports batch item failures, and adds no trigger function', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-sqs-'));
+    try {
+      const args = ['package', '--package', dir, '--stage', 'ci', '--region', 'eu-west-1'];
+      for (const [name, value] of Object.entries({ ...PARAMS, ingestMode: 'sqs' })) {
+        args.push('--param', `${name}=${value}`);
+      }
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+      );
+      await promisify(execFile)(
+        process.execPath,
+        [join(ROOT_DIR, 'node_modules/serverless/bin/serverless.js'), ...args],
+        { cwd: ROOT_DIR, env },
+      );
+      const sqs: Json = JSON.parse(
+        readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+      ).Resources;
+      expect(sqs[FRAMEWORK_FUNCTION]).toBeUndefined();
+      expect(sqs[FRAMEWORK_ROLE]).toBeUndefined();
+      const mappings = Object.values(sqs).filter(
+        (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
+      );
+      expect(mappings).toEqual([
+        expect.objectContaining({
+          Properties: expect.objectContaining({
+            EventSourceArn: { 'Fn::GetAtt': ['IngestQueue', 'Arn'] },
+            FunctionResponseTypes: ['ReportBatchItemFailures'],
+          }),
+        }),
+      ]);
+      expect(sqs.IngestQueue.Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': ['IngestDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: 5,
+      });
+      expect(sqs.IngestQueuePolicy.Properties.PolicyDocument.Statement[0]).toMatchObject({
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
 describe('the packaged functions', () => {
   let s3: TestS3;
   let receiver: OtlpReceiver;
