@@ -7,58 +7,26 @@
  * the same cores.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
-import { generateElbObjects } from '../shared/generate/elb-objects.ts';
+import { putElbObjects } from '../shared/generate/elb-objects.ts';
+import { startBenchS3 } from './s3.ts';
 import { CLI, CLI_NODE_OPTIONS, cpuMsOf, MAX_RSS, startDrain, timeProcess } from './ship.ts';
 
 const LINES = 600_000;
 const CONCURRENCY = [1, 2, 4, 8];
 const BUCKET = 'bench-logs';
-/** s3rver's fixed credentials. */
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function runBulkBench(): Promise<Record<string, unknown>[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-bench-bulk-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: join(dir, 's3'),
-    configureBuckets: [{ name: BUCKET }],
-  });
+  const s3 = await startBenchS3(BUCKET);
   const drain = await startDrain();
   try {
-    const { port } = await server.run();
-    const endpoint = `http://127.0.0.1:${port}`;
-    const client = new S3Client({
-      endpoint,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: CREDENTIALS,
+    const {
+      objects,
+      lines,
+      bytes: stored,
+    } = await putElbObjects(s3.client, BUCKET, {
+      totalLines: LINES,
     });
-    let objects = 0;
-    let lines = 0;
-    let stored = 0;
-    for (const object of generateElbObjects({ totalLines: LINES })) {
-      await client.send(
-        new PutObjectCommand({ Bucket: BUCKET, Key: object.key, Body: object.body }),
-      );
-      objects++;
-      lines += object.lines;
-      stored += object.body.length;
-    }
-    client.destroy();
-    const env = {
-      ...process.env,
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_REGION: 'us-east-1',
-    };
+    const env = s3.env;
     const results: Record<string, unknown>[] = [];
     for (const concurrency of CONCURRENCY) {
       const run = await timeProcess(
@@ -102,7 +70,6 @@ export async function runBulkBench(): Promise<Record<string, unknown>[]> {
     return results;
   } finally {
     drain.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    await s3.close();
   }
 }

@@ -7,11 +7,10 @@
  * run. Targets: ≥ 30 % of that rate, peak RSS ≤ 200 MB.
  */
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { startBenchS3 } from './s3.ts';
 import {
   CLI,
   CLI_NODE_OPTIONS,
@@ -29,41 +28,17 @@ const BUCKET = 'bench-logs';
 const KEY =
   'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T0000Z_10.0.0.1_chunk.log.gz';
 const S3_GUNZIP_COUNT = new URL('./s3-gunzip-count.ts', import.meta.url).pathname;
-/** s3rver's fixed credentials. */
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function runChunkBench(): Promise<Record<string, unknown>[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-bench-s3-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: join(dir, 's3'),
-    configureBuckets: [{ name: BUCKET }],
-  });
+  const s3 = await startBenchS3(BUCKET);
   const drain = await startDrain();
   try {
-    const { port } = await server.run();
-    const endpoint = `http://127.0.0.1:${port}`;
-    const file = join(dir, 'object.log.gz');
+    const file = join(s3.dir, 'object.log.gz');
     const decompressedBytes = await writeGzipFile(file, LINES, 13);
     const body = readFileSync(file);
-    const client = new S3Client({
-      endpoint,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: CREDENTIALS,
-    });
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: body }));
-    client.destroy();
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: body }));
     rmSync(file);
-    const env = {
-      ...process.env,
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_REGION: 'us-east-1',
-    };
+    const env = s3.env;
     let baseline = { ms: Infinity, cpuMs: Infinity };
     const shipped: { ms: number; cpuMs: number; rssBytes: number }[] = [];
     // Baseline and ship runs alternate, so a slow spell falls on both sides.
@@ -117,7 +92,6 @@ export async function runChunkBench(): Promise<Record<string, unknown>[]> {
     ];
   } finally {
     drain.close();
-    await server.close().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    await s3.close();
   }
 }

@@ -7,10 +7,9 @@
  */
 
 import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync, zstdDecompressSync } from 'node:zlib';
-import { decodeProtobufRequest, type JsonRequest } from '../test/helpers/otlp-receiver.ts';
+import { decodeRequest, type JsonRequest } from '../test/helpers/otlp-receiver.ts';
 
 type Attribute = { key: string; value: Record<string, unknown> };
 
@@ -43,7 +42,7 @@ export async function startDemoReceiver(): Promise<DemoReceiver> {
     req.on('end', () => {
       let request: JsonRequest;
       try {
-        request = decode(Buffer.concat(parts), req.headers);
+        request = decodeRequest(Buffer.concat(parts), req.headers);
       } catch (error) {
         receiver.undecodable++;
         res.writeHead(400, { 'content-type': 'text/plain' });
@@ -95,23 +94,6 @@ export async function startDemoReceiver(): Promise<DemoReceiver> {
       await once(server, 'close');
     },
   };
-}
-
-function decode(wire: Buffer, headers: IncomingMessage['headers']): JsonRequest {
-  const encoding = headers['content-encoding'];
-  const bytes =
-    encoding === 'gzip'
-      ? gunzipSync(wire)
-      : encoding === 'zstd'
-        ? zstdDecompressSync(wire)
-        : encoding === undefined || encoding === 'identity'
-          ? wire
-          : (() => {
-              throw new Error(`unknown content-encoding ${encoding}`);
-            })();
-  return headers['content-type'] === 'application/json'
-    ? (JSON.parse(bytes.toString('utf8')) as JsonRequest)
-    : decodeProtobufRequest(bytes);
 }
 
 /** The kind of log an object holds, from its name (ELB prefixes connection and health-check logs). */

@@ -25,7 +25,7 @@ import { PassThrough } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { runReprocess } from '../cli/commands/reprocess.ts';
-import { generateElbObjects } from '../shared/generate/elb-objects.ts';
+import { putElbObjects } from '../shared/generate/elb-objects.ts';
 import { type DemoReceiver, startDemoReceiver } from './receiver.ts';
 
 const BUCKET = 'elb-logs';
@@ -127,18 +127,12 @@ async function writeLogs(endpoint: string) {
     region: 'us-east-1',
     credentials: CREDENTIALS,
   });
-  let objects = 0;
-  let lines = 0;
-  let bytes = 0;
   try {
-    for (const object of generateElbObjects({ totalLines, account: ACCOUNT, region: REGION })) {
-      await client.send(
-        new PutObjectCommand({ Bucket: BUCKET, Key: object.key, Body: object.body }),
-      );
-      objects++;
-      lines += object.lines;
-      bytes += object.body.length;
-    }
+    const written = await putElbObjects(client, BUCKET, {
+      totalLines,
+      account: ACCOUNT,
+      region: REGION,
+    });
     // ELB writes this when access logs are switched on; elb-otlp skips it.
     await client.send(
       new PutObjectCommand({
@@ -147,10 +141,10 @@ async function writeLogs(endpoint: string) {
         Body: 'Enable AccessLog for ELB: shop-frontend',
       }),
     );
+    return written;
   } finally {
     client.destroy();
   }
-  return { objects, lines, bytes };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the report is the command's JSON output

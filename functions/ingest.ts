@@ -22,22 +22,21 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type ExportConfig, loadExportConfig } from '../shared/config/export-config.ts';
-import { readHeaderSecret } from '../shared/config/header-secrets.ts';
-import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
+import type { ExportConfig } from '../shared/config/export-config.ts';
+import type { MappingConfig } from '../shared/config/mapping-config.ts';
 import {
   type IngestOutcome,
   ingestObject,
   type StateMachineStarter,
 } from '../shared/ingest/ingest-object.ts';
 import { readNotifications } from '../shared/ingest/notifications.ts';
-import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
+import { type OtlpExporter, SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
 import {
   SHIP_COUNT_NAMES,
   type ShipCounts,
   zeroShipCounts,
 } from '../shared/pipeline/ship-object.ts';
-import { createS3Client } from '../shared/s3/client.ts';
+import { startedOnce, startShippingContainer } from './shipping-container.ts';
 
 export const DEFAULT_HANDOFF_BYTES = 256 * 1024 * 1024;
 
@@ -189,7 +188,6 @@ export function stepFunctionsStarter(
   };
 }
 
-let container: Promise<IngestDependencies> | undefined;
 const logger = new Logger({ serviceName: 'elb-otlp', persistentKeys: { function: 'ingest' } });
 
 /**
@@ -210,8 +208,6 @@ export function stateMachineArnFor(
 
 async function startContainer(context: IngestContext): Promise<IngestDependencies> {
   const env = process.env;
-  const secretHeaders = await readHeaderSecret(env);
-  const config = loadExportConfig(env, secretHeaders && { secretHeaders });
   const stateMachineArn = stateMachineArnFor(env, context.invokedFunctionArn);
   const handoffBytes = env.ELB_OTLP_HANDOFF_BYTES?.trim();
   if (handoffBytes && !/^\d+$/.test(handoffBytes)) {
@@ -220,10 +216,7 @@ async function startContainer(context: IngestContext): Promise<IngestDependencie
     );
   }
   return {
-    s3: createS3Client(env),
-    exporter: createOtlpExporter(config, SYSTEM_CLOCK),
-    config,
-    mapping: loadMappingConfig(env),
+    ...(await startShippingContainer(env)),
     now: () => SYSTEM_CLOCK.now(),
     logger,
     ...(stateMachineArn && {
@@ -234,12 +227,6 @@ async function startContainer(context: IngestContext): Promise<IngestDependencie
   };
 }
 
-export const handler = middy(
-  createIngest((context) => {
-    container ??= startContainer(context).catch((error: unknown) => {
-      container = undefined;
-      throw error;
-    });
-    return container;
-  }),
-).use(injectLambdaContext(logger));
+export const handler = middy(createIngest(startedOnce(startContainer))).use(
+  injectLambdaContext(logger),
+);

@@ -17,16 +17,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type ExportConfig, loadExportConfig } from '../shared/config/export-config.ts';
-import { readHeaderSecret } from '../shared/config/header-secrets.ts';
-import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
+import type { ExportConfig } from '../shared/config/export-config.ts';
+import type { MappingConfig } from '../shared/config/mapping-config.ts';
 import { ExportConfigError, ExportRetryableError } from '../shared/otlp/export-errors.ts';
-import {
-  createOtlpExporter,
-  type ExporterClock,
-  type OtlpExporter,
-  SYSTEM_CLOCK,
-} from '../shared/otlp/exporter.ts';
+import { type ExporterClock, type OtlpExporter, SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
 import {
   addCounts,
   type ChunkError,
@@ -38,8 +32,8 @@ import {
 import { describeReadError, readErrorName } from '../shared/pipeline/read-error.ts';
 import { shipChunk } from '../shared/pipeline/ship-chunk.ts';
 import { type ShipResult, shipCounts } from '../shared/pipeline/ship-object.ts';
-import { createS3Client } from '../shared/s3/client.ts';
 import { ObjectReadRetryableError } from '../shared/s3/s3-errors.ts';
+import { startedOnce, startShippingContainer } from './shipping-container.ts';
 
 /** Batches stop retrying this long before the Lambda would be stopped. */
 export const DEADLINE_MARGIN_MS = 5_000;
@@ -172,37 +166,17 @@ function describe(error: Error): ChunkError {
   return { name: readErrorName(error), message: describeReadError(error) };
 }
 
-/**
- * Built at the first call, kept for the container's life (keep-alive
- * connections, and the headers secret read once); built again after a
- * failed start.
- */
-let container: Promise<ProcessChunkDependencies> | undefined;
-
 const logger = new Logger({
   serviceName: 'elb-otlp',
   persistentKeys: { function: 'process-chunk' },
 });
 
-async function startContainer(): Promise<ProcessChunkDependencies> {
-  const secretHeaders = await readHeaderSecret(process.env);
-  const config = loadExportConfig(process.env, secretHeaders && { secretHeaders });
-  return {
-    s3: createS3Client(process.env),
-    exporter: createOtlpExporter(config, SYSTEM_CLOCK),
-    config,
-    mapping: loadMappingConfig(process.env),
-    clock: SYSTEM_CLOCK,
-    logger,
-  };
-}
-
 export const handler = middy(
-  createProcessChunk(() => {
-    container ??= startContainer().catch((error: unknown) => {
-      container = undefined;
-      throw error;
-    });
-    return container;
-  }),
+  createProcessChunk(
+    startedOnce(async () => ({
+      ...(await startShippingContainer(process.env)),
+      clock: SYSTEM_CLOCK,
+      logger,
+    })),
+  ),
 ).use(injectLambdaContext(logger));

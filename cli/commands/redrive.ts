@@ -7,10 +7,10 @@
  */
 
 import { parseArgs } from 'node:util';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage-error.ts';
+import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
 import type { CommandIo } from './parse.ts';
 
 export const REDRIVE_USAGE = `Usage: elb-otlp redrive --queue-url URL [options]
@@ -28,8 +28,8 @@ Options:
   --dry-run               list the objects the messages name; ship nothing,
                           delete nothing, leave the messages (hidden from
                           other readers for 30 s)
-  --endpoint URL, --protocol P, --compression C, --header NAME=VALUE
-                          as for "elb-otlp ship"
+  --endpoint URL, --protocol P, --compression C, --header NAME=VALUE,
+  --max-retry-time T      as for "elb-otlp ship"
   -h, --help              show this help
 
 Exit status: 0 every message replayed; 4 some stayed (their objects did not
@@ -51,10 +51,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
       'max-messages': { type: 'string' },
       'delete-objects': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
-      endpoint: { type: 'string' },
-      protocol: { type: 'string' },
-      compression: { type: 'string' },
-      header: { type: 'string', multiple: true },
+      ...EXPORT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -71,12 +68,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
   }
   const maxMessages = maxText === undefined ? Number.POSITIVE_INFINITY : Number(maxText);
   const dryRun = values['dry-run'] === true;
-  const config = loadExportConfig(io.env, {
-    endpoint: values.endpoint,
-    protocol: values.protocol,
-    compression: values.compression,
-    headers: values.header,
-  });
+  const config = exportConfigFrom(io.env, values);
   const mapping = loadMappingConfig(io.env);
 
   // Loaded only here: the AWS SDK.

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import type { PlanSummary } from '../../shared/reprocess/plan.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../usage-error.ts';
+import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
 import type { CommandIo } from './parse.ts';
 
 export const REPROCESS_USAGE = `Usage: elb-otlp reprocess --bucket BUCKET [options]
@@ -44,8 +44,8 @@ Options:
                           (report.json, or the last line this command printed)
   --work-bucket BUCKET    where the run keeps its files (default: --bucket)
   --work-prefix PREFIX    under this prefix (default elb-otlp/runs/)
-  --endpoint URL, --protocol P, --compression C, --header NAME=VALUE
-                          as for "elb-otlp ship"
+  --endpoint URL, --protocol P, --compression C, --header NAME=VALUE,
+  --max-retry-time T      as for "elb-otlp ship"
   -h, --help              show this help
 
 Exit status: 0 every chunk shipped; 4 some chunks failed (the report names
@@ -83,10 +83,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
       'retry-from': { type: 'string' },
       'work-bucket': { type: 'string' },
       'work-prefix': { type: 'string' },
-      endpoint: { type: 'string' },
-      protocol: { type: 'string' },
-      compression: { type: 'string' },
-      header: { type: 'string', multiple: true },
+      ...EXPORT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -125,12 +122,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
           maxConcurrency: maxConcurrency ?? LOCAL_CONCURRENCY,
           dryRun: values['dry-run'] === true,
         };
-  const config = loadExportConfig(io.env, {
-    endpoint: values.endpoint,
-    protocol: values.protocol,
-    compression: values.compression,
-    headers: values.header,
-  });
+  const config = exportConfigFrom(io.env, values);
   const mapping = loadMappingConfig(io.env);
   const workBucket = values['work-bucket'] ?? values.bucket ?? retryFrom?.slice(5).split('/')[0];
 

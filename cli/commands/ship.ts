@@ -9,7 +9,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
@@ -17,6 +16,7 @@ import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { shipObject } from '../../shared/pipeline/ship-object.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
+import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
 import { parseObjectLocation } from './object-location.ts';
 import type { CommandIo } from './parse.ts';
 import { shipAndReport } from './ship-report.ts';
@@ -65,15 +65,11 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      endpoint: { type: 'string' },
-      protocol: { type: 'string' },
-      compression: { type: 'string' },
-      header: { type: 'string', multiple: true },
+      ...EXPORT_OPTIONS,
       key: { type: 'string' },
       start: { type: 'string' },
       end: { type: 'string' },
       format: { type: 'string', default: 'auto' },
-      'max-retry-time': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -110,13 +106,7 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
   }
   const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
   const mapping = loadMappingConfig(io.env);
-  const config = loadExportConfig(io.env, {
-    endpoint: values.endpoint,
-    protocol: values.protocol,
-    compression: values.compression,
-    headers: values.header,
-    maxRetryTime: values['max-retry-time'],
-  });
+  const config = exportConfigFrom(io.env, values);
 
   const name = file === '-' ? 'stdin' : file;
   const started = performance.now();

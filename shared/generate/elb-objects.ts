@@ -2,10 +2,12 @@
  * Deterministic ELB log objects as load balancers write them to S3: several
  * load balancers, several days, access and connection logs, gzip, under
  * AWS's key layout (`AWSLogs/<account>/elasticloadbalancing/<region>/<y>/<m>/<d>/…`).
- * The demo (`npm start`) and the bulk benchmark put them into S3.
+ * The demo (`npm start`) and the bulk benchmark put them into S3
+ * ({@link putElbObjects}).
  */
 
 import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { generateAlbConnectionLines, generateAlbLines } from './alb-lines.ts';
 
 export interface GeneratedObject {
@@ -103,4 +105,28 @@ export function* generateElbObjects(options: ObjectsOptions): Generator<Generate
       }
     }
   }
+}
+
+/** What {@link putElbObjects} wrote. */
+export interface WrittenObjects {
+  objects: number;
+  lines: number;
+  /** Stored (gzip) bytes. */
+  bytes: number;
+}
+
+/** Generates the objects and puts them into `bucket`, one at a time. */
+export async function putElbObjects(
+  client: S3Client,
+  bucket: string,
+  options: ObjectsOptions,
+): Promise<WrittenObjects> {
+  const written: WrittenObjects = { objects: 0, lines: 0, bytes: 0 };
+  for (const object of generateElbObjects(options)) {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body }));
+    written.objects++;
+    written.lines += object.lines;
+    written.bytes += object.body.length;
+  }
+  return written;
 }

@@ -13,20 +13,35 @@ export interface CliRun {
   stderr: string;
 }
 
-/**
- * @param env added to a copy of this process's environment, with the
- * OpenTelemetry variables that would change the output cleared first.
- */
-export function runCli(
+export interface RunOptions {
+  stdin?: Buffer | string;
+  /** Added to a copy of this process's environment. */
+  env?: Record<string, string>;
+  /**
+   * Variables cleared from the copy first, by prefix (default: the
+   * OpenTelemetry and elb-otlp settings that would change the output).
+   */
+  clear?: string[];
+}
+
+/** Runs the `elb-otlp` command with `args`. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  return runScript(CLI, args, options);
+}
+
+/** Runs a TypeScript entry point of the project with the tests' Node. */
+export function runScript(
+  script: string,
   args: string[],
-  options: { stdin?: Buffer | string; env?: Record<string, string> } = {},
+  options: RunOptions = {},
 ): Promise<CliRun> {
+  const clear = options.clear ?? ['OTEL_', 'ELB_OTLP_'];
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (name.startsWith('OTEL_') || name.startsWith('ELB_OTLP_')) delete env[name];
+    if (clear.some((prefix) => name.startsWith(prefix))) delete env[name];
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...options.env } });
+    const child = spawn(process.execPath, [script, ...args], { env: { ...env, ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

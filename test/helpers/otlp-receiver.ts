@@ -209,7 +209,8 @@ function encodeStatus(json: boolean, code: number, message: string): Uint8Array 
     : StatusType.encode(StatusType.fromObject({ code, message })).finish();
 }
 
-function decodeRequest(wire: Buffer, headers: IncomingMessage['headers']): JsonRequest {
+/** A request body as sent (gzip, zstd or plain; protobuf or JSON), decoded to OTLP/JSON. */
+export function decodeRequest(wire: Buffer, headers: IncomingMessage['headers']): JsonRequest {
   const encoding = headers['content-encoding'];
   const bytes =
     encoding === 'gzip'

@@ -7,9 +7,7 @@
  * unchanged against it; it does not check signatures.
  */
 
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startAwsJsonServer } from './aws-json-server.ts';
 
 export interface SecretStoreCall {
   target: string;
@@ -30,86 +28,61 @@ export interface SecretStores {
   close(): Promise<void>;
 }
 
-const JSON_11 = 'application/x-amz-json-1.1';
-
 export async function startSecretStores(): Promise<SecretStores> {
   const secrets = new Map<string, string>();
   const parameters = new Map<string, string>();
   const failing = new Set<string>();
   const calls: SecretStoreCall[] = [];
-  const server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (part: Buffer) => parts.push(part));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const body = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}');
-      calls.push({
-        target,
-        body,
-        signed: /^AWS4-HMAC-SHA256 /.test(req.headers.authorization ?? ''),
-      });
-      const send = (status: number, answer: unknown) => {
-        res.writeHead(status, { 'content-type': JSON_11 });
-        res.end(JSON.stringify(answer));
-      };
+  const server = await startAwsJsonServer(
+    'application/x-amz-json-1.1',
+    ({ target, body, headers }) => {
+      calls.push({ target, body, signed: /^AWS4-HMAC-SHA256 /.test(headers.authorization ?? '') });
       if (failing.has(body.SecretId ?? body.Name)) {
-        send(500, { __type: 'InternalServiceError', message: 'the test made the store fail' });
-        return;
+        return [500, { __type: 'InternalServiceError', message: 'the test made the store fail' }];
       }
       if (target === 'secretsmanager.GetSecretValue') {
         const value = secrets.get(body.SecretId);
         if (value === undefined) {
-          send(400, {
-            __type: 'ResourceNotFoundException',
-            Message: "Secrets Manager can't find the specified secret.",
-          });
-          return;
+          return [
+            400,
+            {
+              __type: 'ResourceNotFoundException',
+              Message: "Secrets Manager can't find the specified secret.",
+            },
+          ];
         }
-        send(200, {
-          ARN: body.SecretId,
-          Name: body.SecretId,
-          SecretString: value,
-          VersionId: '00000000-0000-4000-8000-000000000001',
-          VersionStages: ['AWSCURRENT'],
-          CreatedDate: 1_764_000_000,
-        });
-        return;
+        return [
+          200,
+          {
+            ARN: body.SecretId,
+            Name: body.SecretId,
+            SecretString: value,
+            VersionId: '00000000-0000-4000-8000-000000000001',
+            VersionStages: ['AWSCURRENT'],
+            CreatedDate: 1_764_000_000,
+          },
+        ];
       }
       if (target === 'AmazonSSM.GetParameter') {
         const value = parameters.get(body.Name);
-        if (value === undefined) {
-          send(400, { __type: 'ParameterNotFound', message: '' });
-          return;
-        }
-        send(200, {
-          Parameter: {
-            Name: body.Name,
-            Type: 'SecureString',
-            Value: body.WithDecryption === true ? value : 'AQICAH-encrypted',
-            Version: 1,
-            DataType: 'text',
+        if (value === undefined) return [400, { __type: 'ParameterNotFound', message: '' }];
+        return [
+          200,
+          {
+            Parameter: {
+              Name: body.Name,
+              Type: 'SecureString',
+              Value: body.WithDecryption === true ? value : 'AQICAH-encrypted',
+              Version: 1,
+              DataType: 'text',
+            },
           },
-        });
-        return;
+        ];
       }
-      send(400, { __type: 'UnknownOperationException', message: target });
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    secrets,
-    parameters,
-    failing,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+      return [400, { __type: 'UnknownOperationException', message: target }];
+    },
+  );
+  return { url: server.url, secrets, parameters, failing, calls, close: server.close };
 }
 
 /** SDK client settings that reach the stores. */

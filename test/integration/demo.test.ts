@@ -4,34 +4,16 @@
  * reprocessing state machine, and ends with the one-line summary.
  */
 
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScript } from '../helpers/cli.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { uids } from '../helpers/ship.ts';
 
 const DEMO = new URL('../../demo/start.ts', import.meta.url).pathname;
 
-function runDemo(env: Record<string, string>) {
-  const clean: Record<string, string | undefined> = { ...process.env };
-  for (const name of Object.keys(clean)) {
-    if (name.startsWith('OTEL_') || name.startsWith('ELB_OTLP_') || name.startsWith('AWS_')) {
-      delete clean[name];
-    }
-  }
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [DEMO], { env: { ...clean, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The demo, with none of this machine's OpenTelemetry, elb-otlp or AWS settings. */
+const runDemo = (env: Record<string, string>) =>
+  runScript(DEMO, [], { env, clear: ['OTEL_', 'ELB_OTLP_', 'AWS_'] });
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {

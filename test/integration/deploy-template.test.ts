@@ -50,22 +50,33 @@ let out: string;
 let template: Json;
 let resources: Json;
 
-beforeAll(async () => {
-  out = mkdtempSync(join(tmpdir(), 'elb-otlp-package-'));
-  const args = ['package', '--package', out, '--stage', 'ci', '--region', 'eu-west-1'];
-  for (const [name, value] of Object.entries(PARAMS)) args.push('--param', `${name}=${value}`);
-  // Packaging needs no AWS account: no credentials are handed to it.
-  const env = Object.fromEntries(
+/**
+ * Runs `sls` (the project's osls) in the repository, with none of this
+ * machine's AWS settings: packaging and local invocation need no account.
+ */
+async function sls(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const own = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
   );
-  await promisify(execFile)(
+  const { stdout } = await promisify(execFile)(
     process.execPath,
     [join(ROOT_DIR, 'node_modules/serverless/bin/serverless.js'), ...args],
-    { cwd: ROOT_DIR, env },
+    { cwd: ROOT_DIR, env: { ...own, ...env }, maxBuffer: 1 << 24 },
   );
-  template = JSON.parse(
-    readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
+  return stdout;
+}
+
+/** `sls package` into `dir` with these parameters; answers the template. */
+async function packageStack(dir: string, params: Record<string, string>): Promise<Json> {
+  const args = ['package', '--package', dir, '--stage', 'ci', '--region', 'eu-west-1'];
+  for (const [name, value] of Object.entries(params)) args.push('--param', `${name}=${value}`);
+  await sls(args);
+  return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'elb-otlp-package-'));
+  template = await packageStack(out, PARAMS);
   resources = template.Resources;
 }, 180_000);
 afterAll(() => {
@@ -334,21 +345,7 @@ describe('the deployment template with ingestMode sqs', () => {
   it('reads a queue the stack creates, reports batch item failures, and adds no trigger function', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-sqs-'));
     try {
-      const args = ['package', '--package', dir, '--stage', 'ci', '--region', 'eu-west-1'];
-      for (const [name, value] of Object.entries({ ...PARAMS, ingestMode: 'sqs' })) {
-        args.push('--param', `${name}=${value}`);
-      }
-      const env = Object.fromEntries(
-        Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
-      );
-      await promisify(execFile)(
-        process.execPath,
-        [join(ROOT_DIR, 'node_modules/serverless/bin/serverless.js'), ...args],
-        { cwd: ROOT_DIR, env },
-      );
-      const sqs: Json = JSON.parse(
-        readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-      ).Resources;
+      const sqs: Json = (await packageStack(dir, { ...PARAMS, ingestMode: 'sqs' })).Resources;
       expect(sqs[FRAMEWORK_FUNCTION]).toBeUndefined();
       expect(sqs[FRAMEWORK_ROLE]).toBeUndefined();
       const mappings = Object.values(sqs).filter(
@@ -552,13 +549,8 @@ describe('sls invoke local -f ingest', () => {
         })),
       }),
     );
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
-    );
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
+    const stdout = await sls(
       [
-        join(ROOT_DIR, 'node_modules/serverless/bin/serverless.js'),
         'invoke',
         'local',
         '-f',
@@ -570,16 +562,7 @@ describe('sls invoke local -f ingest', () => {
         '--param',
         `otlpEndpoint=${receiver.url}`,
       ],
-      {
-        cwd: ROOT_DIR,
-        env: {
-          ...env,
-          ...S3RVER_ENV,
-          AWS_ENDPOINT_URL_S3: s3.endpoint,
-          POWERTOOLS_LOG_LEVEL: 'WARN',
-        },
-        maxBuffer: 1 << 24,
-      },
+      { ...S3RVER_ENV, AWS_ENDPOINT_URL_S3: s3.endpoint, POWERTOOLS_LOG_LEVEL: 'WARN' },
     );
     // The handler's answer is the last JSON document printed.
     const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));

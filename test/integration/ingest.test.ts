@@ -106,6 +106,8 @@ interface Options {
   handoffBytes?: number;
   maxRetryTime?: string;
   remainingMs?: number;
+  /** The state machine refuses every hand-off. */
+  handoffFails?: boolean;
 }
 
 function ingest(options: Options = {}) {
@@ -129,6 +131,8 @@ function ingest(options: Options = {}) {
     logger: { info: log, warn: log, error: log },
     handoff: {
       async start(name, input) {
+        if (options.handoffFails)
+          throw new Error('StateMachineDoesNotExist: no such state machine');
         started.push({ name, input });
         if (names.has(name)) return false;
         names.add(name);
@@ -267,6 +271,17 @@ describe('ingest', () => {
     expect(delivered(key)).toEqual([]);
     // Another version of the object is another run.
     expect(handoffName({ bucket: TEST_BUCKET, key }, '"other"')).not.toBe(run.started[0].name);
+  });
+
+  it('fails the object, and the invocation, when the hand-off cannot start', async () => {
+    const key = await put(`large-refused/${DAY}${logName(12)}`, 2000, 12);
+    const run = ingest({ handoffBytes: 10_000, handoffFails: true, deleteProcessed: true });
+    const attempt = run.call({ Records: [s3Record(key)] });
+    await expect(attempt).rejects.toThrow(
+      `s3://${TEST_BUCKET}/${key}: Error: StateMachineDoesNotExist: no such state machine`,
+    );
+    await run.close();
+    expect(await exists(key)).toBe(true);
   });
 
   it('fails the invocation when the receiver is down, reporting nothing as shipped or deleted', async () => {

@@ -1,0 +1,50 @@
+/**
+ * What the shipping functions (`processChunk`, `ingest`) build once per
+ * Lambda container: the export settings with the headers secret read from
+ * its store, the exporter (its keep-alive connections), the S3 client and
+ * the record settings.
+ */
+
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type ExportConfig, loadExportConfig } from '../shared/config/export-config.ts';
+import { readHeaderSecret } from '../shared/config/header-secrets.ts';
+import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
+import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
+import { createS3Client } from '../shared/s3/client.ts';
+
+export interface ShippingContainer {
+  s3: S3Client;
+  exporter: OtlpExporter;
+  config: ExportConfig;
+  mapping: MappingConfig;
+}
+
+export async function startShippingContainer(
+  env: Record<string, string | undefined>,
+): Promise<ShippingContainer> {
+  const secretHeaders = await readHeaderSecret(env);
+  const config = loadExportConfig(env, secretHeaders && { secretHeaders });
+  return {
+    s3: createS3Client(env),
+    exporter: createOtlpExporter(config, SYSTEM_CLOCK),
+    config,
+    mapping: loadMappingConfig(env),
+  };
+}
+
+/**
+ * `start` run once, its result kept for the container's life; after a
+ * failure (a secret store down) the next call starts again.
+ */
+export function startedOnce<A extends unknown[], T>(
+  start: (...args: A) => Promise<T>,
+): (...args: A) => Promise<T> {
+  let started: Promise<T> | undefined;
+  return (...args) => {
+    started ??= start(...args).catch((error: unknown) => {
+      started = undefined;
+      throw error;
+    });
+    return started;
+  };
+}
