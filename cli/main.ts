@@ -4,6 +4,7 @@
 
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError } from '../shared/config/config-error.ts';
+import { METRICS_CONFIG_USAGE, runMetricsConfig } from './commands/metrics-config.ts';
 import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
 import { REDRIVE_USAGE, runRedrive } from './commands/redrive.ts';
 import { REPROCESS_USAGE, runReprocess } from './commands/reprocess.ts';
@@ -20,6 +21,7 @@ Commands:
   ship FILE        export every log line to an OTLP/HTTP receiver
   reprocess        ship every log object under an S3 prefix, in chunks
   redrive          replay the notifications in the ingest dead-letter queue
+  metrics-config   write the CloudWatch exporter configuration for ELB metrics
 
 Run "elb-otlp <command> --help" for a command's options.
   -h, --help       show this help
@@ -33,6 +35,7 @@ const COMMANDS: Record<
   ship: { usage: SHIP_USAGE, run: runShip },
   reprocess: { usage: REPROCESS_USAGE, run: runReprocess },
   redrive: { usage: REDRIVE_USAGE, run: runRedrive },
+  'metrics-config': { usage: METRICS_CONFIG_USAGE, run: runMetricsConfig },
 };
 
 /** Runs the command line `argv` (without `node` and the script); resolves with the exit code. */

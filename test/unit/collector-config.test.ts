@@ -1,0 +1,178 @@
+/**
+ * The Collector configuration and the compose file that runs it beside the
+ * CloudWatch exporter. No Collector or Docker engine runs in the tests, so
+ * the files are parsed and their wiring checked: every pipeline's parts are
+ * defined and used, the scrape reaches the exporter's service, the guide's
+ * `service=elb` label covers every series the exporter writes, and TLS is on
+ * unless asked off.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CATALOGUE } from '../../shared/metrics/catalogue.ts';
+import { seriesName } from '../../shared/metrics/names.ts';
+
+const folder = new URL('../../collector/', import.meta.url);
+
+interface Pipeline {
+  receivers: string[];
+  processors?: string[];
+  exporters: string[];
+}
+
+interface CollectorConfig {
+  receivers: Record<string, unknown>;
+  processors: Record<string, unknown>;
+  exporters: Record<string, { endpoint: string; tls?: { insecure?: unknown } }>;
+  service: { pipelines: Record<string, Pipeline> };
+}
+
+interface ScrapeConfig {
+  job_name: string;
+  scrape_interval: string;
+  static_configs: { targets: string[] }[];
+  metric_relabel_configs: {
+    source_labels: string[];
+    regex: string;
+    target_label: string;
+    replacement: string;
+  }[];
+}
+
+interface ComposeService {
+  image: string;
+  command?: string[];
+  volumes: string[];
+  environment: string[];
+  expose?: string[];
+  ports?: string[];
+}
+
+async function load<T>(name: string): Promise<{ text: string; value: T }> {
+  const text = await readFile(new URL(name, folder), 'utf8');
+  return { text, value: parse(text) as T };
+}
+
+/** `${…}` written out, without the linter taking it for a template placeholder. */
+function ref(inner: string): string {
+  return `\${${inner}}`;
+}
+
+/** `${env:NAME:-default}` → its default; a value without one stays as it is. */
+function envDefault(value: unknown): unknown {
+  const match = /^\$\{env:[A-Z_]+:-(.*)\}$/.exec(String(value));
+  return match === null ? value : match[1];
+}
+
+describe('the Collector configuration', async () => {
+  const { text, value: config } = await load<CollectorConfig>('otel-collector.yaml');
+  const pipelines = Object.entries(config.service.pipelines);
+
+  it('wires only defined receivers, processors and exporters, and uses each of them', () => {
+    const used = {
+      receivers: new Set<string>(),
+      processors: new Set<string>(),
+      exporters: new Set<string>(),
+    };
+    for (const [name, pipeline] of pipelines) {
+      expect(pipeline.receivers.length, name).toBeGreaterThan(0);
+      expect(pipeline.exporters.length, name).toBeGreaterThan(0);
+      for (const kind of ['receivers', 'processors', 'exporters'] as const) {
+        for (const part of pipeline[kind] ?? []) {
+          expect(Object.keys(config[kind]), `${name} ${kind}`).toContain(part);
+          used[kind].add(part);
+        }
+      }
+    }
+    for (const kind of ['receivers', 'processors', 'exporters'] as const) {
+      expect([...used[kind]].sort()).toEqual(Object.keys(config[kind]).sort());
+    }
+  });
+
+  it('sends the scraped ELB metrics, and OTLP logs and metrics, to the backend', () => {
+    const byName = Object.fromEntries(pipelines);
+    expect(byName['metrics/elb']?.receivers).toEqual(['prometheus/cloudwatch']);
+    expect(byName.logs?.receivers).toEqual(['otlp']);
+    expect(byName['metrics/otlp']?.receivers).toEqual(['otlp']);
+    for (const [, pipeline] of pipelines) expect(pipeline.exporters).toEqual(['otlp_grpc']);
+    expect(config.exporters.otlp_grpc?.endpoint).toBe(ref('env:OTLP_BACKEND_ENDPOINT'));
+  });
+
+  it('verifies the backend certificate unless OTLP_BACKEND_INSECURE=true is set', () => {
+    const insecure = config.exporters.otlp_grpc?.tls?.insecure;
+    expect(insecure).toBe(ref('env:OTLP_BACKEND_INSECURE:-false'));
+    expect(envDefault(insecure)).toBe('false');
+    expect(text).not.toMatch(/insecure:\s*true/);
+  });
+
+  it('scrapes the exporter every minute and labels every ELB series service=elb', () => {
+    const prometheus = config.receivers['prometheus/cloudwatch'] as {
+      config: { scrape_configs: ScrapeConfig[] };
+    };
+    const [scrape] = prometheus.config.scrape_configs;
+    expect(scrape?.scrape_interval).toBe('60s');
+    expect(envDefault(scrape?.static_configs[0]?.targets[0])).toBe('cloudwatch-exporter:9106');
+    const [relabel] = scrape?.metric_relabel_configs ?? [];
+    expect(relabel).toMatchObject({
+      source_labels: ['__name__'],
+      target_label: 'service',
+      replacement: 'elb',
+    });
+    // Prometheus anchors relabel regexes at both ends.
+    const regex = new RegExp(`^(?:${relabel?.regex})$`);
+    for (const metric of CATALOGUE) {
+      for (const statistic of metric.statistics) {
+        expect(seriesName(metric.namespace, metric.name, statistic)).toMatch(regex);
+      }
+    }
+    expect('cloudwatch_exporter_scrape_error').not.toMatch(regex);
+  });
+
+  it('receives OTLP on the standard ports', () => {
+    const otlp = config.receivers.otlp as {
+      protocols: { grpc: { endpoint: string }; http: { endpoint: string } };
+    };
+    expect(otlp.protocols.grpc.endpoint).toBe('0.0.0.0:4317');
+    expect(otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
+  });
+});
+
+describe('the compose file', async () => {
+  const { value: compose } = await load<{ services: Record<string, ComposeService> }>(
+    'docker-compose.yml',
+  );
+  const exporter = compose.services['cloudwatch-exporter'] as ComposeService;
+  const collector = compose.services['otel-collector'] as ComposeService;
+
+  it('runs the exporter on the generated configuration, at the path its image reads', async () => {
+    expect(exporter.volumes).toContain('./cloudwatch-exporter.yaml:/config/config.yml:ro');
+    await expect(readFile(new URL('cloudwatch-exporter.yaml', folder), 'utf8')).resolves.toContain(
+      'aws_namespace: AWS/ApplicationELB',
+    );
+    expect(exporter.expose).toEqual(['9106']);
+  });
+
+  it('passes the AWS credentials through from the environment, never as values', () => {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      expect(exporter.environment).toContain(name);
+    }
+    for (const entry of exporter.environment) expect(entry).not.toContain('=');
+  });
+
+  it('runs the Collector on its configuration and requires the backend endpoint', () => {
+    const mount = collector.volumes.find((v) => v.startsWith('./otel-collector.yaml:'));
+    const path = mount?.split(':')[1];
+    expect(collector.command).toEqual([`--config=${path}`]);
+    expect(collector.environment).toContain(
+      `OTLP_BACKEND_ENDPOINT=${ref("OTLP_BACKEND_ENDPOINT:?set OTLP_BACKEND_ENDPOINT to the backend's OTLP/gRPC host:port")}`,
+    );
+    expect(collector.ports).toEqual(['4317:4317', '4318:4318']);
+  });
+
+  it('pins both images', () => {
+    for (const service of [exporter, collector]) {
+      expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
+    }
+  });
+});
