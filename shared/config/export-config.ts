@@ -27,8 +27,11 @@ export const MAX_CONCURRENCY = 64;
 /** How long one batch may be retried before the run gives up on the receiver. */
 export const DEFAULT_MAX_RETRY_TIME_MS = 2 * 60 * 1000;
 
+/** What is exported: log records (the default), or metrics (`functions/metrics.ts`). */
+export type OtlpSignal = 'logs' | 'metrics';
+
 export interface ExportConfig {
-  /** The full URL records are POSTed to (`…/v1/logs`). */
+  /** The full URL records are POSTed to (`…/v1/logs`, or `…/v1/metrics`). */
   url: string;
   /** Which setting gave {@link url}, for messages. */
   urlSetting: string;
@@ -77,13 +80,20 @@ type Env = Record<string, string | undefined>;
  * `REQUEST_TIMEOUT` is in seconds. Batches: `ELB_OTLP_MAX_BATCH_RECORDS` (or
  * the seed's `BATCH_SIZE`), `ELB_OTLP_MAX_BATCH_BYTES`; `ELB_OTLP_EXPORT_CONCURRENCY`;
  * `ELB_OTLP_MAX_RETRY_TIME` (`90s`, `2m`, `500ms`; a bare number is seconds).
+ * For `signal` `metrics`, the `…_METRICS_…` variables take the place of the
+ * `…_LOGS_…` ones and the path is `v1/metrics`.
  *
  * @throws ExportConfigError naming the first bad or missing setting.
  */
-export function loadExportConfig(env: Env, overrides: ExportOverrides = {}): ExportConfig {
-  const { url, urlSetting } = endpoint(env, overrides.endpoint);
+export function loadExportConfig(
+  env: Env,
+  overrides: ExportOverrides = {},
+  signal: OtlpSignal = 'logs',
+): ExportConfig {
+  const SIGNAL = signal.toUpperCase();
+  const { url, urlSetting } = endpoint(env, overrides.endpoint, signal);
   const protocolSetting = pick(env, [
-    'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL',
+    `OTEL_EXPORTER_OTLP_${SIGNAL}_PROTOCOL`,
     'OTEL_EXPORTER_OTLP_PROTOCOL',
   ]);
   const protocol = oneOf(
@@ -93,7 +103,7 @@ export function loadExportConfig(env: Env, overrides: ExportOverrides = {}): Exp
     'grpc is not supported: elb-otlp speaks OTLP/HTTP',
   );
   const compressionSetting = pick(env, [
-    'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION',
+    `OTEL_EXPORTER_OTLP_${SIGNAL}_COMPRESSION`,
     'OTEL_EXPORTER_OTLP_COMPRESSION',
   ]);
   const compression = oneOf(
@@ -112,8 +122,8 @@ export function loadExportConfig(env: Env, overrides: ExportOverrides = {}): Exp
     urlSetting,
     protocol,
     compression,
-    headers: headers(env, overrides.headers ?? [], overrides.secretHeaders),
-    timeoutMs: timeout(env),
+    headers: headers(env, overrides.headers ?? [], overrides.secretHeaders, SIGNAL),
+    timeoutMs: timeout(env, SIGNAL),
     maxBatchRecords: integer(
       pick(env, ['ELB_OTLP_MAX_BATCH_RECORDS', 'BATCH_SIZE']),
       DEFAULT_MAX_BATCH_RECORDS,
@@ -149,22 +159,26 @@ function pick(env: Env, names: string[]): Setting | undefined {
   return undefined;
 }
 
-function endpoint(env: Env, override: string | undefined): { url: string; urlSetting: string } {
+function endpoint(
+  env: Env,
+  override: string | undefined,
+  signal: OtlpSignal,
+): { url: string; urlSetting: string } {
   if (override !== undefined) {
-    // A bare collector address gets the logs path, as a base endpoint does.
+    // A bare collector address gets the signal's path, as a base endpoint does.
     const url = checkedUrl('--endpoint', override);
     return {
-      url: url.pathname.endsWith('/v1/logs') ? url.href : appendLogsPath(url),
+      url: url.pathname.endsWith(`/v1/${signal}`) ? url.href : appendSignalPath(url, signal),
       urlSetting: '--endpoint',
     };
   }
-  const specific = pick(env, ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']);
+  const specific = pick(env, [`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`]);
   if (specific !== undefined) {
     return { url: checkedUrl(...specific).href, urlSetting: specific[0] };
   }
   const base = pick(env, ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_ENDPOINT']);
   if (base !== undefined) {
-    return { url: appendLogsPath(checkedUrl(...base)), urlSetting: base[0] };
+    return { url: appendSignalPath(checkedUrl(...base), signal), urlSetting: base[0] };
   }
   throw new ExportConfigError(
     'OTEL_EXPORTER_OTLP_ENDPOINT',
@@ -195,10 +209,10 @@ function checkedUrl(setting: string, text: string): URL {
 }
 
 /** `http://collector:4318/prefix` → `http://collector:4318/prefix/v1/logs`. */
-function appendLogsPath(url: URL): string {
+function appendSignalPath(url: URL, signal: OtlpSignal): string {
   const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
   const result = new URL(url.href);
-  result.pathname = `${path}v1/logs`;
+  result.pathname = `${path}v1/${signal}`;
   return result.href;
 }
 
@@ -225,11 +239,12 @@ function headers(
   env: Env,
   cliHeaders: string[],
   secret: HeaderSecret | undefined,
+  SIGNAL: string,
 ): Record<string, string> {
   const result: Record<string, string> = {};
   const seed = pick(env, ['OTEL_HEADERS']);
   if (seed !== undefined) Object.assign(result, jsonHeaders(seed));
-  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_LOGS_HEADERS']) {
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', `OTEL_EXPORTER_OTLP_${SIGNAL}_HEADERS`]) {
     const setting = pick(env, [name]);
     if (setting !== undefined) Object.assign(result, keyValueHeaders(setting));
   }
@@ -320,8 +335,8 @@ function checkedHeaderValue(setting: string, key: string, value: string): string
   return value;
 }
 
-function timeout(env: Env): number {
-  const ms = pick(env, ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']);
+function timeout(env: Env, SIGNAL: string): number {
+  const ms = pick(env, [`OTEL_EXPORTER_OTLP_${SIGNAL}_TIMEOUT`, 'OTEL_EXPORTER_OTLP_TIMEOUT']);
   if (ms !== undefined) return integer(ms, DEFAULT_TIMEOUT_MS, 0, 24 * 60 * 60 * 1000);
   const seconds = pick(env, ['REQUEST_TIMEOUT']);
   if (seconds === undefined) return DEFAULT_TIMEOUT_MS;

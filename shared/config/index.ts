@@ -5,6 +5,7 @@ export {
   loadExportConfig,
   OTLP_COMPRESSIONS,
   type OtlpCompression,
+  type OtlpSignal,
   parseDuration,
 } from './export-config.ts';
 export { loadMappingConfig, type MappingConfig } from './mapping-config.ts';

@@ -70,11 +70,16 @@ function isJson(contentType: string): boolean {
 
 function jsonPartialSuccess(body: Uint8Array): PartialSuccess | undefined {
   const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as {
-    partialSuccess?: { rejectedLogRecords?: unknown; errorMessage?: unknown };
+    partialSuccess?: {
+      rejectedLogRecords?: unknown;
+      rejectedDataPoints?: unknown;
+      errorMessage?: unknown;
+    };
   };
   const partial = parsed.partialSuccess;
   if (partial === undefined || partial === null) return undefined;
-  const rejected = Number(partial.rejectedLogRecords ?? 0);
+  // A logs response counts records; a metrics response counts data points.
+  const rejected = Number(partial.rejectedLogRecords ?? partial.rejectedDataPoints ?? 0);
   const message = typeof partial.errorMessage === 'string' ? partial.errorMessage : undefined;
   return summarise(Number.isFinite(rejected) ? rejected : 0, message);
 }

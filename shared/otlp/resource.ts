@@ -23,6 +23,9 @@ export interface ResourceInput {
   keyInfo?: S3KeyInfo;
   /** The `elb` field of the object's first line, when the key does not name the load balancer. */
   lineLoadBalancer?: string;
+  /** Account and Region when no key gives them (metrics read from CloudWatch). */
+  account?: string;
+  region?: string;
 }
 
 /** The load balancer the resource speaks for: the key's, else the first line's. */
@@ -38,7 +41,8 @@ export function resourceLoadBalancer(input: ResourceInput): LoadBalancerRef | un
  */
 export function buildResource(input: ResourceInput, config: MappingConfig): Resource {
   const attributes: Attribute[] = [{ key: 'cloud.provider', type: 'string', value: 'aws' }];
-  const { account, region } = input.keyInfo ?? {};
+  const account = input.keyInfo?.account ?? input.account;
+  const region = input.keyInfo?.region ?? input.region;
   if (account !== undefined)
     attributes.push({ key: 'cloud.account.id', type: 'string', value: account });
   if (region !== undefined) attributes.push({ key: 'cloud.region', type: 'string', value: region });

@@ -1,9 +1,10 @@
 /**
- * A loopback OTLP/HTTP logs receiver for tests. It decodes protobuf with
- * protobufjs and a schema written from the specification
- * (`otlp-logs.proto`), so the project's encoder is checked by code it does
- * not share, and JSON with `JSON.parse`. Both come out in the OTLP/JSON
- * shape, comparable with `logRecordToJson`.
+ * A loopback OTLP/HTTP receiver for tests: logs on `/v1/logs`, metrics on
+ * `/v1/metrics`. It decodes protobuf with protobufjs and a schema written
+ * from the specification (`otlp-logs.proto`, `otlp-metrics.proto`), so the
+ * project's encoders are checked by code they do not share, and JSON with
+ * `JSON.parse`. Both come out in the OTLP/JSON shape, comparable with
+ * `logRecordToJson`.
  *
  * Faults are scripted per request, in order: a status with `Retry-After`, a
  * reset connection, a slow answer, partial success. Requests after the
@@ -16,8 +17,12 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 
-const schema = protobuf.loadSync(new URL('./otlp-logs.proto', import.meta.url).pathname);
+const schema = protobuf.loadSync([
+  new URL('./otlp-logs.proto', import.meta.url).pathname,
+  new URL('./otlp-metrics.proto', import.meta.url).pathname,
+]);
 const RequestType = schema.lookupType('otlp.ExportLogsServiceRequest');
+const MetricsRequestType = schema.lookupType('otlp.ExportMetricsServiceRequest');
 const ResponseType = schema.lookupType('otlp.ExportLogsServiceResponse');
 const StatusType = schema.lookupType('otlp.Status');
 
@@ -40,8 +45,10 @@ export interface ReceivedRequest {
   wireBytes: number;
   /** What the receiver answered. */
   fault: Fault;
-  /** The decoded request in OTLP/JSON form; undefined when it could not be decoded. */
+  /** The decoded logs request in OTLP/JSON form; undefined when it could not be decoded. */
   body?: JsonRequest;
+  /** The decoded metrics request (a POST to `/v1/metrics`), in OTLP/JSON form. */
+  metrics?: JsonMetricsRequest;
   decodeError?: string;
   /** The client had gone when the answer was ready. */
   abandoned?: boolean;
@@ -55,6 +62,30 @@ export interface JsonRequest {
   }[];
 }
 export type JsonRecord = Record<string, unknown> & { attributes?: JsonAttribute[] };
+export interface JsonMetricsRequest {
+  resourceMetrics: {
+    resource?: { attributes?: JsonAttribute[] };
+    scopeMetrics: { scope?: { name?: string; version?: string }; metrics: JsonMetric[] }[];
+  }[];
+}
+export interface JsonMetric {
+  name: string;
+  description?: string;
+  unit?: string;
+  gauge?: { dataPoints: JsonNumberDataPoint[] };
+  sum?: {
+    dataPoints: JsonNumberDataPoint[];
+    aggregationTemporality?: number;
+    isMonotonic?: boolean;
+  };
+}
+export interface JsonNumberDataPoint {
+  attributes?: JsonAttribute[];
+  startTimeUnixNano?: string;
+  timeUnixNano?: string;
+  asDouble?: number;
+  asInt?: string;
+}
 export interface JsonAttribute {
   key: string;
   value: Record<string, unknown>;
@@ -66,6 +97,8 @@ export interface OtlpReceiver {
   requests: ReceivedRequest[];
   /** Appends faults for the next requests. */
   script(...faults: Fault[]): void;
+  /** Drops the faults not yet used and the rule: every request gets a plain 200 again. */
+  reset(): void;
   /**
    * Decides the answer to each decoded request no scripted fault covers
    * (e.g. refuse every batch of one object); `undefined` removes the rule.
@@ -104,7 +137,11 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
         if (!res.writableFinished) received.abandoned = true;
       });
       try {
-        if (decode) received.body = decodeRequest(wire, req.headers);
+        if (decode && received.path === '/v1/metrics') {
+          received.metrics = decodeMetricsRequest(wire, req.headers);
+        } else if (decode) {
+          received.body = decodeRequest(wire, req.headers);
+        }
       } catch (error) {
         received.decodeError = (error as Error).message;
       }
@@ -124,6 +161,10 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
     url: `http://127.0.0.1:${port}`,
     requests,
     script: (...more) => faults.push(...more),
+    reset: () => {
+      faults.length = 0;
+      decide = undefined;
+    },
     rule: (next) => {
       decide = next;
     },
@@ -211,6 +252,34 @@ function encodeStatus(json: boolean, code: number, message: string): Uint8Array 
 
 /** A request body as sent (gzip, zstd or plain; protobuf or JSON), decoded to OTLP/JSON. */
 export function decodeRequest(wire: Buffer, headers: IncomingMessage['headers']): JsonRequest {
+  const { bytes, json } = unwrap(wire, headers);
+  if (json) return JSON.parse(bytes.toString('utf8')) as JsonRequest;
+  return decodeProtobufRequest(bytes);
+}
+
+/** A metrics request body as sent, decoded to OTLP/JSON. */
+export function decodeMetricsRequest(
+  wire: Buffer,
+  headers: IncomingMessage['headers'],
+): JsonMetricsRequest {
+  const { bytes, json } = unwrap(wire, headers);
+  if (json) return JSON.parse(bytes.toString('utf8')) as JsonMetricsRequest;
+  const message = MetricsRequestType.decode(bytes);
+  return normalise(
+    MetricsRequestType.toObject(message, {
+      longs: String,
+      enums: Number,
+      bytes: Array,
+      arrays: true,
+    }),
+  ) as JsonMetricsRequest;
+}
+
+/** The body decompressed, and whether it is JSON (else protobuf). */
+function unwrap(
+  wire: Buffer,
+  headers: IncomingMessage['headers'],
+): { bytes: Buffer; json: boolean } {
   const encoding = headers['content-encoding'];
   const bytes =
     encoding === 'gzip'
@@ -223,10 +292,10 @@ export function decodeRequest(wire: Buffer, headers: IncomingMessage['headers'])
               throw new Error(`unknown content-encoding ${encoding}`);
             })();
   const contentType = headers['content-type'] ?? '';
-  if (contentType === 'application/json') return JSON.parse(bytes.toString('utf8')) as JsonRequest;
+  if (contentType === 'application/json') return { bytes, json: true };
   if (contentType !== 'application/x-protobuf')
     throw new Error(`unexpected content-type ${contentType}`);
-  return decodeProtobufRequest(bytes);
+  return { bytes, json: false };
 }
 
 /** Decodes an `ExportLogsServiceRequest` with protobufjs into the OTLP/JSON form. */

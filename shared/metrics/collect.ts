@@ -1,0 +1,132 @@
+/**
+ * One run of the metrics path: find the series, read their datapoints over
+ * the window, export them as OTLP metrics (one request per load balancer),
+ * and count what happened to every datapoint: accepted, rejected by the
+ * receiver, or failed (never delivered). Queries CloudWatch could not answer
+ * are listed by metric and dimensions.
+ */
+
+import type { MappingConfig } from '../config/mapping-config.ts';
+import type { OtlpProtocol } from '../otlp/batch-encoder.ts';
+import type { OtlpExporter } from '../otlp/exporter.ts';
+import type { Namespace } from './catalogue-types.ts';
+import { type CloudWatchApi, discoverSeries } from './discover.ts';
+import { fetchDatapoints, type MetricWindow } from './fetch.ts';
+import { encodeMetricsRequests, type MetricsOrigin } from './otlp-metrics.ts';
+
+export interface CollectOptions {
+  cloudwatch: CloudWatchApi;
+  exporter: OtlpExporter;
+  protocol: OtlpProtocol;
+  mapping: MappingConfig;
+  origin: MetricsOrigin;
+  namespaces: readonly Namespace[];
+  loadBalancers?: readonly string[];
+  window: MetricWindow;
+  /** Stop retrying exports at this time (ms since the epoch). */
+  deadlineMs?: number;
+}
+
+/** A query CloudWatch did not answer, named for the log. */
+export interface FailedQuery {
+  metric: string;
+  dimensions: Record<string, string>;
+  statistic: string;
+  status: string;
+  message: string;
+}
+
+/** A request the receiver never accepted. */
+export interface FailedExport {
+  loadBalancer: string;
+  datapoints: number;
+  /** `ExportRetryableError` when a later run may succeed. */
+  errorName: string;
+  message: string;
+}
+
+export interface CollectSummary {
+  window: { start: string; end: string };
+  series: number;
+  queries: number;
+  loadBalancers: number;
+  datapoints: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+  cloudWatchRequests: number;
+  exportRequests: number;
+  failedQueries: FailedQuery[];
+  failedExports: FailedExport[];
+  /** The receiver's partial-success messages, when it rejected datapoints. */
+  rejectionMessages: string[];
+}
+
+/**
+ * Runs the metrics path once.
+ *
+ * @example
+ * const summary = await collectMetrics({ cloudwatch, exporter, protocol: 'http/protobuf', mapping, origin, namespaces: NAMESPACES, window });
+ */
+export async function collectMetrics(options: CollectOptions): Promise<CollectSummary> {
+  const discovery = await discoverSeries(options.cloudwatch, {
+    namespaces: options.namespaces,
+    ...(options.loadBalancers === undefined ? {} : { loadBalancers: options.loadBalancers }),
+  });
+  const fetched = await fetchDatapoints(options.cloudwatch, discovery.series, options.window);
+  const requests = encodeMetricsRequests(
+    fetched.data,
+    options.origin,
+    options.mapping,
+    options.protocol,
+  );
+  const summary: CollectSummary = {
+    window: { start: options.window.start.toISOString(), end: options.window.end.toISOString() },
+    series: discovery.series.length,
+    queries: fetched.data.length,
+    loadBalancers: requests.length,
+    datapoints: requests.reduce((sum, r) => sum + r.datapoints, 0),
+    accepted: 0,
+    rejected: 0,
+    failed: 0,
+    cloudWatchRequests: discovery.requests + fetched.requests,
+    exportRequests: requests.length,
+    failedQueries: fetched.failures.map((f) => ({
+      metric: `${f.series.metric.namespace} ${f.series.metric.name}`,
+      dimensions: f.series.dimensions,
+      statistic: f.statistic,
+      status: f.status,
+      message: f.message,
+    })),
+    failedExports: [],
+    rejectionMessages: [],
+  };
+  const results = await Promise.all(
+    requests.map((request) =>
+      options.exporter.export(
+        { body: request.body, records: request.datapoints },
+        options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs },
+      ),
+    ),
+  );
+  results.forEach((result, i) => {
+    const request = requests[i];
+    if (request === undefined) return;
+    if (result.status === 'success') {
+      summary.accepted += result.accepted;
+      summary.rejected += result.rejected;
+      if (result.rejectionMessage !== undefined) {
+        summary.rejectionMessages.push(`${request.loadBalancer}: ${result.rejectionMessage}`);
+      }
+      return;
+    }
+    summary.failed += result.failed;
+    summary.failedExports.push({
+      loadBalancer: request.loadBalancer,
+      datapoints: request.datapoints,
+      errorName: result.error.name,
+      message: result.error.message,
+    });
+  });
+  return summary;
+}

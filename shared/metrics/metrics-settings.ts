@@ -1,0 +1,116 @@
+/**
+ * The metrics function's own settings, read once from the environment:
+ * which namespaces and load balancers to read, and which window of time.
+ */
+
+import { ConfigError } from '../config/config-error.ts';
+import { parseDuration } from '../config/export-config.ts';
+import { NAMESPACES, type Namespace } from './catalogue-types.ts';
+import type { MetricWindow } from './fetch.ts';
+
+/** The schedule's default rate: a window of five one-minute periods per run. */
+export const DEFAULT_WINDOW_MS = 5 * 60_000;
+/** CloudWatch's ELB values settle within a few minutes of their period. */
+export const DEFAULT_DELAY_MS = 5 * 60_000;
+/** A run reads at most a day (a manual backfill); schedules read minutes. */
+export const MAX_WINDOW_MS = 24 * 60 * 60_000;
+const PERIOD_MS = 60_000;
+
+export interface MetricsSettings {
+  namespaces: readonly Namespace[];
+  /** `app/name/id` or `net/name/id`; empty for every load balancer found. */
+  loadBalancers: string[];
+  windowMs: number;
+  delayMs: number;
+}
+
+const NAMESPACE_NAMES: Record<string, Namespace> = {
+  alb: 'AWS/ApplicationELB',
+  nlb: 'AWS/NetworkELB',
+  'aws/applicationelb': 'AWS/ApplicationELB',
+  'aws/networkelb': 'AWS/NetworkELB',
+};
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads `ELB_OTLP_METRICS_NAMESPACES` (`alb,nlb`, or the namespaces' names),
+ * `ELB_OTLP_METRICS_LOAD_BALANCERS` (ARNs or `app/name/id`, comma-separated),
+ * `ELB_OTLP_METRICS_WINDOW` and `ELB_OTLP_METRICS_DELAY` (durations such as
+ * `5m`, whole minutes).
+ *
+ * @throws ConfigError naming the setting at fault.
+ */
+export function loadMetricsSettings(env: Env): MetricsSettings {
+  const namespaces: Namespace[] = [];
+  const namespaceText = env.ELB_OTLP_METRICS_NAMESPACES?.trim();
+  for (const item of namespaceText ? namespaceText.split(',') : []) {
+    const namespace = NAMESPACE_NAMES[item.trim().toLowerCase()];
+    if (namespace === undefined) {
+      throw new ConfigError(
+        'ELB_OTLP_METRICS_NAMESPACES',
+        `unknown namespace ${JSON.stringify(item.trim())}; expected alb, nlb, AWS/ApplicationELB or AWS/NetworkELB`,
+      );
+    }
+    if (!namespaces.includes(namespace)) namespaces.push(namespace);
+  }
+  const loadBalancers = (env.ELB_OTLP_METRICS_LOAD_BALANCERS ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map(loadBalancerDimension);
+  return {
+    namespaces: namespaces.length > 0 ? namespaces : NAMESPACES,
+    loadBalancers,
+    windowMs: minutes(env, 'ELB_OTLP_METRICS_WINDOW', DEFAULT_WINDOW_MS, PERIOD_MS),
+    delayMs: minutes(env, 'ELB_OTLP_METRICS_DELAY', DEFAULT_DELAY_MS, 0),
+  };
+}
+
+/**
+ * The `LoadBalancer` dimension value of a load balancer given by ARN or by
+ * that value itself.
+ *
+ * @example
+ * loadBalancerDimension('arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188');
+ * // 'app/web/50dc6c495c0c9188'
+ */
+export function loadBalancerDimension(text: string): string {
+  const marker = ':loadbalancer/';
+  const value = text.startsWith('arn:') ? text.slice(text.indexOf(marker) + marker.length) : text;
+  if (!text.startsWith('arn:') || text.includes(marker)) {
+    if (/^(app|net)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/.test(value)) return value;
+  }
+  throw new ConfigError(
+    'ELB_OTLP_METRICS_LOAD_BALANCERS',
+    `${JSON.stringify(text)} is not a load balancer ARN or app/NAME/ID (net/NAME/ID)`,
+  );
+}
+
+function minutes(env: Env, name: string, fallback: number, min: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const ms = parseDuration([name, text]);
+  if (ms % PERIOD_MS !== 0 || ms < min || ms > MAX_WINDOW_MS) {
+    throw new ConfigError(
+      name,
+      `expected whole minutes from ${min / PERIOD_MS}m to 24h, got ${JSON.stringify(text)}`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * The window a run reads: the `windowMs` of whole minutes ending `delayMs`
+ * before `atMs` (rounded down to the minute). Runs of a schedule of the same
+ * rate, stamped with their scheduled times, read windows that tile: no
+ * minute twice, none missed.
+ *
+ * @example
+ * metricWindow(Date.parse('2026-11-27T16:05:00Z'), 300_000, 300_000);
+ * // {start: 2026-11-27T15:55:00Z, end: 2026-11-27T16:00:00Z}
+ */
+export function metricWindow(atMs: number, windowMs: number, delayMs: number): MetricWindow {
+  const end = Math.floor((atMs - delayMs) / PERIOD_MS) * PERIOD_MS;
+  return { start: new Date(end - windowMs), end: new Date(end) };
+}
