@@ -1,9 +1,11 @@
 /**
- * A stand-in for the CloudWatch client. No local CloudWatch exists (s3rver
- * has no counterpart for it), so the metrics tests mock the client: this
- * object answers `ListMetricsCommand` and `GetMetricDataCommand` from a
- * table of series the test writes, the way the API documents them, small
- * pages and `NextToken` included, and records every command it was sent.
+ * A stand-in for CloudWatch. No local CloudWatch exists (s3rver has no
+ * counterpart for it), so the metrics tests mock it: this object answers
+ * `ListMetrics` and `GetMetricData` from a table of series the test writes,
+ * the way the API documents them, small pages and `NextToken` included, and
+ * records every call. It serves as the client itself (`send`), or over
+ * loopback HTTP in the AWS JSON 1.0 protocol the SDK's CloudWatch client
+ * speaks (`startCloudWatchServer`), for code that builds its own client.
  *
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
@@ -18,6 +20,7 @@ import {
   type ListMetricsOutput,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import { startAwsJsonServer } from './aws-json-server.ts';
 
 /** One published series and its datapoints per statistic. */
 export interface FakeSeries {
@@ -39,6 +42,8 @@ export interface FakeCloudWatchOptions {
 
 export interface FakeCloudWatch {
   send(command: unknown): Promise<unknown>;
+  listMetrics(input: ListMetricsInput): ListMetricsOutput;
+  getMetricData(input: GetMetricDataInput): GetMetricDataOutput;
   listCalls: ListMetricsInput[];
   dataCalls: GetMetricDataInput[];
 }
@@ -136,10 +141,46 @@ export function createFakeCloudWatch(
   return {
     listCalls,
     dataCalls,
+    listMetrics,
+    getMetricData,
     send: async (command) => {
       if (command instanceof ListMetricsCommand) return listMetrics(command.input);
       if (command instanceof GetMetricDataCommand) return getMetricData(command.input);
       throw new Error(`the CloudWatch stand-in has no ${(command as object).constructor.name}`);
     },
   };
+}
+
+export interface CloudWatchServer {
+  /** For `AWS_ENDPOINT_URL_CLOUDWATCH`. */
+  url: string;
+  fake: FakeCloudWatch;
+  close(): Promise<void>;
+}
+
+/** Serves `fake` over loopback HTTP, AWS JSON 1.0 (timestamps in epoch seconds). */
+export async function startCloudWatchServer(fake: FakeCloudWatch): Promise<CloudWatchServer> {
+  const server = await startAwsJsonServer('application/x-amz-json-1.0', ({ target, body }) => {
+    const operation = target.split('.')[1];
+    if (operation === 'ListMetrics') return [200, fake.listMetrics(body as ListMetricsInput)];
+    if (operation === 'GetMetricData') {
+      const output = fake.getMetricData({
+        ...body,
+        StartTime: new Date(Number(body.StartTime) * 1000),
+        EndTime: new Date(Number(body.EndTime) * 1000),
+      } as GetMetricDataInput);
+      return [
+        200,
+        {
+          ...output,
+          MetricDataResults: output.MetricDataResults?.map((r) => ({
+            ...r,
+            Timestamps: r.Timestamps?.map((t) => t.getTime() / 1000),
+          })),
+        },
+      ];
+    }
+    return [400, { __type: 'InvalidAction', message: `the stand-in has no ${target}` }];
+  });
+  return { url: server.url, fake, close: () => server.close() };
 }

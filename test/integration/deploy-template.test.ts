@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
 import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import { createFakeCloudWatch, startCloudWatchServer } from '../helpers/cloudwatch-fake.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { type SecretStores, startSecretStores } from '../helpers/secret-stores.ts';
@@ -38,7 +39,7 @@ const PARAMS = {
 };
 /** The functions the state machine calls, by their serverless.yml names. */
 const MACHINE_FUNCTIONS = { plan: 'Plan', processChunk: 'ProcessChunk', report: 'Report' } as const;
-const FUNCTIONS = { ...MACHINE_FUNCTIONS, ingest: 'Ingest' } as const;
+const FUNCTIONS = { ...MACHINE_FUNCTIONS, ingest: 'Ingest', metrics: 'Metrics' } as const;
 /** The framework's own function that adds the S3 trigger to the existing log bucket. */
 const FRAMEWORK_FUNCTION = 'CustomDashresourceDashexistingDashs3LambdaFunction';
 const FRAMEWORK_ROLE = 'IamRoleCustomResourcesLambdaExecution';
@@ -124,6 +125,7 @@ describe('the deployment template (sls package)', () => {
         'ProcessChunkRole',
         'ReportRole',
         'IngestRole',
+        'MetricsRole',
         'ReprocessStateMachineRole',
         FRAMEWORK_ROLE,
       ].sort(),
@@ -160,6 +162,44 @@ describe('the deployment template (sls package)', () => {
         }
       }
     }
+  });
+
+  it('lets the metrics function read CloudWatch metrics and nothing else, and schedules it only when asked', () => {
+    // ListMetrics and GetMetricData take no resource: "*" is their narrowest form.
+    expect(allowing('MetricsRole', 'cloudwatch:GetMetricData')).toEqual([
+      expect.objectContaining({
+        Action: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],
+        Resource: '*',
+      }),
+    ]);
+    expect(statements('MetricsRole').flatMap(actions).sort()).toEqual(
+      [
+        'cloudwatch:GetMetricData',
+        'cloudwatch:ListMetrics',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+        'ssm:GetParameter',
+      ].sort(),
+    );
+    for (const id of roleIds().filter((r) => r !== 'MetricsRole')) {
+      expect(
+        statements(id)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('cloudwatch:')),
+        id,
+      ).toEqual([]);
+    }
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule')).toEqual([]);
+    expect(resources.MetricsFailedAlarm.Condition).toBe('MetricsScheduled');
+    expect(template.Conditions.MetricsScheduled).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(resources.MetricsLambdaFunction.Properties.Environment.Variables).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: PARAMS.otlpEndpoint,
+      OTLP_HEADERS_SECRET_ARN: SECRET_ARN,
+      ELB_OTLP_METRICS_WINDOW: '5m',
+      ELB_OTLP_METRICS_DELAY: '5m',
+      ELB_OTLP_METRICS_NAMESPACES: 'alb,nlb',
+    });
   });
 
   it('lets only the report delete (and ingest, when deleteAfterIngest says so), only log objects under the prefix', () => {
@@ -341,11 +381,33 @@ describe('the deployment template (sls package)', () => {
   });
 });
 
-describe('the deployment template with ingestMode sqs', () => {
-  it('reads a queue the stack creates, reports batch item failures, and adds no trigger function', async () => {
+describe('the deployment template with ingestMode sqs and metrics on', () => {
+  it('reads a queue the stack creates, reports batch item failures, adds no trigger function, and schedules the metrics', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-sqs-'));
     try {
-      const sqs: Json = (await packageStack(dir, { ...PARAMS, ingestMode: 'sqs' })).Resources;
+      const sqs: Json = (
+        await packageStack(dir, {
+          ...PARAMS,
+          ingestMode: 'sqs',
+          metrics: 'true',
+          metricsIntervalMinutes: '10',
+        })
+      ).Resources;
+      const rules = Object.values(sqs).filter((r) => r.Type === 'AWS::Events::Rule');
+      expect(rules).toEqual([
+        expect.objectContaining({
+          Properties: expect.objectContaining({
+            ScheduleExpression: 'rate(10 minutes)',
+            State: 'ENABLED',
+            Targets: [
+              expect.objectContaining({ Arn: { 'Fn::GetAtt': ['MetricsLambdaFunction', 'Arn'] } }),
+            ],
+          }),
+        }),
+      ]);
+      expect(
+        sqs.MetricsLambdaFunction.Properties.Environment.Variables.ELB_OTLP_METRICS_WINDOW,
+      ).toBe('10m');
       expect(sqs[FRAMEWORK_FUNCTION]).toBeUndefined();
       expect(sqs[FRAMEWORK_ROLE]).toBeUndefined();
       const mappings = Object.values(sqs).filter(
@@ -427,17 +489,7 @@ describe('the packaged functions', () => {
       report: 'functions/report.handler',
       ingest: 'functions/ingest.handler',
     })) {
-      const files = readZip(readFileSync(join(out, `${fn}.zip`)));
-      for (const [name, content] of files) {
-        const path = join(bundles, fn, name);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, content);
-      }
-      const [file, exported] = handler.split('.');
-      expect([...files.keys()], fn).toContain(`${file}.cjs`);
-      const module = await import(pathToFileURL(join(bundles, fn, `${file}.cjs`)).href);
-      const entry = module[exported] ?? module.default[exported];
-      handlers[fn] = (event: unknown) => entry(event, lambdaContext(fn));
+      handlers[fn] = await loadBundle(bundles, fn, handler);
     }
 
     const outcome = await runReprocessLocally({
@@ -490,7 +542,94 @@ describe('the packaged functions', () => {
     expect(ingested).toMatchObject({ objects: 1, shipped: 1, accepted: 250, failedObjects: 0 });
     expect(receiver.deliveredRecords().length - before).toBe(250);
   }, 120_000);
+
+  it('run the metrics function: CloudWatch (a loopback stand-in) read by the bundled SDK, OTLP metrics out with the secret header', async () => {
+    const alb = 'app/shop/0123456789abcdef';
+    const cloudwatch = await startCloudWatchServer(
+      createFakeCloudWatch([
+        {
+          namespace: 'AWS/ApplicationELB',
+          metricName: 'HTTPCode_ELB_5XX_Count',
+          dimensions: { LoadBalancer: alb, AvailabilityZone: 'eu-west-1a' },
+          values: {
+            Sum: [
+              ['2026-11-27T15:55:00Z', 3],
+              ['2026-11-27T15:59:00Z', 4],
+            ],
+          },
+        },
+        {
+          namespace: 'AWS/ApplicationELB',
+          metricName: 'TargetResponseTime',
+          dimensions: { LoadBalancer: alb, TargetGroup: 'targetgroup/shop/943f017f100becff' },
+          values: {
+            Average: [['2026-11-27T15:56:00Z', 0.02]],
+            Maximum: [],
+            p99: [['2026-11-27T15:56:00Z', 0.5]],
+          },
+        },
+      ]),
+    );
+    try {
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
+        AWS_REGION: 'eu-west-1',
+        ELB_OTLP_METRICS_WINDOW: '5m',
+        ELB_OTLP_METRICS_DELAY: '5m',
+      });
+      const metrics = await loadBundle(
+        join(out, 'bundles'),
+        'metrics',
+        'functions/metrics.handler',
+      );
+      receiver.requests.length = 0;
+      const summary = await metrics({
+        'detail-type': 'Scheduled Event',
+        time: '2026-11-27T16:05:00Z',
+      });
+      expect(summary).toMatchObject({ series: 2, datapoints: 4, accepted: 4, failed: 0 });
+      expect(cloudwatch.fake.listCalls.map((c) => c.Namespace)).toEqual([
+        'AWS/ApplicationELB',
+        'AWS/NetworkELB',
+      ]);
+      expect(cloudwatch.fake.dataCalls[0]?.StartTime?.toISOString()).toBe(
+        '2026-11-27T15:55:00.000Z',
+      );
+      expect(receiver.requests.map((r) => [r.path, r.headers.authorization])).toEqual([
+        ['/v1/metrics', 'Bearer from-the-secret'],
+      ]);
+      const names = receiver.requests[0]?.metrics?.resourceMetrics[0]?.scopeMetrics[0]?.metrics.map(
+        (m) => m.name,
+      );
+      expect(names?.sort()).toEqual([
+        'aws_applicationelb_httpcode_elb_5_xx_count_sum',
+        'aws_applicationelb_target_response_time_average',
+        'aws_applicationelb_target_response_time_p99',
+      ]);
+    } finally {
+      await cloudwatch.close();
+    }
+  }, 60_000);
 });
+
+/** Unzips a function's package and loads its handler, called with a Lambda context. */
+async function loadBundle(
+  bundles: string,
+  fn: string,
+  handler: string,
+): Promise<(event: unknown) => Promise<Json>> {
+  const files = readZip(readFileSync(join(out, `${fn}.zip`)));
+  for (const [name, content] of files) {
+    const path = join(bundles, fn, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+  const [file, exported] = handler.split('.');
+  expect([...files.keys()], fn).toContain(`${file}.cjs`);
+  const module = await import(pathToFileURL(join(bundles, fn, `${file}.cjs`)).href);
+  const entry = module[exported as string] ?? module.default[exported as string];
+  return (event: unknown) => entry(event, lambdaContext(fn));
+}
 
 /** What Lambda hands a handler, as far as these functions read it. */
 function lambdaContext(fn: string) {

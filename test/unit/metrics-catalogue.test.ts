@@ -25,6 +25,7 @@ import { labelName, seriesName } from '../../shared/metrics/names.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const COMMITTED = new URL('../../collector/cloudwatch-exporter.yaml', import.meta.url);
+const README = new URL('../../README.md', import.meta.url);
 
 describe('the metric catalogue', () => {
   it('holds every metric of the guide, in AWS/ApplicationELB', () => {
@@ -110,6 +111,28 @@ describe('the metric catalogue', () => {
       'AvailabilityZone',
       'LoadBalancer',
       'TargetGroup',
+    ]);
+  });
+});
+
+describe('the README', () => {
+  it('shows the guide’s 30 metrics as the catalogue has them, row by row', async () => {
+    const text = await readFile(README, 'utf8');
+    const rows = [
+      ...text.matchAll(/^\| `(\w+)`\s*\| (yes|\*\*no\*\*)\s*\| ([\w, ]+?)\s*\| ([\w, ]+?)\s*\|$/gm),
+    ];
+    expect(rows.map((r) => r[1])).toEqual(SEED_METRICS);
+    for (const [, name, got, dimensions, statistics] of rows) {
+      const metric = findMetric('AWS/ApplicationELB', name as string) as CatalogueMetric;
+      const seedGotData = metric.published.some((set) => sameDimensions(set, SEED_DIMENSIONS));
+      expect(got, name).toBe(seedGotData ? 'yes' : '**no**');
+      expect(dimensions?.split(', '), name).toEqual(metric.dimensions);
+      expect(statistics?.split(', '), name).toEqual(metric.statistics);
+    }
+    const counts = text.match(/holds (\d+) ALB and (\d+) NLB\s+metrics/);
+    expect(counts?.slice(1).map(Number)).toEqual([
+      CATALOGUE.filter((m) => m.namespace === 'AWS/ApplicationELB').length,
+      CATALOGUE.filter((m) => m.namespace === 'AWS/NetworkELB').length,
     ]);
   });
 });

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { METRICS_CONFIG_USAGE } from '../../cli/commands/metrics-config.ts';
 import { PARSE_USAGE } from '../../cli/commands/parse.ts';
 import { REDRIVE_USAGE } from '../../cli/commands/redrive.ts';
 import { REPROCESS_USAGE } from '../../cli/commands/reprocess.ts';
@@ -31,6 +32,7 @@ const USAGE: Record<string, string> = {
   ship: SHIP_USAGE,
   reprocess: REPROCESS_USAGE,
   redrive: REDRIVE_USAGE,
+  'metrics-config': METRICS_CONFIG_USAGE,
 };
 
 describe('README command blocks', () => {
@@ -39,7 +41,7 @@ describe('README command blocks', () => {
   });
 
   it('show only elb-otlp commands and options that exist', () => {
-    const uses = COMMANDS.flatMap((line) => [...line.matchAll(/elb-otlp (\w+)([^|]*)/g)]);
+    const uses = COMMANDS.flatMap((line) => [...line.matchAll(/elb-otlp ([\w-]+)([^|]*)/g)]);
     expect(uses.length).toBeGreaterThan(5);
     for (const [, command, rest] of uses) {
       expect(Object.keys(USAGE), `elb-otlp ${command}`).toContain(command);

@@ -46,9 +46,12 @@ describe('README attribute mapping', () => {
 });
 
 describe('README configuration', () => {
-  const sources = ['export-config.ts', 'mapping-config.ts', 'header-secrets.ts'].map((file) =>
-    readFileSync(new URL(`../../shared/config/${file}`, import.meta.url), 'utf8'),
-  );
+  const sources = [
+    'config/export-config.ts',
+    'config/mapping-config.ts',
+    'config/header-secrets.ts',
+    'metrics/metrics-settings.ts',
+  ].map((file) => readFileSync(new URL(`../../shared/${file}`, import.meta.url), 'utf8'));
   // Variable names appear quoted ('OTEL_ENDPOINT') or as keys of the zod schema.
   const variables = new Set(
     sources.flatMap((text) =>
