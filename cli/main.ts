@@ -4,6 +4,7 @@
 
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError } from '../shared/config/config-error.ts';
+import { METRICS_USAGE, runMetrics } from './commands/metrics.ts';
 import { METRICS_CONFIG_USAGE, runMetricsConfig } from './commands/metrics-config.ts';
 import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
 import { REDRIVE_USAGE, runRedrive } from './commands/redrive.ts';
@@ -14,13 +15,15 @@ import { EXIT_OK, EXIT_USAGE, UsageError } from './usage-error.ts';
 
 const USAGE = `Usage: elb-otlp <command> [options]
 
-Turns AWS Elastic Load Balancing logs into OpenTelemetry log records.
+Turns AWS Elastic Load Balancing logs into OpenTelemetry log records, and
+their CloudWatch metrics into OpenTelemetry metrics.
 
 Commands:
   parse [FILE|-]   print each log line as an OTLP/JSON log record
   ship FILE        export every log line to an OTLP/HTTP receiver
   reprocess        ship every log object under an S3 prefix, in chunks
   redrive          replay the notifications in the ingest dead-letter queue
+  metrics          export the ELB metrics of a window from CloudWatch as OTLP
   metrics-config   write the CloudWatch exporter configuration for ELB metrics
 
 Run "elb-otlp <command> --help" for a command's options.
@@ -35,6 +38,7 @@ const COMMANDS: Record<
   ship: { usage: SHIP_USAGE, run: runShip },
   reprocess: { usage: REPROCESS_USAGE, run: runReprocess },
   redrive: { usage: REDRIVE_USAGE, run: runRedrive },
+  metrics: { usage: METRICS_USAGE, run: runMetrics },
   'metrics-config': { usage: METRICS_CONFIG_USAGE, run: runMetricsConfig },
 };
 

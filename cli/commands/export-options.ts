@@ -4,7 +4,11 @@
  * `--max-retry-time`, winning over the OTEL_EXPORTER_OTLP_* environment.
  */
 
-import { type ExportConfig, loadExportConfig } from '../../shared/config/export-config.ts';
+import {
+  type ExportConfig,
+  loadExportConfig,
+  type OtlpSignal,
+} from '../../shared/config/export-config.ts';
 
 /** For `parseArgs`'s `options`. */
 export const EXPORT_OPTIONS = {
@@ -28,12 +32,17 @@ export interface ExportOptionValues {
 export function exportConfigFrom(
   env: Record<string, string | undefined>,
   values: ExportOptionValues,
+  signal: OtlpSignal = 'logs',
 ): ExportConfig {
-  return loadExportConfig(env, {
-    endpoint: values.endpoint,
-    protocol: values.protocol,
-    compression: values.compression,
-    headers: values.header,
-    maxRetryTime: values['max-retry-time'],
-  });
+  return loadExportConfig(
+    env,
+    {
+      endpoint: values.endpoint,
+      protocol: values.protocol,
+      compression: values.compression,
+      headers: values.header,
+      maxRetryTime: values['max-retry-time'],
+    },
+    signal,
+  );
 }

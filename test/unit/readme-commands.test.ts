@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { METRICS_USAGE } from '../../cli/commands/metrics.ts';
 import { METRICS_CONFIG_USAGE } from '../../cli/commands/metrics-config.ts';
 import { PARSE_USAGE } from '../../cli/commands/parse.ts';
 import { REDRIVE_USAGE } from '../../cli/commands/redrive.ts';
@@ -32,6 +33,7 @@ const USAGE: Record<string, string> = {
   ship: SHIP_USAGE,
   reprocess: REPROCESS_USAGE,
   redrive: REDRIVE_USAGE,
+  metrics: METRICS_USAGE,
   'metrics-config': METRICS_CONFIG_USAGE,
 };
 

@@ -1,0 +1,158 @@
+/**
+ * `elb-otlp metrics`: one run of the metrics function from this machine. It
+ * reads the catalogue's ELB metrics from CloudWatch and exports them as OTLP
+ * metrics: to try the metrics path before deploying it, or to ship a window
+ * again (a backfill of up to a day at a time).
+ */
+
+import { parseArgs } from 'node:util';
+import { windowOf } from '../../functions/metrics.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import {
+  loadBalancerDimension,
+  loadMetricsSettings,
+} from '../../shared/metrics/metrics-settings.ts';
+import { write } from '../output.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_REJECTED, UsageError } from '../usage-error.ts';
+import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
+import type { CommandIo } from './parse.ts';
+
+export const METRICS_USAGE = `Usage: elb-otlp metrics [--start TIME --end TIME] [options]
+
+Reads the ELB metrics of the catalogue from CloudWatch and exports them as
+OTLP metrics (to v1/metrics), as the deployed metrics function does. Without
+--start and --end, reads the five minutes that ended five minutes ago. A
+summary is the last line of stdout.
+
+Options:
+  --start TIME, --end TIME  the window, ISO 8601 on whole minutes, at most
+                            24 hours (CloudWatch keeps one-minute data 15 days)
+  --namespace NS            alb, nlb or both (default both)
+  --load-balancer LB        only this load balancer (ARN or app/NAME/ID);
+                            repeat for more
+  --endpoint URL, --protocol P, --compression C, --header NAME=VALUE,
+  --max-retry-time T        as for "elb-otlp ship" (OTEL_EXPORTER_OTLP_METRICS_*
+                            variables win over the generic ones)
+  -h, --help                show this help
+
+Exit status: 0 every datapoint delivered; 3 the receiver rejected some; 4
+some were not delivered, or CloudWatch did not answer a query; 2 bad options
+or settings.
+
+Environment: AWS credentials and Region as the AWS SDK reads them,
+AWS_ENDPOINT_URL_CLOUDWATCH, ELB_OTLP_METRICS_* (see README), and the export
+settings of "elb-otlp ship --help".`;
+
+const NAMESPACES: Record<string, string> = { alb: 'alb', nlb: 'nlb', both: 'alb,nlb' };
+
+/** Runs `metrics` and returns the exit code. */
+export async function runMetrics(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      start: { type: 'string' },
+      end: { type: 'string' },
+      namespace: { type: 'string' },
+      'load-balancer': { type: 'string', multiple: true },
+      ...EXPORT_OPTIONS,
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await write(io.stdout, `${METRICS_USAGE}\n`);
+    return EXIT_OK;
+  }
+  if ((values.start === undefined) !== (values.end === undefined)) {
+    throw new UsageError('give both --start and --end, or neither');
+  }
+  const env = { ...io.env };
+  if (values.namespace !== undefined) {
+    const namespaces = NAMESPACES[values.namespace];
+    if (namespaces === undefined) {
+      throw new UsageError(
+        `unknown --namespace ${JSON.stringify(values.namespace)}; expected alb, nlb or both`,
+      );
+    }
+    env.ELB_OTLP_METRICS_NAMESPACES = namespaces;
+  }
+  if (values['load-balancer'] !== undefined) {
+    for (const lb of values['load-balancer']) {
+      try {
+        loadBalancerDimension(lb);
+      } catch {
+        throw new UsageError(
+          `--load-balancer ${JSON.stringify(lb)} is not a load balancer ARN or app/NAME/ID (net/NAME/ID)`,
+        );
+      }
+    }
+    env.ELB_OTLP_METRICS_LOAD_BALANCERS = values['load-balancer'].join(',');
+  }
+  const settings = loadMetricsSettings(env);
+  const config = exportConfigFrom(env, values, 'metrics');
+  const mapping = loadMappingConfig(env);
+  let window: ReturnType<typeof windowOf>;
+  try {
+    window = windowOf(
+      values.start === undefined ? {} : { start: values.start, end: values.end },
+      settings,
+      Date.now(),
+    );
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/"(start|end)"/g, '--$1'));
+  }
+
+  // Loaded only here: the AWS SDK.
+  const [{ CloudWatchClient }, { collectMetrics }, { createOtlpExporter, SYSTEM_CLOCK }] =
+    await Promise.all([
+      import('@aws-sdk/client-cloudwatch'),
+      import('../../shared/metrics/collect.ts'),
+      import('../../shared/otlp/exporter.ts'),
+    ]);
+  const cloudwatch = new CloudWatchClient({});
+  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+  await write(
+    io.stderr,
+    `elb-otlp metrics: ${settings.namespaces.join(', ')}, ${window.start.toISOString()} to ${window.end.toISOString()}${settings.loadBalancers.length > 0 ? `, ${settings.loadBalancers.join(', ')}` : ''}\n`,
+  );
+  try {
+    const region = await cloudwatch.config.region();
+    const summary = await collectMetrics({
+      cloudwatch,
+      exporter,
+      protocol: config.protocol,
+      mapping,
+      origin: { region },
+      namespaces: settings.namespaces,
+      loadBalancers: settings.loadBalancers,
+      window,
+    });
+    for (const failure of summary.failedQueries) {
+      const where = Object.entries(failure.dimensions)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      await write(
+        io.stderr,
+        `elb-otlp metrics: CloudWatch did not answer ${failure.metric} ${where} ${failure.statistic}: ${failure.status} ${failure.message}\n`,
+      );
+    }
+    for (const failure of summary.failedExports) {
+      await write(
+        io.stderr,
+        `elb-otlp metrics: ${failure.datapoints} datapoints of ${failure.loadBalancer} not delivered: ${failure.errorName}: ${failure.message}\n`,
+      );
+    }
+    for (const message of summary.rejectionMessages) {
+      await write(io.stderr, `elb-otlp metrics: the receiver rejected datapoints: ${message}\n`);
+    }
+    const { failedQueries, failedExports, rejectionMessages, ...counts } = summary;
+    await write(
+      io.stdout,
+      `${JSON.stringify({ ...counts, failedQueries: failedQueries.length })}\n`,
+    );
+    if (summary.failed > 0 || failedQueries.length > 0) return EXIT_FAILED;
+    return summary.rejected > 0 ? EXIT_REJECTED : EXIT_OK;
+  } finally {
+    cloudwatch.destroy();
+    await exporter.close();
+  }
+}
