@@ -13,13 +13,7 @@
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html
  */
 
-import type {
-  CatalogueMetric,
-  DimensionSet,
-  MetricKind,
-  Namespace,
-  Statistic,
-} from './catalogue-types.ts';
+import type { CatalogueMetric, DimensionSet, Namespace, Statistic } from './catalogue-types.ts';
 
 const LB: DimensionSet = ['LoadBalancer'];
 const AZ_LB: DimensionSet = ['AvailabilityZone', 'LoadBalancer'];
@@ -38,15 +32,8 @@ const BY_GROUP = [LB_TG, AZ_LB_TG];
 const COUNT = '{count}';
 const LCU = '{LCU}';
 
-interface Entry {
-  kind: MetricKind;
-  statistics: readonly Statistic[];
-  unit: string;
-  published: readonly DimensionSet[];
-  dimensions: DimensionSet;
-  description: string;
-  note?: string;
-}
+/** A catalogue entry before its namespace and name are attached. */
+type Entry = Omit<CatalogueMetric, 'namespace' | 'name'>;
 
 /** Events counted per period; `Sum` is the only meaningful statistic. */
 function events(
