@@ -80,6 +80,7 @@ export function createMetrics(
       cloudwatch: deps.cloudwatch,
       exporter: deps.exporter,
       protocol: deps.config.protocol,
+      counts: settings.counts,
       mapping: deps.mapping,
       origin: {
         ...(account ? { account } : {}),

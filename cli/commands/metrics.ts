@@ -7,6 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { windowOf } from '../../functions/metrics.ts';
+import { ConfigError } from '../../shared/config/config-error.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import {
   loadBalancerDimension,
@@ -115,11 +116,18 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
     `elb-otlp metrics: ${settings.namespaces.join(', ')}, ${window.start.toISOString()} to ${window.end.toISOString()}${settings.loadBalancers.length > 0 ? `, ${settings.loadBalancers.join(', ')}` : ''}\n`,
   );
   try {
-    const region = await cloudwatch.config.region();
+    const region = await cloudwatch.config.region().catch((cause: unknown) => {
+      throw new ConfigError(
+        'AWS_REGION',
+        'no Region is set: set AWS_REGION, or use a profile that has one',
+        { cause },
+      );
+    });
     const summary = await collectMetrics({
       cloudwatch,
       exporter,
       protocol: config.protocol,
+      counts: settings.counts,
       mapping,
       origin: { region },
       namespaces: settings.namespaces,

@@ -12,12 +12,14 @@ import type { OtlpExporter } from '../otlp/exporter.ts';
 import type { Namespace } from './catalogue-types.ts';
 import { type CloudWatchApi, discoverSeries } from './discover.ts';
 import { fetchDatapoints, type MetricWindow } from './fetch.ts';
-import { encodeMetricsRequests, type MetricsOrigin } from './otlp-metrics.ts';
+import { type CountsAs, encodeMetricsRequests, type MetricsOrigin } from './otlp-metrics.ts';
 
 export interface CollectOptions {
   cloudwatch: CloudWatchApi;
   exporter: OtlpExporter;
   protocol: OtlpProtocol;
+  /** Counts of events as delta sums (default) or gauges. */
+  counts?: CountsAs;
   mapping: MappingConfig;
   origin: MetricsOrigin;
   namespaces: readonly Namespace[];
@@ -79,6 +81,7 @@ export async function collectMetrics(options: CollectOptions): Promise<CollectSu
     options.origin,
     options.mapping,
     options.protocol,
+    options.counts,
   );
   const summary: CollectSummary = {
     window: { start: options.window.start.toISOString(), end: options.window.end.toISOString() },

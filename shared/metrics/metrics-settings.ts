@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config-error.ts';
 import { parseDuration } from '../config/export-config.ts';
 import { NAMESPACES, type Namespace } from './catalogue-types.ts';
 import type { MetricWindow } from './fetch.ts';
+import { COUNTS_AS, type CountsAs } from './otlp-metrics.ts';
 
 /** The schedule's default rate: a window of five one-minute periods per run. */
 export const DEFAULT_WINDOW_MS = 5 * 60_000;
@@ -22,6 +23,8 @@ export interface MetricsSettings {
   loadBalancers: string[];
   windowMs: number;
   delayMs: number;
+  /** Counts of events as delta sums, or as gauges. */
+  counts: CountsAs;
 }
 
 const NAMESPACE_NAMES: Record<string, Namespace> = {
@@ -37,7 +40,7 @@ type Env = Record<string, string | undefined>;
  * Reads `ELB_OTLP_METRICS_NAMESPACES` (`alb,nlb`, or the namespaces' names),
  * `ELB_OTLP_METRICS_LOAD_BALANCERS` (ARNs or `app/name/id`, comma-separated),
  * `ELB_OTLP_METRICS_WINDOW` and `ELB_OTLP_METRICS_DELAY` (durations such as
- * `5m`, whole minutes).
+ * `5m`, whole minutes), `ELB_OTLP_METRICS_COUNTS` (`delta` or `gauge`).
  *
  * @throws ConfigError naming the setting at fault.
  */
@@ -59,7 +62,15 @@ export function loadMetricsSettings(env: Env): MetricsSettings {
     .map((item) => item.trim())
     .filter((item) => item !== '')
     .map(loadBalancerDimension);
+  const counts = (env.ELB_OTLP_METRICS_COUNTS?.trim() || 'delta').toLowerCase();
+  if (!(COUNTS_AS as readonly string[]).includes(counts)) {
+    throw new ConfigError(
+      'ELB_OTLP_METRICS_COUNTS',
+      `expected delta or gauge, got ${JSON.stringify(env.ELB_OTLP_METRICS_COUNTS)}`,
+    );
+  }
   return {
+    counts: counts as CountsAs,
     namespaces: namespaces.length > 0 ? namespaces : NAMESPACES,
     loadBalancers,
     windowMs: minutes(env, 'ELB_OTLP_METRICS_WINDOW', DEFAULT_WINDOW_MS, PERIOD_MS),

@@ -8,7 +8,9 @@
  *
  * Counts of events are delta sums: each datapoint covers its one-minute
  * period, from `startTimeUnixNano` (CloudWatch's timestamp) to
- * `timeUnixNano`. Everything else is a gauge stamped the same way.
+ * `timeUnixNano`. Everything else is a gauge stamped the same way; so are
+ * counts with `counts: 'gauge'`, for backends that take no delta sums and to
+ * match the exporter path exactly.
  * Encoded by the OpenTelemetry JS serializers (not a hot path: a few
  * thousand datapoints every few minutes).
  *
@@ -47,6 +49,10 @@ export interface MetricsRequest {
   datapoints: number;
 }
 
+/** How counts of events are sent: delta sums (OpenTelemetry's own), or gauges as the exporter sends them. */
+export type CountsAs = 'delta' | 'gauge';
+export const COUNTS_AS: readonly CountsAs[] = ['delta', 'gauge'];
+
 /** The label the guide's Collector relabelling adds to every ELB series. */
 export const SERVICE_LABEL = { key: 'service', value: 'elb' } as const;
 
@@ -63,6 +69,7 @@ export function encodeMetricsRequests(
   origin: MetricsOrigin,
   mapping: MappingConfig,
   protocol: OtlpProtocol,
+  counts: CountsAs = 'delta',
 ): MetricsRequest[] {
   const byLoadBalancer = new Map<
     string,
@@ -112,7 +119,7 @@ export function encodeMetricsRequests(
         valueType: ValueType.DOUBLE,
       };
       metricData.push(
-        metric.kind === 'events' && template.statistic === 'Sum'
+        counts === 'delta' && metric.kind === 'events' && template.statistic === 'Sum'
           ? {
               descriptor,
               aggregationTemporality: AggregationTemporality.DELTA,

@@ -199,6 +199,7 @@ describe('the deployment template (sls package)', () => {
       ELB_OTLP_METRICS_WINDOW: '5m',
       ELB_OTLP_METRICS_DELAY: '5m',
       ELB_OTLP_METRICS_NAMESPACES: 'alb,nlb',
+      ELB_OTLP_METRICS_COUNTS: 'delta',
     });
   });
 

@@ -321,6 +321,22 @@ describe('the metrics function', () => {
     );
   });
 
+  it('sends counts as gauges, as the exporter path does, when asked', async () => {
+    const { handler, context, exporter } = handlerFor(publishedSeries(), {
+      ELB_OTLP_METRICS_COUNTS: 'gauge',
+      ELB_OTLP_METRICS_LOAD_BALANCERS: NLB,
+    });
+    await handler(SCHEDULED, context);
+    await exporter.close();
+    const flows = metricsOf(receiver.requests[0]?.metrics).get('aws_networkelb_new_flow_count_sum');
+    expect(flows?.sum).toBeUndefined();
+    expect(flows?.gauge?.dataPoints.map((p) => [p.startTimeUnixNano, p.asDouble])).toEqual([
+      [nanos('2026-11-27T15:55:00Z'), 5],
+      [nanos('2026-11-27T15:56:00Z'), 6],
+      [nanos('2026-11-27T15:57:00Z'), 7],
+    ]);
+  });
+
   it('re-reads a window given by hand', async () => {
     const { handler, context, exporter, cloudwatch } = handlerFor(publishedSeries(), {
       ELB_OTLP_METRICS_LOAD_BALANCERS: ALB_2,

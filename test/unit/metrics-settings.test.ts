@@ -21,6 +21,7 @@ describe('loadMetricsSettings', () => {
       loadBalancers: [],
       windowMs: DEFAULT_WINDOW_MS,
       delayMs: DEFAULT_DELAY_MS,
+      counts: 'delta',
     });
   });
 
@@ -31,12 +32,14 @@ describe('loadMetricsSettings', () => {
         'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188, net/edge/0123456789abcdef',
       ELB_OTLP_METRICS_WINDOW: '10m',
       ELB_OTLP_METRICS_DELAY: '0',
+      ELB_OTLP_METRICS_COUNTS: 'Gauge',
     });
     expect(settings).toEqual({
       namespaces: ['AWS/NetworkELB', 'AWS/ApplicationELB'],
       loadBalancers: ['app/web/50dc6c495c0c9188', 'net/edge/0123456789abcdef'],
       windowMs: 600_000,
       delayMs: 0,
+      counts: 'gauge',
     });
   });
 
@@ -62,6 +65,10 @@ describe('loadMetricsSettings', () => {
     ],
     [{ ELB_OTLP_METRICS_WINDOW: '0' }, 'ELB_OTLP_METRICS_WINDOW: expected whole minutes'],
     [{ ELB_OTLP_METRICS_DELAY: '25h' }, 'ELB_OTLP_METRICS_DELAY: expected whole minutes'],
+    [
+      { ELB_OTLP_METRICS_COUNTS: 'cumulative' },
+      'ELB_OTLP_METRICS_COUNTS: expected delta or gauge, got "cumulative"',
+    ],
   ])('refuses %j, naming the setting', (env, message) => {
     expect(() => loadMetricsSettings(env)).toThrow(ConfigError);
     expect(() => loadMetricsSettings(env)).toThrow(message);
