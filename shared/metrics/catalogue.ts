@@ -4,10 +4,10 @@
  * mean something for it: `Sum` for counts of events, `Average`/`Maximum`/`p99`
  * for latencies, `Minimum`/`Maximum` for host and zone counts.
  *
- * The collected combination is the finest one whose values can still be added
- * up: counts per Availability Zone (and target group, where published), so a
- * backend sums them to any coarser level; latencies and per-target averages
- * per target group, because a p99 or an average cannot be added across zones.
+ * Counts are collected per Availability Zone (and target group, where
+ * published), so a backend sums them to any coarser level; latencies, host
+ * counts and per-target averages per target group, because a p99, a minimum
+ * or an average cannot be added across zones.
  *
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-cloudwatch-metrics.html

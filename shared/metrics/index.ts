@@ -54,6 +54,8 @@ export {
 } from './metrics-settings.ts';
 export { labelName, seriesName, snakeCase } from './names.ts';
 export {
+  COUNTS_AS,
+  type CountsAs,
   encodeMetricsRequests,
   type MetricsOrigin,
   type MetricsRequest,
