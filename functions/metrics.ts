@@ -80,6 +80,7 @@ export function createMetrics(
       cloudwatch: deps.cloudwatch,
       exporter: deps.exporter,
       protocol: deps.config.protocol,
+      limits: { maxDatapoints: deps.config.maxBatchRecords, maxBytes: deps.config.maxBatchBytes },
       counts: settings.counts,
       mapping: deps.mapping,
       origin: {

@@ -127,6 +127,7 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
       cloudwatch,
       exporter,
       protocol: config.protocol,
+      limits: { maxDatapoints: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
       counts: settings.counts,
       mapping,
       origin: { region },

@@ -1,9 +1,10 @@
 /**
  * One run of the metrics path: find the series, read their datapoints over
- * the window, export them as OTLP metrics (one request per load balancer),
- * and count what happened to every datapoint: accepted, rejected by the
- * receiver, or failed (never delivered). Queries CloudWatch could not answer
- * are listed by metric and dimensions.
+ * the window page by page, export each page as OTLP metrics (requests per
+ * load balancer, within the batch bounds), and count what happened to every
+ * datapoint: accepted, rejected by the receiver, or failed (never
+ * delivered). Queries CloudWatch could not answer are listed by metric and
+ * dimensions.
  */
 
 import type { MappingConfig } from '../config/mapping-config.ts';
@@ -12,12 +13,20 @@ import type { OtlpExporter } from '../otlp/exporter.ts';
 import type { Namespace } from './catalogue-types.ts';
 import { type CloudWatchApi, discoverSeries } from './discover.ts';
 import { fetchDatapoints, type MetricWindow } from './fetch.ts';
-import { type CountsAs, encodeMetricsRequests, type MetricsOrigin } from './otlp-metrics.ts';
+import {
+  type CountsAs,
+  encodeMetricsRequests,
+  type MetricsLimits,
+  type MetricsOrigin,
+  type MetricsRequest,
+} from './otlp-metrics.ts';
 
 export interface CollectOptions {
   cloudwatch: CloudWatchApi;
   exporter: OtlpExporter;
   protocol: OtlpProtocol;
+  /** Datapoints and bytes per request (the export settings' batch bounds). */
+  limits: MetricsLimits;
   /** Counts of events as delta sums (default) or gauges. */
   counts?: CountsAs;
   mapping: MappingConfig;
@@ -38,7 +47,7 @@ export interface FailedQuery {
   message: string;
 }
 
-/** A request the receiver never accepted. */
+/** Datapoints of a load balancer the receiver never accepted (the first error said). */
 export interface FailedExport {
   loadBalancer: string;
   datapoints: number;
@@ -75,61 +84,80 @@ export async function collectMetrics(options: CollectOptions): Promise<CollectSu
     namespaces: options.namespaces,
     ...(options.loadBalancers === undefined ? {} : { loadBalancers: options.loadBalancers }),
   });
-  const fetched = await fetchDatapoints(options.cloudwatch, discovery.series, options.window);
-  const requests = encodeMetricsRequests(
-    fetched.data,
-    options.origin,
-    options.mapping,
-    options.protocol,
-    options.counts,
-  );
   const summary: CollectSummary = {
     window: { start: options.window.start.toISOString(), end: options.window.end.toISOString() },
     series: discovery.series.length,
-    queries: fetched.data.length,
-    loadBalancers: requests.length,
-    datapoints: requests.reduce((sum, r) => sum + r.datapoints, 0),
+    queries: 0,
+    loadBalancers: 0,
+    datapoints: 0,
     accepted: 0,
     rejected: 0,
     failed: 0,
-    cloudWatchRequests: discovery.requests + fetched.requests,
-    exportRequests: requests.length,
-    failedQueries: fetched.failures.map((f) => ({
-      metric: `${f.series.metric.namespace} ${f.series.metric.name}`,
-      dimensions: f.series.dimensions,
-      statistic: f.statistic,
-      status: f.status,
-      message: f.message,
-    })),
+    cloudWatchRequests: discovery.requests,
+    exportRequests: 0,
+    failedQueries: [],
     failedExports: [],
     rejectionMessages: [],
   };
-  const results = await Promise.all(
-    requests.map((request) =>
-      options.exporter.export(
-        { body: request.body, records: request.datapoints },
-        options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs },
-      ),
-    ),
+  const loadBalancers = new Set<string>();
+  const failedByLoadBalancer = new Map<string, FailedExport>();
+  // Each page of datapoints is shipped before the next is read.
+  const fetched = await fetchDatapoints(
+    options.cloudwatch,
+    discovery.series,
+    options.window,
+    async (data) => {
+      const requests = encodeMetricsRequests(data, options.origin, options.mapping, {
+        protocol: options.protocol,
+        limits: options.limits,
+        ...(options.counts === undefined ? {} : { counts: options.counts }),
+      });
+      const results = await Promise.all(
+        requests.map((request) =>
+          options.exporter.export(
+            { body: request.body, records: request.datapoints },
+            options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs },
+          ),
+        ),
+      );
+      results.forEach((result, i) => {
+        const request = requests[i] as MetricsRequest;
+        loadBalancers.add(request.loadBalancer);
+        summary.datapoints += request.datapoints;
+        summary.exportRequests++;
+        if (result.status === 'success') {
+          summary.accepted += result.accepted;
+          summary.rejected += result.rejected;
+          if (result.rejectionMessage !== undefined) {
+            summary.rejectionMessages.push(`${request.loadBalancer}: ${result.rejectionMessage}`);
+          }
+          return;
+        }
+        summary.failed += result.failed;
+        const earlier = failedByLoadBalancer.get(request.loadBalancer);
+        if (earlier !== undefined) {
+          earlier.datapoints += request.datapoints;
+          return;
+        }
+        failedByLoadBalancer.set(request.loadBalancer, {
+          loadBalancer: request.loadBalancer,
+          datapoints: request.datapoints,
+          errorName: result.error.name,
+          message: result.error.message,
+        });
+      });
+    },
   );
-  results.forEach((result, i) => {
-    const request = requests[i];
-    if (request === undefined) return;
-    if (result.status === 'success') {
-      summary.accepted += result.accepted;
-      summary.rejected += result.rejected;
-      if (result.rejectionMessage !== undefined) {
-        summary.rejectionMessages.push(`${request.loadBalancer}: ${result.rejectionMessage}`);
-      }
-      return;
-    }
-    summary.failed += result.failed;
-    summary.failedExports.push({
-      loadBalancer: request.loadBalancer,
-      datapoints: request.datapoints,
-      errorName: result.error.name,
-      message: result.error.message,
-    });
-  });
+  summary.queries = fetched.queries;
+  summary.loadBalancers = loadBalancers.size;
+  summary.cloudWatchRequests += fetched.requests;
+  summary.failedExports = [...failedByLoadBalancer.values()];
+  summary.failedQueries = fetched.failures.map((f) => ({
+    metric: `${f.series.metric.namespace} ${f.series.metric.name}`,
+    dimensions: f.series.dimensions,
+    statistic: f.statistic,
+    status: f.status,
+    message: f.message,
+  }));
   return summary;
 }

@@ -1,7 +1,7 @@
 /**
  * Reads the datapoints of a set of series over one window with
  * `GetMetricData`: one query per series and statistic, 500 queries a call,
- * following `NextToken` until every query is complete. A query CloudWatch
+ * following `NextToken` until every query is complete, page by page. A query CloudWatch
  * answers with `InternalError` or `Forbidden` is reported, never dropped
  * silently.
  *
@@ -44,30 +44,37 @@ export interface QueryFailure {
 }
 
 export interface FetchResult {
-  data: Datapoints[];
   failures: QueryFailure[];
+  /** Queries asked (one per series and statistic). */
+  queries: number;
   /** `GetMetricData` calls made (pages included). */
   requests: number;
 }
 
 /**
- * Reads every statistic of every series over `window`.
+ * Reads every statistic of every series over `window`, handing each page's
+ * datapoints to `onPage` before the next page is asked for: memory holds one
+ * page (at most 100 800 datapoints), whatever the window's length. A series
+ * whose datapoints span pages comes in several parts, each sorted by time.
  *
  * @example
- * const { data, failures } = await fetchDatapoints(cloudwatch, series, window);
+ * const { failures } = await fetchDatapoints(cloudwatch, series, window, async (data) => ship(data));
  */
 export async function fetchDatapoints(
   client: CloudWatchApi,
   series: readonly Series[],
   window: MetricWindow,
+  onPage: (data: Datapoints[]) => Promise<void>,
 ): Promise<FetchResult> {
-  const queries: { id: string; datapoints: Datapoints; query: MetricDataQuery }[] = [];
+  const queries: { id: string; series: Series; statistic: Statistic; query: MetricDataQuery }[] =
+    [];
   for (const one of series) {
     for (const statistic of one.metric.statistics) {
       const id = `q${queries.length}`;
       queries.push({
         id,
-        datapoints: { series: one, statistic, points: [] },
+        series: one,
+        statistic,
         query: {
           Id: id,
           ReturnData: true,
@@ -102,12 +109,16 @@ export async function fetchDatapoints(
         }),
       );
       requests++;
+      const data: Datapoints[] = [];
       for (const result of page.MetricDataResults ?? []) {
         const query = byId.get(result.Id ?? '');
         if (query === undefined) continue;
-        addPoints(query.datapoints, result);
         status.set(query.id, describeStatus(result));
+        const points = pointsOf(result);
+        if (points.length > 0)
+          data.push({ series: query.series, statistic: query.statistic, points });
       }
+      if (data.length > 0) await onPage(data);
       nextToken = page.NextToken;
     } while (nextToken !== undefined && nextToken !== '');
     for (const query of group) {
@@ -115,24 +126,26 @@ export async function fetchDatapoints(
       if (last === 'Complete' || last.startsWith('PartialData')) continue;
       const [code, ...rest] = last.split(': ');
       failures.push({
-        series: query.datapoints.series,
-        statistic: query.datapoints.statistic,
+        series: query.series,
+        statistic: query.statistic,
         status: code ?? last,
         message: rest.join(': '),
       });
     }
   }
-  for (const query of queries) query.datapoints.points.sort((a, b) => +a.timestamp - +b.timestamp);
-  return { data: queries.map((q) => q.datapoints), failures, requests };
+  return { failures, queries: queries.length, requests };
 }
 
-function addPoints(datapoints: Datapoints, result: MetricDataResult): void {
+/** A result's datapoints, by time. */
+function pointsOf(result: MetricDataResult): Datapoints['points'] {
   const timestamps = result.Timestamps ?? [];
   const values = result.Values ?? [];
+  const points: Datapoints['points'] = [];
   for (let i = 0; i < timestamps.length && i < values.length; i++) {
     const value = values[i] as number;
-    if (Number.isFinite(value)) datapoints.points.push({ timestamp: timestamps[i] as Date, value });
+    if (Number.isFinite(value)) points.push({ timestamp: timestamps[i] as Date, value });
   }
+  return points.sort((a, b) => +a.timestamp - +b.timestamp);
 }
 
 /** `Complete`, or the status code and CloudWatch's messages. */

@@ -57,6 +57,7 @@ export {
   COUNTS_AS,
   type CountsAs,
   encodeMetricsRequests,
+  type MetricsLimits,
   type MetricsOrigin,
   type MetricsRequest,
   SERVICE_LABEL,

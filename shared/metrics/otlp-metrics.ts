@@ -56,25 +56,36 @@ export const COUNTS_AS: readonly CountsAs[] = ['delta', 'gauge'];
 /** The label the guide's Collector relabelling adds to every ELB series. */
 export const SERVICE_LABEL = { key: 'service', value: 'elb' } as const;
 
+/** Bounds on one request, as for log records (`ELB_OTLP_MAX_BATCH_*`). */
+export interface MetricsLimits {
+  maxDatapoints: number;
+  /** Encoded (uncompressed) bytes. */
+  maxBytes: number;
+}
+
+/** One metric of a load balancer: its name, what it was read from, its datapoints. */
+interface MetricPoints {
+  name: string;
+  template: Datapoints;
+  points: DataPoint<number>[];
+}
+
 /**
- * Groups datapoints by load balancer and encodes one OTLP metrics request
- * for each. Series without datapoints are left out; so are load balancers
- * without any.
+ * Groups datapoints by load balancer and encodes OTLP metrics requests for
+ * each: one, or several when its datapoints exceed `limits` (a long window
+ * read by hand). Series without datapoints are left out; so are load
+ * balancers without any.
  *
  * @example
- * const requests = encodeMetricsRequests(data, { account, region }, mapping, 'http/protobuf');
+ * const requests = encodeMetricsRequests(data, { account, region }, mapping, { protocol: 'http/protobuf', limits });
  */
 export function encodeMetricsRequests(
   data: readonly Datapoints[],
   origin: MetricsOrigin,
   mapping: MappingConfig,
-  protocol: OtlpProtocol,
-  counts: CountsAs = 'delta',
+  options: { protocol: OtlpProtocol; counts?: CountsAs; limits: MetricsLimits },
 ): MetricsRequest[] {
-  const byLoadBalancer = new Map<
-    string,
-    Map<string, { template: Datapoints; points: DataPoint<number>[] }>
-  >();
+  const byLoadBalancer = new Map<string, Map<string, MetricPoints>>();
   for (const one of data) {
     if (one.points.length === 0) continue;
     const loadBalancer = one.series.dimensions.LoadBalancer ?? '';
@@ -86,7 +97,7 @@ export function encodeMetricsRequests(
     const name = seriesName(one.series.metric.namespace, one.series.metric.name, one.statistic);
     let metric = metrics.get(name);
     if (metric === undefined) {
-      metric = { template: one, points: [] };
+      metric = { name, template: one, points: [] };
       metrics.set(name, metric);
     }
     const attributes: Attributes = { [SERVICE_LABEL.key]: SERVICE_LABEL.value };
@@ -104,48 +115,101 @@ export function encodeMetricsRequests(
     }
   }
 
-  const serializer = protocol === 'http/json' ? JsonMetricsSerializer : ProtobufMetricsSerializer;
+  const encoder: Encoder = {
+    serializer:
+      options.protocol === 'http/json' ? JsonMetricsSerializer : ProtobufMetricsSerializer,
+    counts: options.counts ?? 'delta',
+    maxBytes: options.limits.maxBytes,
+  };
   const requests: MetricsRequest[] = [];
   for (const [loadBalancer, metrics] of byLoadBalancer) {
-    const metricData: MetricData[] = [];
-    let datapoints = 0;
-    for (const [name, { template, points }] of metrics) {
-      datapoints += points.length;
-      const { metric } = template.series;
-      const descriptor = {
-        name,
-        description: `CloudWatch ${metric.namespace} ${metric.name} (${template.statistic}): ${metric.description}`,
-        unit: metric.unit,
-        valueType: ValueType.DOUBLE,
-      };
-      metricData.push(
-        counts === 'delta' && metric.kind === 'events' && template.statistic === 'Sum'
-          ? {
-              descriptor,
-              aggregationTemporality: AggregationTemporality.DELTA,
-              dataPointType: DataPointType.SUM,
-              isMonotonic: true,
-              dataPoints: points,
-            }
-          : {
-              descriptor,
-              aggregationTemporality: AggregationTemporality.CUMULATIVE,
-              dataPointType: DataPointType.GAUGE,
-              dataPoints: points,
-            },
-      );
+    const resource = resourceFromAttributes(resourceAttributes(loadBalancer, origin, mapping));
+    for (const piece of pieces([...metrics.values()], options.limits.maxDatapoints)) {
+      requests.push(...encodeBounded(encoder, loadBalancer, resource, piece));
     }
-    const resourceMetrics: ResourceMetrics = {
-      resource: resourceFromAttributes(resourceAttributes(loadBalancer, origin, mapping)),
-      scopeMetrics: [{ scope: { name: SCOPE.name, version: SCOPE.version }, metrics: metricData }],
-    };
-    const body = serializer.serializeRequest(resourceMetrics);
-    if (body === undefined) {
-      throw new Error(`the OTLP metrics of ${loadBalancer} could not be serialized`);
-    }
-    requests.push({ loadBalancer, body: Buffer.from(body), datapoints });
   }
   return requests;
+}
+
+interface Encoder {
+  serializer: typeof ProtobufMetricsSerializer;
+  counts: CountsAs;
+  maxBytes: number;
+}
+
+/** Consecutive slices of `metrics` with at most `max` datapoints in each. */
+function* pieces(metrics: MetricPoints[], max: number): Generator<MetricPoints[]> {
+  let piece: MetricPoints[] = [];
+  let size = 0;
+  for (const metric of metrics) {
+    for (let at = 0; at < metric.points.length; ) {
+      const take = Math.min(max - size, metric.points.length - at);
+      piece.push({ ...metric, points: metric.points.slice(at, at + take) });
+      size += take;
+      at += take;
+      if (size === max) {
+        yield piece;
+        piece = [];
+        size = 0;
+      }
+    }
+  }
+  if (size > 0) yield piece;
+}
+
+/** Encodes `piece`, halving it until each request is within the byte limit. */
+function encodeBounded(
+  encoder: Encoder,
+  loadBalancer: string,
+  resource: ResourceMetrics['resource'],
+  piece: MetricPoints[],
+): MetricsRequest[] {
+  const datapoints = piece.reduce((sum, m) => sum + m.points.length, 0);
+  const body = encode(encoder, loadBalancer, resource, piece);
+  if (body.length <= encoder.maxBytes || datapoints <= 1) {
+    return [{ loadBalancer, body, datapoints }];
+  }
+  const halves = [...pieces(piece, Math.ceil(datapoints / 2))];
+  return halves.flatMap((half) => encodeBounded(encoder, loadBalancer, resource, half));
+}
+
+function encode(
+  encoder: Encoder,
+  loadBalancer: string,
+  resource: ResourceMetrics['resource'],
+  piece: MetricPoints[],
+): Buffer {
+  const metricData: MetricData[] = piece.map(({ name, template, points }) => {
+    const { metric } = template.series;
+    const descriptor = {
+      name,
+      description: `CloudWatch ${metric.namespace} ${metric.name} (${template.statistic}): ${metric.description}`,
+      unit: metric.unit,
+      valueType: ValueType.DOUBLE,
+    };
+    return encoder.counts === 'delta' && metric.kind === 'events' && template.statistic === 'Sum'
+      ? {
+          descriptor,
+          aggregationTemporality: AggregationTemporality.DELTA,
+          dataPointType: DataPointType.SUM,
+          isMonotonic: true,
+          dataPoints: points,
+        }
+      : {
+          descriptor,
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          dataPointType: DataPointType.GAUGE,
+          dataPoints: points,
+        };
+  });
+  const body = encoder.serializer.serializeRequest({
+    resource,
+    scopeMetrics: [{ scope: { name: SCOPE.name, version: SCOPE.version }, metrics: metricData }],
+  });
+  if (body === undefined) {
+    throw new Error(`the OTLP metrics of ${loadBalancer} could not be serialized`);
+  }
+  return Buffer.from(body);
 }
 
 /** The logs' resource for the load balancer `app/name/id`, as plain attributes. */

@@ -150,27 +150,39 @@ function attributes(list: JsonAttribute[] | undefined): Record<string, unknown> 
   return Object.fromEntries((list ?? []).map((a) => [a.key, Object.values(a.value)[0]]));
 }
 
-function metricsOf(request: JsonMetricsRequest | undefined): Map<string, JsonMetric> {
-  const metrics = request?.resourceMetrics.flatMap((rm) =>
-    rm.scopeMetrics.flatMap((sm) => sm.metrics),
-  );
-  return new Map((metrics ?? []).map((m) => [m.name, m]));
+/** The metrics of one or more requests by name, a metric's datapoints from every request joined in order. */
+function metricsOf(
+  requests: JsonMetricsRequest | undefined | (JsonMetricsRequest | undefined)[],
+): Map<string, JsonMetric> {
+  const merged = new Map<string, JsonMetric>();
+  for (const request of [requests].flat()) {
+    for (const m of request?.resourceMetrics.flatMap((rm) =>
+      rm.scopeMetrics.flatMap((sm) => sm.metrics),
+    ) ?? []) {
+      const earlier = merged.get(m.name);
+      if (earlier === undefined) merged.set(m.name, structuredClone(m));
+      else
+        (earlier.sum ?? earlier.gauge)?.dataPoints.push(...((m.sum ?? m.gauge)?.dataPoints ?? []));
+    }
+  }
+  return merged;
 }
 
-function requestFor(loadBalancer: string): JsonMetricsRequest | undefined {
+/** Every request with the resource of `loadBalancer`, in the order they came. */
+function requestsFor(loadBalancer: string): JsonMetricsRequest[] {
   return receiver.requests
     .map((r) => r.metrics)
-    .find((m) =>
-      attributes(m?.resourceMetrics[0]?.resource?.attributes)
-        ['cloud.resource_id']?.toString()
-        .endsWith(loadBalancer),
+    .filter((m): m is JsonMetricsRequest =>
+      String(attributes(m?.resourceMetrics[0]?.resource?.attributes)['cloud.resource_id']).endsWith(
+        loadBalancer,
+      ),
     );
 }
 
 const nanos = (iso: string) => String(BigInt(Date.parse(iso)) * 1_000_000n);
 
 describe('the metrics function', () => {
-  it('ships the catalogued series of the scheduled window, one request per load balancer', async () => {
+  it('ships the catalogued series of the scheduled window, page by page, under each load balancer’s resource', async () => {
     const { cloudwatch, handler, context, exporter } = handlerFor(publishedSeries());
     const summary = await handler(SCHEDULED, context);
     await exporter.close();
@@ -215,13 +227,16 @@ describe('the metrics function', () => {
       expect(asked).toContain('TargetResponseTime LoadBalancer+TargetGroup p99 60');
     }
 
-    expect(receiver.requests.map((r) => r.path)).toEqual([
-      '/v1/metrics',
-      '/v1/metrics',
-      '/v1/metrics',
-    ]);
-    const alb = requestFor(ALB);
-    const resource = attributes(alb?.resourceMetrics[0]?.resource?.attributes);
+    // Each page (four datapoints here) is shipped before the next is read.
+    expect(summary.exportRequests).toBeGreaterThanOrEqual(cloudwatch.dataCalls.length);
+    expect(receiver.requests).toHaveLength(summary.exportRequests);
+    expect(new Set(receiver.requests.map((r) => r.path))).toEqual(new Set(['/v1/metrics']));
+    const alb = requestsFor(ALB);
+    expect(alb.length).toBeGreaterThan(1);
+    const resource = attributes(alb[0]?.resourceMetrics[0]?.resource?.attributes);
+    for (const request of alb) {
+      expect(attributes(request.resourceMetrics[0]?.resource?.attributes)).toEqual(resource);
+    }
     expect(resource).toMatchObject({
       'cloud.provider': 'aws',
       'cloud.account.id': '123456789012',
@@ -230,7 +245,7 @@ describe('the metrics function', () => {
       'aws.elb.name': 'web',
       'service.name': 'web',
     });
-    expect(alb?.resourceMetrics[0]?.scopeMetrics[0]?.scope?.name).toBe('elb-otlp');
+    expect(alb[0]?.resourceMetrics[0]?.scopeMetrics[0]?.scope?.name).toBe('elb-otlp');
 
     const metrics = metricsOf(alb);
     expect([...metrics.keys()].sort()).toEqual([
@@ -281,11 +296,13 @@ describe('the metrics function', () => {
         ?.gauge?.dataPoints.map((p) => p.asDouble),
     ).toEqual([2, 2, 1]);
 
-    const nlb = metricsOf(requestFor(NLB));
+    const nlb = metricsOf(requestsFor(NLB));
     expect(nlb.get('aws_networkelb_new_flow_count_sum')?.sum?.dataPoints).toHaveLength(3);
     expect(nlb.get('aws_networkelb_active_flow_count_average')?.gauge?.dataPoints).toHaveLength(2);
     expect(
-      attributes(requestFor(NLB)?.resourceMetrics[0]?.resource?.attributes)['cloud.resource_id'],
+      attributes(requestsFor(NLB)[0]?.resourceMetrics[0]?.resource?.attributes)[
+        'cloud.resource_id'
+      ],
     ).toBe(`arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/${NLB}`);
   });
 
@@ -313,7 +330,7 @@ describe('the metrics function', () => {
     await exporter.close();
     expect(summary.accepted).toBe(7);
     expect(receiver.requests[0]?.headers['content-type']).toBe('application/json');
-    const metrics = metricsOf(receiver.requests[0]?.metrics);
+    const metrics = metricsOf(receiver.requests.map((r) => r.metrics));
     const flows = metrics.get('aws_networkelb_new_flow_count_sum');
     expect(flows?.sum?.dataPoints.map((p) => p.asDouble)).toEqual([5, 6, 7]);
     expect(String(flows?.sum?.dataPoints[0]?.startTimeUnixNano)).toBe(
@@ -328,7 +345,9 @@ describe('the metrics function', () => {
     });
     await handler(SCHEDULED, context);
     await exporter.close();
-    const flows = metricsOf(receiver.requests[0]?.metrics).get('aws_networkelb_new_flow_count_sum');
+    const flows = metricsOf(receiver.requests.map((r) => r.metrics)).get(
+      'aws_networkelb_new_flow_count_sum',
+    );
     expect(flows?.sum).toBeUndefined();
     expect(flows?.gauge?.dataPoints.map((p) => [p.startTimeUnixNano, p.asDouble])).toEqual([
       [nanos('2026-11-27T15:55:00Z'), 5],
@@ -410,6 +429,42 @@ describe('the metrics function', () => {
     expect(summary.rejectionMessages).toEqual([`${NLB}: two points out of order`]);
     expect(errors).toHaveLength(0);
   });
+
+  it.each([
+    ['datapoints', { ELB_OTLP_MAX_BATCH_RECORDS: '4' }],
+    ['bytes', { ELB_OTLP_MAX_BATCH_BYTES: '1024', OTEL_EXPORTER_OTLP_COMPRESSION: 'none' }],
+  ])(
+    'splits a load balancer’s datapoints into requests within the %s bound, each sent once',
+    async (_, env) => {
+      const { handler, context, exporter } = handlerFor(publishedSeries(), {
+        ...env,
+        ELB_OTLP_METRICS_LOAD_BALANCERS: ALB,
+      });
+      const summary = await handler(SCHEDULED, context);
+      await exporter.close();
+      expect(summary).toMatchObject({ loadBalancers: 1, datapoints: 22, accepted: 22, failed: 0 });
+      expect(summary.exportRequests).toBeGreaterThan(1);
+      expect(receiver.requests).toHaveLength(summary.exportRequests);
+      const points = receiver.requests.flatMap((r) =>
+        [...metricsOf(r.metrics).values()].flatMap((m) =>
+          (m.sum?.dataPoints ?? m.gauge?.dataPoints ?? []).map(
+            (p) =>
+              `${m.name} ${JSON.stringify(attributes(p.attributes))} ${p.startTimeUnixNano} ${p.asDouble}`,
+          ),
+        ),
+      );
+      expect(points).toHaveLength(22);
+      expect(new Set(points).size).toBe(22);
+      for (const request of receiver.requests) {
+        const count = [...metricsOf(request.metrics).values()].reduce(
+          (sum, m) => sum + (m.sum?.dataPoints.length ?? m.gauge?.dataPoints.length ?? 0),
+          0,
+        );
+        if ('ELB_OTLP_MAX_BATCH_RECORDS' in env) expect(count).toBeLessThanOrEqual(4);
+        else expect(request.wireBytes).toBeLessThanOrEqual(1024);
+      }
+    },
+  );
 
   it('splits more than 500 queries into calls of at most 500', async () => {
     const many: FakeSeries[] = Array.from({ length: 260 }, (_, i) => ({
