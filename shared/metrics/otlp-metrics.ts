@@ -1,5 +1,5 @@
 /**
- * CloudWatch datapoints as OTLP metrics, one request per load balancer: its
+ * CloudWatch datapoints as OTLP metrics, in requests per load balancer: its
  * resource is the one its logs carry (`cloud.resource_id`, `aws.elb.name`,
  * `service.name`, …), its series are named and labelled as the Prometheus
  * CloudWatch exporter names them (`aws_applicationelb_request_count_sum`,
