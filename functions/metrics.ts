@@ -24,13 +24,8 @@ import { readHeaderSecret } from '../shared/config/header-secrets.ts';
 import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
 import { type CollectSummary, collectMetrics } from '../shared/metrics/collect.ts';
 import type { CloudWatchApi } from '../shared/metrics/discover.ts';
-import type { MetricWindow } from '../shared/metrics/fetch.ts';
-import {
-  loadMetricsSettings,
-  MAX_WINDOW_MS,
-  type MetricsSettings,
-  metricWindow,
-} from '../shared/metrics/metrics-settings.ts';
+import { loadMetricsSettings, type MetricsSettings } from '../shared/metrics/metrics-settings.ts';
+import { windowOf } from '../shared/metrics/window.ts';
 import {
   createOtlpExporter,
   type ExporterClock,
@@ -41,11 +36,6 @@ import { startedOnce } from './shipping-container.ts';
 
 /** Exports stop retrying this long before the Lambda would be stopped. */
 export const DEADLINE_MARGIN_MS = 5_000;
-
-/** The event is neither a scheduled event nor a `{start, end}` window. */
-export class MetricsInputError extends Error {
-  override readonly name = 'MetricsInputError';
-}
 
 /** Datapoints were not delivered, or CloudWatch did not answer every query. */
 export class MetricsDeliveryError extends Error {
@@ -102,39 +92,6 @@ export function createMetrics(
     logger.error('metrics not all shipped', { ...counts, failedQueries, failedExports });
     throw new MetricsDeliveryError(describeFailures(summary));
   };
-}
-
-/** The window an event asks for. */
-export function windowOf(event: unknown, settings: MetricsSettings, nowMs: number): MetricWindow {
-  const input = (event ?? {}) as { time?: unknown; start?: unknown; end?: unknown };
-  if (input.start !== undefined || input.end !== undefined) {
-    const start = minute(input.start, 'start');
-    const end = minute(input.end, 'end');
-    if (end <= start || end - start > MAX_WINDOW_MS) {
-      throw new MetricsInputError(
-        `"end" must be after "start" and at most 24 hours later (got ${String(input.start)} to ${String(input.end)})`,
-      );
-    }
-    return { start: new Date(start), end: new Date(end) };
-  }
-  let at = nowMs;
-  if (typeof input.time === 'string') {
-    at = Date.parse(input.time);
-    if (Number.isNaN(at)) {
-      throw new MetricsInputError(`"time" is not a timestamp: ${JSON.stringify(input.time)}`);
-    }
-  }
-  return metricWindow(at, settings.windowMs, settings.delayMs);
-}
-
-function minute(value: unknown, field: string): number {
-  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms) || ms % 60_000 !== 0) {
-    throw new MetricsInputError(
-      `"${field}" must be an ISO timestamp on a whole minute, like 2026-11-27T16:00:00Z (got ${JSON.stringify(value)})`,
-    );
-  }
-  return ms;
 }
 
 function describeFailures(summary: CollectSummary): string {

@@ -6,7 +6,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NAMESPACES, type Namespace } from '../../shared/metrics/catalogue-types.ts';
-import { renderExporterConfig } from '../../shared/metrics/exporter-config.ts';
 import { write } from '../output.ts';
 import { EXIT_OK, UsageError } from '../usage-error.ts';
 import type { CommandIo } from './parse.ts';
@@ -76,6 +75,8 @@ export async function runMetricsConfig(args: string[], io: CommandIo): Promise<n
   if (values.namespace !== 'both') command.push(`--namespace ${values.namespace}`);
   for (const tag of values.tag ?? []) command.push(`--tag ${tag}`);
   if (delaySeconds !== undefined) command.push(`--delay ${delaySeconds}`);
+  // Loaded only here: the catalogue and the YAML writer.
+  const { renderExporterConfig } = await import('../../shared/metrics/exporter-config.ts');
   const text = renderExporterConfig(
     { region, namespaces, tags, ...(delaySeconds === undefined ? {} : { delaySeconds }) },
     command.join(' '),

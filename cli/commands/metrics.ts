@@ -6,13 +6,13 @@
  */
 
 import { parseArgs } from 'node:util';
-import { windowOf } from '../../functions/metrics.ts';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import {
   loadBalancerDimension,
   loadMetricsSettings,
 } from '../../shared/metrics/metrics-settings.ts';
+import { windowOf } from '../../shared/metrics/window.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_REJECTED, UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';

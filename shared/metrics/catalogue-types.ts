@@ -25,6 +25,10 @@ export const BASIC_STATISTICS: readonly Statistic[] = ['Sum', 'Average', 'Minimu
  */
 export type MetricKind = 'events' | 'level';
 
+/** How counts of events are sent: delta sums (OpenTelemetry's own), or gauges as the exporter sends them. */
+export type CountsAs = 'delta' | 'gauge';
+export const COUNTS_AS: readonly CountsAs[] = ['delta', 'gauge'];
+
 export interface CatalogueMetric {
   namespace: Namespace;
   name: string;

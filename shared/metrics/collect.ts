@@ -10,11 +10,10 @@
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { OtlpProtocol } from '../otlp/batch-encoder.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
-import type { Namespace } from './catalogue-types.ts';
+import type { CountsAs, Namespace } from './catalogue-types.ts';
 import { type CloudWatchApi, discoverSeries } from './discover.ts';
 import { fetchDatapoints, type MetricWindow } from './fetch.ts';
 import {
-  type CountsAs,
   encodeMetricsRequests,
   type MetricsLimits,
   type MetricsOrigin,

@@ -8,6 +8,8 @@ export {
 export {
   BASIC_STATISTICS,
   type CatalogueMetric,
+  COUNTS_AS,
+  type CountsAs,
   type Dimension,
   type DimensionSet,
   type MetricKind,
@@ -54,11 +56,10 @@ export {
 } from './metrics-settings.ts';
 export { labelName, seriesName, snakeCase } from './names.ts';
 export {
-  COUNTS_AS,
-  type CountsAs,
   encodeMetricsRequests,
   type MetricsLimits,
   type MetricsOrigin,
   type MetricsRequest,
   SERVICE_LABEL,
 } from './otlp-metrics.ts';
+export { MetricsInputError, windowOf } from './window.ts';

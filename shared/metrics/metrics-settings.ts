@@ -5,9 +5,8 @@
 
 import { ConfigError } from '../config/config-error.ts';
 import { parseDuration } from '../config/export-config.ts';
-import { NAMESPACES, type Namespace } from './catalogue-types.ts';
+import { COUNTS_AS, type CountsAs, NAMESPACES, type Namespace } from './catalogue-types.ts';
 import type { MetricWindow } from './fetch.ts';
-import { COUNTS_AS, type CountsAs } from './otlp-metrics.ts';
 
 /** The schedule's default rate: a window of five one-minute periods per run. */
 export const DEFAULT_WINDOW_MS = 5 * 60_000;

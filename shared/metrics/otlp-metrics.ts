@@ -32,6 +32,7 @@ import type { OtlpProtocol } from '../otlp/batch-encoder.ts';
 import type { Attribute } from '../otlp/model.ts';
 import { buildResource } from '../otlp/resource.ts';
 import { SCOPE } from '../otlp/scope.ts';
+import type { CountsAs } from './catalogue-types.ts';
 import { type Datapoints, PERIOD_SECONDS } from './fetch.ts';
 import { labelName, seriesName } from './names.ts';
 
@@ -48,10 +49,6 @@ export interface MetricsRequest {
   /** Datapoints in the request (the unit OTLP's partial success counts in). */
   datapoints: number;
 }
-
-/** How counts of events are sent: delta sums (OpenTelemetry's own), or gauges as the exporter sends them. */
-export type CountsAs = 'delta' | 'gauge';
-export const COUNTS_AS: readonly CountsAs[] = ['delta', 'gauge'];
 
 /** The label the guide's Collector relabelling adds to every ELB series. */
 export const SERVICE_LABEL = { key: 'service', value: 'elb' } as const;

@@ -8,10 +8,11 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics, MetricsDeliveryError, MetricsInputError } from '../../functions/metrics.ts';
+import { createMetrics, MetricsDeliveryError } from '../../functions/metrics.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { loadMetricsSettings } from '../../shared/metrics/metrics-settings.ts';
+import { MetricsInputError } from '../../shared/metrics/window.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { createFakeCloudWatch, type FakeSeries } from '../helpers/cloudwatch-fake.ts';
 import {

@@ -4,7 +4,6 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { windowOf } from '../../functions/metrics.ts';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import {
@@ -13,6 +12,7 @@ import {
   loadMetricsSettings,
   metricWindow,
 } from '../../shared/metrics/metrics-settings.ts';
+import { windowOf } from '../../shared/metrics/window.ts';
 
 describe('loadMetricsSettings', () => {
   it('reads both namespaces and every load balancer, five minutes five minutes late, by default', () => {
