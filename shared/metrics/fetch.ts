@@ -96,7 +96,7 @@ export async function fetchDatapoints(
   let requests = 0;
   for (let at = 0; at < queries.length; at += MAX_QUERIES_PER_CALL) {
     const group = queries.slice(at, at + MAX_QUERIES_PER_CALL);
-    const status = new Map<string, string>();
+    const status = new Map<string, QueryStatus>();
     let nextToken: string | undefined;
     do {
       const page = await client.send(
@@ -113,7 +113,7 @@ export async function fetchDatapoints(
       for (const result of page.MetricDataResults ?? []) {
         const query = byId.get(result.Id ?? '');
         if (query === undefined) continue;
-        status.set(query.id, describeStatus(result));
+        status.set(query.id, statusOf(result));
         const points = pointsOf(result);
         if (points.length > 0)
           data.push({ series: query.series, statistic: query.statistic, points });
@@ -122,14 +122,13 @@ export async function fetchDatapoints(
       nextToken = page.NextToken;
     } while (nextToken !== undefined && nextToken !== '');
     for (const query of group) {
-      const last = status.get(query.id) ?? 'Missing: CloudWatch returned no result for the query';
-      if (last === 'Complete' || last.startsWith('PartialData')) continue;
-      const [code, ...rest] = last.split(': ');
+      const last = status.get(query.id) ?? MISSING;
+      if (last.code === 'Complete' || last.code === 'PartialData') continue;
       failures.push({
         series: query.series,
         statistic: query.statistic,
-        status: code ?? last,
-        message: rest.join(': '),
+        status: last.code,
+        message: last.message,
       });
     }
   }
@@ -148,10 +147,19 @@ function pointsOf(result: MetricDataResult): Datapoints['points'] {
   return points.sort((a, b) => +a.timestamp - +b.timestamp);
 }
 
-/** `Complete`, or the status code and CloudWatch's messages. */
-function describeStatus(result: MetricDataResult): string {
-  const code = result.StatusCode ?? 'Missing';
-  if (code === 'Complete') return code;
+/** How CloudWatch answered a query, as of its last page. */
+interface QueryStatus {
+  code: string;
+  message: string;
+}
+
+const MISSING: QueryStatus = {
+  code: 'Missing',
+  message: 'CloudWatch returned no result for the query',
+};
+
+/** The result's status code and CloudWatch's messages. */
+function statusOf(result: MetricDataResult): QueryStatus {
   const messages = (result.Messages ?? []).map((m) => `${m.Code ?? ''} ${m.Value ?? ''}`.trim());
-  return `${code}: ${messages.join('; ') || 'no message'}`;
+  return { code: result.StatusCode ?? 'Missing', message: messages.join('; ') || 'no message' };
 }

@@ -86,10 +86,9 @@ export function loadMetricsSettings(env: Env): MetricsSettings {
  * // 'app/web/50dc6c495c0c9188'
  */
 export function loadBalancerDimension(text: string): string {
-  const marker = ':loadbalancer/';
-  const value = text.startsWith('arn:') ? text.slice(text.indexOf(marker) + marker.length) : text;
-  if (!text.startsWith('arn:') || text.includes(marker)) {
-    if (/^(app|net)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/.test(value)) return value;
+  const value = text.startsWith('arn:') ? /:loadbalancer\/(.+)$/.exec(text)?.[1] : text;
+  if (value !== undefined && /^(app|net)\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/.test(value)) {
+    return value;
   }
   throw new ConfigError(
     'ELB_OTLP_METRICS_LOAD_BALANCERS',

@@ -9,8 +9,14 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import type { ChunkItem } from '../../shared/pipeline/chunk.ts';
 
 export const TEST_BUCKET = 'elb-logs';
 
@@ -29,6 +35,10 @@ export interface TestS3 {
   clientFor(endpoint: string): S3Client;
   /** Stores an object and returns its ETag. */
   put(key: string, body: Buffer | string): Promise<string>;
+  /** Stores a plain-text object and returns the chunk item of all of it. */
+  putWholeChunk(key: string, text: string): Promise<ChunkItem>;
+  /** Whether the object is there; any answer but 404 is an error, not `false`. */
+  exists(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -55,15 +65,34 @@ export async function startS3(): Promise<TestS3> {
       },
     });
   const client = clientFor(endpoint);
+  const put = async (key: string, body: Buffer | string) => {
+    const answer = await client.send(
+      new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key, Body: body }),
+    );
+    return answer.ETag as string;
+  };
   return {
     endpoint,
     client,
     clientFor,
-    async put(key, body) {
-      const answer = await client.send(
-        new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key, Body: body }),
-      );
-      return answer.ETag as string;
+    put,
+    async putWholeChunk(key, text) {
+      const etag = await put(key, text);
+      const size = Buffer.byteLength(text);
+      return { bucket: TEST_BUCKET, key, etag, size, compression: 'none', start: 0, end: size };
+    },
+    async exists(key) {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
+        return true;
+      } catch (error) {
+        if (
+          (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+        ) {
+          return false;
+        }
+        throw error;
+      }
     },
     async remove(key) {
       await client.send(new DeleteObjectCommand({ Bucket: TEST_BUCKET, Key: key }));

@@ -6,7 +6,6 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngest, IngestError, type IngestSummary } from '../../functions/ingest.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
@@ -90,15 +89,6 @@ async function put(key: string, count: number, seed: number, conn = false): Prom
   counts.set(key, count);
   await s3.put(key, gzipSync(lines(count, seed, conn)));
   return key;
-}
-
-async function exists(key: string): Promise<boolean> {
-  try {
-    await s3.client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface Options {
@@ -195,12 +185,12 @@ describe('ingest', () => {
       const got = delivered(key);
       expect(got, key).toHaveLength(counts.get(key) as number);
       expect(new Set(got).size).toBe(got.length);
-      expect(await exists(key), key).toBe(false);
+      expect(await s3.exists(key), key).toBe(false);
     }
     const said = run.logs.map((l) => `${l.message}: ${JSON.stringify(l.details)}`).join('\n');
     expect(said).toContain("ELB's test object");
     expect(said).toContain('ObjectRemoved:Delete');
-    expect(await exists('AWSLogs/123456789012/ELBAccessLogTestFile')).toBe(true);
+    expect(await s3.exists('AWSLogs/123456789012/ELBAccessLogTestFile')).toBe(true);
   });
 
   it('through SQS reports only the message whose object failed, and reads SNS envelopes and test events', async () => {
@@ -235,8 +225,8 @@ describe('ingest', () => {
     });
     expect(delivered(good)).toHaveLength(50);
     expect(delivered(viaSns)).toHaveLength(40);
-    expect(await exists(good)).toBe(false);
-    expect(await exists(broken)).toBe(true);
+    expect(await s3.exists(good)).toBe(false);
+    expect(await s3.exists(broken)).toBe(true);
     const failure = run.logs.find((l) => l.message === 'object failed');
     expect(failure?.details).toMatchObject({
       object: `s3://${TEST_BUCKET}/${broken}`,
@@ -281,7 +271,7 @@ describe('ingest', () => {
       `s3://${TEST_BUCKET}/${key}: Error: StateMachineDoesNotExist: no such state machine`,
     );
     await run.close();
-    expect(await exists(key)).toBe(true);
+    expect(await s3.exists(key)).toBe(true);
   });
 
   it('fails the invocation when the receiver is down, reporting nothing as shipped or deleted', async () => {
@@ -293,7 +283,7 @@ describe('ingest', () => {
     await expect(attempt).rejects.toThrow(`s3://${TEST_BUCKET}/${key}: ExportRetryableError`);
     receiver.rule(undefined);
     await run.close();
-    expect(await exists(key)).toBe(true);
+    expect(await s3.exists(key)).toBe(true);
     expect(delivered(key)).toEqual([]);
     expect(run.logs.filter((l) => l.message === 'object shipped')).toEqual([]);
   });

@@ -53,15 +53,18 @@ afterAll(async () => {
   await Promise.all([cloudwatch.close(), receiver.close()]);
 });
 
-function run(args: string[]) {
+function run(args: string[], env: Record<string, string> = { AWS_REGION: 'us-east-1' }) {
   return runCli(['metrics', ...args], {
     clear: ['OTEL_', 'ELB_OTLP_', 'AWS_'],
     env: {
       AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
-      AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      // No shared config file: the Region comes from the environment or nowhere.
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      ...env,
     },
   });
 }
@@ -92,6 +95,41 @@ describe('elb-otlp metrics', () => {
     const metric = request?.metrics?.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0];
     expect(metric?.name).toBe('aws_applicationelb_request_count_sum');
     expect(metric?.sum?.dataPoints.map((p) => p.asDouble)).toEqual([120, 80]);
+  });
+
+  it('exits 3 when the receiver rejected datapoints, naming its message', async () => {
+    const answered = await startCloudWatchServer(createFakeCloudWatch([SERIES[0] as FakeSeries]));
+    try {
+      receiver.requests.length = 0;
+      receiver.script({ kind: 'partial', rejected: 1, message: 'one point too old' });
+      const result = await run(
+        ['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'],
+        {
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_CLOUDWATCH: answered.url,
+        },
+      );
+      expect(result.stderr).toContain(
+        `the receiver rejected datapoints: ${ALB}: one point too old`,
+      );
+      expect(result.code).toBe(3);
+      const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) as string);
+      expect(summary).toMatchObject({
+        datapoints: 2,
+        accepted: 1,
+        rejected: 1,
+        failed: 0,
+        failedQueries: 0,
+      });
+    } finally {
+      await answered.close();
+    }
+  });
+
+  it('exits 2 naming AWS_REGION when no Region is set', async () => {
+    const result = await run([], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('AWS_REGION: no Region is set');
   });
 
   it.each([

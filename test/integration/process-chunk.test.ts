@@ -33,9 +33,7 @@ let receiver: OtlpReceiver;
 let chunk: ChunkItem;
 beforeAll(async () => {
   s3 = await startS3();
-  const etag = await s3.put(KEY, TEXT);
-  const size = Buffer.byteLength(TEXT);
-  chunk = { bucket: TEST_BUCKET, key: KEY, etag, size, compression: 'none', start: 0, end: size };
+  chunk = await s3.putWholeChunk(KEY, TEXT);
 });
 afterAll(async () => {
   await s3.close();

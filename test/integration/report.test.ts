@@ -6,7 +6,7 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlan } from '../../functions/plan.ts';
 import { createReport } from '../../functions/report.ts';
@@ -37,15 +37,6 @@ afterAll(async () => {
 async function text(key: string): Promise<string> {
   const answer = await s3.client.send(new GetObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
   return (answer.Body as { transformToString(): Promise<string> }).transformToString();
-}
-
-async function exists(key: string): Promise<boolean> {
-  try {
-    await s3.client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const result = (item: ChunkItem, counts: Partial<ChunkResult> = {}): ChunkResult => ({
@@ -145,10 +136,10 @@ describe('report', () => {
         [crashed.key, 'States.Timeout'],
       ].sort(),
     );
-    expect(await exists(ok.key)).toBe(false);
-    expect(await exists(rejected.key)).toBe(true);
-    expect(await exists(crashed.key)).toBe(true);
-    expect(await exists(OUTSIDE)).toBe(true);
+    expect(await s3.exists(ok.key)).toBe(false);
+    expect(await s3.exists(rejected.key)).toBe(true);
+    expect(await s3.exists(crashed.key)).toBe(true);
+    expect(await s3.exists(OUTSIDE)).toBe(true);
     const report = JSON.parse(await text('work/run-report/report.json'));
     expect(report.deletedKeys).toEqual([ok.key]);
     expect(report.failures).toHaveLength(2);
@@ -209,6 +200,6 @@ describe('report', () => {
       shippedObjects: items.length - 1,
     });
     expect(summary.failures[0]).toMatchObject({ key: first.key, error: { name: 'NoResult' } });
-    for (const item of items) expect(await exists(item.key)).toBe(true);
+    for (const item of items) expect(await s3.exists(item.key)).toBe(true);
   });
 });

@@ -19,7 +19,7 @@ import { ExportRetryableError } from '../../shared/otlp/export-errors.ts';
 import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
 import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
-import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { startS3, type TestS3 } from '../helpers/s3.ts';
 import { steppingClock, uids } from '../helpers/ship.ts';
 
 const TEXT = readFileSync(
@@ -43,9 +43,7 @@ let receiver: OtlpReceiver;
 let chunk: ChunkItem;
 beforeAll(async () => {
   s3 = await startS3();
-  const etag = await s3.put(KEY, LOG);
-  const size = Buffer.byteLength(LOG);
-  chunk = { bucket: TEST_BUCKET, key: KEY, etag, size, compression: 'none', start: 0, end: size };
+  chunk = await s3.putWholeChunk(KEY, LOG);
 });
 afterAll(async () => {
   await s3.close();

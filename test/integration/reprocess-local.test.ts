@@ -12,7 +12,6 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlan } from '../../functions/plan.ts';
 import { createProcessChunk } from '../../functions/process-chunk.ts';
@@ -87,15 +86,6 @@ afterAll(async () => {
   await receiver.close();
   await s3.close();
 });
-
-async function exists(key: string): Promise<boolean> {
-  try {
-    await s3.client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The S3 key each accepted record came from, by `log.record.uid`. */
 function deliveredByUid(): Map<string, string[]> {
@@ -223,11 +213,11 @@ describe('elb-otlp reprocess, run locally', () => {
 
     // Deleted: exactly the fully shipped objects; nothing outside the prefix.
     for (const key of expected.keys()) {
-      expect(await exists(key), key).toBe(key === REFUSED);
+      expect(await s3.exists(key), key).toBe(key === REFUSED);
     }
-    expect(await exists(TRUNCATED)).toBe(true);
-    expect(await exists(OUTSIDE)).toBe(true);
-    expect(await exists(TEST_FILE)).toBe(true);
+    expect(await s3.exists(TRUNCATED)).toBe(true);
+    expect(await s3.exists(OUTSIDE)).toBe(true);
+    expect(await s3.exists(TEST_FILE)).toBe(true);
 
     // The retry input re-runs only the two failed chunks; the receiver is back.
     receiver.rule(undefined);
@@ -244,7 +234,7 @@ describe('elb-otlp reprocess, run locally', () => {
     );
     expect(again).toEqual(new Set([REFUSED, TRUNCATED]));
     expect(linesByKey(deliveredByUid()).get(REFUSED)).toBe(expected.get(REFUSED));
-    expect(await exists(REFUSED)).toBe(false);
-    expect(await exists(TRUNCATED)).toBe(true);
+    expect(await s3.exists(REFUSED)).toBe(false);
+    expect(await s3.exists(TRUNCATED)).toBe(true);
   }, 120_000);
 });

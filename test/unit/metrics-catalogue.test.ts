@@ -4,7 +4,9 @@
  * committed file and as the command writes it.
  */
 
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -207,6 +209,20 @@ describe('the generated exporter configuration', () => {
     const run = await runCli(['metrics-config', '--region', 'us-east-1']);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(await readFile(COMMITTED, 'utf8'));
+  });
+
+  it('writes the same file with --output, and says where', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'elb-otlp-metrics-config-'));
+    try {
+      const file = join(dir, 'exporter.yaml');
+      const run = await runCli(['metrics-config', '--region', 'us-east-1', '--output', file]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(`elb-otlp metrics-config: wrote ${file}\n`);
+      expect(await readFile(file, 'utf8')).toBe(await readFile(COMMITTED, 'utf8'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('has one rule per catalogue metric, each with a published dimension set', async () => {
