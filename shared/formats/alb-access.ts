@@ -42,7 +42,7 @@ export const ALB_ACCESS: LogFormatSpec = {
     field('matched_rule_priority', 'int', 'aws.elb.matched_rule_priority'),
     field('request_creation_time', 'string', 'aws.elb.request_creation_time'),
     field('actions_executed', 'comma-list', 'aws.elb.actions_executed'),
-    field('redirect_url', 'string', 'aws.elb.redirect_url'),
+    field('redirect_url', 'url', 'aws.elb.redirect_url'),
     field('error_reason', 'string', 'aws.elb.error_reason'),
     field('target:port_list', 'space-list', 'aws.elb.target_port_list'),
     field('target_status_code_list', 'space-list', 'aws.elb.target_status_code_list'),
@@ -50,7 +50,7 @@ export const ALB_ACCESS: LogFormatSpec = {
     field('classification_reason', 'string', 'aws.elb.classification_reason'),
     field('conn_trace_id', 'string', 'aws.elb.conn_trace_id'),
     field('transformed_host', 'string', 'aws.elb.transformed_host'),
-    field('transformed_uri', 'string', 'aws.elb.transformed_uri'),
+    field('transformed_uri', 'url', 'aws.elb.transformed_uri'),
     field('request_transform_status', 'string', 'aws.elb.request_transform_status'),
   ],
 };

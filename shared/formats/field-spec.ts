@@ -12,6 +12,8 @@ export type FieldKind =
   | 'elb'
   /** A string attribute `keys[0]`. */
   | 'string'
+  /** A URL into string attribute `keys[0]`, its credentials and sensitive query values redacted. */
+  | 'url'
   /** An int attribute `keys[0]`. */
   | 'int'
   /** A double attribute `keys[0]` (timings, `-1` kept). */
@@ -66,6 +68,7 @@ export const KIND_CODES: Readonly<Record<FieldKind, number>> = {
   'warn-status': 14,
   target: 15,
   'clb-bytes': 16,
+  url: 17,
 };
 
 /** One documented field of a log format. */

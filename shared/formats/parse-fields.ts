@@ -6,7 +6,7 @@
  */
 
 import { type AttributeSink, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from '../otlp/model.ts';
-import type { QueryRedactor } from '../otlp/redaction.ts';
+import { type QueryRedactor, redactUrl } from '../otlp/redaction.ts';
 import { EXTRA_FIELDS_KEY, type FieldSpec, KIND_CODES, type LogFormatSpec } from './field-spec.ts';
 import { mapRequestLine } from './request-line.ts';
 import { type LineTokens, unescapeField } from './tokenizer.ts';
@@ -19,6 +19,8 @@ export interface ParsedLine {
   traceId: string | undefined;
   /** The line's `elb` field, when the format has one. */
   loadBalancer: string | undefined;
+  /** Something was redacted from a URL of the line: the body must be redacted too. */
+  redacted: boolean;
 }
 
 /** A {@link ParsedLine} to pass to {@link parseFields}. */
@@ -28,6 +30,7 @@ export function emptyParsedLine(): ParsedLine {
     severityNumber: SEVERITY_INFO,
     traceId: undefined,
     loadBalancer: undefined,
+    redacted: false,
   };
 }
 
@@ -66,6 +69,7 @@ export function parseFields(
   out.severityNumber = SEVERITY_INFO;
   out.traceId = undefined;
   out.loadBalancer = undefined;
+  out.redacted = false;
   const n = Math.min(tokens.count, fields.length);
   const line = tokens.line;
   for (let i = 0; i < n; i++) {
@@ -144,8 +148,16 @@ function mapField(
       }
       return;
     case 6: // request
-      mapRequestLine(text.slice(start, end), attributes, redact);
+      if (mapRequestLine(text.slice(start, end), attributes, redact)) out.redacted = true;
       return;
+    case 17: {
+      // url
+      const value = text.slice(start, end);
+      const kept = redactUrl(value, redact);
+      attributes.string(keys[0], kept);
+      if (kept !== value) out.redacted = true;
+      return;
+    }
     case 7: {
       // status
       const code = readInteger(spec, text, start, end);

@@ -12,7 +12,13 @@
  */
 
 import type { AttributeSink } from '../otlp/model.ts';
-import { type QueryRedactor, REDACTED } from '../otlp/redaction.ts';
+import {
+  type QueryRedactor,
+  REDACTED,
+  redactQueriesIn,
+  redactUrl,
+  splitUrl,
+} from '../otlp/redaction.ts';
 
 /** Methods the HTTP semantic conventions know; any other is reported as `_OTHER`. */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -27,9 +33,6 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'QUERY',
   'TRACE',
 ]);
-
-const SLASH = 0x2f;
-const QUESTION = 0x3f;
 
 /** Attribute names this module writes, in the order it writes them. */
 export const REQUEST_ATTRIBUTES = [
@@ -46,7 +49,9 @@ export const REQUEST_ATTRIBUTES = [
 ] as const;
 
 /**
- * Maps a request line to OpenTelemetry HTTP and URL attributes, appending them to `out`.
+ * Maps a request line to OpenTelemetry HTTP and URL attributes, appending
+ * them to `out`. Returns true when something was redacted from the URL, so
+ * the record's body (the line) is redacted too.
  *
  * @example
  * mapRequestLine('GET https://example.com:443/a?b=1 HTTP/1.1', attrs, keepQuery);
@@ -54,31 +59,23 @@ export const REQUEST_ATTRIBUTES = [
  * // url.path=/a, url.query=b=1, server.address=example.com, server.port=443,
  * // network.protocol.name=http, network.protocol.version=1.1
  */
-export function mapRequestLine(request: string, out: AttributeSink, redact: QueryRedactor): void {
+export function mapRequestLine(
+  request: string,
+  out: AttributeSink,
+  redact: QueryRedactor,
+): boolean {
   const firstSpace = request.indexOf(' ');
   if (firstSpace <= 0) {
-    out.string('aws.elb.request', request);
-    return;
+    const kept = redactQueriesIn(request, redact);
+    out.string('aws.elb.request', kept);
+    return kept !== request;
   }
   const method = request.slice(0, firstSpace);
   // Classic ELB TCP/SSL listeners log the request as `- - - `: no HTTP at all.
-  if (method === '-' && /^[- ]*$/.test(request)) return;
-  const lastSpace = request.lastIndexOf(' ');
-  let url: string;
-  let version: string | undefined;
-  if (lastSpace > firstSpace) {
-    const protocol = request.slice(lastSpace + 1);
-    if (protocol.startsWith('HTTP/')) {
-      url = request.slice(firstSpace + 1, lastSpace);
-      version = protocolVersion(protocol);
-    } else if (protocol === '-' || protocol === '') {
-      url = request.slice(firstSpace + 1, lastSpace);
-    } else {
-      url = request.slice(firstSpace + 1);
-    }
-  } else {
-    url = request.slice(firstSpace + 1);
-  }
+  if (method === '-' && /^[- ]*$/.test(request)) return false;
+  const urlEnd = requestUrlEnd(request, firstSpace);
+  const url = request.slice(firstSpace + 1, urlEnd);
+  const version = urlEnd < request.length ? httpVersion(request.slice(urlEnd + 1)) : undefined;
 
   if (method !== '-') {
     if (KNOWN_METHODS.has(method)) {
@@ -88,15 +85,47 @@ export function mapRequestLine(request: string, out: AttributeSink, redact: Quer
       out.string('http.request.method_original', method);
     }
   }
-  mapUrl(url, out, redact);
+  const redacted = mapUrl(url, out, redact);
   if (version !== undefined) {
     out.string('network.protocol.name', 'http');
     out.string('network.protocol.version', version);
   }
+  return redacted;
 }
 
-/** `HTTP/1.1` → `1.1`, `HTTP/2.0` → `2`, as the semantic conventions spell versions. */
-function protocolVersion(protocol: string): string {
+/**
+ * The request line with its URL redacted as `url.full` is (credentials and
+ * sensitive query values), everything else as logged: what the record's
+ * body holds in place of the request field. A request that cannot be split
+ * has whatever looks like a query redacted. The same string when nothing was.
+ */
+export function redactRequestLine(request: string, redact: QueryRedactor): string {
+  const firstSpace = request.indexOf(' ');
+  if (firstSpace <= 0) return redactQueriesIn(request, redact);
+  const urlEnd = requestUrlEnd(request, firstSpace);
+  const url = request.slice(firstSpace + 1, urlEnd);
+  const kept = redactUrl(url, redact);
+  return kept === url
+    ? request
+    : `${request.slice(0, firstSpace + 1)}${kept}${request.slice(urlEnd)}`;
+}
+
+/**
+ * Where the URL of a request line ends: at its last space when a version
+ * (`HTTP/…`) or a placeholder (`-`, nothing) follows, else at the end.
+ */
+function requestUrlEnd(request: string, firstSpace: number): number {
+  const lastSpace = request.lastIndexOf(' ');
+  if (lastSpace > firstSpace) {
+    const protocol = request.slice(lastSpace + 1);
+    if (protocol.startsWith('HTTP/') || protocol === '-' || protocol === '') return lastSpace;
+  }
+  return request.length;
+}
+
+/** `HTTP/1.1` → `1.1`, `HTTP/2.0` → `2`, as the semantic conventions spell versions; `undefined` for no version. */
+function httpVersion(protocol: string): string | undefined {
+  if (!protocol.startsWith('HTTP/')) return undefined;
   if (protocol === 'HTTP/1.1') return '1.1';
   const version = protocol.slice(5);
   if (version === '2.0') return '2';
@@ -104,25 +133,20 @@ function protocolVersion(protocol: string): string {
   return version;
 }
 
-function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): void {
-  if (url === '' || url === '-') return;
-  const schemeEnd = url.indexOf('://');
-  if (schemeEnd <= 0) {
+/** Maps an absolute or relative URL; true when something was redacted. */
+function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): boolean {
+  if (url === '' || url === '-') return false;
+  const parts = splitUrl(url);
+  const rawQuery = parts.queryStart === -1 ? undefined : url.slice(parts.queryStart + 1);
+  const query = rawQuery === undefined ? undefined : redact(rawQuery);
+  if (parts.schemeEnd === -1) {
     // Not absolute: keep what can be said about it without inventing an origin.
-    mapPathAndQuery(url, 0, out, redact);
-    return;
+    pushPathAndQuery(url, 0, parts.queryStart, query, out);
+    return query !== rawQuery;
   }
-  const authorityStart = schemeEnd + 3;
-  let authorityEnd = authorityStart;
-  while (authorityEnd < url.length) {
-    const c = url.charCodeAt(authorityEnd);
-    if (c === SLASH || c === QUESTION) break;
-    authorityEnd++;
-  }
-  let authority = url.slice(authorityStart, authorityEnd);
-  const at = authority.lastIndexOf('@');
-  const hadCredentials = at !== -1;
-  if (hadCredentials) authority = authority.slice(at + 1);
+  const { schemeEnd, authorityStart, authorityEnd, credentialsEnd, queryStart } = parts;
+  const hadCredentials = credentialsEnd !== -1;
+  const authority = url.slice(hadCredentials ? credentialsEnd + 1 : authorityStart, authorityEnd);
 
   let host = authority;
   let port = -1;
@@ -151,11 +175,9 @@ function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): void {
     host = host.slice(1, -1);
   }
 
-  const queryStart = url.indexOf('?', authorityEnd);
-  const rawQuery = queryStart === -1 ? undefined : url.slice(queryStart + 1);
-  const query = rawQuery === undefined ? undefined : redact(rawQuery);
+  const redacted = hadCredentials || query !== rawQuery;
   let full = url;
-  if (hadCredentials || placeholder || query !== rawQuery) {
+  if (redacted || placeholder) {
     const origin = `${url.slice(0, authorityStart)}${hadCredentials ? `${REDACTED}:${REDACTED}@` : ''}${placeholder ? authority.slice(0, -1) : authority}`;
     const path = url.slice(authorityEnd, queryStart === -1 ? url.length : queryStart);
     full = `${origin}${path}${query === undefined ? '' : `?${query}`}`;
@@ -165,12 +187,7 @@ function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): void {
   pushPathAndQuery(url, authorityEnd, queryStart, query, out);
   if (host !== '') out.string('server.address', host);
   if (port >= 0) out.int('server.port', port);
-}
-
-function mapPathAndQuery(url: string, from: number, out: AttributeSink, redact: QueryRedactor) {
-  const queryStart = url.indexOf('?', from);
-  const query = queryStart === -1 ? undefined : redact(url.slice(queryStart + 1));
-  pushPathAndQuery(url, from, queryStart, query, out);
+  return redacted;
 }
 
 function pushPathAndQuery(

@@ -49,7 +49,7 @@ import {
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
 } from './protobuf-writer.ts';
-import type { ByteQueryRedactor } from './redaction.ts';
+import { type ByteQueryRedactor, isSchemeCharacter } from './redaction.ts';
 
 const SPACE = 0x20;
 const QUOTE = 0x22;
@@ -61,6 +61,7 @@ const SLASH = 0x2f;
 const QUESTION = 0x3f;
 const COMMA = 0x2c;
 const SEMICOLON = 0x3b;
+const AT = 0x40;
 const ZERO = 0x30;
 const NINE = 0x39;
 
@@ -84,11 +85,13 @@ const MAX_TOKENS = 128;
 /**
  * Output bytes per line byte, at most. Bytes are written without bounds
  * checks (a byte past the end would be lost), so this must hold for any line: a one-byte query value becomes
- * `REDACTED` (8×) in both `url.full` and `url.query`, a two-byte `-1` a
+ * `REDACTED` (8×) in `url.full`, `url.query` and the body, a two-byte `-1` a
  * ten-byte varint, a one-byte list element twelve bytes of framing; the body
- * adds one more copy.
+ * adds one more copy of the rest.
  */
-const BYTES_PER_LINE_BYTE = 21;
+const BYTES_PER_LINE_BYTE = 28;
+/** URL fields a line may have redacted in its body (ALB: the request, `redirect_url`, `transformed_uri`). */
+const MAX_BODY_EDITS = 4;
 /** Framing of one attribute besides its key and value: three tags, three varints of up to five bytes. */
 const ATTRIBUTE_FRAMING = 18;
 /** Framing per array element, for lists split at one-byte separators. */
@@ -111,7 +114,6 @@ const NOT_BEFORE = ascii('NotBefore=');
 const NOT_AFTER = ascii(';NotAfter=');
 const ARN = ascii('arn:');
 const HTTP_SLASH = ascii('HTTP/');
-const SCHEME_SEPARATOR = ascii('://');
 const VALUE_HTTP = ascii('http');
 const VALUE_OTHER = ascii('_OTHER');
 const VALUE_2 = ascii('2');
@@ -137,6 +139,7 @@ const FAST_KINDS = new Set([
   KIND_CODES['clb-bytes'],
   KIND_CODES['alpn-list'],
   KIND_CODES['cert-validity'],
+  KIND_CODES.url,
 ]);
 
 export interface ByteLineEncoderOptions {
@@ -226,6 +229,12 @@ class LineState {
   private readonly starts = new Int32Array(MAX_TOKENS);
   private readonly ends = new Int32Array(MAX_TOKENS);
   private readonly traceId = Buffer.alloc(16);
+  /**
+   * Spans of the line whose redacted form the body holds instead, in order:
+   * `[start, end, redacted length]` each.
+   */
+  private readonly edits = new Int32Array(3 * MAX_BODY_EDITS);
+  private editCount = 0;
 
   /** The record being written: output buffer and position in it. */
   private out: Buffer = Buffer.alloc(0);
@@ -328,6 +337,7 @@ class LineState {
     this.timeLow = 0;
     this.timeHigh = 0;
     this.elbStart = -1;
+    this.editCount = 0;
     const n = Math.min(count, fields);
     for (let i = 0; i < n; i++) {
       const s = this.starts[i];
@@ -425,6 +435,8 @@ class LineState {
       case 2: // string
         this.stringValue(keys[0], src, s, e);
         return true;
+      case 17: // url
+        return this.url(keys[0], s, e);
       case 3: {
         // int
         const value = integerAt(src, s, e);
@@ -610,8 +622,8 @@ class LineState {
     const urlEnd = lastSpace;
     let schemeEnd = -1;
     if (urlEnd > urlStart) {
-      schemeEnd = src.indexOf(SCHEME_SEPARATOR, urlStart);
-      if (schemeEnd === -1 || schemeEnd + 3 > urlEnd || schemeEnd === urlStart) return false;
+      schemeEnd = schemeEndIn(src, urlStart, urlEnd);
+      if (schemeEnd === -1) return false;
     }
     // The URL's parts, checked before anything is written.
     let host = -1;
@@ -652,6 +664,7 @@ class LineState {
           ? redact.measure(src, queryStart + 1, urlEnd)
           : urlEnd - queryStart - 1;
         if (queryLength < 0) return false;
+        if (redact !== undefined && redact.hits > 0) this.edit(queryStart + 1, urlEnd, queryLength);
       }
     }
 
@@ -695,6 +708,51 @@ class LineState {
     }
     this.stringValue(keys.protocolVersion, src, version, e);
     return true;
+  }
+
+  /**
+   * A URL field (`redirect_url`, `transformed_uri`) as `redactUrl` writes it:
+   * its query redacted; credentials in it are left to the string path.
+   */
+  private url(key: Buffer, s: number, e: number): boolean {
+    const src = this.src;
+    const redact = this.redactQuery;
+    let authorityEnd = s;
+    const schemeEnd = schemeEndIn(src, s, e);
+    if (schemeEnd !== -1) {
+      authorityEnd = schemeEnd + 3;
+      while (authorityEnd < e) {
+        const c = src[authorityEnd];
+        if (c === SLASH || c === QUESTION) break;
+        if (c === AT) return false;
+        authorityEnd++;
+      }
+    }
+    let queryStart = authorityEnd;
+    while (queryStart < e && src[queryStart] !== QUESTION) queryStart++;
+    if (queryStart === e || redact === undefined) {
+      this.stringValue(key, src, s, e);
+      return true;
+    }
+    const queryLength = redact.measure(src, queryStart + 1, e);
+    if (queryLength < 0) return false;
+    if (redact.hits === 0) {
+      this.stringValue(key, src, s, e);
+      return true;
+    }
+    this.open(key, queryStart + 1 - s + queryLength);
+    this.at = copy(src, s, queryStart + 1, this.out, this.at);
+    this.at = redact.write(src, queryStart + 1, e, this.out, this.at);
+    this.edit(queryStart + 1, e, queryLength);
+    return true;
+  }
+
+  /** Notes that the body holds `src[s, e)` redacted (`length` bytes) instead. */
+  private edit(s: number, e: number, length: number): void {
+    const at = 3 * this.editCount++;
+    this.edits[at] = s;
+    this.edits[at + 1] = e;
+    this.edits[at + 2] = length;
   }
 
   /** Writes the query at `src[s, e)`, redacted as configured. */
@@ -799,7 +857,9 @@ class LineState {
     const text = this.severityTexts[this.severity];
     out.set(text, at);
     at += text.length;
-    if (this.includeBody) {
+    if (this.includeBody && this.editCount > 0) {
+      at = this.redactedBody(source, start, end, at);
+    } else if (this.includeBody) {
       const length = end - start;
       out[at++] = TAG_BODY;
       at = writeVarint(out, at, length + 1 + varintSize(length));
@@ -822,6 +882,27 @@ class LineState {
     const bytes = this.observedBytes;
     for (let k = 0; k < 8; k++) out[at++] = bytes[k];
     this.at = at;
+  }
+
+  /** The body of a line with redacted URLs: the line, each edited span in its redacted form. */
+  private redactedBody(source: Buffer, start: number, end: number, at: number): number {
+    const out = this.out;
+    const edits = this.edits;
+    const count = 3 * this.editCount;
+    const redact = this.redactQuery as ByteQueryRedactor;
+    let length = end - start;
+    for (let k = 0; k < count; k += 3) length += edits[k + 2] - (edits[k + 1] - edits[k]);
+    out[at++] = TAG_BODY;
+    at = writeVarint(out, at, length + 1 + varintSize(length));
+    out[at++] = TAG_STRING;
+    at = writeVarint(out, at, length);
+    let from = start;
+    for (let k = 0; k < count; k += 3) {
+      at = copy(source, from, edits[k], out, at);
+      at = redact.write(source, edits[k], edits[k + 1], out, at);
+      from = edits[k + 1];
+    }
+    return copy(source, from, end, out, at);
   }
 
   /** Writes an attribute's framing up to the first byte of a string value of `length` bytes. */
@@ -1029,6 +1110,17 @@ function startsWith(src: Uint8Array, s: number, e: number, prefix: Uint8Array): 
   if (e - s < prefix.length) return false;
   for (let k = 0; k < prefix.length; k++) if (src[s + k] !== prefix[k]) return false;
   return true;
+}
+
+/**
+ * As `schemeLength` of the string path: where the first `://` of `src[s, e)`
+ * is when a valid scheme runs from `s` to it, else -1.
+ */
+function schemeEndIn(src: Uint8Array, s: number, e: number): number {
+  let k = s;
+  while (k < e && isSchemeCharacter(src[k], k === s)) k++;
+  if (k === s || k + 3 > e) return -1;
+  return src[k] === COLON && src[k + 1] === SLASH && src[k + 2] === SLASH ? k : -1;
 }
 
 /** Classic ELB's request of a TCP/SSL listener: `- - - `. */

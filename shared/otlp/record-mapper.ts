@@ -1,12 +1,15 @@
 /**
  * One log line → one OTLP log record. Never throws and never drops a line:
  * a line that cannot be parsed becomes a record whose body is the raw line and
- * whose `elb_otlp.parse_error` names the field at fault.
+ * whose `elb_otlp.parse_error` names the field at fault. Wherever a URL
+ * appears (attributes, and the body, which is the line) its credentials and
+ * sensitive query values are redacted (`redaction.ts`).
  */
 
 import type { MappingConfig } from '../config/mapping-config.ts';
-import type { LogFormatSpec } from '../formats/field-spec.ts';
+import { KIND_CODES, type LogFormatSpec } from '../formats/field-spec.ts';
 import { emptyParsedLine, type ParsedLine, parseFields } from '../formats/parse-fields.ts';
+import { redactRequestLine } from '../formats/request-line.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
 import { createByteLineEncoder } from './byte-line-encoder.ts';
@@ -25,6 +28,7 @@ import {
   writeLogRecordTail,
 } from './otlp-protobuf.ts';
 import { ProtobufWriter } from './protobuf-writer.ts';
+import { type QueryRedactor, redactQueriesIn, redactUrl } from './redaction.ts';
 
 export const PARSE_ERROR_KEY = 'elb_otlp.parse_error';
 export const RECORD_UID_KEY = 'log.record.uid';
@@ -49,14 +53,14 @@ export type LineMapper = (line: string, offset: number, observedTimeUnixNano: bi
 const UNRECOGNISED =
   'unrecognised log format: not an ALB, NLB, Classic ELB, connection or health-check line';
 
-/** The record of a line that could not be parsed: the raw line and the reason. */
-function failedRecord(line: string, uid: string, observed: bigint, reason: string): LogRecord {
+/** The record of a line that could not be parsed: the line and the reason, both redacted. */
+function failedRecord(body: string, uid: string, observed: bigint, reason: string): LogRecord {
   return {
     timeUnixNano: 0n,
     observedTimeUnixNano: observed,
     severityNumber: SEVERITY_INFO,
     severityText: 'INFO',
-    body: line,
+    body,
     attributes: [
       { key: PARSE_ERROR_KEY, type: 'string', value: reason },
       { key: RECORD_UID_KEY, type: 'string', value: uid },
@@ -64,41 +68,93 @@ function failedRecord(line: string, uid: string, observed: bigint, reason: strin
   };
 }
 
-/**
- * Parses one line into `parsed` and `attributes`, then adds the attributes
- * every parsed line ends with. Returns `undefined`, or why the line could not
- * be parsed (`attributes` may have received some fields by then).
- */
-type LineParser = (
-  line: string,
-  uid: string,
-  parsed: ParsedLine,
-  attributes: AttributeSink,
-) => string | undefined;
+/** Parses the lines of one object, and gives each its body. */
+interface LineParser {
+  /**
+   * Parses one line into `parsed` and `attributes`, then adds the attributes
+   * every parsed line ends with. Returns `undefined`, or why the line could
+   * not be parsed, redacted (`attributes` may have received some fields by then).
+   */
+  parse(
+    line: string,
+    uid: string,
+    parsed: ParsedLine,
+    attributes: AttributeSink,
+  ): string | undefined;
+  /** The body of the line just parsed: the line, its URLs redacted as its attributes are. */
+  body(line: string, parsed: ParsedLine): string;
+  /** The body of a line that could not be parsed: the line, whatever looks like a query redacted. */
+  failedBody(line: string): string;
+}
 
 function createLineParser(options: LineMapperOptions): LineParser {
   const { format, config, resourceLoadBalancerId } = options;
-  if (format === undefined) return () => UNRECOGNISED;
-  const tokens = new LineTokens();
   const redact = config.redactQuery;
-  return (line, uid, parsed, attributes) => {
-    const unterminated = tokenize(line, tokens);
-    if (unterminated !== TOKENIZED) {
-      const name = format.fields[unterminated]?.name ?? `field ${unterminated + 1}`;
-      return `${name}: quoted field has no closing quote`;
-    }
-    try {
-      parseFields(format, tokens, redact, parsed, attributes);
-    } catch (error) {
-      if (error instanceof FieldError) return error.message;
-      throw error;
-    }
-    if (parsed.loadBalancer !== undefined && parsed.loadBalancer !== resourceLoadBalancerId) {
-      attributes.string(LINE_ELB_KEY, parsed.loadBalancer);
-    }
-    attributes.string(RECORD_UID_KEY, uid);
-    return undefined;
+  const failedBody = (line: string) => redactQueriesIn(line, redact);
+  if (format === undefined) {
+    return { parse: () => UNRECOGNISED, body: failedBody, failedBody };
+  }
+  const tokens = new LineTokens();
+  const urlFields = urlFieldsOf(format);
+  return {
+    parse(line, uid, parsed, attributes) {
+      const unterminated = tokenize(line, tokens);
+      if (unterminated !== TOKENIZED) {
+        const name = format.fields[unterminated]?.name ?? `field ${unterminated + 1}`;
+        return `${name}: quoted field has no closing quote`;
+      }
+      try {
+        parseFields(format, tokens, redact, parsed, attributes);
+      } catch (error) {
+        if (error instanceof FieldError) return redactQueriesIn(error.message, redact);
+        throw error;
+      }
+      if (parsed.loadBalancer !== undefined && parsed.loadBalancer !== resourceLoadBalancerId) {
+        attributes.string(LINE_ELB_KEY, parsed.loadBalancer);
+      }
+      attributes.string(RECORD_UID_KEY, uid);
+      return undefined;
+    },
+    body(line, parsed) {
+      return parsed.redacted ? redactLineFields(line, tokens, urlFields, redact) : line;
+    },
+    failedBody,
   };
+}
+
+/** The fields of a format that hold a URL, in order: the request line (true) and URL fields (false). */
+function urlFieldsOf(format: LogFormatSpec): [index: number, request: boolean][] {
+  const fields: [number, boolean][] = [];
+  format.fields.forEach((spec, index) => {
+    if (spec.code === KIND_CODES.request) fields.push([index, true]);
+    else if (spec.code === KIND_CODES.url) fields.push([index, false]);
+  });
+  return fields;
+}
+
+/**
+ * `line` with each URL field of `tokens` (the line just tokenized) redacted
+ * as written, escapes and all; the rest of the line as it was.
+ */
+function redactLineFields(
+  line: string,
+  tokens: LineTokens,
+  urlFields: readonly [number, boolean][],
+  redact: QueryRedactor,
+): string {
+  let out = '';
+  let from = 0;
+  for (const [index, request] of urlFields) {
+    if (index >= tokens.count) break;
+    const start = tokens.starts[index];
+    const end = tokens.ends[index];
+    const raw = line.slice(start, end);
+    const kept = request ? redactRequestLine(raw, redact) : redactUrl(raw, redact);
+    if (kept === raw) continue;
+    out += line.slice(from, start) + kept;
+    from = end;
+  }
+  return from === 0 ? line : out + line.slice(from);
 }
 
 /**
@@ -109,15 +165,15 @@ function createLineParser(options: LineMapperOptions): LineParser {
  * const record = map(line, 0, 1_764_000_000_000_000_000n);
  */
 export function createLineMapper(options: LineMapperOptions): LineMapper {
-  const parse = createLineParser(options);
+  const parser = createLineParser(options);
   const { uidPrefix } = options;
   const includeBody = options.config.includeBody;
   const parsed = emptyParsedLine();
   return (line, offset, observed) => {
     const uid = `${uidPrefix}:${offset}`;
     const attributes = new AttributeList();
-    const error = parse(line, uid, parsed, attributes);
-    if (error !== undefined) return failedRecord(line, uid, observed, error);
+    const error = parser.parse(line, uid, parsed, attributes);
+    if (error !== undefined) return failedRecord(parser.failedBody(line), uid, observed, error);
     const record: LogRecord = {
       timeUnixNano: parsed.timeUnixNano,
       observedTimeUnixNano: observed,
@@ -125,7 +181,7 @@ export function createLineMapper(options: LineMapperOptions): LineMapper {
       severityText: SEVERITY_TEXT[parsed.severityNumber],
       attributes: attributes.items,
     };
-    if (includeBody) record.body = line;
+    if (includeBody) record.body = parser.body(line, parsed);
     if (parsed.traceId !== undefined) record.traceId = parsed.traceId;
     return record;
   };
@@ -150,7 +206,7 @@ export type LineEncoder = (
  * record, written without building the record.
  */
 export function createLineEncoder(options: LineMapperOptions): LineEncoder {
-  const parse = createLineParser(options);
+  const parser = createLineParser(options);
   const { uidPrefix } = options;
   const includeBody = options.config.includeBody;
   const parsed = emptyParsedLine();
@@ -168,17 +224,17 @@ export function createLineEncoder(options: LineMapperOptions): LineEncoder {
     const start = writer.length;
     const mark = beginLogRecord(writer, field);
     attributes.writer = writer;
-    const error = parse(line, uid, parsed, attributes);
+    const error = parser.parse(line, uid, parsed, attributes);
     if (error !== undefined) {
       writer.truncate(start);
-      writeLogRecord(writer, field, failedRecord(line, uid, observed, error));
+      writeLogRecord(writer, field, failedRecord(parser.failedBody(line), uid, observed, error));
       return false;
     }
     tail.timeUnixNano = parsed.timeUnixNano;
     tail.observedTimeUnixNano = observed;
     tail.severityNumber = parsed.severityNumber;
     tail.severityText = SEVERITY_TEXT[parsed.severityNumber];
-    tail.body = includeBody ? line : undefined;
+    tail.body = includeBody ? parser.body(line, parsed) : undefined;
     tail.traceId = parsed.traceId;
     writeLogRecordTail(writer, mark, tail);
     return true;

@@ -1,5 +1,9 @@
 /**
- * Redaction of sensitive query-string values in `url.full` and `url.query`.
+ * Redaction of sensitive query-string values and URL credentials, wherever a
+ * URL appears in a record: `url.full`, `url.query`, the URL-valued fields
+ * (`aws.elb.redirect_url`, `aws.elb.transformed_uri`), and the body, which is
+ * the line itself (its request and URL fields as in the attributes; in a line
+ * that could not be parsed, whatever looks like a query string).
  *
  * The HTTP semantic conventions ask instrumentations to replace the values of
  * signature and credential parameters with `REDACTED`; access logs of
@@ -77,6 +81,108 @@ export function createQueryRedactor(names: readonly string[]): QueryRedactor {
   };
 }
 
+const SLASH = 0x2f;
+const QUESTION = 0x3f;
+const AT = 0x40;
+
+/** Where the parts of a URL lie, split as request lines and URL fields are. */
+export interface UrlParts {
+  /** Index of the `://` after a valid scheme, or -1 when the URL is not absolute. */
+  schemeEnd: number;
+  /** The authority is `[authorityStart, authorityEnd)`; both 0 when the URL is not absolute. */
+  authorityStart: number;
+  authorityEnd: number;
+  /** Index of the last `@` of the authority (credentials come before it), or -1. */
+  credentialsEnd: number;
+  /** Index of the `?` that starts the query, or -1. */
+  queryStart: number;
+}
+
+/**
+ * Splits a URL: absolute when it starts with a scheme (`[A-Za-z][A-Za-z0-9+.-]*`)
+ * and `://`; the authority runs to the first `/` or `?`; the query starts at
+ * the first `?` after it. A relative URL (`/a?b=http://c`) has no authority.
+ */
+export function splitUrl(url: string): UrlParts {
+  const schemeEnd = schemeLength(url);
+  let authorityStart = 0;
+  let authorityEnd = 0;
+  let credentialsEnd = -1;
+  if (schemeEnd > 0) {
+    authorityStart = schemeEnd + 3;
+    authorityEnd = authorityStart;
+    while (authorityEnd < url.length) {
+      const c = url.charCodeAt(authorityEnd);
+      if (c === SLASH || c === QUESTION) break;
+      if (c === AT) credentialsEnd = authorityEnd;
+      authorityEnd++;
+    }
+  }
+  const queryStart = url.indexOf('?', authorityEnd);
+  return { schemeEnd, authorityStart, authorityEnd, credentialsEnd, queryStart };
+}
+
+/** The length of a valid scheme followed by `://` at the start of `url`, or -1. */
+export function schemeLength(url: string): number {
+  const end = url.indexOf('://');
+  if (end <= 0) return -1;
+  for (let i = 0; i < end; i++) if (!isSchemeCharacter(url.charCodeAt(i), i === 0)) return -1;
+  return end;
+}
+
+/** RFC 3986 `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`. */
+export function isSchemeCharacter(c: number, first: boolean): boolean {
+  const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+  if (first) return letter;
+  return letter || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+}
+
+/**
+ * A URL with its credentials replaced by `REDACTED:REDACTED@` and its
+ * sensitive query values by `REDACTED`; everything else as it was. The same
+ * string when nothing was redacted.
+ *
+ * @example
+ * redactUrl('https://u:p@h/a?token=x&b=1', createQueryRedactor(['token']));
+ * // 'https://REDACTED:REDACTED@h/a?token=REDACTED&b=1'
+ */
+export function redactUrl(url: string, redact: QueryRedactor): string {
+  if (url.indexOf('?') === -1 && url.indexOf('@') === -1) return url;
+  const parts = splitUrl(url);
+  const rawQuery = parts.queryStart === -1 ? undefined : url.slice(parts.queryStart + 1);
+  const query = rawQuery === undefined ? undefined : redact(rawQuery);
+  if (parts.credentialsEnd === -1 && query === rawQuery) return url;
+  const pathEnd = parts.queryStart === -1 ? url.length : parts.queryStart;
+  const origin =
+    parts.credentialsEnd === -1
+      ? url.slice(0, pathEnd)
+      : `${url.slice(0, parts.authorityStart)}${REDACTED}:${REDACTED}@${url.slice(parts.credentialsEnd + 1, pathEnd)}`;
+  return query === undefined ? origin : `${origin}?${query}`;
+}
+
+/** Credentials in a URL's authority: a scheme, `://`, and everything up to the authority's last `@`. */
+const LOOSE_CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s"/?]*@/g;
+/** A query string: from a `?` to the next space, double quote or the end. */
+const LOOSE_QUERY = /\?([^\s"]*)/g;
+
+/**
+ * Redacts whatever looks like a URL's credentials or query string anywhere
+ * in `text` (a line that could not be parsed, a parse error's reason): each
+ * `?` starts a query that runs to the next space, double quote or the end.
+ * The same string when nothing was redacted.
+ *
+ * @example
+ * redactQueriesIn('junk "GET /x?token=abc HTTP/1.1" junk', createQueryRedactor(['token']));
+ * // 'junk "GET /x?token=REDACTED HTTP/1.1" junk'
+ */
+export function redactQueriesIn(text: string, redact: QueryRedactor): string {
+  let out = text;
+  if (out.indexOf('@') !== -1) out = out.replace(LOOSE_CREDENTIALS, `$1${REDACTED}:${REDACTED}@`);
+  if (out.indexOf('?') !== -1)
+    out = out.replace(LOOSE_QUERY, (_, query: string) => `?${redact(query)}`);
+  return out === text ? text : out;
+}
+
 /**
  * {@link createQueryRedactor} for a query string held as ASCII bytes
  * `[start, end)` (without `?`), for a byte-level encoder: it gives the same
@@ -85,9 +191,12 @@ export function createQueryRedactor(names: readonly string[]): QueryRedactor {
 export interface ByteQueryRedactor {
   /**
    * The length of the redacted query, or -1 when a key has `%` or `+`
-   * escapes (the string redactor decodes them; this one does not).
+   * escapes (the string redactor decodes them; this one does not). Sets
+   * {@link hits}.
    */
   measure(bytes: Uint8Array, start: number, end: number): number;
+  /** How many values the last {@link measure} found to redact (0: the query stays as it is). */
+  readonly hits: number;
   /** Writes the redacted query (as measured) into `out` at `at`; returns the position after it. */
   write(bytes: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number;
 }
@@ -119,18 +228,27 @@ export function createByteQueryRedactor(names: readonly string[]): ByteQueryReda
     }
     return -1;
   };
+  let lastHits = 0;
   return {
+    get hits() {
+      return lastHits;
+    },
     measure(bytes, start, end) {
       let length = end - start;
+      let hits = 0;
       let from = start;
       while (from <= end) {
         let to = from;
         while (to < end && bytes[to] !== AMPERSAND) to++;
         const value = redactedValue(bytes, from, to);
         if (value === -2) return -1;
-        if (value >= 0) length += REDACTED_BYTES.length - (to - value);
+        if (value >= 0) {
+          length += REDACTED_BYTES.length - (to - value);
+          hits++;
+        }
         from = to + 1;
       }
+      lastHits = hits;
       return length;
     },
     write(bytes, start, end, out, at) {

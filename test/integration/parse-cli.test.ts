@@ -144,6 +144,27 @@ describe('elb-otlp parse', () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it('prints no query secret, in attributes, bodies or parse errors', async () => {
+    const secret = 'pr1nted-n0where';
+    const withSecrets = [
+      lines[0].replace('http://www.example.com:80/', `http://www.example.com:80/?token=${secret}`),
+      lines[0].replace(
+        '"-" "-" 10.0.0.1:80',
+        `"https://x.example.com/?sig=${secret}" "-" 10.0.0.1:80`,
+      ),
+      `not a log line "GET /?password=${secret} HTTP/1.1"`,
+    ];
+    expect(withSecrets.filter((line) => line.includes(secret))).toHaveLength(3);
+    const { code, stdout, stderr } = await run([
+      'parse',
+      file(NAME, `${withSecrets.join('\n')}\n`),
+    ]);
+    expect(code).toBe(0);
+    expect(records(stdout)).toHaveLength(3);
+    expect(stdout).toContain('REDACTED');
+    expect(stdout + stderr).not.toContain(secret);
+  });
+
   it('prints nothing for an empty file and succeeds', async () => {
     const { code, stdout } = await run(['parse', file('empty.log', '')]);
     expect(code).toBe(0);

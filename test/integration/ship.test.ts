@@ -68,6 +68,22 @@ describe.each(['http/protobuf', 'http/json'])('shipping over %s', (protocol) => 
     },
   );
 
+  it('delivers no query secret of the lines, in attributes or bodies', async () => {
+    // The generated lines carry token=abc123 and X-Amz-Signature=0a1b2c in requests and redirects.
+    expect(TEXT).toContain('token=abc123');
+    expect(TEXT).toContain('X-Amz-Signature=0a1b2c');
+    await shipTo(receiver, gzip(TEXT), {
+      env: BATCHED,
+      overrides: { protocol },
+      bucket: BUCKET,
+      key: KEY,
+    });
+    const delivered = JSON.stringify(receiver.deliveredRecords());
+    expect(delivered).toContain('token=REDACTED');
+    expect(delivered).not.toContain('abc123');
+    expect(delivered).not.toContain('0a1b2c');
+  });
+
   it.each([
     'alb-access.txt',
     'alb-connection.txt',

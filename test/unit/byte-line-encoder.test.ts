@@ -206,6 +206,47 @@ describe('the byte-level fast path', () => {
     expect(taken).toBe(queries.length - 2);
   });
 
+  it('redacts the body and the URL fields byte for byte, in any combination', () => {
+    const requests = [
+      REQUEST,
+      '"GET https://h:443/p?token=abc&b=1 HTTP/1.1"',
+      '"GET http://h:80/?sig= HTTP/1.1"',
+    ];
+    const redirects = [
+      '"-"',
+      '"https://b.example.com:443/k?X-Amz-Signature=0a&X-Amz-Expires=3"',
+      '"https://b/?page=2"',
+      '"https://u:p@b/?token=x"',
+      '"https://b/?%74oken=x"',
+      '"/relative?api_key=k&next=http://x/"',
+      '"1x://b/?token=x"',
+    ];
+    const uris = ['-', '/r?client_secret=c&a=1', '/r?a=1', '/r', '/r?token=a=b'];
+    const lines: string[] = [];
+    for (const request of requests)
+      for (const redirect of redirects)
+        for (const uri of uris)
+          lines.push(
+            `${ALB_LINE.replace(REQUEST, request).replace('"forward" "-"', `"redirect" ${redirect}`)} TID_1 "h" "${uri}" "TransformSuccess"`,
+          );
+    const taken = expectSameBytes(lines, options('alb'));
+    // Only credentials and escaped keys are left to the string path.
+    expect(taken).toBe(lines.length - (2 * lines.length) / redirects.length);
+    for (const env of [
+      { ELB_OTLP_REDACT_QUERY_PARAMS: 'none' } as Record<string, string>,
+      { ELB_OTLP_INCLUDE_BODY: 'false' },
+    ]) {
+      expectSameBytes(lines, options('alb', env));
+    }
+  });
+
+  it.each([
+    ['a URL after a relative path', '"GET /a?token=x&u=http://h/ HTTP/1.1"'],
+    ['a scheme that is not one', '"GET 1http://h:80/?token=x HTTP/1.1"'],
+  ])('maps a request with %s as the string path does', (_name, request) => {
+    expectSameBytes([ALB_LINE.replace(REQUEST, request)], options('alb'));
+  });
+
   it.each([
     ['a URL without a port', '"GET https://example.com/a?b=1 HTTP/2.0"'],
     ['an unknown method', '"BREW http://pot:80/ HTTP/1.1"'],
@@ -226,6 +267,7 @@ describe('the byte-level fast path', () => {
     const manyParams = Array.from({ length: 2000 }, (_, i) => `token=${i % 10}`).join('&');
     const lines = [
       ALB_LINE.replace(REQUEST, `"GET https://h:443/?${manyParams} HTTP/1.1"`),
+      `${ALB_LINE.replace(REQUEST, `"GET https://h:443/?${manyParams} HTTP/1.1"`).replace('"forward" "-"', `"redirect" "https://h/?${manyParams}"`)} TID_1 "h" "/?${manyParams}" "-"`,
       ALB_LINE.replace('"forward"', `"${','.repeat(5000)}"`),
       ALB_LINE.replace(' 0.000 ', ' -1 ').replace(' 200 200 ', ' 200 -1 '),
       `${ALB_LINE}${' -'.repeat(3000)}`,
