@@ -26,7 +26,7 @@ module.exports = async ({ resolveVariable }) => {
   if (mode !== 's3') {
     throw new Error(`ingestMode: expected "s3" or "sqs", got ${JSON.stringify(mode)}`);
   }
-  const prefix = await resolveVariable('param:logPrefix');
+  const prefix = await resolveVariable('self:custom.logPrefix');
   const suffix = await resolveVariable('param:ingestSuffix');
   const rules = [];
   if (prefix) rules.push({ prefix });

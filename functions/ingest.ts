@@ -61,6 +61,8 @@ export interface IngestSummary extends ShipCounts {
   handedOff: number;
   ignored: number;
   deleted: number;
+  /** Shipped objects kept instead of deleted: they changed since they were read. */
+  keptChanged: number;
   failedObjects: number;
 }
 
@@ -89,6 +91,7 @@ export function createIngest(
       handedOff: 0,
       ignored: 0,
       deleted: 0,
+      keptChanged: 0,
       failedObjects: 0,
       ...zeroShipCounts(),
     };
@@ -137,6 +140,7 @@ function record(summary: IngestSummary, outcome: IngestOutcome): void {
     case 'shipped':
       summary.shipped++;
       if (outcome.deleted) summary.deleted++;
+      if (outcome.changed) summary.keptChanged++;
       break;
     case 'failed':
       summary.failedObjects++;
@@ -159,7 +163,12 @@ function logOutcome(logger: IngestDependencies['logger'], object: string, outcom
       });
       return;
     case 'shipped':
-      logger.info('object shipped', { object, ...outcome.counts, deleted: outcome.deleted });
+      logger.info('object shipped', {
+        object,
+        ...outcome.counts,
+        deleted: outcome.deleted,
+        ...(outcome.changed && { kept: 'changed since it was read: not deleted' }),
+      });
       return;
     case 'failed':
       logger.error('object failed', { object, ...outcome.counts, error: outcome.error });

@@ -9,24 +9,20 @@
  * <execution name> }`; the work location comes from `WORK_BUCKET` and
  * `WORK_PREFIX` (default `elb-otlp/runs/`). With `LOG_BUCKET` (and
  * `LOG_PREFIX`) set, as the deployment sets them, a run outside those logs
- * is refused with `InputValidationError`.
+ * is refused with `InputValidationError`, as is a run (or a re-run of a
+ * report) asking for deletion unless `ELB_OTLP_ALLOW_DELETE=true` (the
+ * deployment's `allowDeleteProcessed`, or `deleteAfterIngest`).
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import {
-  type PlanSummary,
-  planRetry,
-  planRun,
-  type WorkLocation,
-} from '../shared/reprocess/plan.ts';
+import { type PlanSummary, planAnyRun, type WorkLocation } from '../shared/reprocess/plan.ts';
 import {
   InputValidationError,
   type LogScope,
   parseAnyRunInput,
-  withinLogScope,
 } from '../shared/reprocess/run-input.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 
@@ -39,6 +35,8 @@ export interface PlanDependencies {
   logger: Pick<Logger, 'info'>;
   /** The logs this deployment may read; runs outside them are refused. */
   scope?: LogScope;
+  /** Whether runs may delete what they shipped (`ELB_OTLP_ALLOW_DELETE`); refused otherwise. */
+  allowDelete: boolean;
 }
 
 /** The plan step, given its dependencies (tests pass theirs). */
@@ -51,14 +49,14 @@ export function createPlan(dependencies: () => PlanDependencies) {
       );
     }
     const parsed = parseAnyRunInput(input);
-    const { s3, work, logger, scope } = dependencies();
-    const run =
-      'retryFrom' in parsed || scope === undefined ? parsed : withinLogScope(parsed, scope);
-    const location = { bucket: work.bucket, prefix: `${work.prefix}${runId}/` };
-    const summary =
-      'retryFrom' in run
-        ? await planRetry({ client: s3, retry: run, runId, work: location })
-        : await planRun({ client: s3, input: run, runId, work: location });
+    const { s3, work, logger, scope, allowDelete } = dependencies();
+    const summary = await planAnyRun({
+      client: s3,
+      input: parsed,
+      runId,
+      work: { bucket: work.bucket, prefix: `${work.prefix}${runId}/` },
+      policy: { ...(scope !== undefined && { scope }), allowDelete },
+    });
     logger.info('run planned', { ...summary });
     return summary;
   };
@@ -80,6 +78,7 @@ export const handler = middy(
         work: { bucket, prefix: process.env.WORK_PREFIX || DEFAULT_WORK_PREFIX },
         logger,
         ...(logBucket && { scope: { bucket: logBucket, prefix: process.env.LOG_PREFIX ?? '' } }),
+        allowDelete: process.env.ELB_OTLP_ALLOW_DELETE === 'true',
       };
     }
     return container;

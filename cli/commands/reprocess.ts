@@ -34,6 +34,10 @@ Options:
                           --keys KEY,KEY… takes several at once
   --load-balancer NAME    only this load balancer (repeatable)
   --delete                delete each object once all its lines were accepted
+                          (only the version that was shipped; a --retry-from
+                          run deletes when the earlier run did, and says so)
+  --no-delete             delete nothing, even where the earlier run of
+                          --retry-from asked to
   --chunk-bytes N         content bytes per chunk (default 268435456)
   --max-concurrency N     chunks shipped at once (default: this machine's
                           cores, at most 8)
@@ -48,9 +52,10 @@ Options:
   --max-retry-time T      as for "elb-otlp ship"
   -h, --help              show this help
 
-Exit status: 0 every chunk shipped; 4 some chunks failed (the report names
-them and gives the input to re-run only those); 1 the run stopped before its
-report (S3 refused a listing or a write); 2 bad options or settings.
+Exit status: 0 every chunk shipped; 4 some chunks failed, or some objects to
+delete could not be (the report names them, and gives the input to re-run
+only the failed chunks); 1 the run stopped before its report (S3 refused a
+listing or a write); 2 bad options or settings.
 
 Environment: AWS credentials and Region as the AWS SDK reads them,
 AWS_ENDPOINT_URL_S3, and the export settings of "elb-otlp ship --help".`;
@@ -68,6 +73,8 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: false,
+    // --no-delete: keep everything, whatever the run --retry-from re-runs asked.
+    allowNegative: true,
     options: {
       bucket: { type: 'string' },
       prefix: { type: 'string' },
@@ -104,7 +111,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     retryFrom !== undefined
       ? {
           retryFrom,
-          ...(values.delete && { deleteProcessed: true }),
+          ...(values.delete !== undefined && { deleteProcessed: values.delete }),
           ...(maxConcurrency !== undefined && { maxConcurrency }),
           dryRun: values['dry-run'] === true,
         }
@@ -147,10 +154,12 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     clock: SYSTEM_CLOCK,
     logger: quiet,
   }));
+  // Your own credentials: what they may reach is the run's scope, and deletion is yours to ask for.
   const planStep = createPlan(() => ({
     s3,
     work: { bucket: workBucket as string, prefix: values['work-prefix'] ?? 'elb-otlp/runs/' },
     logger: quiet,
+    allowDelete: true,
   }));
   const runId = `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
   const started = performance.now();
@@ -166,11 +175,17 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
       plan: async (event) => {
         const plan = await planStep(event);
         await write(io.stderr, `elb-otlp reprocess: ${describePlan(plan)}\n`);
+        if (plan.retryOf !== undefined && plan.deleteProcessed && values.delete === undefined) {
+          await write(
+            io.stderr,
+            `elb-otlp reprocess: deleting fully shipped objects, as run ${plan.retryOf} asked (--no-delete keeps them)\n`,
+          );
+        }
         return plan;
       },
       // A local run has no Lambda deadline: a day stands in for the remaining time.
       processChunk: (item) => processChunk(item, { getRemainingTimeInMillis: () => 86_400_000 }),
-      report: createReport(() => ({ s3, logger: quiet })),
+      report: createReport(() => ({ s3, logger: quiet, allowDelete: true })),
       concurrency: Math.max(1, maxConcurrency ?? LOCAL_CONCURRENCY),
       onChunk: (done, total, result) => {
         lines += (result as { lines?: number } | null)?.lines ?? 0;

@@ -3,11 +3,12 @@
  * is not an ELB log, hand what is too large to finish in time to the
  * reprocessing state machine, ship the rest whole through the chunk engine
  * (again, while time allows, when the receiver or S3 was unavailable), and
- * delete it afterwards when asked and every line was accepted.
+ * delete it afterwards when asked and every line was accepted, if it is still
+ * the version shipped.
  */
 
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
@@ -18,8 +19,10 @@ import { describeReadError, readErrorName } from '../pipeline/read-error.ts';
 import { shipChunk } from '../pipeline/ship-chunk.ts';
 import { type ShipCounts, shipCounts, zeroShipCounts } from '../pipeline/ship-object.ts';
 import { TO_THE_END } from '../reprocess/plan.ts';
+import { type DeleteOutcome, deleteIfUnchanged } from '../s3/conditional-delete.ts';
+import { isGone } from '../s3/key-presence.ts';
 import { objectFacts } from '../s3/object-reader.ts';
-import { ObjectNotFoundError, ObjectReadRetryableError } from '../s3/s3-errors.ts';
+import { ObjectReadRetryableError } from '../s3/s3-errors.ts';
 import type { ObjectNotice } from './notifications.ts';
 
 /**
@@ -56,7 +59,13 @@ export interface IngestObjectOptions {
 }
 
 export type IngestOutcome =
-  | { status: 'shipped'; counts: ShipCounts; deleted: boolean }
+  | {
+      status: 'shipped';
+      counts: ShipCounts;
+      deleted: boolean;
+      /** Deletion was asked, but the object changed since it was read (another ETag): kept. */
+      changed?: true;
+    }
   | { status: 'ignored'; reason: string }
   | { status: 'handed-off'; execution: string; started: boolean; reason: string }
   | { status: 'failed'; counts: ShipCounts; error: ChunkError };
@@ -81,9 +90,14 @@ export async function ingestObject(
   try {
     facts = await objectFacts(options.s3, notice.bucket, notice.key);
   } catch (error) {
-    // Gone since the notification: shipped and deleted by an earlier delivery, or removed.
-    if (error instanceof ObjectNotFoundError) {
-      return { status: 'ignored', reason: 'the object no longer exists' };
+    // Gone since the notification: shipped and deleted by an earlier delivery, or
+    // removed. Without s3:ListBucket S3 says 403 for that, not 404: isGone() asks a listing.
+    try {
+      if (await isGone(options.s3, notice.bucket, notice.key, error)) {
+        return { status: 'ignored', reason: 'the object no longer exists' };
+      }
+    } catch (undecided) {
+      return failed(zeroShipCounts(), undecided);
     }
     return failed(zeroShipCounts(), error);
   }
@@ -163,12 +177,18 @@ export async function ingestObject(
     break;
   }
   if (options.deleteProcessed) {
+    let deletion: DeleteOutcome;
     try {
-      await options.s3.send(new DeleteObjectCommand({ Bucket: notice.bucket, Key: notice.key }));
+      // Only the version shipped: a newer one is kept for its own notification.
+      deletion = await deleteIfUnchanged(options.s3, notice.bucket, {
+        key: notice.key,
+        etag: facts.etag,
+      });
     } catch (error) {
       // Shipped, but not deleted as asked: the object fails, so it is seen (and retried).
       return failed(counts, error);
     }
+    if (deletion === 'changed') return { status: 'shipped', counts, deleted: false, changed: true };
   }
   return { status: 'shipped', counts, deleted: options.deleteProcessed };
 }

@@ -17,7 +17,18 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Key } from '../formats/s3-key.ts';
 import type { ChunkItem } from '../pipeline/chunk.ts';
 import type { Compression } from '../pipeline/decompress.ts';
-import { InputValidationError, type RetryInput, type RunInput } from './run-input.ts';
+import { isGone } from '../s3/key-presence.ts';
+import { objectUrl } from '../s3/s3-errors.ts';
+import {
+  InputValidationError,
+  parseRetryReport,
+  type RetryInput,
+  type RunInput,
+  type RunPolicy,
+  reportWithinLogScope,
+  requireDeletionAllowed,
+  withinLogScope,
+} from './run-input.ts';
 
 /**
  * The `end` of an object's last chunk when its content size is not known
@@ -63,6 +74,8 @@ export interface PlanSummary {
   manifest: { Bucket: string; Key: string };
   /** Where the Distributed Map's ResultWriter puts its files. */
   results: { Bucket: string; Prefix: string };
+  /** For a re-run: the run it re-runs (its id, or its report's address). */
+  retryOf?: string;
 }
 
 interface ListedObject {
@@ -141,49 +154,54 @@ export interface RetryPlanOptions {
   retry: RetryInput;
   runId: string;
   work: WorkLocation;
+  policy: RunPolicy;
 }
 
 /**
  * Plans a re-run of an earlier run's failed chunks, read from its
  * report.json: the same chunk items (an object changed since then fails its
  * chunks with ObjectChangedError), the earlier bucket and prefix, and its
- * settings unless the input gives new ones.
+ * settings unless the input gives new ones. The report is validated and
+ * scope-checked as an execution input is.
  */
 export async function planRetry({
   client,
   retry,
   runId,
   work,
+  policy,
 }: RetryPlanOptions): Promise<PlanSummary> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(retry.retryFrom) as RegExpExecArray;
-  let report: {
-    bucket?: string;
-    prefix?: string;
-    deleteProcessed?: boolean;
-    maxConcurrency?: number;
-    retryItems?: ChunkItem[];
-  };
+  let text: string;
   try {
     const answer = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
     const body = answer.Body as { transformToString(): Promise<string> };
-    report = JSON.parse(await body.transformToString());
+    text = await body.transformToString();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new InputValidationError(`retryFrom: cannot read ${retry.retryFrom}: ${reason}`);
   }
-  if (typeof report.bucket !== 'string' || !Array.isArray(report.retryItems)) {
-    throw new InputValidationError(`retryFrom: ${retry.retryFrom} is not an elb-otlp report.json`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InputValidationError(`retryFrom: ${retry.retryFrom} is not JSON`);
   }
+  let report = parseRetryReport(json, retry.retryFrom);
+  if (policy.scope !== undefined)
+    report = reportWithinLogScope(report, policy.scope, retry.retryFrom);
+  const deleteProcessed = retry.deleteProcessed ?? report.deleteProcessed;
+  requireDeletionAllowed(deleteProcessed, policy);
   const items = report.retryItems;
   const sizes = new Map(items.map((item) => [item.key, item.size]));
   const summary: PlanSummary = {
     runId,
     plannedAt: new Date().toISOString(),
     bucket: report.bucket,
-    prefix: report.prefix ?? '',
+    prefix: report.prefix,
     dryRun: retry.dryRun,
-    deleteProcessed: retry.deleteProcessed ?? report.deleteProcessed ?? false,
-    maxConcurrency: retry.maxConcurrency ?? report.maxConcurrency ?? 50,
+    deleteProcessed,
+    maxConcurrency: retry.maxConcurrency ?? report.maxConcurrency,
     objects: sizes.size,
     emptyObjects: [...sizes.values()].filter((size) => size === 0).length,
     chunks: items.length,
@@ -191,6 +209,7 @@ export async function planRetry({
     skipped: { testFile: 0, notALog: 0, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
     manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
     results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
+    retryOf: report.runId ?? retry.retryFrom,
   };
   await new Upload({
     client,
@@ -202,6 +221,28 @@ export async function planRetry({
     },
   }).done();
   return summary;
+}
+
+export interface AnyRunPlanOptions {
+  client: S3Client;
+  /** A validated execution input: a run, or a re-run (`retryFrom`). */
+  input: RunInput | RetryInput;
+  runId: string;
+  work: WorkLocation;
+  policy: RunPolicy;
+}
+
+/**
+ * Plans either kind of run within what the deployment allows: a run outside
+ * its logs, or one asking for deletion where deletion is not allowed, is
+ * refused with `InputValidationError` before anything is listed.
+ */
+export async function planAnyRun(options: AnyRunPlanOptions): Promise<PlanSummary> {
+  const { client, input, runId, work, policy } = options;
+  if ('retryFrom' in input) return planRetry({ client, retry: input, runId, work, policy });
+  const run = policy.scope === undefined ? input : withinLogScope(input, policy.scope);
+  requireDeletionAllowed(run.deleteProcessed, policy);
+  return planRun({ client, input: run, runId, work });
 }
 
 /** The reason an object is left out, or `undefined` when it is in the run. */
@@ -276,9 +317,11 @@ async function headObject(
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return { key, size: head.ContentLength ?? 0, etag: head.ETag as string };
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 404) return undefined;
-    throw error;
+    // A 404, or a 403 for a key a listing does not show (S3's answer without s3:ListBucket).
+    if (await isGone(client, bucket, key, error)) return undefined;
+    throw new Error(`${objectUrl(bucket, key)}: cannot be read: ${describeError(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -368,4 +411,14 @@ async function mapBounded<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** S3's answer in words; a HEAD's 403 has no body, so the SDK cannot name it. */
+function describeError(error: unknown): string {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (status === 403) {
+    return 'access denied (HTTP 403) although a listing shows it: the role needs s3:GetObject on it';
+  }
+  if (!(error instanceof Error)) return String(error);
+  return `${error.name}${status === undefined ? '' : ` (HTTP ${status})`}: ${error.message}`;
 }

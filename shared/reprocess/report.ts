@@ -5,22 +5,21 @@
  * chunk manifest, adds up the counts per object and in total, checks that
  * every chunk conserves its lines (DESIGN §3.3), deletes the objects that
  * were fully shipped when the run asked for it (only in the run's bucket and
- * under its prefix), writes `report.json` and answers a short summary with
- * the run's throughput.
+ * under its prefix, only the version shipped), writes `report.json` whatever
+ * the deletions came to, and answers a short summary with the run's
+ * throughput.
  */
 
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ChunkError, ChunkItem, ChunkResult } from '../pipeline/chunk.ts';
 import { SHIP_COUNT_NAMES, type ShipCounts, zeroShipCounts } from '../pipeline/ship-object.ts';
+import {
+  type DeleteFailure,
+  type DeletionResult,
+  deleteShippedObjects,
+} from '../s3/conditional-delete.ts';
 import type { PlanSummary } from './plan.ts';
 
-/** S3 deletes at most this many keys a request. */
-const DELETE_BATCH = 1000;
 /** Failed chunks listed in the answer (all of them are in report.json). */
 const LISTED_FAILURES = 20;
 
@@ -44,6 +43,8 @@ export interface FailedChunk {
 
 export interface ObjectStatus {
   key: string;
+  /** The version the run read (deletion is pinned to it). */
+  etag: string;
   chunks: number;
   lines: number;
   accepted: number;
@@ -60,7 +61,12 @@ export interface ReportSummary extends ShipCounts {
   /** Chunks that did not ship all their lines (an error, `failed > 0`, or no result). */
   failedChunks: number;
   shippedObjects: number;
+  /** Objects deleted (or found already gone) after shipping whole. */
   deleted: number;
+  /** Shipped objects kept because they changed since they were read (another ETag). */
+  keptChanged: number;
+  /** Shipped objects the run asked to delete and could not: the run fails after writing its report. */
+  deleteFailed: number;
   /** The first failed chunks; report.json lists them all. */
   failures: FailedChunk[];
   report: string;
@@ -97,12 +103,24 @@ interface ChildExecution {
   Status?: string;
 }
 
-/** Builds the run's report, deletes what may go, writes report.json. */
+export interface ReportOptions {
+  /** Whether this deployment lets runs delete (`ELB_OTLP_ALLOW_DELETE`); a run asking otherwise deletes nothing. */
+  allowDelete: boolean;
+  now?: () => number;
+}
+
+/**
+ * Builds the run's report, deletes what may go (each object pinned to the
+ * ETag it was shipped from), and writes report.json whatever the deletions
+ * came to: a deletion that failed is counted in `deleteFailed` and named in
+ * the report, never thrown.
+ */
 export async function reportRun(
   client: S3Client,
   input: ReportInput,
-  now: () => number = Date.now,
+  options: ReportOptions,
 ): Promise<ReportSummary> {
+  const now = options.now ?? Date.now;
   const { plan, results } = input;
   const bucket = results.ResultWriterDetails.Bucket;
   const manifest = JSON.parse(await readText(client, bucket, results.ResultWriterDetails.Key)) as {
@@ -144,6 +162,7 @@ export async function reportRun(
     chunks++;
     const status = objects.get(item.key) ?? {
       key: item.key,
+      etag: item.etag,
       chunks: 0,
       lines: 0,
       accepted: 0,
@@ -172,9 +191,13 @@ export async function reportRun(
 
   const deletable = [...objects.values()]
     .filter((o) => o.shipped && o.key.startsWith(plan.prefix))
-    .map((o) => o.key);
-  const deleted =
-    plan.deleteProcessed && !plan.dryRun ? await deleteObjects(client, plan.bucket, deletable) : [];
+    .map(({ key, etag }) => ({ key, etag }));
+  const deletion: DeletionResult =
+    !plan.deleteProcessed || plan.dryRun
+      ? { deleted: [], changed: [], failed: [] }
+      : options.allowDelete
+        ? await deleteShippedObjects(client, plan.bucket, deletable)
+        : { deleted: [], changed: [], failed: deletable.map(({ key }) => notAllowed(key)) };
 
   const reportKey = plan.manifest.Key.replace(/manifest\.jsonl$/, 'report.json');
   const reportUrl = `s3://${plan.manifest.Bucket}/${reportKey}`;
@@ -185,7 +208,9 @@ export async function reportRun(
     chunks,
     failedChunks: failures.length,
     shippedObjects: [...objects.values()].filter((o) => o.shipped).length,
-    deleted: deleted.length,
+    deleted: deletion.deleted.length,
+    keptChanged: deletion.changed.length,
+    deleteFailed: deletion.failed.length,
     failures: failures.slice(0, LISTED_FAILURES),
     report: reportUrl,
     ...(failures.length > 0 && { retry: { retryFrom: reportUrl } }),
@@ -203,7 +228,9 @@ export async function reportRun(
         deleteProcessed: plan.deleteProcessed,
         maxConcurrency: plan.maxConcurrency,
         objects: [...objects.values()],
-        deletedKeys: deleted,
+        deletedKeys: deletion.deleted,
+        changedKeys: deletion.changed,
+        deleteFailures: deletion.failed,
         bucket: plan.bucket,
         prefix: plan.prefix,
       }),
@@ -276,26 +303,12 @@ function chunkFailure(
   return undefined;
 }
 
-async function deleteObjects(client: S3Client, bucket: string, keys: string[]): Promise<string[]> {
-  const deleted: string[] = [];
-  for (let at = 0; at < keys.length; at += DELETE_BATCH) {
-    const batch = keys.slice(at, at + DELETE_BATCH);
-    const answer = await client.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: false },
-      }),
-    );
-    for (const done of answer.Deleted ?? []) if (done.Key !== undefined) deleted.push(done.Key);
-    const refused = answer.Errors ?? [];
-    if (refused.length > 0) {
-      const first = refused[0];
-      throw new Error(
-        `s3://${bucket}: ${refused.length} objects could not be deleted, e.g. ${first.Key}: ${first.Code} ${first.Message}`,
-      );
-    }
-  }
-  return deleted;
+function notAllowed(key: string): DeleteFailure {
+  return {
+    key,
+    code: 'DeletionNotAllowed',
+    message: 'this deployment does not allow deletion (its allowDeleteProcessed parameter)',
+  };
 }
 
 async function readChildren(

@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { chunkItemSchema } from '../pipeline/chunk.ts';
 
 /** Default chunk: 256 MiB of content per worker call. */
 export const DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024;
@@ -80,6 +81,51 @@ export interface LogScope {
   prefix: string;
 }
 
+/** What a deployment lets a run do. */
+export interface RunPolicy {
+  /** The logs it may read; a run outside them is refused. Absent: any (a local run, with your own credentials). */
+  scope?: LogScope;
+  /** Whether a run may delete what it shipped (the deployment's `allowDeleteProcessed`). */
+  allowDelete: boolean;
+}
+
+/**
+ * What a re-run takes from an earlier run's report.json: validated as an
+ * execution input is, since the file is an input too (whoever may write to
+ * the work location could otherwise aim a run, and its deletions, anywhere).
+ */
+export const retryReportSchema = z
+  .object({
+    runId: z.string().optional(),
+    bucket: z.string().min(3).max(63),
+    prefix: z.string().default(''),
+    deleteProcessed: z.boolean().default(false),
+    maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(50),
+    retryItems: z.array(chunkItemSchema),
+  })
+  .refine((report) => report.retryItems.every((item) => item.bucket === report.bucket), {
+    message: "every item must be in the report's bucket",
+    path: ['retryItems'],
+  })
+  .refine((report) => report.retryItems.every((item) => item.key.startsWith(report.prefix)), {
+    message: "every item must lie under the report's prefix",
+    path: ['retryItems'],
+  });
+
+export type RetryReport = z.infer<typeof retryReportSchema>;
+
+/**
+ * Validates the report a `retryFrom` names, or throws {@link InputValidationError}
+ * naming it and every bad field.
+ */
+export function parseRetryReport(report: unknown, address: string): RetryReport {
+  return parseWith(
+    retryReportSchema,
+    report,
+    `retryFrom: ${address} is not a valid elb-otlp report`,
+  );
+}
+
 /**
  * Checks that a run stays inside the logs the deployment may read, so a run
  * aimed elsewhere fails at once with a message instead of with S3's
@@ -103,12 +149,53 @@ export function withinLogScope(input: RunInput, scope: LogScope): RunInput {
   return { ...input, prefix };
 }
 
-function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
+/**
+ * Checks that a re-run stays inside the logs the deployment may read: the
+ * report's bucket and prefix, and every chunk it would ship.
+ *
+ * @throws InputValidationError naming the report and every field outside the scope.
+ */
+export function reportWithinLogScope(
+  report: RetryReport,
+  scope: LogScope,
+  address: string,
+): RetryReport {
+  const where = `this deployment reads only s3://${scope.bucket}/${scope.prefix} (its logBucket and logPrefix)`;
+  const problems: string[] = [];
+  if (report.bucket !== scope.bucket) problems.push(`bucket: ${where}`);
+  if (!report.prefix.startsWith(scope.prefix)) problems.push(`prefix: ${where}`);
+  const outside = report.retryItems.filter((item) => !item.key.startsWith(scope.prefix));
+  if (outside.length > 0) {
+    problems.push(
+      `retryItems: ${outside.length} item(s) such as ${JSON.stringify(outside[0].key)}: ${where}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new InputValidationError(`retryFrom: ${address}: ${problems.join('; ')}`);
+  }
+  return report;
+}
+
+/**
+ * Refuses a run that asks for deletion on a deployment that does not allow
+ * it, before anything is listed or shipped.
+ *
+ * @throws InputValidationError naming `deleteProcessed` and the parameter that allows it.
+ */
+export function requireDeletionAllowed(deleteProcessed: boolean, policy: RunPolicy): void {
+  if (deleteProcessed && !policy.allowDelete) {
+    throw new InputValidationError(
+      'bad reprocessing input: deleteProcessed: this deployment does not allow deletion (deploy with --param="allowDeleteProcessed=true", or run without deleteProcessed)',
+    );
+  }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, input: unknown, what = 'bad reprocessing input'): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? issue.path.join('.') : 'input';
     return `${field}: ${issue.message}`;
   });
-  throw new InputValidationError(`bad reprocessing input: ${problems.join('; ')}`);
+  throw new InputValidationError(`${what}: ${problems.join('; ')}`);
 }

@@ -30,6 +30,8 @@ const ROOT = new URL('../../', import.meta.url);
 const ROOT_DIR = fileURLToPath(ROOT);
 const LOG_PREFIX = 'logs/AWSLogs/';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-headers-AbCdEf';
+const LOG_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const WORK_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321';
 const PARAMS = {
   logBucket: TEST_BUCKET,
   logPrefix: LOG_PREFIX,
@@ -202,22 +204,60 @@ describe('the deployment template (sls package)', () => {
     });
   });
 
-  it('lets only the report delete (and ingest, when deleteAfterIngest says so), only log objects under the prefix', () => {
+  it('lets only the report delete, only with allowDeleteProcessed (or deleteAfterIngest), and ingest only with deleteAfterIngest, only log objects under the prefix', () => {
     for (const id of roleIds()) {
       const deletes = allowing(id, 's3:DeleteObject');
       if (id !== 'ReportRole' && id !== 'IngestRole') expect(deletes, id).toEqual([]);
     }
-    expect(allowing('ReportRole', 's3:DeleteObject').map((s) => s.Resource)).toEqual([logObjects]);
-    const ingestStatements = resources.IngestRole.Properties.Policies[0].PolicyDocument.Statement;
-    expect(ingestStatements).toContainEqual({
+    const policy = (id: string) => resources[id].Properties.Policies[0].PolicyDocument.Statement;
+    // A conditional delete (pinned to the shipped ETag) needs s3:GetObject on the key too.
+    expect(policy('ReportRole')).toContainEqual({
+      'Fn::If': [
+        'AllowDeleteProcessed',
+        expect.objectContaining({
+          Action: ['s3:DeleteObject', 's3:GetObject'],
+          Resource: logObjects,
+        }),
+        { Ref: 'AWS::NoValue' },
+      ],
+    });
+    expect(policy('IngestRole')).toContainEqual({
       'Fn::If': [
         'DeleteAfterIngest',
         expect.objectContaining({ Action: 's3:DeleteObject', Resource: logObjects }),
         { Ref: 'AWS::NoValue' },
       ],
     });
+    expect(allowing('IngestRole', 's3:GetObject').map((s) => s.Resource)).toContainEqual(
+      logObjects,
+    );
     expect(template.Conditions.DeleteAfterIngest).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    // Off by default; deleteAfterIngest implies it (its hand-offs ask the state machine to delete).
+    expect(template.Conditions.AllowDeleteProcessed).toEqual({
+      'Fn::Or': [{ 'Fn::Equals': ['false', 'true'] }, { Condition: 'DeleteAfterIngest' }],
+    });
+    // The plan refuses a run asking for deletion, and the report deletes nothing, unless it is on.
+    for (const fn of ['PlanLambdaFunction', 'ReportLambdaFunction']) {
+      expect(resources[fn].Properties.Environment.Variables.ELB_OTLP_ALLOW_DELETE, fn).toEqual({
+        'Fn::If': ['AllowDeleteProcessed', 'true', 'false'],
+      });
+    }
   });
+
+  it('refuses at package time a logPrefix that would widen the roles to sibling prefixes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-prefix-'));
+    try {
+      const refused = await packageStack(dir, { ...PARAMS, logPrefix: 'AWSLogs/123' }).then(
+        () => undefined,
+        (error: { stdout?: string; stderr?: string }) => `${error.stdout}${error.stderr}`,
+      );
+      expect(refused).toMatch(
+        /logPrefix "AWSLogs\/123": it must end with "\/".*use "AWSLogs\/123\/"/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('scopes reading the logs to the log bucket and prefix, and to the functions that read them', () => {
     expect(allowing('PlanRole', 's3:ListBucket')).toEqual([
@@ -236,15 +276,62 @@ describe('the deployment template (sls package)', () => {
       const reads = allowing(id, 's3:GetObject').filter(
         (s) => JSON.stringify(s.Resource) === JSON.stringify(logObjects),
       );
+      // The report's only with its delete statement (a conditional delete needs it).
       expect(reads.length, id).toBe(
-        ['PlanRole', 'ProcessChunkRole', 'IngestRole'].includes(id) ? 1 : 0,
+        ['PlanRole', 'ProcessChunkRole', 'IngestRole', 'ReportRole'].includes(id) ? 1 : 0,
       );
-      expect(allowing(id, 's3:ListBucket').length, id).toBe(id === 'PlanRole' ? 1 : 0);
+      if (id === 'ReportRole') expect(actions(reads[0])).toContain('s3:DeleteObject');
+      // Listing, under the prefix: the plan's, and ingest's to tell a missing object from a denied one.
+      expect(allowing(id, 's3:ListBucket').length, id).toBe(
+        ['PlanRole', 'IngestRole'].includes(id) ? 1 : 0,
+      );
     }
+    expect(allowing('IngestRole', 's3:ListBucket')).toEqual(allowing('PlanRole', 's3:ListBucket'));
     // Everything else in S3 is the work location.
     const work = JSON.stringify(allowing('ReportRole', 's3:PutObject').map((s) => s.Resource));
     expect(work).toContain('elb-otlp/runs/*');
     expect(work).not.toContain(TEST_BUCKET);
+  });
+
+  it('grants the KMS keys of logs and run files only when given, only through S3, only to the roles that use them', () => {
+    const viaS3 = { StringEquals: { 'kms:ViaService': sub(`s3.\${AWS::Region}.amazonaws.com`) } };
+    const kms = (id: string) =>
+      resources[id].Properties.Policies[0].PolicyDocument.Statement.filter((statement: Json) =>
+        JSON.stringify(statement).includes('"kms:'),
+      );
+    const logs = {
+      'Fn::If': [
+        'HasLogKmsKey',
+        {
+          Sid: 'DecryptLogs',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: '',
+          Condition: viaS3,
+        },
+        { Ref: 'AWS::NoValue' },
+      ],
+    };
+    const work = {
+      'Fn::If': [
+        'HasWorkKmsKey',
+        {
+          Sid: 'EncryptRunFiles',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: '',
+          Condition: viaS3,
+        },
+        { Ref: 'AWS::NoValue' },
+      ],
+    };
+    expect(kms('PlanRole')).toEqual([logs, work]);
+    expect(kms('ProcessChunkRole')).toEqual([logs]);
+    expect(kms('IngestRole')).toEqual([logs]);
+    expect(kms('ReportRole')).toEqual([work]);
+    expect(kms('ReprocessStateMachineRole')).toEqual([work]);
+    expect(kms('MetricsRole')).toEqual([]);
+    expect(template.Conditions.HasLogKmsKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 
   it('lets the state machine call its three functions and start its own children, nothing more', () => {
@@ -391,8 +478,20 @@ describe('the deployment template with ingestMode sqs and metrics on', () => {
           ingestMode: 'sqs',
           metrics: 'true',
           metricsIntervalMinutes: '10',
+          allowDeleteProcessed: 'true',
+          logKmsKeyArn: LOG_KEY,
+          workKmsKeyArn: WORK_KEY,
         })
       ).Resources;
+      // The keys given reach exactly the statements that use them.
+      const granted = (id: string, sid: string) =>
+        sqs[id].Properties.Policies[0].PolicyDocument.Statement.find(
+          (statement: Json) => statement['Fn::If']?.[1]?.Sid === sid,
+        )?.['Fn::If'][1].Resource;
+      for (const id of ['PlanRole', 'ProcessChunkRole', 'IngestRole'])
+        expect(granted(id, 'DecryptLogs'), id).toBe(LOG_KEY);
+      for (const id of ['PlanRole', 'ReportRole', 'ReprocessStateMachineRole'])
+        expect(granted(id, 'EncryptRunFiles'), id).toBe(WORK_KEY);
       const rules = Object.values(sqs).filter((r) => r.Type === 'AWS::Events::Rule');
       expect(rules).toEqual([
         expect.objectContaining({
@@ -479,6 +578,8 @@ describe('the packaged functions', () => {
       WORK_PREFIX: 'work/',
       LOG_BUCKET: TEST_BUCKET,
       LOG_PREFIX,
+      // What the template sets with allowDeleteProcessed (or deleteAfterIngest) on.
+      ELB_OTLP_ALLOW_DELETE: 'true',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTLP_HEADERS_SECRET_ARN: SECRET_ARN,
       POWERTOOLS_LOG_LEVEL: 'SILENT',

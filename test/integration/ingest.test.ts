@@ -6,6 +6,7 @@
  */
 
 import { gzipSync } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngest, IngestError, type IngestSummary } from '../../functions/ingest.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
@@ -16,6 +17,7 @@ import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts'
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { uids } from '../helpers/ship.ts';
+import { startStrictS3 } from '../helpers/strict-s3.ts';
 
 const DAY = 'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/27/';
 const logName = (n: number, conn = false) =>
@@ -98,6 +100,8 @@ interface Options {
   remainingMs?: number;
   /** The state machine refuses every hand-off. */
   handoffFails?: boolean;
+  /** S3 as the function sees it (default: s3rver itself). */
+  client?: S3Client;
 }
 
 function ingest(options: Options = {}) {
@@ -113,7 +117,7 @@ function ingest(options: Options = {}) {
   const started: { name: string; input: Record<string, unknown> }[] = [];
   const names = new Set<string>();
   const handler = createIngest(() => ({
-    s3: s3.client,
+    s3: options.client ?? s3.client,
     exporter,
     config,
     mapping: loadMappingConfig({}),
@@ -302,5 +306,49 @@ describe('ingest', () => {
     const summary = await run.call({ Records: [s3Record(`gone/${DAY}${logName(10)}`)] });
     await run.close();
     expect(summary).toMatchObject({ objects: 1, ignored: 1, failedObjects: 0 });
+  });
+  it('without s3:ListBucket (S3 says 403 for a missing key) ignores a duplicate of a deleted object, fails a denied one, and deletes only the version shipped', async () => {
+    const strict = await startStrictS3(s3.endpoint, s3.client);
+    strict.denyMissing = true;
+    const client = s3.clientFor(strict.url);
+    const run = ingest({ deleteProcessed: true, client });
+    try {
+      const shipped = await put(`strict/${DAY}${logName(20)}`, 30, 20);
+      const etag = await s3.put(shipped, gzipSync(lines(30, 20)));
+      expect(await run.call({ Records: [s3Record(shipped)] })).toMatchObject({
+        shipped: 1,
+        deleted: 1,
+        failedObjects: 0,
+      });
+      expect(strict.deletes).toEqual([{ via: 'single', key: shipped, etag }]);
+      // The duplicate notification: S3 answers the HEAD with 403, the listing says it is gone.
+      expect(await run.call({ Records: [s3Record(shipped)] })).toMatchObject({
+        ignored: 1,
+        failedObjects: 0,
+      });
+
+      const denied = await put(`strict/${DAY}${logName(21)}`, 10, 21);
+      strict.denied.add(denied);
+      const refused = run.call({ Records: [s3Record(denied)] });
+      await expect(refused).rejects.toThrow(/ObjectAccessDeniedError/);
+      expect(await s3.exists(denied)).toBe(true);
+
+      // Replaced between its read and its deletion: shipped, but the newer version is kept.
+      const raced = await put(`strict/${DAY}${logName(22)}`, 10, 22);
+      strict.beforeDelete = async (key) => {
+        if (key === raced) await s3.put(key, gzipSync(lines(5, 99)));
+      };
+      expect(await run.call({ Records: [s3Record(raced)] })).toMatchObject({
+        shipped: 1,
+        deleted: 0,
+        keptChanged: 1,
+        failedObjects: 0,
+      });
+      expect(await s3.exists(raced)).toBe(true);
+    } finally {
+      await run.close();
+      client.destroy();
+      await strict.close();
+    }
   });
 });

@@ -6,7 +6,7 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlan } from '../../functions/plan.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
@@ -21,6 +21,7 @@ import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { fakeClock, uids } from '../helpers/ship.ts';
+import { startStrictS3 } from '../helpers/strict-s3.ts';
 
 const ROOT = 'logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
 const alb = (lb: string, time: string, node: string) =>
@@ -54,13 +55,42 @@ afterAll(async () => {
   await s3.close();
 });
 
-function planner(scope?: { bucket: string; prefix: string }) {
+function planner(scope?: { bucket: string; prefix: string }, allowDelete = true) {
   return createPlan(() => ({
     s3: s3.client,
     work: { bucket: TEST_BUCKET, prefix: 'work/' },
     logger: { info: () => {} },
     ...(scope !== undefined && { scope }),
+    allowDelete,
   }));
+}
+
+/** The chunk item of a whole object, as a report's retryItems hold it. */
+async function itemOf(key: string): Promise<ChunkItem> {
+  const head = await s3.client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
+  const size = head.ContentLength ?? 0;
+  return {
+    bucket: TEST_BUCKET,
+    key,
+    etag: head.ETag as string,
+    size,
+    compression: 'gzip',
+    start: 0,
+    end: TO_THE_END,
+  };
+}
+
+/** Writes a report.json under work/ (as an earlier run would have) and returns its address. */
+async function putReport(name: string, report: object): Promise<string> {
+  const key = `work/${name}/report.json`;
+  await s3.client.send(
+    new PutObjectCommand({
+      Bucket: TEST_BUCKET,
+      Key: key,
+      Body: JSON.stringify({ runId: 'earlier-run', maxConcurrency: 4, ...report }),
+    }),
+  );
+  return `s3://${TEST_BUCKET}/${key}`;
 }
 
 async function manifest(summary: PlanSummary): Promise<ChunkItem[]> {
@@ -175,6 +205,94 @@ describe('plan', () => {
       input: { bucket: TEST_BUCKET, keys: [OBJECTS[0][0], `${ROOT}gone.log.gz`] },
     });
     expect(summary).toMatchObject({ objects: 1, chunks: 1, skipped: { missing: 1 } });
+  });
+
+  it('refuses deletion where the deployment does not allow it, for a run and for a re-run that inherits it', async () => {
+    const strictPlanner = planner({ bucket: TEST_BUCKET, prefix: 'logs/AWSLogs/' }, false);
+    const attempt = strictPlanner({
+      runId: 'r-no-delete',
+      input: { bucket: TEST_BUCKET, prefix: ROOT, deleteProcessed: true },
+    });
+    await expect(attempt).rejects.toBeInstanceOf(InputValidationError);
+    await expect(attempt).rejects.toThrow(
+      /deleteProcessed: this deployment does not allow deletion \(deploy with --param="allowDeleteProcessed=true"/,
+    );
+    const report = await putReport('inherits', {
+      bucket: TEST_BUCKET,
+      prefix: ROOT,
+      deleteProcessed: true,
+      retryItems: [await itemOf(OBJECTS[0][0])],
+    });
+    await expect(
+      strictPlanner({ runId: 'r-inherits', input: { retryFrom: report } }),
+    ).rejects.toThrow(/deleteProcessed: this deployment does not allow deletion/);
+    const kept = await strictPlanner({
+      runId: 'r-keeps',
+      input: { retryFrom: report, deleteProcessed: false },
+    });
+    expect(kept).toMatchObject({ deleteProcessed: false, chunks: 1, retryOf: 'earlier-run' });
+  });
+
+  it.each([
+    [
+      'another bucket',
+      { bucket: 'other-bucket', prefix: 'logs/AWSLogs/', items: { bucket: 'other-bucket' } },
+      /retryFrom: s3:\/\/.*: bucket: this deployment reads only s3:\/\/elb-logs\/logs\/AWSLogs\//,
+    ],
+    [
+      'items outside the scope',
+      { bucket: TEST_BUCKET, prefix: '', items: { key: 'elsewhere/AWSLogs/x.log.gz' } },
+      /prefix: this deployment reads only .*; retryItems: 1 item\(s\) such as "elsewhere\/AWSLogs\/x\.log\.gz"/,
+    ],
+    [
+      'an item of another bucket than the report',
+      { bucket: TEST_BUCKET, prefix: 'logs/AWSLogs/', items: { bucket: 'other-bucket' } },
+      /is not a valid elb-otlp report: retryItems: every item must be in the report's bucket/,
+    ],
+    [
+      'an item without its ETag',
+      { bucket: TEST_BUCKET, prefix: 'logs/AWSLogs/', items: { etag: undefined } },
+      /is not a valid elb-otlp report: retryItems\.0\.etag/,
+    ],
+  ])(
+    'refuses a retryFrom report with %s, as it refuses such an input',
+    async (name, forged, message) => {
+      const item = { ...(await itemOf(OBJECTS[0][0])), ...forged.items };
+      const report = await putReport(name.replace(/\W+/g, '-'), {
+        bucket: forged.bucket,
+        prefix: forged.prefix,
+        deleteProcessed: true,
+        retryItems: [item],
+      });
+      const scoped = planner({ bucket: TEST_BUCKET, prefix: 'logs/AWSLogs/' });
+      const attempt = scoped({ runId: 'r-forged', input: { retryFrom: report } });
+      await expect(attempt).rejects.toBeInstanceOf(InputValidationError);
+      await expect(attempt).rejects.toThrow(message);
+    },
+  );
+
+  it('tells a missing explicit key from a denied one when S3 answers 403 for both (no s3:ListBucket)', async () => {
+    const strict = await startStrictS3(s3.endpoint, s3.client);
+    strict.denyMissing = true;
+    const client = s3.clientFor(strict.url);
+    const plan = (keys: string[]) =>
+      createPlan(() => ({
+        s3: client,
+        work: { bucket: TEST_BUCKET, prefix: 'work/' },
+        logger: { info: () => {} },
+        allowDelete: false,
+      }))({ runId: 'r-403', input: { bucket: TEST_BUCKET, keys } });
+    try {
+      const summary = await plan([OBJECTS[0][0], `${ROOT}gone.log.gz`]);
+      expect(summary).toMatchObject({ objects: 1, skipped: { missing: 1 } });
+      strict.denied.add(OBJECTS[2][0]);
+      await expect(plan([OBJECTS[0][0], OBJECTS[2][0]])).rejects.toThrow(
+        `s3://${TEST_BUCKET}/${OBJECTS[2][0]}: cannot be read: access denied (HTTP 403) although a listing shows it`,
+      );
+    } finally {
+      client.destroy();
+      await strict.close();
+    }
   });
 
   it('plans chunks that, each shipped, deliver every line of every object once', async () => {

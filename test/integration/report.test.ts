@@ -16,6 +16,7 @@ import { type PlanSummary, planRun } from '../../shared/reprocess/plan.ts';
 import { reportRun } from '../../shared/reprocess/report.ts';
 import { parseRunInput } from '../../shared/reprocess/run-input.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { type StrictS3, startStrictS3 } from '../helpers/strict-s3.ts';
 
 const ROOT = 'logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
 const name = (time: string) =>
@@ -116,7 +117,7 @@ describe('report', () => {
       ],
     );
 
-    const summary = await reportRun(s3.client, { plan, results });
+    const summary = await reportRun(s3.client, { plan, results }, { allowDelete: true });
     expect(summary).toMatchObject({
       objects: 3,
       chunks: 3,
@@ -149,6 +150,7 @@ describe('report', () => {
       s3: s3.client,
       work: { bucket: TEST_BUCKET, prefix: 'work/' },
       logger: { info: () => {} },
+      allowDelete: true,
     }));
     const again = await plan2({ runId: 'run-retry', input: summary.retry });
     expect(again).toMatchObject({
@@ -191,6 +193,7 @@ describe('report', () => {
     const report = createReport(() => ({
       s3: s3.client,
       logger: { info: (m: string) => logged.push(m), error: (m: string) => logged.push(m) },
+      allowDelete: true,
     }));
     const summary = await report({ plan, results });
     expect(logged).toEqual(['run ended with failed chunks']);
@@ -201,5 +204,96 @@ describe('report', () => {
     });
     expect(summary.failures[0]).toMatchObject({ key: first.key, error: { name: 'NoResult' } });
     for (const item of items) expect(await s3.exists(item.key)).toBe(true);
+  });
+});
+
+describe('deletion pinned to what was shipped (S3 conditional deletes, enforced by a stand-in)', () => {
+  // Each run its own day, so its listing holds only its own objects.
+  let day = '02';
+  const prefix = () => `logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/${day}/`;
+  const pinned = (n: number) =>
+    `${prefix()}123456789012_elasticloadbalancing_us-east-2_app.web.50dc6c495c0c9188_202611${day}T000${n}Z_10.0.0.1_abcd.log.gz`;
+  let strict: StrictS3;
+  beforeAll(async () => {
+    strict = await startStrictS3(s3.endpoint, s3.client);
+  });
+  afterAll(async () => {
+    await strict.close();
+  });
+
+  async function shippedRun(runId: string, count: number) {
+    for (let n = 1; n <= count; n++) {
+      await s3.put(pinned(n), gzipSync(`${[...generateAlbLines(10, { seed: n })].join('\n')}\n`));
+    }
+    const plan = await planRun({
+      client: s3.client,
+      input: parseRunInput({ bucket: TEST_BUCKET, prefix: prefix(), deleteProcessed: true }),
+      runId,
+      work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
+    });
+    const items = (await text(plan.manifest.Key))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as ChunkItem);
+    const results = await writeResults(
+      plan,
+      items.map((item) => ({ Input: JSON.stringify(item), Output: JSON.stringify(result(item)) })),
+      [],
+    );
+    return { plan, items, results };
+  }
+
+  it('sends each shipped ETag; keeps what changed, counts what is gone as deleted, and writes the report before failing on a refused delete', async () => {
+    const { plan, items, results } = await shippedRun('run-pinned', 4);
+    const etags = new Map(items.map((item) => [item.key, item.etag]));
+    await s3.put(pinned(2), 'a newer version, not shipped');
+    await s3.remove(pinned(3));
+    strict.undeletable.add(pinned(4));
+    const client = s3.clientFor(strict.url);
+    const report = createReport(() => ({
+      s3: client,
+      logger: { info: () => {}, error: () => {} },
+      allowDelete: true,
+    }));
+    const summary = await report({ plan, results });
+    client.destroy();
+    expect(summary).toMatchObject({
+      failedChunks: 0,
+      shippedObjects: 4,
+      deleted: 2,
+      keptChanged: 1,
+      deleteFailed: 1,
+    });
+    // Every delete carried the ETag the run shipped, in one DeleteObjects request.
+    expect(strict.deletes.map((d) => [d.via, d.key, d.etag]).sort()).toEqual(
+      items.map((item) => ['batch', item.key, etags.get(item.key)]).sort(),
+    );
+    expect(await s3.exists(pinned(1))).toBe(false);
+    expect(await s3.exists(pinned(2))).toBe(true);
+    expect(await s3.exists(pinned(4))).toBe(true);
+    const written = JSON.parse(await text('work/run-pinned/report.json'));
+    expect(written.deletedKeys.sort()).toEqual([pinned(1), pinned(3)]);
+    expect(written.changedKeys).toEqual([pinned(2)]);
+    expect(written.deleteFailures).toEqual([
+      { key: pinned(4), code: 'AccessDenied', message: 'Access Denied' },
+    ]);
+    strict.undeletable.clear();
+  });
+
+  it('deletes nothing on a deployment that does not allow deletion, and says why', async () => {
+    day = '03';
+    const { plan, results } = await shippedRun('run-not-allowed', 2);
+    const client = s3.clientFor(strict.url);
+    const before = strict.deletes.length;
+    const summary = await reportRun(client, { plan, results }, { allowDelete: false });
+    client.destroy();
+    expect(summary).toMatchObject({ failedChunks: 0, deleted: 0, deleteFailed: 2 });
+    expect(strict.deletes.length).toBe(before);
+    for (const n of [1, 2]) expect(await s3.exists(pinned(n))).toBe(true);
+    const written = JSON.parse(await text('work/run-not-allowed/report.json'));
+    expect(written.deleteFailures.map((f: { code: string }) => f.code)).toEqual([
+      'DeletionNotAllowed',
+      'DeletionNotAllowed',
+    ]);
   });
 });

@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createProcessChunk } from '../../functions/process-chunk.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
@@ -159,5 +159,24 @@ describe('the reprocessing state machine', () => {
     });
     expect(result.error?.message).toContain('end must be greater than start');
     expect(receiver.requests).toHaveLength(0);
+  });
+  it.each([
+    [{ failedChunks: 0, deleteFailed: 0 }, undefined],
+    [{ failedChunks: 2, deleteFailed: 1 }, 'ChunksFailed'],
+    [{ failedChunks: 0, deleteFailed: 3 }, 'DeletionsFailed'],
+  ])('ends the run by what the report says: %j', async (report, expected) => {
+    const ending = ['AllShipped?', 'SomeChunksFailed', 'SomeDeletionsFailed', 'Done'];
+    const states = Object.fromEntries(ending.map((name) => [name, DEFINITION.States[name]]));
+    const execution = new StateMachine({ StartAt: 'AllShipped?', States: states }).run(report);
+    if (expected === undefined) {
+      await expect(execution.result).resolves.toEqual(report);
+      return;
+    }
+    const error = await execution.result.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(((error as ExecutionError).cause as Error).name).toBe(expected);
   });
 });

@@ -103,6 +103,18 @@ describe('elb-otlp reprocess', () => {
       failures: [{ key: key(9), error: { name: 'CorruptGzipError' } }],
     });
     expect(again.stderr).toContain('planned 1 objects');
+    // The earlier run asked for deletion: the re-run does too, and says so; --no-delete keeps all.
+    expect(again.stderr).toMatch(/deleting fully shipped objects, as run local-\S+ asked/);
+    const plans = await Promise.all(
+      [[], ['--no-delete']].map((extra) =>
+        runCli(
+          ['reprocess', '--retry-from', saved, '--dry-run', '--endpoint', receiver.url, ...extra],
+          { env },
+        ),
+      ),
+    );
+    expect(plans.map((p) => JSON.parse(p.stdout.trim()).deleteProcessed)).toEqual([true, false]);
+    expect(plans[1].stderr).not.toContain('deleting fully shipped objects');
   });
 
   it('takes several keys with --keys, and names a --retry-from file it cannot use', async () => {

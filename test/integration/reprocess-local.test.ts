@@ -134,6 +134,7 @@ async function run(input: unknown, runId: string) {
     s3: s3.client,
     work: { bucket: TEST_BUCKET, prefix: 'work/' },
     logger: silent,
+    allowDelete: true,
   }));
   const outcome = await runReprocessLocally({
     input,
@@ -144,7 +145,7 @@ async function run(input: unknown, runId: string) {
       return plan;
     },
     processChunk: (event) => processChunk(event, { getRemainingTimeInMillis: () => 900_000 }),
-    report: createReport(() => ({ s3: s3.client, logger: silent })),
+    report: createReport(() => ({ s3: s3.client, logger: silent, allowDelete: true })),
     concurrency: 6,
     onChunk: () => {
       chunks++;

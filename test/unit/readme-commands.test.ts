@@ -9,7 +9,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -84,7 +84,15 @@ describe('README command blocks', () => {
 
   it('pass sls only parameters serverless.yml has', () => {
     const serverless = read('serverless.yml');
-    const known = new Set([...serverless.matchAll(/\$\{param:(\w+)/g)].map((m) => m[1]));
+    // Used as ${param:…} in serverless.yml, or read by the files it loads from deploy/.
+    const deploy = readdirSync(new URL('../../deploy/', import.meta.url))
+      .map((file) => read(`deploy/${file}`))
+      .join('\n');
+    const known = new Set(
+      [...`${serverless}\n${deploy}`.matchAll(/\$\{param:(\w+)|'param:(\w+)'/g)].map(
+        (m) => m[1] ?? m[2],
+      ),
+    );
     const given = COMMANDS.filter((line) => /\bsls (deploy|package|invoke)/.test(line)).flatMap(
       (line) => [...line.matchAll(/--param="?(\w+)=/g)].map((m) => m[1]),
     );
