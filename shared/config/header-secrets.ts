@@ -12,7 +12,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import { ExportConfigError, ExportRetryableError } from '../otlp/export-errors.ts';
-import type { HeaderSecret } from './export-config.ts';
+import type { HeaderSecret } from './header-list.ts';
 
 type Env = Record<string, string | undefined>;
 

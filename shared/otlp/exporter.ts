@@ -79,6 +79,7 @@ export function createOtlpExporter(
       url: config.url,
       urlSetting: config.urlSetting,
       headers: config.headers,
+      headerSources: config.headerSources,
       connections: config.concurrency,
       now,
     });
