@@ -15,6 +15,7 @@ import {
   mergeHeaders,
   type Setting,
 } from './header-list.ts';
+import { checkPlainHttp } from './plain-http.ts';
 import { printableUrl } from './printable-url.ts';
 
 export type OtlpCompression = 'gzip' | 'zstd' | 'none';
@@ -55,6 +56,11 @@ export interface ExportConfig {
   concurrency: number;
   /** How long one batch may be retried, from its first attempt. */
   maxRetryTimeMs: number;
+  /**
+   * Plain `http://` to another host: the warning to print once (on stderr,
+   * or through a function's logger); undefined for HTTPS and loopback.
+   */
+  plainHttpWarning?: string;
 }
 
 /** Settings given on a command line or read at start-up; they win over the environment. */
@@ -83,7 +89,9 @@ type Env = Record<string, string | undefined>;
  * the seed's `BATCH_SIZE`), `ELB_OTLP_MAX_BATCH_BYTES`; `ELB_OTLP_EXPORT_CONCURRENCY`;
  * `ELB_OTLP_MAX_RETRY_TIME` (`90s`, `2m`, `500ms`; a bare number is seconds).
  * For `signal` `metrics`, the `…_METRICS_…` variables take the place of the
- * `…_LOGS_…` ones and the path is `v1/metrics`.
+ * `…_LOGS_…` ones and the path is `v1/metrics`. Plain `http://` to another
+ * host than this one is refused when headers are set, unless
+ * `ELB_OTLP_ALLOW_INSECURE` is `true` (plain-http.ts).
  *
  * @throws ExportConfigError naming the first bad or missing setting.
  */
@@ -120,6 +128,12 @@ export function loadExportConfig(
       ? ['--max-retry-time', overrides.maxRetryTime]
       : pick(env, ['ELB_OTLP_MAX_RETRY_TIME']);
   const merged = headers(env, overrides.headers ?? [], overrides.secretHeaders, SIGNAL);
+  const plainHttpWarning = checkPlainHttp({
+    url,
+    urlSetting,
+    headerSources: merged.sources,
+    allowInsecure: boolean(pick(env, ['ELB_OTLP_ALLOW_INSECURE']), false),
+  });
   return {
     url,
     urlSetting,
@@ -148,6 +162,7 @@ export function loadExportConfig(
     ),
     maxRetryTimeMs:
       retrySetting === undefined ? DEFAULT_MAX_RETRY_TIME_MS : parseDuration(retrySetting),
+    ...(plainHttpWarning !== undefined && { plainHttpWarning }),
   };
 }
 
@@ -260,6 +275,17 @@ function timeout(env: Env, SIGNAL: string): number {
     );
   }
   return Math.round(value * 1000);
+}
+
+/** `true` or `false`, in any case; a switch that guards secrets takes nothing vaguer. */
+function boolean(setting: Setting | undefined, fallback: boolean): boolean {
+  if (setting === undefined) return fallback;
+  const value = setting[1].toLowerCase();
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ExportConfigError(
+    setting[0],
+    `expected true or false, got ${JSON.stringify(setting[1])}`,
+  );
 }
 
 function integer(setting: Setting | undefined, fallback: number, min: number, max: number): number {

@@ -295,6 +295,58 @@ describe('elb-otlp ship', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  it('refuses to send headers over plain http:// to another host, saying how to allow it', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'ship',
+      FILE,
+      '--endpoint',
+      'http://collector.example.com:4318?api_key=s3cret-query',
+      '--header',
+      'x-api-key=s3cret-header',
+    ]);
+    expect(stderr).toBe(
+      'elb-otlp ship: --endpoint: http://collector.example.com:4318/v1/logs?api_key=REDACTED is plain http:// to another host, and the headers from --header would cross the network unencrypted: use https://, or set ELB_OTLP_ALLOW_INSECURE=true (deployment parameter allowInsecure) to send them anyway\n',
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+  });
+
+  it.each<[string, Record<string, string>, string[], string]>([
+    [
+      'without headers',
+      {},
+      [],
+      'elb-otlp ship: warning: --endpoint: http://collector.example.com:4318/v1/logs?api_key=REDACTED is plain http://: records cross the network unencrypted; use https://',
+    ],
+    [
+      'with headers that ELB_OTLP_ALLOW_INSECURE lets through',
+      { ELB_OTLP_ALLOW_INSECURE: 'true', OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s3cret-header' },
+      [],
+      'elb-otlp ship: warning: --endpoint: http://collector.example.com:4318/v1/logs?api_key=REDACTED is plain http://: records and the headers from OTEL_EXPORTER_OTLP_HEADERS cross the network unencrypted (ELB_OTLP_ALLOW_INSECURE=true allows it)',
+    ],
+  ])(
+    'warns once on stderr about plain http:// to another host %s',
+    async (_name, env, args, warning) => {
+      // A file that is not there: the run stops before it would connect anywhere.
+      const { code, stderr } = await runCli(
+        [
+          'ship',
+          join(dir, 'nope.log.gz'),
+          '--endpoint',
+          'http://collector.example.com:4318?api_key=s3cret-query',
+          ...args,
+        ],
+        { env },
+      );
+      expect(stderr.split('\n')).toEqual([
+        warning,
+        `elb-otlp ship: ${join(dir, 'nope.log.gz')}: no such file`,
+        '',
+      ]);
+      expect(code).toBe(1);
+    },
+  );
+
   it('lists ship in the command help', async () => {
     expect((await runCli(['--help'])).stdout).toMatch(/ship FILE/);
     expect((await runCli(['ship', '--help'])).stdout).toMatch(/--max-retry-time/);

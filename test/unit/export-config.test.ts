@@ -8,6 +8,8 @@ import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import { parseRetryAfter } from '../../shared/otlp/http-transport.ts';
 
 const BASE = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+/** Headers go to another host over HTTPS only. */
+const TLS = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318' };
 
 describe('loadExportConfig', () => {
   it.each([
@@ -61,7 +63,7 @@ describe('loadExportConfig', () => {
   it('merges headers: seed JSON, then the generic list, then the logs list, then --header', () => {
     const config = loadExportConfig(
       {
-        ...BASE,
+        ...TLS,
         OTEL_HEADERS: '{"X-Seed": "s", "Authorization": "seed"}',
         OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Basic%20abc%3D,x-team=edge',
         OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-team=logs',
