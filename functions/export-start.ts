@@ -2,8 +2,10 @@
  * What every function that exports (`processChunk`, `ingest`, `metrics`)
  * builds once per Lambda container: the export settings, with the headers
  * secret read from its store, and the exporter (its keep-alive
- * connections). A plain-HTTP endpoint's warning is logged here, so once per
- * container, not once per batch.
+ * connections), whose headers provider reads the secret again after
+ * {@link HEADERS_SECRET_MAX_AGE_MS} or when the receiver refuses it. A
+ * plain-HTTP endpoint's warning is logged here, so once per container, not
+ * once per batch.
  */
 
 import {
@@ -11,7 +13,19 @@ import {
   loadExportConfig,
   type OtlpSignal,
 } from '../shared/config/export-config.ts';
-import { readHeaderSecret, type SecretReaders } from '../shared/config/header-secrets.ts';
+import {
+  awsSecretReaders,
+  HEADERS_SECRET_MAX_AGE_MS,
+  HEADERS_SECRET_RETRY_MS,
+  readHeaderSecret,
+  type SecretReaders,
+} from '../shared/config/header-secrets.ts';
+import {
+  fixedHeaders,
+  type HeadersProvider,
+  renewingHeaders,
+} from '../shared/config/headers-provider.ts';
+import { ExportConfigError } from '../shared/otlp/export-errors.ts';
 import {
   createOtlpExporter,
   type ExporterClock,
@@ -48,10 +62,34 @@ export async function startExport(
   env: Record<string, string | undefined>,
   options: ExportStartOptions,
 ): Promise<ExportStart> {
-  const secretHeaders = await readHeaderSecret(env, options.readers);
-  const config = loadExportConfig(env, secretHeaders && { secretHeaders }, options.signal);
+  const { signal, logger } = options;
+  const readers = options.readers ?? awsSecretReaders();
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const secretHeaders = await readHeaderSecret(env, readers);
+  const config = loadExportConfig(env, secretHeaders && { secretHeaders }, signal);
   if (config.plainHttpWarning !== undefined) {
-    options.logger.warn('plain HTTP endpoint', { warning: config.plainHttpWarning });
+    logger.warn('plain HTTP endpoint', { warning: config.plainHttpWarning });
   }
-  return { config, exporter: createOtlpExporter(config, options.clock ?? SYSTEM_CLOCK) };
+  let headers: HeadersProvider = fixedHeaders(config.headers);
+  if (secretHeaders !== undefined) {
+    const { setting } = secretHeaders;
+    headers = renewingHeaders({
+      setting,
+      initial: config.headers,
+      // The secret's headers merged over the environment's, as at start-up.
+      read: async () => {
+        const again = await readHeaderSecret(env, readers);
+        if (again === undefined) throw new ExportConfigError(setting, 'is no longer set');
+        return loadExportConfig(env, { secretHeaders: again }, signal).headers;
+      },
+      now: clock.now,
+      maxAgeMs: HEADERS_SECRET_MAX_AGE_MS,
+      retryMs: HEADERS_SECRET_RETRY_MS,
+      onStale: (error) =>
+        logger.warn('headers secret not read again; the last value is used', {
+          warning: `${(error as Error)?.message ?? String(error)}`,
+        }),
+    });
+  }
+  return { config, exporter: createOtlpExporter(config, { ...clock, headers }) };
 }

@@ -30,7 +30,12 @@ const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 export type AttemptOutcome =
   | { status: 'success'; rejected: number; rejectionMessage?: string }
   | { status: 'retryable'; reason: string; retryAfterMs?: number }
-  | { status: 'failure'; error: ExportRejectedError | ExportConfigError };
+  | {
+      status: 'failure';
+      error: ExportRejectedError | ExportConfigError;
+      /** The receiver's status, when it answered one. */
+      httpStatus?: number;
+    };
 
 export interface SendRequest {
   body: Uint8Array;
@@ -39,6 +44,8 @@ export interface SendRequest {
   contentEncoding?: string;
   /** Abandon the attempt after this long; `0` means no limit. */
   timeoutMs: number;
+  /** The configured headers (authentication); the transport adds its own. */
+  headers: Readonly<Record<string, string>>;
 }
 
 /** Sends one request body; never throws for what the network or receiver does. */
@@ -51,7 +58,6 @@ export interface HttpTransportOptions {
   url: string;
   /** Which setting gave the URL, named when the receiver says it is wrong. */
   urlSetting: string;
-  headers: Record<string, string>;
   /** The settings that gave the headers, named when the receiver refuses them. */
   headerSources: readonly string[];
   /** Connections kept open: the number of requests in flight at once. */
@@ -78,11 +84,10 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
     headersTimeout: 0,
     bodyTimeout: 0,
   });
-  const fixedHeaders = { ...options.headers, 'user-agent': USER_AGENT };
-
   async function send(req: SendRequest): Promise<AttemptOutcome> {
     const headers: Record<string, string> = {
-      ...fixedHeaders,
+      ...req.headers,
+      'user-agent': USER_AGENT,
       'content-type': req.contentType,
     };
     if (req.contentEncoding !== undefined) headers['content-encoding'] = req.contentEncoding;
@@ -117,7 +122,7 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
           ? { status: 'retryable', reason: answered }
           : { status: 'retryable', reason: answered, retryAfterMs };
       }
-      return { status: 'failure', error: statusError(status, answered, where) };
+      return { status: 'failure', error: statusError(status, answered, where), httpStatus: status };
     } catch (error) {
       return classifyError(error, where, req.timeoutMs);
     }
