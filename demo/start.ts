@@ -25,6 +25,7 @@ import { PassThrough } from 'node:stream';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { runReprocess } from '../cli/commands/reprocess.ts';
+import { printableUrl } from '../shared/config/printable-url.ts';
 import { putElbObjects } from '../shared/generate/elb-objects.ts';
 import { type DemoReceiver, startDemoReceiver } from './receiver.ts';
 
@@ -56,7 +57,7 @@ try {
   receiver = external === undefined ? await startDemoReceiver() : undefined;
   const endpoint = external ?? (receiver as DemoReceiver).url;
   say(
-    `S3: ${s3Endpoint} (s3rver, bucket ${BUCKET}); OTLP: ${endpoint}${external ? '' : ' (embedded receiver)'}`,
+    `S3: ${s3Endpoint} (s3rver, bucket ${BUCKET}); OTLP: ${printableUrl(endpoint)}${external ? '' : ' (embedded receiver)'}`,
   );
 
   // The AWS SDK reads these from the process: this run's S3 is the embedded one.

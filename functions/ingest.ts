@@ -225,7 +225,7 @@ async function startContainer(context: IngestContext): Promise<IngestDependencie
     );
   }
   return {
-    ...(await startShippingContainer(env)),
+    ...(await startShippingContainer(env, logger)),
     now: () => SYSTEM_CLOCK.now(),
     logger,
     ...(stateMachineArn && {

@@ -19,19 +19,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type ExportConfig, loadExportConfig } from '../shared/config/export-config.ts';
-import { readHeaderSecret } from '../shared/config/header-secrets.ts';
+import type { ExportConfig } from '../shared/config/export-config.ts';
 import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
 import { type CollectSummary, collectMetrics } from '../shared/metrics/collect.ts';
 import type { CloudWatchApi } from '../shared/metrics/discover.ts';
 import { loadMetricsSettings, type MetricsSettings } from '../shared/metrics/metrics-settings.ts';
 import { windowOf } from '../shared/metrics/window.ts';
-import {
-  createOtlpExporter,
-  type ExporterClock,
-  type OtlpExporter,
-  SYSTEM_CLOCK,
-} from '../shared/otlp/exporter.ts';
+import { type ExporterClock, type OtlpExporter, SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
+import { startExport } from './export-start.ts';
 import { startedOnce } from './shipping-container.ts';
 
 /** Exports stop retrying this long before the Lambda would be stopped. */
@@ -118,11 +113,10 @@ const logger = new Logger({ serviceName: 'elb-otlp', persistentKeys: { function:
 
 const start = startedOnce(async (): Promise<MetricsDependencies> => {
   const env = process.env;
-  const secretHeaders = await readHeaderSecret(env);
-  const config = loadExportConfig(env, secretHeaders && { secretHeaders }, 'metrics');
+  const { config, exporter } = await startExport(env, { signal: 'metrics', logger });
   return {
     cloudwatch: new CloudWatchClient({}),
-    exporter: createOtlpExporter(config, SYSTEM_CLOCK),
+    exporter,
     config,
     mapping: loadMappingConfig(env),
     settings: loadMetricsSettings(env),

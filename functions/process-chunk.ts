@@ -174,7 +174,7 @@ const logger = new Logger({
 export const handler = middy(
   createProcessChunk(
     startedOnce(async () => ({
-      ...(await startShippingContainer(process.env)),
+      ...(await startShippingContainer(process.env, logger)),
       clock: SYSTEM_CLOCK,
       logger,
     })),

@@ -1,16 +1,15 @@
 /**
  * What the shipping functions (`processChunk`, `ingest`) build once per
- * Lambda container: the export settings with the headers secret read from
- * its store, the exporter (its keep-alive connections), the S3 client and
- * the record settings.
+ * Lambda container: the export settings and the exporter (export-start.ts),
+ * the S3 client and the record settings.
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type ExportConfig, loadExportConfig } from '../shared/config/export-config.ts';
-import { readHeaderSecret } from '../shared/config/header-secrets.ts';
+import type { ExportConfig } from '../shared/config/export-config.ts';
 import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
-import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
+import type { OtlpExporter } from '../shared/otlp/exporter.ts';
 import { createS3Client } from '../shared/s3/client.ts';
+import { startExport, type WarningLogger } from './export-start.ts';
 
 export interface ShippingContainer {
   s3: S3Client;
@@ -21,12 +20,12 @@ export interface ShippingContainer {
 
 export async function startShippingContainer(
   env: Record<string, string | undefined>,
+  logger: WarningLogger,
 ): Promise<ShippingContainer> {
-  const secretHeaders = await readHeaderSecret(env);
-  const config = loadExportConfig(env, secretHeaders && { secretHeaders });
+  const { config, exporter } = await startExport(env, { logger });
   return {
     s3: createS3Client(env),
-    exporter: createOtlpExporter(config, SYSTEM_CLOCK),
+    exporter,
     config,
     mapping: loadMappingConfig(env),
   };

@@ -4,11 +4,13 @@
  * `--max-retry-time`, winning over the OTEL_EXPORTER_OTLP_* environment.
  */
 
+import type { Writable } from 'node:stream';
 import {
   type ExportConfig,
   loadExportConfig,
   type OtlpSignal,
 } from '../../shared/config/export-config.ts';
+import { write } from '../output.ts';
 
 /** For `parseArgs`'s `options`. */
 export const EXPORT_OPTIONS = {
@@ -28,14 +30,18 @@ export interface ExportOptionValues {
   'max-retry-time'?: string;
 }
 
-/** The export settings: the environment, with the command line over it. */
-export function exportConfigFrom(
-  env: Record<string, string | undefined>,
+/**
+ * The export settings: the environment, with the command line over it. A
+ * plain-HTTP endpoint's warning goes to stderr here, once per run.
+ */
+export async function exportConfigFrom(
+  io: { env: Record<string, string | undefined>; stderr: Writable },
   values: ExportOptionValues,
+  command: string,
   signal: OtlpSignal = 'logs',
-): ExportConfig {
-  return loadExportConfig(
-    env,
+): Promise<ExportConfig> {
+  const config = loadExportConfig(
+    io.env,
     {
       endpoint: values.endpoint,
       protocol: values.protocol,
@@ -45,4 +51,8 @@ export function exportConfigFrom(
     },
     signal,
   );
+  if (config.plainHttpWarning !== undefined) {
+    await write(io.stderr, `elb-otlp ${command}: warning: ${config.plainHttpWarning}\n`);
+  }
+  return config;
 }

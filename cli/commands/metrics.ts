@@ -89,7 +89,7 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
     env.ELB_OTLP_METRICS_LOAD_BALANCERS = values['load-balancer'].join(',');
   }
   const settings = loadMetricsSettings(env);
-  const config = exportConfigFrom(env, values, 'metrics');
+  const config = await exportConfigFrom({ env, stderr: io.stderr }, values, 'metrics', 'metrics');
   const mapping = loadMappingConfig(env);
   let window: ReturnType<typeof windowOf>;
   try {

@@ -68,7 +68,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
   }
   const maxMessages = maxText === undefined ? Number.POSITIVE_INFINITY : Number(maxText);
   const dryRun = values['dry-run'] === true;
-  const config = exportConfigFrom(io.env, values);
+  const config = await exportConfigFrom(io, values, 'redrive');
   const mapping = loadMappingConfig(io.env);
 
   // Loaded only here: the AWS SDK.

@@ -129,7 +129,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
           maxConcurrency: maxConcurrency ?? LOCAL_CONCURRENCY,
           dryRun: values['dry-run'] === true,
         };
-  const config = exportConfigFrom(io.env, values);
+  const config = await exportConfigFrom(io, values, 'reprocess');
   const mapping = loadMappingConfig(io.env);
   const workBucket = values['work-bucket'] ?? values.bucket ?? retryFrom?.slice(5).split('/')[0];
 

@@ -6,6 +6,7 @@
  */
 
 import type { ExportConfig } from '../../shared/config/export-config.ts';
+import { printableUrl } from '../../shared/config/printable-url.ts';
 import type { BatchLimits, OtlpProtocol } from '../../shared/otlp/batch-encoder.ts';
 import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
@@ -49,10 +50,10 @@ export async function shipAndReport(
     progress.done();
     await exporter.close();
   }
-  return report(io, run.name, result, run.started, config.url);
+  return report(io, run.name, result, run.started, printableUrl(config.url));
 }
 
-/** Prints the JSON summary and the human one; returns the exit code. */
+/** Prints the JSON summary and the human one (`url` as it may be printed); returns the exit code. */
 async function report(
   io: CommandIo,
   name: string,

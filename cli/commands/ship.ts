@@ -106,7 +106,7 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
   }
   const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
   const mapping = loadMappingConfig(io.env);
-  const config = exportConfigFrom(io.env, values);
+  const config = await exportConfigFrom(io, values, 'ship');
 
   const name = file === '-' ? 'stdin' : file;
   const started = performance.now();

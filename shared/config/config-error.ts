@@ -5,9 +5,12 @@
 export class ConfigError extends Error {
   override readonly name: string = 'ConfigError';
   readonly setting: string;
+  /** The message without the setting's name in front. */
+  readonly detail: string;
 
   constructor(setting: string, message: string, options?: { cause?: unknown }) {
     super(`${setting}: ${message}`, options);
     this.setting = setting;
+    this.detail = message;
   }
 }

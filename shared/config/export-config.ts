@@ -9,6 +9,14 @@
 
 import { OTLP_PROTOCOLS, type OtlpProtocol } from '../otlp/batch-encoder.ts';
 import { ExportConfigError } from '../otlp/export-errors.ts';
+import {
+  type HeaderSecret,
+  type MergedHeaders,
+  mergeHeaders,
+  type Setting,
+} from './header-list.ts';
+import { checkPlainHttp } from './plain-http.ts';
+import { printableUrl } from './printable-url.ts';
 
 export type OtlpCompression = 'gzip' | 'zstd' | 'none';
 export const OTLP_COMPRESSIONS: readonly OtlpCompression[] = ['gzip', 'zstd', 'none'];
@@ -39,6 +47,8 @@ export interface ExportConfig {
   compression: OtlpCompression;
   /** Extra request headers (authentication); their values are never printed. */
   headers: Record<string, string>;
+  /** The settings that gave {@link headers}, in the order they were merged; empty for none. */
+  headerSources: string[];
   /** Per attempt; `0` means no per-attempt timeout (the retry deadline still applies). */
   timeoutMs: number;
   maxBatchRecords: number;
@@ -46,13 +56,11 @@ export interface ExportConfig {
   concurrency: number;
   /** How long one batch may be retried, from its first attempt. */
   maxRetryTimeMs: number;
-}
-
-/** Headers read from a secret store: the setting that named it, and its text. */
-export interface HeaderSecret {
-  setting: string;
-  /** `name=value,…` or a JSON object of names to values. */
-  text: string;
+  /**
+   * Plain `http://` to another host: the warning to print once (on stderr,
+   * or through a function's logger); undefined for HTTPS and loopback.
+   */
+  plainHttpWarning?: string;
 }
 
 /** Settings given on a command line or read at start-up; they win over the environment. */
@@ -81,7 +89,9 @@ type Env = Record<string, string | undefined>;
  * the seed's `BATCH_SIZE`), `ELB_OTLP_MAX_BATCH_BYTES`; `ELB_OTLP_EXPORT_CONCURRENCY`;
  * `ELB_OTLP_MAX_RETRY_TIME` (`90s`, `2m`, `500ms`; a bare number is seconds).
  * For `signal` `metrics`, the `…_METRICS_…` variables take the place of the
- * `…_LOGS_…` ones and the path is `v1/metrics`.
+ * `…_LOGS_…` ones and the path is `v1/metrics`. Plain `http://` to another
+ * host than this one is refused when headers are set, unless
+ * `ELB_OTLP_ALLOW_INSECURE` is `true` (plain-http.ts).
  *
  * @throws ExportConfigError naming the first bad or missing setting.
  */
@@ -117,12 +127,20 @@ export function loadExportConfig(
     overrides.maxRetryTime !== undefined
       ? ['--max-retry-time', overrides.maxRetryTime]
       : pick(env, ['ELB_OTLP_MAX_RETRY_TIME']);
+  const merged = headers(env, overrides.headers ?? [], overrides.secretHeaders, SIGNAL);
+  const plainHttpWarning = checkPlainHttp({
+    url,
+    urlSetting,
+    headerSources: merged.sources,
+    allowInsecure: boolean(pick(env, ['ELB_OTLP_ALLOW_INSECURE']), false),
+  });
   return {
     url,
     urlSetting,
     protocol,
     compression,
-    headers: headers(env, overrides.headers ?? [], overrides.secretHeaders, SIGNAL),
+    headers: merged.headers,
+    headerSources: merged.sources,
     timeoutMs: timeout(env, SIGNAL),
     maxBatchRecords: integer(
       pick(env, ['ELB_OTLP_MAX_BATCH_RECORDS', 'BATCH_SIZE']),
@@ -144,11 +162,9 @@ export function loadExportConfig(
     ),
     maxRetryTimeMs:
       retrySetting === undefined ? DEFAULT_MAX_RETRY_TIME_MS : parseDuration(retrySetting),
+    ...(plainHttpWarning !== undefined && { plainHttpWarning }),
   };
 }
-
-/** A setting's name and its (trimmed, non-empty) value. */
-type Setting = [name: string, value: string];
 
 /** The first of `names` that is set; empty values count as unset, as the OpenTelemetry rules say. */
 function pick(env: Env, names: string[]): Setting | undefined {
@@ -190,8 +206,9 @@ function checkedUrl(setting: string, text: string): URL {
   let url: URL;
   try {
     url = new URL(text);
-  } catch (cause) {
-    throw new ExportConfigError(setting, `not a URL: ${JSON.stringify(text)}`, { cause });
+  } catch {
+    // Without the cause: Node's URL error carries the whole text as its `input`.
+    throw new ExportConfigError(setting, `not a URL: ${JSON.stringify(printableUrl(text))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ExportConfigError(
@@ -232,107 +249,17 @@ function oneOf<T extends string>(
   );
 }
 
-/** Header names are HTTP tokens (RFC 9110 §5.6.2). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 function headers(
   env: Env,
-  cliHeaders: string[],
+  cli: string[],
   secret: HeaderSecret | undefined,
   SIGNAL: string,
-): Record<string, string> {
-  const result: Record<string, string> = {};
+): MergedHeaders {
+  const lists = ['OTEL_EXPORTER_OTLP_HEADERS', `OTEL_EXPORTER_OTLP_${SIGNAL}_HEADERS`]
+    .map((name) => pick(env, [name]))
+    .filter((setting) => setting !== undefined);
   const seed = pick(env, ['OTEL_HEADERS']);
-  if (seed !== undefined) Object.assign(result, jsonHeaders(seed));
-  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', `OTEL_EXPORTER_OTLP_${SIGNAL}_HEADERS`]) {
-    const setting = pick(env, [name]);
-    if (setting !== undefined) Object.assign(result, keyValueHeaders(setting));
-  }
-  if (secret !== undefined) Object.assign(result, secretHeaders(secret));
-  for (const pair of cliHeaders) Object.assign(result, keyValueHeaders(['--header', pair]));
-  return result;
-}
-
-function jsonHeaders([name, text]: Setting): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw new ExportConfigError(name, 'is not valid JSON (expected {"header": "value", …})', {
-      cause,
-    });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ExportConfigError(name, 'expected a JSON object of header names to values');
-  }
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value !== 'string') {
-      throw new ExportConfigError(
-        name,
-        `the value of header ${JSON.stringify(key)} is not a string`,
-      );
-    }
-    result[checkedHeaderName(name, key)] = checkedHeaderValue(name, key, value);
-  }
-  return result;
-}
-
-/**
- * A secret's headers. Its errors say only what shape was expected: a parse
- * error or a header name could quote part of the secret.
- */
-function secretHeaders({ setting, text }: HeaderSecret): Record<string, string> {
-  const trimmed = text.trim();
-  try {
-    return trimmed.startsWith('{')
-      ? jsonHeaders([setting, trimmed])
-      : keyValueHeaders([setting, trimmed]);
-  } catch {
-    throw new ExportConfigError(
-      setting,
-      'expected name=value pairs separated by commas, or a JSON object of header names to string values (the value is not shown)',
-    );
-  }
-}
-
-/** `k1=v1,k2=v2`, percent-decoded (the W3C Baggage octet rules the specification refers to). */
-function keyValueHeaders([name, text]: Setting): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const pair of text.split(',')) {
-    if (pair.trim() === '') continue;
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
-      throw new ExportConfigError(name, 'expected header=value pairs separated by commas');
-    }
-    let key: string;
-    let value: string;
-    try {
-      key = decodeURIComponent(pair.slice(0, eq).trim());
-      value = decodeURIComponent(pair.slice(eq + 1).trim());
-    } catch (cause) {
-      throw new ExportConfigError(name, 'bad percent-encoding in a header', { cause });
-    }
-    result[checkedHeaderName(name, key)] = checkedHeaderValue(name, key, value);
-  }
-  return result;
-}
-
-function checkedHeaderName(setting: string, key: string): string {
-  if (!HEADER_NAME.test(key)) {
-    throw new ExportConfigError(setting, `${JSON.stringify(key)} is not a valid header name`);
-  }
-  return key.toLowerCase();
-}
-
-function checkedHeaderValue(setting: string, key: string, value: string): string {
-  if (/[\r\n\0]/.test(value)) {
-    throw new ExportConfigError(
-      setting,
-      `the value of header ${JSON.stringify(key)} has a line break`,
-    );
-  }
-  return value;
+  return mergeHeaders({ ...(seed && { seed }), lists, ...(secret && { secret }), cli });
 }
 
 function timeout(env: Env, SIGNAL: string): number {
@@ -348,6 +275,17 @@ function timeout(env: Env, SIGNAL: string): number {
     );
   }
   return Math.round(value * 1000);
+}
+
+/** `true` or `false`, in any case; a switch that guards secrets takes nothing vaguer. */
+function boolean(setting: Setting | undefined, fallback: boolean): boolean {
+  if (setting === undefined) return fallback;
+  const value = setting[1].toLowerCase();
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ExportConfigError(
+    setting[0],
+    `expected true or false, got ${JSON.stringify(setting[1])}`,
+  );
 }
 
 function integer(setting: Setting | undefined, fallback: number, min: number, max: number): number {

@@ -2,9 +2,11 @@
  * Collector headers kept out of the deployment template and the function's
  * environment: read from a Secrets Manager secret (`OTLP_HEADERS_SECRET_ARN`)
  * or an SSM parameter (`OTLP_HEADERS_SSM_PARAMETER`, decrypted) through
- * Powertools Parameters, once per cold start. The value is `name=value,…`
- * (the `OTEL_EXPORTER_OTLP_HEADERS` format) or a JSON object of names to
- * values (Secrets Manager's key/value secrets); it is never logged.
+ * Powertools Parameters: at a cold start, then again once
+ * {@link HEADERS_SECRET_MAX_AGE_MS} has passed or the receiver refused them
+ * (headers-provider.ts keeps the value). The value is `name=value,…` (the
+ * `OTEL_EXPORTER_OTLP_HEADERS` format) or a JSON object of names to values
+ * (Secrets Manager's key/value secrets); it is never logged.
  */
 
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
@@ -12,9 +14,23 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import { ExportConfigError, ExportRetryableError } from '../otlp/export-errors.ts';
-import type { HeaderSecret } from './export-config.ts';
+import type { HeaderSecret } from './header-list.ts';
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * How long a warm container uses the headers it read before reading the
+ * secret again: a rotated key reaches every container within five minutes
+ * (sooner where the old one is refused), at about 9 000 reads a month per
+ * warm container (some $0.04 at Secrets Manager's price).
+ */
+export const HEADERS_SECRET_MAX_AGE_MS = 5 * 60 * 1000;
+/**
+ * After a re-read failed (the store down or throttling), how long the last
+ * headers are used before the next attempt: soon enough to pick up a
+ * rotation, seldom enough not to add to a struggling store's load.
+ */
+export const HEADERS_SECRET_RETRY_MS = 30 * 1000;
 
 /** Reads a secret's or a parameter's text; `undefined` when it has none. */
 export interface SecretReaders {
@@ -22,7 +38,11 @@ export interface SecretReaders {
   parameter(name: string): Promise<string | undefined>;
 }
 
-/** Readers through Powertools Parameters (values cached for the container's life). */
+/**
+ * Readers through Powertools Parameters. Every call reads the store: the
+ * caller keeps the value (headers-provider.ts, with an injected clock, which
+ * Powertools' own cache does not take).
+ */
 export function awsSecretReaders(
   clientConfig: { secrets?: SecretsManagerClientConfig; ssm?: SSMClientConfig } = {},
 ): SecretReaders {
@@ -31,12 +51,12 @@ export function awsSecretReaders(
   return {
     async secret(id) {
       secrets ??= new SecretsProvider({ clientConfig: clientConfig.secrets ?? {} });
-      const value = await secrets.get(id, { maxAge: Number.MAX_SAFE_INTEGER });
+      const value = await secrets.get(id, { forceFetch: true });
       return value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
     },
     async parameter(name) {
       ssm ??= new SSMProvider({ clientConfig: clientConfig.ssm ?? {} });
-      return ssm.get(name, { decrypt: true, maxAge: Number.MAX_SAFE_INTEGER });
+      return ssm.get(name, { decrypt: true, forceFetch: true });
     },
   };
 }

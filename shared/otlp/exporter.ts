@@ -5,13 +5,19 @@
  * the batch's deadline. The result is a value that says how many records the
  * receiver accepted, rejected, or never got.
  *
+ * Headers come from a {@link HeadersProvider}, once per batch. When the
+ * receiver refuses them (401, 403) and they came from a store that may hold
+ * newer ones (a rotated key), they are read again and the batch sent once
+ * more, at once; a second refusal fails it as any refusal does.
+ *
  * @see https://opentelemetry.io/docs/specs/otlp/#retryable-response-codes
  */
 
 import type { ExportConfig } from '../config/export-config.ts';
+import { fixedHeaders, type Headers, type HeadersProvider } from '../config/headers-provider.ts';
 import type { EncodedBatch } from './batch-encoder.ts';
 import { createBodyCompressor } from './body-compressor.ts';
-import { ExportRetryableError } from './export-errors.ts';
+import { ExportConfigError, ExportRetryableError } from './export-errors.ts';
 import { type AttemptOutcome, createHttpTransport, type OtlpTransport } from './http-transport.ts';
 
 /** First backoff ceiling; the n-th retry waits up to `RETRY_BASE_MS · 2^(n-1)`. */
@@ -53,6 +59,8 @@ export interface OtlpExporter {
 export interface ExporterDependencies extends ExporterClock {
   /** Defaults to HTTP to `config.url`. */
   transport?: OtlpTransport;
+  /** Defaults to `config.headers`, which never change. */
+  headers?: HeadersProvider;
 }
 
 export const SYSTEM_CLOCK: ExporterClock = {
@@ -78,10 +86,11 @@ export function createOtlpExporter(
     createHttpTransport({
       url: config.url,
       urlSetting: config.urlSetting,
-      headers: config.headers,
+      headerSources: config.headerSources,
       connections: config.concurrency,
       now,
     });
+  const headersProvider = dependencies.headers ?? fixedHeaders(config.headers);
   const contentType =
     config.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
   const contentEncoding = config.compression === 'none' ? undefined : config.compression;
@@ -101,13 +110,20 @@ export function createOtlpExporter(
       if (config.compression !== 'none') batch.release?.();
     }
     let retries = 0;
+    let headers: Headers;
+    try {
+      headers = await headersProvider.current();
+    } catch (error) {
+      return headersFailure(error, batch.records, retries);
+    }
+    let reread = false;
     for (;;) {
       const remaining = giveUpAt - now();
       const timeoutMs =
         config.timeoutMs === 0 ? Math.max(1, remaining) : Math.min(config.timeoutMs, remaining);
       const outcome: AttemptOutcome =
         remaining > 0
-          ? await transport.send({ body, contentType, contentEncoding, timeoutMs })
+          ? await transport.send({ body, contentType, contentEncoding, timeoutMs, headers })
           : { status: 'retryable', reason: 'no time was left for an attempt' };
       if (outcome.status === 'success') {
         const rejected = Math.min(outcome.rejected, batch.records);
@@ -123,7 +139,28 @@ export function createOtlpExporter(
         return result;
       }
       if (outcome.status === 'failure') {
-        return { status: 'failure', failed: batch.records, retries, error: outcome.error };
+        const refused = outcome.httpStatus === 401 || outcome.httpStatus === 403;
+        const store = headersProvider.renewable;
+        if (refused && store !== undefined && !reread) {
+          // The key may have been rotated since it was read: read it again, send once more.
+          reread = true;
+          try {
+            headers = await headersProvider.refresh(headers);
+          } catch (error) {
+            return headersFailure(error, batch.records, retries);
+          }
+          retries++;
+          continue;
+        }
+        const error =
+          refused && reread && outcome.error instanceof ExportConfigError
+            ? new ExportConfigError(
+                outcome.error.setting,
+                `${outcome.error.detail}; refused again after the headers were read again from ${store}`,
+                { cause: outcome.error },
+              )
+            : outcome.error;
+        return { status: 'failure', failed: batch.records, retries, error };
       }
       const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(retries, 30));
       const wait = Math.max(random() * ceiling, outcome.retryAfterMs ?? 0);
@@ -145,5 +182,18 @@ export function createOtlpExporter(
       compressor.close();
       return transport.close();
     },
+  };
+}
+
+/** A batch that could not get its headers (the store failed or refused): none of it was sent. */
+function headersFailure(error: unknown, records: number, retries: number): BatchResult {
+  if (error instanceof ExportRetryableError) {
+    return { status: 'retryable', failed: records, retries, error };
+  }
+  return {
+    status: 'failure',
+    failed: records,
+    retries,
+    error: error instanceof Error ? error : new Error(String(error)),
   };
 }

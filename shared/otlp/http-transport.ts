@@ -11,6 +11,7 @@
 
 import { Agent, request } from 'undici';
 import packageJson from '../../package.json' with { type: 'json' };
+import { printableUrl, urlSecretScrubber } from '../config/printable-url.ts';
 import { ExportConfigError, ExportRejectedError } from './export-errors.ts';
 import { readErrorMessage, readPartialSuccess } from './otlp-response.ts';
 
@@ -29,7 +30,12 @@ const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 export type AttemptOutcome =
   | { status: 'success'; rejected: number; rejectionMessage?: string }
   | { status: 'retryable'; reason: string; retryAfterMs?: number }
-  | { status: 'failure'; error: ExportRejectedError | ExportConfigError };
+  | {
+      status: 'failure';
+      error: ExportRejectedError | ExportConfigError;
+      /** The receiver's status, when it answered one. */
+      httpStatus?: number;
+    };
 
 export interface SendRequest {
   body: Uint8Array;
@@ -38,6 +44,8 @@ export interface SendRequest {
   contentEncoding?: string;
   /** Abandon the attempt after this long; `0` means no limit. */
   timeoutMs: number;
+  /** The configured headers (authentication); the transport adds its own. */
+  headers: Readonly<Record<string, string>>;
 }
 
 /** Sends one request body; never throws for what the network or receiver does. */
@@ -50,7 +58,8 @@ export interface HttpTransportOptions {
   url: string;
   /** Which setting gave the URL, named when the receiver says it is wrong. */
   urlSetting: string;
-  headers: Record<string, string>;
+  /** The settings that gave the headers, named when the receiver refuses them. */
+  headerSources: readonly string[];
   /** Connections kept open: the number of requests in flight at once. */
   connections: number;
   /** For `Retry-After` given as an HTTP date. */
@@ -59,7 +68,15 @@ export interface HttpTransportOptions {
 
 /** Creates the transport; close it to release its connections. */
 export function createHttpTransport(options: HttpTransportOptions): OtlpTransport {
-  const { url, urlSetting, now } = options;
+  const { url, now } = options;
+  // Messages name the endpoint as it may be printed, and never repeat what
+  // its query or userinfo hold, even where a receiver echoes the request.
+  const where: Where = {
+    shown: printableUrl(url),
+    scrub: urlSecretScrubber(url),
+    urlSetting: options.urlSetting,
+    headerSources: options.headerSources,
+  };
   const agent = new Agent({
     connections: options.connections,
     keepAliveTimeout: KEEP_ALIVE_MS,
@@ -67,11 +84,10 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
     headersTimeout: 0,
     bodyTimeout: 0,
   });
-  const fixedHeaders = { ...options.headers, 'user-agent': USER_AGENT };
-
   async function send(req: SendRequest): Promise<AttemptOutcome> {
     const headers: Record<string, string> = {
-      ...fixedHeaders,
+      ...req.headers,
+      'user-agent': USER_AGENT,
       'content-type': req.contentType,
     };
     if (req.contentEncoding !== undefined) headers['content-encoding'] = req.contentEncoding;
@@ -97,33 +113,48 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
           : { status: 'success', rejected: partial.rejected, rejectionMessage: partial.message };
       }
       const detail = readErrorMessage(body, contentType);
-      const answered = `${url} answered ${status}${detail === undefined ? '' : `: ${detail}`}`;
+      const answered = where.scrub(
+        `${where.shown} answered ${status}${detail === undefined ? '' : `: ${detail}`}`,
+      );
       if (RETRYABLE_STATUSES.has(status)) {
         const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
         return retryAfterMs === undefined
           ? { status: 'retryable', reason: answered }
           : { status: 'retryable', reason: answered, retryAfterMs };
       }
-      return { status: 'failure', error: statusError(status, answered, urlSetting) };
+      return { status: 'failure', error: statusError(status, answered, where), httpStatus: status };
     } catch (error) {
-      return classifyError(error, url, urlSetting, req.timeoutMs);
+      return classifyError(error, where, req.timeoutMs);
     }
   }
 
   return { send, close: () => agent.close() };
 }
 
+/** The endpoint and settings a message names. */
+interface Where {
+  /** The URL as it may be printed. */
+  shown: string;
+  /** Takes the URL's secrets out of any text. */
+  scrub: (text: string) => string;
+  urlSetting: string;
+  headerSources: readonly string[];
+}
+
 /** An answer OTLP says not to retry, as the error that names what to fix. */
 function statusError(
   status: number,
   answered: string,
-  urlSetting: string,
+  { urlSetting, headerSources }: Where,
 ): ExportRejectedError | ExportConfigError {
   if (status === 401 || status === 403) {
-    return new ExportConfigError(
-      'OTEL_EXPORTER_OTLP_HEADERS',
-      `${answered} (check the authentication headers)`,
-    );
+    // The setting whose headers won the merge; without any, where they belong.
+    const setting = headerSources.at(-1) ?? 'OTEL_EXPORTER_OTLP_HEADERS';
+    const check =
+      headerSources.length === 0
+        ? 'no headers are set: the receiver may want credentials in OTEL_EXPORTER_OTLP_HEADERS'
+        : `check the authentication headers from ${headerSources.join(', ')}`;
+    return new ExportConfigError(setting, `${answered} (${check})`);
   }
   if (status === 404 || status === 405 || (status >= 300 && status < 400)) {
     return new ExportConfigError(urlSetting, `${answered} (check the endpoint URL)`);
@@ -138,14 +169,10 @@ function statusError(
 }
 
 /** Network errors that a later attempt may not meet. */
-function classifyError(
-  error: unknown,
-  url: string,
-  urlSetting: string,
-  timeoutMs: number,
-): AttemptOutcome {
+function classifyError(error: unknown, where: Where, timeoutMs: number): AttemptOutcome {
   const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code ?? '';
+  const { shown: url, urlSetting } = where;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return { status: 'retryable', reason: `${url} did not answer within ${timeoutMs} ms` };
   }
@@ -162,13 +189,13 @@ function classifyError(
   if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_URL') {
     return {
       status: 'failure',
-      error: new ExportConfigError(urlSetting, `cannot send to ${url}: ${e.message}`, {
+      error: new ExportConfigError(urlSetting, where.scrub(`cannot send to ${url}: ${e.message}`), {
         cause: error,
       }),
     };
   }
   const what = code === '' ? (e?.message ?? String(error)) : `${code}: ${e?.message ?? ''}`.trim();
-  return { status: 'retryable', reason: `${url} could not be reached (${what})` };
+  return { status: 'retryable', reason: where.scrub(`${url} could not be reached (${what})`) };
 }
 
 /** Reads at most `cap` bytes of a response body, then lets the rest go. */

@@ -37,6 +37,9 @@ export type Fault =
   /** Answers 200 once `until` settles: lets a test look at the client while it waits. */
   | { kind: 'hold'; until: Promise<unknown> };
 
+/** Answers a decoded request by its body and headers. */
+export type Rule = (body: JsonRequest, headers: IncomingMessage['headers']) => Fault;
+
 /** A request as received, decoded. */
 export interface ReceivedRequest {
   path: string;
@@ -101,9 +104,10 @@ export interface OtlpReceiver {
   reset(): void;
   /**
    * Decides the answer to each decoded request no scripted fault covers
-   * (e.g. refuse every batch of one object); `undefined` removes the rule.
+   * (e.g. refuse every batch of one object, or every request with an old
+   * API key); `undefined` removes the rule.
    */
-  rule(decide: ((body: JsonRequest) => Fault) | undefined): void;
+  rule(decide: Rule | undefined): void;
   /** Every record of the requests answered 200 (partial or not) to a client still waiting, in order. */
   deliveredRecords(): JsonRecord[];
   close(): Promise<void>;
@@ -114,7 +118,7 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
   const decode = options.decode ?? true;
   const requests: ReceivedRequest[] = [];
   const faults: Fault[] = [];
-  let decide: ((body: JsonRequest) => Fault) | undefined;
+  let decide: Rule | undefined;
   const server = createServer((req, res) => {
     let fault: Fault = faults.shift() ?? { kind: 'ok' };
     if (fault.kind === 'reset') {
@@ -146,7 +150,7 @@ export async function startOtlpReceiver(options: { decode?: boolean } = {}): Pro
         received.decodeError = (error as Error).message;
       }
       if (fault.kind === 'ok' && decide !== undefined && received.body !== undefined) {
-        fault = decide(received.body);
+        fault = decide(received.body, req.headers);
         received.fault = fault;
       }
       requests.push(received);

@@ -6,9 +6,17 @@
 
 import { gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
-import { type ExportOverrides, loadExportConfig } from '../../shared/config/export-config.ts';
+import {
+  type ExportConfig,
+  type ExportOverrides,
+  loadExportConfig,
+} from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
-import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
+import {
+  createOtlpExporter,
+  type ExporterClock,
+  type OtlpExporter,
+} from '../../shared/otlp/exporter.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
 import type { JsonRecord, OtlpReceiver } from './otlp-receiver.ts';
@@ -68,10 +76,28 @@ export async function shipTo(
   input: string | Buffer,
   options: ShipTestOptions = {},
 ): Promise<ShipResult> {
-  const bytes = typeof input === 'string' ? Buffer.from(input) : input;
   const env = options.env ?? {};
   const config = loadExportConfig(env, { endpoint: receiver.url, ...options.overrides });
   const exporter = createOtlpExporter(config, options.clock ?? fakeClock().clock);
+  try {
+    return await shipThrough(exporter, config, input, options);
+  } finally {
+    await exporter.close();
+  }
+}
+
+/**
+ * Ships `input` through the real pipeline with an exporter built elsewhere
+ * (as a function's start-up builds it); the caller closes it.
+ */
+export async function shipThrough(
+  exporter: OtlpExporter,
+  config: ExportConfig,
+  input: string | Buffer,
+  options: Omit<ShipTestOptions, 'overrides' | 'clock'> = {},
+): Promise<ShipResult> {
+  const bytes = typeof input === 'string' ? Buffer.from(input) : input;
+  const env = options.env ?? {};
   const size = options.pieceBytes ?? bytes.length;
   async function* source() {
     for (let at = 0; at < bytes.length; at += size) {
@@ -80,24 +106,20 @@ export async function shipTo(
       yield piece;
     }
   }
-  try {
-    return await shipObject({
-      source: source(),
-      parser: new ObjectParser({
-        identity: { bucket: options.bucket, key: options.key },
-        format: 'auto',
-        config: loadMappingConfig(env),
-      }),
-      exporter,
-      protocol: config.protocol,
-      limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
-      concurrency: config.concurrency,
-      nowNanos: () => OBSERVED,
-      ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
-    });
-  } finally {
-    await exporter.close();
-  }
+  return shipObject({
+    source: source(),
+    parser: new ObjectParser({
+      identity: { bucket: options.bucket, key: options.key },
+      format: 'auto',
+      config: loadMappingConfig(env),
+    }),
+    exporter,
+    protocol: config.protocol,
+    limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+    concurrency: config.concurrency,
+    nowNanos: () => OBSERVED,
+    ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
+  });
 }
 
 /** DESIGN §3.3: every line is accepted, rejected or failed, once. */

@@ -41,6 +41,8 @@ const PARAMS = {
 /** The functions the state machine calls, by their serverless.yml names. */
 const MACHINE_FUNCTIONS = { plan: 'Plan', processChunk: 'ProcessChunk', report: 'Report' } as const;
 const FUNCTIONS = { ...MACHINE_FUNCTIONS, ingest: 'Ingest', metrics: 'Metrics' } as const;
+/** The functions that send to the Collector. */
+const EXPORTING_FUNCTIONS: string[] = ['ProcessChunk', 'Ingest', 'Metrics'];
 /** The framework's own function that adds the S3 trigger to the existing log bucket. */
 const FRAMEWORK_FUNCTION = 'CustomDashresourceDashexistingDashs3LambdaFunction';
 const FRAMEWORK_ROLE = 'IamRoleCustomResourcesLambdaExecution';
@@ -403,6 +405,15 @@ describe('the deployment template (sls package)', () => {
     }
   });
 
+  it('refuses headers over plain http:// unless allowInsecure says so, in every function that exports', () => {
+    for (const fn of Object.values(FUNCTIONS)) {
+      const env = resources[`${fn}LambdaFunction`].Properties.Environment?.Variables ?? {};
+      expect(env.ELB_OTLP_ALLOW_INSECURE, fn).toBe(
+        EXPORTING_FUNCTIONS.includes(fn) ? 'false' : undefined,
+      );
+    }
+  });
+
   it('deploys the repository state machine: a Distributed Map over the manifest, calling the three functions', () => {
     const [text, substitutions] =
       resources.ReprocessStateMachine.Properties.DefinitionString['Fn::Sub'];
@@ -469,7 +480,7 @@ describe('the deployment template (sls package)', () => {
 });
 
 describe('the deployment template with ingestMode sqs and metrics on', () => {
-  it('reads a queue the stack creates, reports batch item failures, adds no trigger function, and schedules the metrics', async () => {
+  it('reads a queue the stack creates, reports batch item failures, adds no trigger function, schedules the metrics, and passes allowInsecure on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-sqs-'));
     try {
       const sqs: Json = (
@@ -481,6 +492,7 @@ describe('the deployment template with ingestMode sqs and metrics on', () => {
           allowDeleteProcessed: 'true',
           logKmsKeyArn: LOG_KEY,
           workKmsKeyArn: WORK_KEY,
+          allowInsecure: 'true',
         })
       ).Resources;
       // The keys given reach exactly the statements that use them.
@@ -492,6 +504,11 @@ describe('the deployment template with ingestMode sqs and metrics on', () => {
         expect(granted(id, 'DecryptLogs'), id).toBe(LOG_KEY);
       for (const id of ['PlanRole', 'ReportRole', 'ReprocessStateMachineRole'])
         expect(granted(id, 'EncryptRunFiles'), id).toBe(WORK_KEY);
+      for (const fn of EXPORTING_FUNCTIONS) {
+        expect(sqs[`${fn}LambdaFunction`].Properties.Environment.Variables, fn).toMatchObject({
+          ELB_OTLP_ALLOW_INSECURE: 'true',
+        });
+      }
       const rules = Object.values(sqs).filter((r) => r.Type === 'AWS::Events::Rule');
       expect(rules).toEqual([
         expect.objectContaining({

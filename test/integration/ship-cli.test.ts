@@ -212,6 +212,141 @@ describe('elb-otlp ship', () => {
     expect(receiver.deliveredRecords()).toHaveLength(counts.lines);
   });
 
+  it.each<[string, (url: string) => string, Fault[], string[], number, RegExp]>([
+    [
+      'in the summary of a run that succeeded',
+      (url) => `${url}/v1/logs?api_key=s3cret-query`,
+      [],
+      [],
+      0,
+      /1,200 lines .* to http:\/\/127\.0\.0\.1:\d+\/v1\/logs\?api_key=REDACTED:/,
+    ],
+    [
+      'in an error, even where the receiver echoes the request',
+      (url) => `${url}/v1/logs?api_key=s3cret-query`,
+      [{ kind: 'status', status: 400, message: 'no such tenant in /v1/logs?api_key=s3cret-query' }],
+      [],
+      4,
+      /ExportRejectedError: http:\/\/127\.0\.0\.1:\d+\/v1\/logs\?api_key=REDACTED answered 400: no such tenant in \/v1\/logs\?api_key=REDACTED/,
+    ],
+    [
+      'in an error about the headers',
+      (url) => `${url}?token=s3cret-query`,
+      [{ kind: 'status', status: 401 }],
+      ['--header', 'x-api-key=s3cret-header'],
+      4,
+      /ExportConfigError: --header: http:\/\/127\.0\.0\.1:\d+\/v1\/logs\?token=REDACTED answered 401: .*\(check the authentication headers from --header\)/,
+    ],
+    [
+      'of a receiver that cannot be reached',
+      () => 'http://127.0.0.1:1/v1/logs?api_key=s3cret-query',
+      [],
+      ['--max-retry-time', '1s'],
+      4,
+      /ExportRetryableError: .*http:\/\/127\.0\.0\.1:1\/v1\/logs\?api_key=REDACTED could not be reached/,
+    ],
+  ])(
+    'never prints the secret of an endpoint or header %s',
+    async (_name, endpoint, faults, args, exitCode, message) => {
+      receiver.script(...faults);
+      const { code, stdout, stderr } = await runCli(
+        ['ship', FILE, '--endpoint', endpoint(receiver.url), ...args],
+        { env: BATCHED },
+      );
+      expect(stderr).toMatch(message);
+      expect(code).toBe(exitCode);
+      expect(`${stdout}${stderr}`).not.toMatch(/s3cret/);
+    },
+  );
+
+  it.each<[string, string[], Record<string, string>, string]>([
+    [
+      'a --header written as a header line',
+      ['--header', 'Authorization: Bearer s3cret-header'],
+      {},
+      '--header: expected NAME=VALUE, not NAME: VALUE (value not shown)',
+    ],
+    [
+      'a --header written as a header line, with an = in its token',
+      ['--header', 'Authorization: Bearer s3cret-header=='],
+      {},
+      '--header: not a valid header name (letters, digits and -, no spaces or colons); expected NAME=VALUE (value not shown)',
+    ],
+    [
+      'a pair of OTEL_EXPORTER_OTLP_HEADERS without =',
+      [],
+      { OTEL_EXPORTER_OTLP_HEADERS: 'x-team=edge,Bearer s3cret-header' },
+      'OTEL_EXPORTER_OTLP_HEADERS: pair 2: expected NAME=VALUE (value not shown)',
+    ],
+    [
+      'an endpoint that is not a URL',
+      ['--endpoint', 'https://collector example.com/v1/logs?api_key=s3cret-query'],
+      {},
+      '--endpoint: not a URL: "https://collector example.com/v1/logs?api_key=REDACTED"',
+    ],
+  ])('refuses %s without echoing it', async (_name, args, env, message) => {
+    const { code, stdout, stderr } = await runCli(
+      ['ship', FILE, '--endpoint', receiver.url, ...args],
+      { env },
+    );
+    expect(stderr).toBe(`elb-otlp ship: ${message}\n`);
+    expect(code).toBe(2);
+    expect(`${stdout}${stderr}`).not.toMatch(/s3cret/);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('refuses to send headers over plain http:// to another host, saying how to allow it', async () => {
+    const { code, stdout, stderr } = await runCli([
+      'ship',
+      FILE,
+      '--endpoint',
+      'http://collector.example.com:4318?api_key=s3cret-query',
+      '--header',
+      'x-api-key=s3cret-header',
+    ]);
+    expect(stderr).toBe(
+      'elb-otlp ship: --endpoint: http://collector.example.com:4318/v1/logs?api_key=REDACTED is plain http:// to another host, and the headers from --header would cross the network unencrypted: use https://, or set ELB_OTLP_ALLOW_INSECURE=true (deployment parameter allowInsecure) to send them anyway\n',
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+  });
+
+  it.each<[string, Record<string, string>, string[], string]>([
+    [
+      'without headers',
+      {},
+      [],
+      'elb-otlp ship: warning: --endpoint: http://collector.example.com:4318/v1/logs?api_key=REDACTED is plain http://: records cross the network unencrypted; use https://',
+    ],
+    [
+      'with headers that ELB_OTLP_ALLOW_INSECURE lets through',
+      { ELB_OTLP_ALLOW_INSECURE: 'true', OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s3cret-header' },
+      [],
+      'elb-otlp ship: warning: --endpoint: http://collector.example.com:4318/v1/logs?api_key=REDACTED is plain http://: records and the headers from OTEL_EXPORTER_OTLP_HEADERS cross the network unencrypted (ELB_OTLP_ALLOW_INSECURE=true allows it)',
+    ],
+  ])(
+    'warns once on stderr about plain http:// to another host %s',
+    async (_name, env, args, warning) => {
+      // A file that is not there: the run stops before it would connect anywhere.
+      const { code, stderr } = await runCli(
+        [
+          'ship',
+          join(dir, 'nope.log.gz'),
+          '--endpoint',
+          'http://collector.example.com:4318?api_key=s3cret-query',
+          ...args,
+        ],
+        { env },
+      );
+      expect(stderr.split('\n')).toEqual([
+        warning,
+        `elb-otlp ship: ${join(dir, 'nope.log.gz')}: no such file`,
+        '',
+      ]);
+      expect(code).toBe(1);
+    },
+  );
+
   it('lists ship in the command help', async () => {
     expect((await runCli(['--help'])).stdout).toMatch(/ship FILE/);
     expect((await runCli(['ship', '--help'])).stdout).toMatch(/--max-retry-time/);

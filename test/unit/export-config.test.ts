@@ -8,6 +8,8 @@ import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import { parseRetryAfter } from '../../shared/otlp/http-transport.ts';
 
 const BASE = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+/** Headers go to another host over HTTPS only. */
+const TLS = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318' };
 
 describe('loadExportConfig', () => {
   it.each([
@@ -61,7 +63,7 @@ describe('loadExportConfig', () => {
   it('merges headers: seed JSON, then the generic list, then the logs list, then --header', () => {
     const config = loadExportConfig(
       {
-        ...BASE,
+        ...TLS,
         OTEL_HEADERS: '{"X-Seed": "s", "Authorization": "seed"}',
         OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Basic%20abc%3D,x-team=edge',
         OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-team=logs',
@@ -167,7 +169,7 @@ describe('loadExportConfig', () => {
       { ...BASE, OTEL_EXPORTER_OTLP_HEADERS: 'api-key' },
       {},
       'OTEL_EXPORTER_OTLP_HEADERS',
-      /header=value/,
+      /pair 1: expected NAME=VALUE \(value not shown\)/,
     ],
     [
       'bad percent-encoding in headers',
@@ -239,6 +241,92 @@ describe('loadExportConfig', () => {
         OTEL_EXPORTER_OTLP_HEADERS: 'authorization=secret-token\r\nx: y',
       }),
     ).toThrow(/^(?!.*secret-token).*line break/);
+  });
+
+  it.each<[string, Record<string, string>, string[], string, string]>([
+    [
+      'a --header with a colon instead of =',
+      {},
+      ['Authorization: Bearer s3cret'],
+      '--header',
+      '--header: expected NAME=VALUE, not NAME: VALUE (value not shown)',
+    ],
+    [
+      'a --header whose token holds the only =',
+      {},
+      ['Authorization: Bearer s3cret=='],
+      '--header',
+      '--header: not a valid header name (letters, digits and -, no spaces or colons); expected NAME=VALUE (value not shown)',
+    ],
+    [
+      'the second of several --header options',
+      {},
+      ['x-team=edge', 'Bearer s3cret'],
+      '--header',
+      '--header: --header 2: expected NAME=VALUE (value not shown)',
+    ],
+    [
+      'a pair of a list without =',
+      { OTEL_EXPORTER_OTLP_HEADERS: 'x-team=edge,Authorization: Bearer s3cret' },
+      [],
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'OTEL_EXPORTER_OTLP_HEADERS: pair 2: expected NAME=VALUE, not NAME: VALUE (value not shown)',
+    ],
+    [
+      'a value with bad percent-encoding',
+      { OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'authorization=s3cret%zz' },
+      [],
+      'OTEL_EXPORTER_OTLP_LOGS_HEADERS',
+      'OTEL_EXPORTER_OTLP_LOGS_HEADERS: bad percent-encoding in the value of header "authorization" (value not shown)',
+    ],
+    [
+      'seed headers that are not JSON',
+      { OTEL_HEADERS: '{"Authorization": Bearer s3cret}' },
+      [],
+      'OTEL_HEADERS',
+      'OTEL_HEADERS: is not valid JSON (expected {"NAME": "VALUE", …}; value not shown)',
+    ],
+    [
+      'a seed header whose name is a whole header line',
+      { OTEL_HEADERS: '{"Authorization: Bearer s3cret": ""}' },
+      [],
+      'OTEL_HEADERS',
+      'OTEL_HEADERS: header 1: not a valid header name (letters, digits and -, no spaces or colons); expected NAME=VALUE (value not shown)',
+    ],
+  ])('names the setting but never echoes %s', (_name, env, headers, setting, message) => {
+    let caught: unknown;
+    try {
+      loadExportConfig({ ...BASE, ...env }, { headers });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ExportConfigError);
+    expect((caught as ExportConfigError).setting).toBe(setting);
+    expect((caught as Error).message).toBe(message);
+    // Not even in the cause, which a logger may print.
+    expect(String((caught as Error).cause ?? '')).not.toContain('s3cret');
+  });
+
+  it.each([
+    [
+      'not a URL',
+      'collector.example.com:4318/v1/logs?api_key=s3cret',
+      'OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:// or https:// URL, got collector.example.com:',
+    ],
+    [
+      'a URL with a space in its host',
+      'https://user:s3cret@collector example.com/v1/logs?api_key=s3cret#s3cret',
+      'OTEL_EXPORTER_OTLP_ENDPOINT: not a URL: "https://REDACTED@collector example.com/v1/logs?api_key=REDACTED"',
+    ],
+  ])('names an endpoint that is %s without its secrets', (_name, endpoint, message) => {
+    let caught: unknown;
+    try {
+      loadExportConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as Error).message).toBe(message);
+    expect((caught as Error).cause).toBeUndefined();
   });
 });
 

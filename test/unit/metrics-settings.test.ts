@@ -140,7 +140,7 @@ describe('export settings for metrics', () => {
   it('takes the metrics headers, protocol and timeout, not the logs ones', () => {
     const config = loadExportConfig(
       {
-        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318',
         OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=edge',
         OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-logs=1',
         OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-metrics=1',
