@@ -25,6 +25,11 @@ export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--
 Prints each line of an ELB log file as one OTLP/JSON object
 {"resource": …, "logRecord": …} per line on stdout. The input may be gzip
 or plain text (detected from its first bytes); "-" or no FILE reads stdin.
+Input that is not an ELB log (another compression, binary data, or first
+lines of no ELB format, or not of --format) is refused: nothing is printed.
+
+Exit status: 0 done; 1 the input could not be read, or is not an ELB log;
+2 bad options or settings.
 
 Options:
   --format FORMAT  auto (default), ${LOG_FORMAT_IDS.join(', ')}
@@ -70,14 +75,15 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
   const file = positionals[0] ?? '-';
   const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
   const config = loadMappingConfig(io.env);
+  const name = file === '-' ? 'stdin' : file;
   const parser = new ObjectParser({
     identity: location ?? { key: undefined },
     nameHint: file === '-' ? undefined : basename(file),
+    displayName: name,
     format: format as LogFormatId | 'auto',
     config,
   });
   const input = file === '-' ? io.stdin : createReadStream(file);
-  const name = file === '-' ? 'stdin' : file;
 
   let resourceJson = '';
   let lines = 0;
@@ -99,8 +105,18 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     await write(io.stdout, text);
   };
 
+  /** Prints why the input is not a log (nothing of it was printed) and gives the exit code. */
+  const refused = async (refusal: Error) => {
+    await write(io.stderr, `elb-otlp parse: ${refusal.name}: ${refusal.message}\n`);
+    return EXIT_FAILURE;
+  };
+  const content = decompressed(input, undefined, {
+    onForeign: (found, insideGzip) => parser.refuseCompression(found, insideGzip),
+  });
   try {
-    for await (const batch of readLines(decompressed(input))) {
+    for await (const batch of readLines(content)) {
+      // Refused: the rest is not read, there is nothing to print.
+      if (parser.refusal !== undefined) break;
       const observed = io.now();
       for (let i = 0; i < batch.starts.length; i++) {
         parser.push(
@@ -116,6 +132,7 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     }
   } catch (error) {
     parser.finish(collector);
+    if (parser.refusal !== undefined) return refused(parser.refusal);
     await flush();
     await write(
       io.stderr,
@@ -124,6 +141,7 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     return EXIT_FAILURE;
   }
   parser.finish(collector);
+  if (parser.refusal !== undefined) return refused(parser.refusal);
   await flush();
   await write(
     io.stderr,

@@ -9,6 +9,7 @@ import type { ExportConfig } from '../../shared/config/export-config.ts';
 import { printableUrl } from '../../shared/config/printable-url.ts';
 import type { BatchLimits, OtlpProtocol } from '../../shared/otlp/batch-encoder.ts';
 import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import { isRefusedInput } from '../../shared/pipeline/not-a-log.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { type ShipCounts, type ShipResult, shipCounts } from '../../shared/pipeline/ship-object.ts';
 import { write } from '../output.ts';
@@ -80,10 +81,11 @@ function describe(name: string, result: ShipResult, durationMs: number, url: str
       `${n(result.accepted)} accepted, ${n(result.rejected)} rejected, ${n(result.failed)} failed; ` +
       `${n(result.parseErrors)} parse errors, ${n(result.batches)} batches, ${n(result.retries)} retries`,
   ];
-  if (result.readError !== undefined) {
-    out.push(
-      `  input: ${describeReadError(result.readError)} (lines after this point were not read)`,
-    );
+  const readError = result.readError;
+  if (isRefusedInput(readError)) {
+    out.push(`  input: ${readError.name}: ${readError.message}; nothing of it was shipped`);
+  } else if (readError !== undefined) {
+    out.push(`  input: ${describeReadError(readError)} (lines after this point were not read)`);
   }
   if (result.exportError !== undefined) {
     out.push(`  export: ${result.exportError.name}: ${result.exportError.message}`);

@@ -48,9 +48,10 @@ Options:
                           the remaining lines as failed
   -h, --help              show this help
 
-Exit status: 0 every line accepted; 1 the file could not be read to its end;
-3 some lines rejected by the receiver; 4 some lines failed to be delivered;
-2 bad options or settings.
+Exit status: 0 every line accepted; 1 the file could not be read to its end,
+or is not an ELB log (then nothing of it is shipped); 3 some lines rejected
+by the receiver; 4 some lines failed to be delivered; 2 bad options or
+settings.
 
 Environment: AWS credentials and Region as the AWS SDK reads them, and
 AWS_ENDPOINT_URL_S3 for another S3 endpoint (path-style addresses);
@@ -131,6 +132,7 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
       parser: new ObjectParser({
         identity: location ?? { key: undefined },
         nameHint: file === '-' ? undefined : basename(file),
+        displayName: name,
         format: format as LogFormatId | 'auto',
         config: mapping,
       }),

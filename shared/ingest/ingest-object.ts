@@ -1,10 +1,12 @@
 /**
  * One notified object, start to end, within one Lambda invocation: skip what
- * is not an ELB log, hand what is too large to finish in time to the
+ * is not named as an ELB log, hand what is too large to finish in time to the
  * reprocessing state machine, ship the rest whole through the chunk engine
  * (again, while time allows, when the receiver or S3 was unavailable), and
  * delete it afterwards when asked and every line was accepted, if it is still
- * the version shipped.
+ * the version shipped. An object named like a log whose content is not one
+ * fails by the engine's error (`NotAnElbLogError`,
+ * `UnsupportedCompressionError`): none of it is shipped, and it is kept.
  */
 
 import { createHash } from 'node:crypto';

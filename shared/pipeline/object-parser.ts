@@ -1,8 +1,13 @@
 /**
  * Turns the lines of one log object into log records: settles the format
- * (from the key, checked against the first recognisable line), builds the
- * object's resource, then hands every line to a {@link LineTarget}, which
- * maps it to a record ({@link RecordCollector}) or encodes it straight away.
+ * from its first recognisable line, builds the object's resource, then hands
+ * every line to a {@link LineTarget}, which maps it to a record
+ * ({@link RecordCollector}) or encodes it straight away.
+ *
+ * The look-ahead that finds the format also decides whether the object is
+ * an ELB log at all: when none of its first lines is recognisable, nothing
+ * of it goes to the target (see {@link ObjectParser.refusal}). The cost is
+ * paid once, at the start; every later line takes one comparison.
  */
 
 import type { MappingConfig } from '../config/mapping-config.ts';
@@ -16,12 +21,25 @@ import {
   createLineMapper,
   type LineMapper,
   type LineMapperOptions,
+  PARSE_ERROR_KEY,
 } from '../otlp/record-mapper.ts';
 import { type ObjectIdentity, recordUidPrefix } from '../otlp/record-uid.ts';
 import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
+import { objectUrl } from '../s3/s3-errors.ts';
+import { type NotAnElbLogError, notAnElbLog, UnsupportedCompressionError } from './not-a-log.ts';
 
-/** Lines held back while looking for one whose format is recognisable. */
-const DETECTION_LINES = 20;
+/**
+ * Lines held back while looking for one whose format is recognisable: an
+ * ELB log's lines all are, so 20 without one is some other file.
+ */
+export const DETECTION_LINES = 20;
+/**
+ * The look-ahead also ends after this many bytes of lines (at least one
+ * whole line is always looked at): 20 ALB lines are about 10 KB, and the
+ * bound keeps what is held back small when lines are long (a binary
+ * file's "lines").
+ */
+export const DETECTION_BYTES = 64 * 1024;
 
 export interface ObjectParserOptions {
   identity: ObjectIdentity;
@@ -31,9 +49,17 @@ export interface ObjectParserOptions {
    * for the key in `log.record.uid`, so two local files never share ids.
    */
   nameHint?: string;
-  /** `auto` detects; a format id forces it. */
+  /**
+   * `auto` detects; a format id forces it (and then a line in the
+   * look-ahead must parse as that format, or the object is refused).
+   */
   format: LogFormatId | 'auto';
   config: MappingConfig;
+  /**
+   * How error messages name the object (a path, `stdin`); by default its
+   * `s3://` URL, key or name hint.
+   */
+  displayName?: string;
 }
 
 /** What is settled about an object before its first line is handed on. */
@@ -82,8 +108,13 @@ export class ObjectParser {
   private settled: SettledObject | undefined;
   /** Lines held back until the format is settled: a copy of their bytes, and their text. */
   private pending: { bytes: Buffer; line: string; offset: number; observed: bigint }[] = [];
+  private pendingBytes = 0;
   /** Whether the target has been told the object is settled. */
   private announced = false;
+  private refused: NotAnElbLogError | UnsupportedCompressionError | undefined;
+  private refusedCount = 0;
+  /** Maps a line with the forced format, to tell whether it parses as that format. */
+  private probe: LineMapper | undefined;
 
   constructor(options: ObjectParserOptions) {
     this.options = options;
@@ -102,8 +133,30 @@ export class ObjectParser {
   }
 
   /**
+   * Why the object is not shipped, once refused: its compression, or its
+   * first lines. No line of a refused object reaches a target.
+   */
+  get refusal(): NotAnElbLogError | UnsupportedCompressionError | undefined {
+    return this.refused;
+  }
+
+  /**
+   * True while lines are held back undecided: stopping now would leave them
+   * neither shipped nor refused, so a caller that may stop early waits.
+   */
+  get deciding(): boolean {
+    return this.settled === undefined && this.refused === undefined && this.pending.length > 0;
+  }
+
+  /** Lines of a refused object taken (and not handed on), the look-ahead's included. */
+  get refusedLines(): number {
+    return this.refusedCount;
+  }
+
+  /**
    * Takes the line `source[start, end)`; it goes on to `target` now, or
-   * with later lines once enough were seen to settle the format.
+   * with later lines once enough were seen to settle the format, or never
+   * when the object is refused.
    */
   push(
     source: Buffer,
@@ -117,34 +170,78 @@ export class ObjectParser {
       target.line(source, start, end, offset, observed);
       return;
     }
+    if (this.refused !== undefined) {
+      this.refusedCount++;
+      return;
+    }
     // The source's memory may be reused once this returns: keep a copy.
     const bytes = Buffer.from(source.subarray(start, end));
     const line = bytes.toString('utf8');
     this.pending.push({ bytes, line, offset, observed });
-    const forced = this.options.format;
-    const detected = forced === 'auto' ? detectFormatFromLine(line) : forced;
-    if (detected !== undefined || this.pending.length >= DETECTION_LINES) {
-      this.settleFromLines(detected);
+    this.pendingBytes += bytes.length;
+    const format = this.recognise(line);
+    if (format !== undefined) {
+      this.settle(format, line);
       this.drain(target);
+    } else if (this.pending.length >= DETECTION_LINES || this.pendingBytes >= DETECTION_BYTES) {
+      this.refuse(notAnElbLog(this.displayName(), this.pending, false, this.options.format));
     }
   }
 
-  /** Hands on held-back lines at the end of the object (settling it if no line did). */
+  /**
+   * Refuses the object for its compression (its magic number said so
+   * before any line was read), as `decompressed`'s `onForeign` tells it.
+   */
+  refuseCompression(format: string, insideGzip: boolean): void {
+    if (this.settled !== undefined) return;
+    this.refuse(new UnsupportedCompressionError(this.displayName(), format, insideGzip));
+  }
+
+  /**
+   * Hands on held-back lines at the end of the object, or refuses it when
+   * none of them was recognisable. An object without lines is settled (from
+   * its key) and is no error.
+   */
   finish(target: LineTarget): void {
-    if (this.settled === undefined) this.settleFromLines(undefined);
+    if (this.settled !== undefined || this.refused !== undefined) return;
+    if (this.pending.length > 0) {
+      this.refuse(notAnElbLog(this.displayName(), this.pending, true, this.options.format));
+      return;
+    }
+    const forced = this.options.format;
+    this.settle(forced !== 'auto' ? forced : resolveFormat(this.keyInfo?.kind, []), undefined);
     this.drain(target);
   }
 
-  private settleFromLines(detected: LogFormatId | undefined): void {
+  /** The format `line` shows: any, detected; or the forced one, when the line parses as it. */
+  private recognise(line: string): LogFormatId | undefined {
     const forced = this.options.format;
-    const format = forced !== 'auto' ? forced : (detected ?? resolveFormat(this.keyInfo?.kind, []));
-    const first =
-      format === undefined
-        ? undefined
-        : forced !== 'auto'
-          ? this.pending[0]
-          : this.pending.find((p) => detectFormatFromLine(p.line) === format);
-    this.settle(format, first?.line);
+    if (forced === 'auto') return detectFormatFromLine(line);
+    this.probe ??= createLineMapper({
+      format: FORMATS[forced],
+      config: this.options.config,
+      uidPrefix: '',
+    });
+    const parsed = this.probe(line, 0, 0n).attributes[0]?.key !== PARSE_ERROR_KEY;
+    return parsed ? forced : undefined;
+  }
+
+  private refuse(error: NotAnElbLogError | UnsupportedCompressionError): void {
+    if (this.refused !== undefined) return;
+    this.refused = error;
+    this.refusedCount += this.pending.length;
+    this.pending = [];
+  }
+
+  private displayName(): string {
+    const { displayName, identity, nameHint } = this.options;
+    if (displayName !== undefined) return displayName;
+    if (identity.key !== undefined) {
+      return identity.bucket === undefined
+        ? identity.key
+        : objectUrl(identity.bucket, identity.key);
+    }
+    return nameHint ?? 'the input';
   }
 
   private settle(format: LogFormatId | undefined, firstLine: string | undefined): void {

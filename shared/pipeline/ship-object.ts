@@ -79,13 +79,19 @@ export function shipCounts(from: Readonly<ShipCounts>): ShipCounts {
 export interface ShipResult extends ShipCounts {
   /** The first export error that failed records (later ones are only counted). */
   exportError?: Error;
-  /** Why the object could not be read to its end (corrupt gzip, an endless line, I/O). */
+  /**
+   * Why the object could not be read to its end (corrupt gzip, an endless
+   * line, I/O), or why none of it was shipped: it is not an ELB log
+   * (`NotAnElbLogError`, `UnsupportedCompressionError`; its lines are read
+   * to the end, or until `shouldStop`, and counted as failed).
+   */
   readError?: Error;
   /** The receiver's partial-success messages, distinct, first few. */
   rejectionMessages: string[];
   /**
    * False when {@link ShipObjectOptions.shouldStop} ended the run early:
-   * every line before {@link cursor} was handled, none after.
+   * every line before {@link cursor} was handled, none after. An object
+   * refused as not a log is done however far it was read.
    */
   done: boolean;
   /**
@@ -135,7 +141,8 @@ export interface ShipObjectOptions {
  * Ships `source` and resolves with the counts; never rejects for what the
  * receiver or the input does. After an error that will not go away (the
  * retry deadline passed, the endpoint or credentials are wrong), the rest of
- * the object is still read and counted, as failed, without being sent.
+ * the object is still read and counted, as failed, without being sent; so is
+ * all of an object the parser refuses as not an ELB log.
  */
 export async function shipObject(options: ShipObjectOptions): Promise<ShipResult> {
   const { parser, exporter, concurrency, deadlineMs } = options;
@@ -212,7 +219,10 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
   const start = options.window?.start ?? 0;
   const end = options.window?.end ?? Number.POSITIVE_INFINITY;
   const contentOffset = options.contentOffset ?? 0;
-  const content = decompressed(counted(options.source), options.compression);
+  const content = decompressed(counted(options.source), options.compression, {
+    atObjectStart: contentOffset === 0,
+    onForeign: (format, insideGzip) => parser.refuseCompression(format, insideGzip),
+  });
   const guardMemory = createMemoryGuard();
   const first = start === 0 ? contentOffset : windowStart(start);
   result.cursor = first;
@@ -234,7 +244,8 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
       guardMemory();
       await dispatchReady();
       options.onProgress?.(result);
-      if (result.cursor < end && options.shouldStop?.() === true) {
+      // Not while the look-ahead holds lines undecided (a few KiB at most).
+      if (result.cursor < end && !parser.deciding && options.shouldStop?.() === true) {
         result.done = false;
         break;
       }
@@ -243,6 +254,16 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     result.readError = error instanceof Error ? error : new Error(String(error));
   }
   parser.finish(target);
+  const refusal = parser.refusal;
+  if (refusal !== undefined) {
+    // Not a log: nothing was sent, and its lines count as failed. This
+    // outranks a read error met later: the object would not ship anyway.
+    // Stopped early, it is still done: carrying on would only count more.
+    result.lines += parser.refusedLines;
+    result.failed += parser.refusedLines;
+    result.readError = refusal;
+    result.done = true;
+  }
   target.flush();
   await dispatchReady();
   await Promise.all(inFlight);

@@ -36,6 +36,10 @@ export interface ParsedObject {
   resource: JsonResource | undefined;
   records: JsonLogRecord[];
   format: LogFormatId | undefined;
+  /** Why the parser refused the object (then `records` is empty). */
+  refusal: Error | undefined;
+  /** Lines of a refused object, none of them passed on. */
+  refusedLines: number;
 }
 
 /** Parses `input` as one object through the same path `elb-otlp parse` uses. */
@@ -73,6 +77,8 @@ export async function parseObject(
     resource: parser.resource && resourceToJson(parser.resource),
     records: records.map(logRecordToJson),
     format: parser.format,
+    refusal: parser.refusal,
+    refusedLines: parser.refusedLines,
   };
 }
 

@@ -14,6 +14,8 @@ import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { handoffName } from '../../shared/ingest/ingest-object.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import { isGzip } from '../../shared/pipeline/decompress.ts';
+import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { uids } from '../helpers/ship.ts';
@@ -236,6 +238,42 @@ describe('ingest', () => {
       object: `s3://${TEST_BUCKET}/${broken}`,
       error: { name: 'CorruptGzipError' },
     });
+  });
+
+  it('fails each object that is not an ELB log by name, keeps it, and ships none of it', async () => {
+    const good = await put(`refused/${DAY}${logName(20)}`, 25, 20);
+    const objects = [];
+    for (const [i, input] of NOT_A_LOG.entries()) {
+      // ELB object names: the key alone cannot tell these apart from logs.
+      const key = `refused/${DAY}${logName(21 + i).replace(/\.log\.gz$/, isGzip(input.body) ? '.log.gz' : '.log')}`;
+      await s3.put(key, input.body);
+      objects.push({ key, input, lines: await lineCount(input.content) });
+    }
+    const run = ingest({ deleteProcessed: true });
+    const answer = await run.call({
+      Records: [
+        sqsMessage('m-good', { Records: [s3Record(good)] }),
+        ...objects.map(({ key }, i) => sqsMessage(`m-${i}`, { Records: [s3Record(key)] })),
+      ],
+    });
+    await run.close();
+    expect(answer).toEqual({
+      batchItemFailures: objects.map((_, i) => ({ itemIdentifier: `m-${i}` })),
+    });
+    expect(delivered(good)).toHaveLength(25);
+    for (const { key, input, lines } of objects) {
+      const failure = run.logs.find(
+        (l) => l.message === 'object failed' && l.details.object === `s3://${TEST_BUCKET}/${key}`,
+      );
+      expect(failure?.details, input.what).toMatchObject({
+        lines,
+        failed: lines,
+        accepted: 0,
+        error: { name: input.error, message: expect.stringMatching(input.message) },
+      });
+      expect(await s3.exists(key), input.what).toBe(true);
+      expect(delivered(key), input.what).toEqual([]);
+    }
   });
 
   it('reads EventBridge events, whose keys are not encoded', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+import { NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { fixtureCases } from '../helpers/records.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-parse-'));
@@ -157,12 +158,30 @@ describe('elb-otlp parse', () => {
     expect(withSecrets.filter((line) => line.includes(secret))).toHaveLength(3);
     const { code, stdout, stderr } = await run([
       'parse',
-      file(NAME, `${withSecrets.join('\n')}\n`),
+      file('with-secrets.log', `${withSecrets.join('\n')}\n`),
     ]);
     expect(code).toBe(0);
     expect(records(stdout)).toHaveLength(3);
     expect(stdout).toContain('REDACTED');
     expect(stdout + stderr).not.toContain(secret);
+  });
+
+  it.each(NOT_A_LOG)('refuses $what with exit 1 and $error, printing nothing', async (input) => {
+    const path = file(`${input.what.replaceAll(' ', '-')}.log`, input.body);
+    const { code, stdout, stderr } = await run(['parse', path]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`elb-otlp parse: ${input.error}: ${path} `);
+    expect(stderr).toMatch(input.message);
+  });
+
+  it('refuses lines that do not parse in the format forced, naming what they look like', async () => {
+    const { code, stdout, stderr } = await run(['parse', plain, '--format', 'nlb']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      `NotAnElbLogError: ${plain} is not an ELB log: none of its ${lines.length} lines parses in the format forced (NLB access log); they look like ALB access log lines`,
+    );
   });
 
   it('prints nothing for an empty file and succeeds', async () => {

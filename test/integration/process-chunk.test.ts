@@ -18,6 +18,9 @@ import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { ExportRetryableError } from '../../shared/otlp/export-errors.ts';
 import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
 import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
+import { isGzip } from '../../shared/pipeline/decompress.ts';
+import { TO_THE_END } from '../../shared/reprocess/plan.ts';
+import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { steppingClock, uids } from '../helpers/ship.ts';
@@ -202,6 +205,35 @@ describe('process-chunk', () => {
     expect(value.error?.name).toBe('ObjectNotFoundError');
     expect(value.error?.message).toContain(`s3://${TEST_BUCKET}/${KEY}.missing`);
   });
+
+  it.each(NOT_A_LOG)(
+    'answers a failed chunk naming $error for $what, its lines counted failed, none sent',
+    async (input) => {
+      const gzip = isGzip(input.body);
+      const key = `${KEY.replace(/\.log$/, '')}-${input.what.replaceAll(' ', '-')}.log${gzip ? '.gz' : ''}`;
+      const etag = await s3.put(key, input.body);
+      const item: ChunkItem = {
+        bucket: TEST_BUCKET,
+        key,
+        etag,
+        size: input.body.length,
+        compression: gzip ? 'gzip' : 'none',
+        start: 0,
+        end: gzip ? TO_THE_END : input.body.length,
+      };
+      const clock = steppingClock(1);
+      const { run, close } = worker(clock);
+      const { value, out } = await capturingStdout(() => run(item, contextFor(clock, 900_000)));
+      await close();
+      const lines = await lineCount(input.content);
+      expect(value).toMatchObject({ done: true, lines, accepted: 0, rejected: 0, failed: lines });
+      expect(value.error?.name).toBe(input.error);
+      expect(value.error?.message).toMatch(input.message);
+      expect(value.error?.message).toContain(`s3://${TEST_BUCKET}/${key} is`);
+      expect(receiver.requests).toHaveLength(0);
+      expect(out).toContain('"message":"chunk failed"');
+    },
+  );
 
   it.each([
     [{ bucket: 'b' }, /key: .*; .*etag/],

@@ -8,7 +8,8 @@
  * writes them), ALB connection logs, three large enough to be cut into many
  * chunks, an empty one, a truncated gzip, one whose batches the receiver
  * refuses, the ELB test file and a log outside the run's prefix. Then the
- * retry run its report offers.
+ * retry run its report offers. Then a run over objects named like logs
+ * that are not (other compressions, binary data, another server's log).
  */
 
 import { gzipSync } from 'node:zlib';
@@ -21,8 +22,10 @@ import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import { isGzip } from '../../shared/pipeline/decompress.ts';
 import type { PlanSummary } from '../../shared/reprocess/plan.ts';
 import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import type { OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -238,4 +241,44 @@ describe('elb-otlp reprocess, run locally', () => {
     expect(await s3.exists(REFUSED)).toBe(false);
     expect(await s3.exists(TRUNCATED)).toBe(true);
   }, 120_000);
+
+  it('reports each object that is not an ELB log as a failed chunk by name, its lines failed, and keeps it', async () => {
+    const refused = (n: number, ext: string) =>
+      name('', 'web', n, ext).replace(/^logs\//, 'refused/');
+    const good = refused(2500, '.log.gz');
+    await s3.put(good, gzipSync(access(40, 2500)));
+    const objects = [];
+    for (const [i, input] of NOT_A_LOG.entries()) {
+      // Compressed objects keep a .gz name (planned as gzip), the rest a plain one.
+      const gz = isGzip(input.body) || input.error === 'UnsupportedCompressionError';
+      const key = refused(2501 + i, gz ? '.log.gz' : '.log');
+      await s3.put(key, input.body);
+      objects.push({ key, input, lines: await lineCount(input.content) });
+    }
+    const { report } = await run(
+      { bucket: TEST_BUCKET, prefix: 'refused/', deleteProcessed: true, chunkBytes: CHUNK },
+      'local-run-refused',
+    );
+    const lines = objects.reduce((sum, object) => sum + object.lines, 0);
+    expect(report).toMatchObject({
+      objects: objects.length + 1,
+      failedChunks: objects.length,
+      shippedObjects: 1,
+      deleted: 1,
+      lines: 40 + lines,
+      accepted: 40,
+      rejected: 0,
+      failed: lines,
+    });
+    for (const { key, input } of objects) {
+      const failure = report.failures.find((f) => f.key === key);
+      expect(failure?.error.name, input.what).toBe(input.error);
+      expect(failure?.error.message, input.what).toMatch(input.message);
+      expect(await s3.exists(key), input.what).toBe(true);
+    }
+    const byKey = linesByKey(deliveredByUid());
+    expect(byKey.get(good)).toBe(40);
+    for (const { key } of objects) expect(byKey.has(key)).toBe(false);
+    expect(await s3.exists(good)).toBe(false);
+  }, 60_000);
 });

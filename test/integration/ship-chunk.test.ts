@@ -2,10 +2,10 @@
  * The byte-range chunk engine against s3rver (real SDK, real ranged GETs) and
  * the test OTLP receiver: every line shipped exactly once however an object is
  * split, continuation at line boundaries, dropped connections, changed and
- * damaged objects.
+ * damaged objects, and objects that are not logs.
  */
 
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
@@ -22,6 +22,7 @@ import {
   ObjectChangedError,
   ObjectReadRetryableError,
 } from '../../shared/s3/s3-errors.ts';
+import { lineCount, NGINX_LINES } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';
 import { startDroppingProxy, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -377,15 +378,66 @@ describe('reading an object', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
-  it('ships each line of an object that is not a log as a parse-error record', async () => {
-    const text = '{"not": "a log"}\nhello world\n\u00ff\u00fe binary-ish \u0001\n';
-    const chunk = await stored('notes.log', Buffer.from(text), 'none');
+  it('refuses zstd stored under a .gz name (planned as gzip) by its compression, not as corrupt gzip', async () => {
+    const body = zstdCompressSync(CONTENT);
+    const chunk = await stored('zstd.log.gz', body, 'gzip', Number.MAX_SAFE_INTEGER);
     const result = await ship(chunk);
-    expect(result).toMatchObject({ lines: 3, accepted: 3, parseErrors: 3, failed: 0 });
-    const bodies = receiver
-      .deliveredRecords()
-      .map((r) => (r.body as { stringValue: string }).stringValue);
-    expect(bodies.sort()).toEqual(text.trimEnd().split('\n').sort());
+    expect(result.readError?.name).toBe('UnsupportedCompressionError');
+    expect(result.readError?.message).toBe(
+      `s3://${TEST_BUCKET}/${chunk.key} is zstd-compressed; elb-otlp reads ELB logs stored as gzip or plain text`,
+    );
+    const lines = await lineCount(body);
+    expect(result).toMatchObject({ lines, failed: lines, accepted: 0, batches: 0 });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('refuses every chunk of a gzip object holding zstd, the later ones too, counting each line once', async () => {
+    const inner = zstdCompressSync(CONTENT);
+    const chunk = await stored('gzip-zstd.log.gz', gzipSync(inner), 'gzip', inner.length);
+    const third = Math.ceil(inner.length / 3);
+    const results = [];
+    for (let start = 0; start < inner.length; start += third) {
+      results.push(await ship({ ...chunk, start, end: Math.min(start + third, inner.length) }));
+    }
+    for (const result of results) {
+      expect(result.readError?.name).toBe('UnsupportedCompressionError');
+      expect(result.readError?.message).toContain('is gzip holding zstd-compressed data');
+      expectConserved(result);
+      expect(result.accepted).toBe(0);
+    }
+    const lines = results.reduce((sum, result) => sum + result.failed, 0);
+    expect(lines).toBe(await lineCount(inner));
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('decides per chunk, from its own first lines: the ELB part ships, the nginx part fails', async () => {
+    const nginx = Buffer.from(`${NGINX_LINES.join('\n')}\n`);
+    const chunk = await stored('half-nginx.log', Buffer.concat([CONTENT, nginx]), 'none');
+    const first = await ship({ ...chunk, end: CONTENT.length });
+    const second = await ship({ ...chunk, start: CONTENT.length });
+    expect(first.readError).toBeUndefined();
+    expect(first).toMatchObject({ lines: LINES, accepted: LINES, parseErrors: 0 });
+    expect(second.readError?.name).toBe('NotAnElbLogError');
+    expect(second.readError?.message).toContain(
+      `is not an ELB log: none of its first 20 lines from byte ${CONTENT.length} is a line of`,
+    );
+    expect(second).toMatchObject({ lines: NGINX_LINES.length, failed: NGINX_LINES.length });
+    expect(receiver.deliveredRecords()).toHaveLength(LINES);
+  });
+
+  it('reads on past a stop until the look-ahead has decided, so held-back lines are never refused early', async () => {
+    // 15 odd lines of 1000 bytes span several 4 KiB ranges before the first ELB line.
+    const odd = Array.from({ length: 15 }, (_, i) => `odd line ${i} `.padEnd(1000, '-'));
+    const content = Buffer.from(`${odd.join('\n')}\n${TEXT}`);
+    const chunk = await stored('odd-start.log', content, 'none');
+    const first = await ship(chunk, { shouldStop: () => true });
+    expect(first.readError).toBeUndefined();
+    expect(first.done).toBe(false);
+    expect(first.lines).toBeGreaterThan(odd.length);
+    expect(first.parseErrors).toBe(odd.length);
+    const rest = await ship(chunk, { from: first.cursor });
+    expect(first.lines + rest.lines).toBe(odd.length + LINES);
+    expect(receiver.deliveredRecords()).toHaveLength(odd.length + LINES);
   });
 
   it('ships a line over 1 MB that spans many ranges, once, whichever chunk its start falls in', async () => {

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { runCli } from '../helpers/cli.ts';
+import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type Fault, type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { parseObject } from '../helpers/records.ts';
 import { inLineOrder, uids } from '../helpers/ship.ts';
@@ -346,6 +347,35 @@ describe('elb-otlp ship', () => {
       expect(code).toBe(1);
     },
   );
+
+  it.each(NOT_A_LOG)('exits 1 on $what, naming $error, and ships nothing', async (input) => {
+    const path = join(dir, `${input.what.replaceAll(' ', '-')}.log`);
+    writeFileSync(path, input.body);
+    const { code, stdout, stderr } = await runCli(['ship', path, '--endpoint', receiver.url]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`  input: ${input.error}: ${path} `);
+    expect(stderr).toMatch(input.message);
+    expect(stderr).toContain('; nothing of it was shipped');
+    // Every line counted, as failed; none sent.
+    const lines = await lineCount(input.content);
+    expect(lines).toBeGreaterThan(0);
+    expect(summary(stdout)).toMatchObject({ lines, accepted: 0, failed: lines, batches: 0 });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('ships every line of a log with a few bad lines, the bad ones with parse_error', async () => {
+    const good = [...generateAlbLines(30, { seed: 9 })];
+    const bad = ['garbage', 'http 2018-07-02T22:23:00Z truncated', '\u0000\u0001binary'];
+    const mixed = [good[0], bad[0], ...good.slice(1, 15), bad[1], ...good.slice(15), bad[2]];
+    const path = join(dir, 'mixed.log');
+    writeFileSync(path, `${mixed.join('\n')}\n`);
+    const { code, stdout } = await runCli(['ship', path, '--endpoint', receiver.url]);
+    expect(code).toBe(0);
+    expect(summary(stdout)).toMatchObject({ lines: 33, accepted: 33, parseErrors: 3 });
+    const delivered = inLineOrder(receiver.deliveredRecords());
+    const failed = delivered.filter((r) => r.attributes?.[0]?.key === 'elb_otlp.parse_error');
+    expect(failed.map((r) => r.body)).toEqual(bad.map((line) => ({ stringValue: line })));
+  });
 
   it('lists ship in the command help', async () => {
     expect((await runCli(['--help'])).stdout).toMatch(/ship FILE/);

@@ -228,7 +228,7 @@ describe('ALB field edge cases', () => {
   });
 });
 
-describe('odd input never fails an object', () => {
+describe('odd lines of a log never fail the object', () => {
   it.each([
     {
       name: 'a bad timestamp',
@@ -270,17 +270,6 @@ describe('odd input never fails an object', () => {
     const { records } = await parseObject(`${line}\n`, { pieceBytes: 4096 });
     expect(records).toHaveLength(1);
     expect(records[0].attributes).toContainEqual(s('user_agent.original', agent));
-  });
-
-  it('turns binary garbage into parse-error records, one per line', async () => {
-    const garbage = Buffer.from([0x00, 0xff, 0xfe, 0x20, 0x41, 0x0a, 0x80, 0x81, 0x0a]);
-    const { records, format } = await parseObject(garbage);
-    expect(format).toBeUndefined();
-    expect(records.map((r) => r.attributes[0].key)).toStrictEqual([
-      'elb_otlp.parse_error',
-      'elb_otlp.parse_error',
-    ]);
-    expect(records.map((r) => r.attributes[1])).toStrictEqual([uid(0), uid(6)]);
   });
 
   it('yields no record for an empty file, and a resource from the key', async () => {
