@@ -19,11 +19,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { type PlanSummary, planAnyRun, type WorkLocation } from '../shared/reprocess/plan.ts';
-import {
-  InputValidationError,
-  type LogScope,
-  parseAnyRunInput,
-} from '../shared/reprocess/run-input.ts';
+import { InputValidationError, parseAnyRunInput } from '../shared/reprocess/run-input.ts';
+import type { LogScope } from '../shared/reprocess/run-policy.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 
 export const DEFAULT_WORK_PREFIX = 'elb-otlp/runs/';

@@ -57,12 +57,21 @@ export function urlSecretScrubber(url: string): (text: string) => string {
     const eq = part.indexOf('=');
     raw.push(eq === -1 ? part : part.slice(eq + 1));
   }
-  const secrets = [...new Set(raw.flatMap((value) => [value, decoded(value)]))]
+  return secretScrubber(raw.flatMap((value) => [value, decoded(value)]));
+}
+
+/**
+ * A function that replaces each of `secrets` (header values, say) in any
+ * text with `REDACTED`: for what a receiver answers, which may echo the key
+ * it refused.
+ */
+export function secretScrubber(secrets: readonly string[]): (text: string) => string {
+  const kept = [...new Set(secrets)]
     .filter((value) => value.length >= MIN_SCRUBBED_CHARS)
     // Longest first, so no secret is left half replaced by a shorter one inside it.
     .sort((a, b) => b.length - a.length);
-  if (secrets.length === 0) return (text) => text;
-  return (text) => secrets.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
+  if (kept.length === 0) return (text) => text;
+  return (text) => kept.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
 }
 
 /** `a=1&b&c=3` → `a=REDACTED&REDACTED&c=REDACTED`: a bare word may be a token itself. */

@@ -5,8 +5,9 @@
  * straight into protobuf bytes).
  */
 
+import { FIELD_LOOSE } from '../otlp/line-redaction.ts';
 import { type AttributeSink, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from '../otlp/model.ts';
-import { type QueryRedactor, redactUrl } from '../otlp/redaction.ts';
+import { type QueryRedactor, redactQueriesIn, redactUrl } from '../otlp/redaction.ts';
 import { EXTRA_FIELDS_KEY, type FieldSpec, KIND_CODES, type LogFormatSpec } from './field-spec.ts';
 import { mapRequestLine } from './request-line.ts';
 import { type LineTokens, unescapeField } from './tokenizer.ts';
@@ -47,8 +48,11 @@ function quote(value: string): string {
 
 /**
  * Maps the fields of `tokens` by `format` into `out` (overwritten) and
- * `attributes`. Throws {@link FieldError} naming the first field that cannot
- * be read; `attributes` may then have received the fields before it.
+ * `attributes`. Fields that `loose` marks (a `?` or an `@` outside the URL
+ * fields: `line-redaction.ts`) have whatever looks like a query string or
+ * URL credentials redacted first. Throws {@link FieldError} naming the first
+ * field that cannot be read; `attributes` may then have received the fields
+ * before it.
  */
 export function parseFields(
   format: LogFormatSpec,
@@ -56,6 +60,7 @@ export function parseFields(
   redact: QueryRedactor,
   out: ParsedLine,
   attributes: AttributeSink,
+  loose?: Uint8Array,
 ): void {
   const fields = format.fields;
   if (tokens.count < format.minFields) {
@@ -86,11 +91,29 @@ export function parseFields(
       start = 0;
       end = text.length;
     }
+    if (loose !== undefined && loose[i] === FIELD_LOOSE) {
+      const value = text.slice(start, end);
+      const kept = redactQueriesIn(value, redact);
+      if (kept !== value) {
+        out.redacted = true;
+        text = kept;
+        start = 0;
+        end = kept.length;
+      }
+    }
     mapField(spec, text, start, end, tokens, format, out, attributes, redact);
   }
   if (tokens.count > fields.length) {
     const extra: string[] = new Array(tokens.count - fields.length);
-    for (let i = fields.length; i < tokens.count; i++) extra[i - fields.length] = tokens.text(i);
+    for (let i = fields.length; i < tokens.count; i++) {
+      let value = tokens.text(i);
+      if (loose !== undefined && loose[i] === FIELD_LOOSE) {
+        const kept = redactQueriesIn(value, redact);
+        if (kept !== value) out.redacted = true;
+        value = kept;
+      }
+      extra[i - fields.length] = value;
+    }
     attributes.strings(EXTRA_FIELDS_KEY, extra);
   }
 }

@@ -12,13 +12,8 @@
  */
 
 import type { AttributeSink } from '../otlp/model.ts';
-import {
-  type QueryRedactor,
-  REDACTED,
-  redactQueriesIn,
-  redactUrl,
-  splitUrl,
-} from '../otlp/redaction.ts';
+import { type QueryRedactor, REDACTED, redactQueriesIn, redactUrl } from '../otlp/redaction.ts';
+import { splitUrl } from './url-parts.ts';
 
 /** Methods the HTTP semantic conventions know; any other is reported as `_OTHER`. */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([

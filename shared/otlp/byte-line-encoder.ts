@@ -20,6 +20,7 @@ import {
   type LogFormatSpec,
 } from '../formats/field-spec.ts';
 import { KNOWN_METHODS, REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
+import { isSchemeCharacter } from '../formats/url-parts.ts';
 import {
   FRACTION_SCALE,
   MAX_INT_DIGITS,
@@ -49,7 +50,7 @@ import {
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
 } from './protobuf-writer.ts';
-import { type ByteQueryRedactor, isSchemeCharacter } from './redaction.ts';
+import type { ByteQueryRedactor } from './redaction.ts';
 
 const SPACE = 0x20;
 const QUOTE = 0x22;
@@ -198,6 +199,10 @@ export function createByteLineEncoder(
 ): ByteLineEncoder | undefined {
   const fields = options.format.fields;
   if (!fields.every((spec) => FAST_KINDS.has(spec.code))) return undefined;
+  const urlFields = fields.filter(
+    (spec) => spec.code === KIND_CODES.request || spec.code === KIND_CODES.url,
+  );
+  if (urlFields.length > MAX_BODY_EDITS) return undefined;
   const state = new LineState(options);
   return (source, start, end, offset, observed, writer, field) =>
     state.encode(source, start, end, offset, observed, writer, field);
@@ -225,6 +230,12 @@ class LineState {
   private checkedAscii = false;
   private backslash = -1;
   private searchedFrom = 0;
+
+  /** The next `?` and `@` of the source buffer, for {@link marksInUrls}. */
+  private readonly questions = new NextByte(QUESTION);
+  private readonly ats = new NextByte(AT);
+  /** Per field: whether it is a URL field (the request line, `redirect_url`…), redacted as a URL. */
+  private readonly urlFields: Uint8Array;
 
   private readonly starts = new Int32Array(MAX_TOKENS);
   private readonly ends = new Int32Array(MAX_TOKENS);
@@ -267,6 +278,9 @@ class LineState {
     );
     this.minFields = options.format.minFields;
     this.requestIndex = fields.findIndex((spec) => spec.code === KIND_CODES.request);
+    this.urlFields = Uint8Array.from(fields, (spec) =>
+      spec.code === KIND_CODES.request || spec.code === KIND_CODES.url ? 1 : 0,
+    );
     this.includeBody = options.includeBody;
     this.redactQuery = options.redactQuery;
     this.uidPrefix = Buffer.from(`${options.uidPrefix}:`);
@@ -324,6 +338,7 @@ class LineState {
     if (!this.plain(source, start, end)) return false;
     const count = this.tokenize(source, start, end);
     if (count < this.minFields) return false;
+    if (!this.marksInUrls(source, start, end, count)) return false;
     const fields = this.codes.length;
     const before = writer.length;
     const mark = writer.beginMedium(field);
@@ -385,6 +400,38 @@ class LineState {
     }
     if (this.backslash < end) return false;
     return this.checkedAscii || isAscii(source.subarray(start, end));
+  }
+
+  /**
+   * Whether every `?` and `@` of the line lies in a URL field, where this
+   * path redacts it as the string path does. One elsewhere may start a query
+   * string or end URL credentials in free text (or in a line whose fields
+   * shifted): the string path redacts such fields loosely
+   * (`line-redaction.ts`), so the line is left to it.
+   */
+  private marksInUrls(source: Buffer, start: number, end: number, count: number): boolean {
+    for (const marks of [this.questions, this.ats]) {
+      for (let at = marks.next(source, start); at < end; at = marks.next(source, at + 1)) {
+        const field = this.fieldAt(at, count);
+        if (field !== -1 && (field >= this.urlFields.length || this.urlFields[field] === 0)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The field whose text holds byte `at`, or -1 (a separator or a quote). */
+  private fieldAt(at: number, count: number): number {
+    let low = 0;
+    let high = count - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (this.ends[middle] <= at) low = middle + 1;
+      else if (this.starts[middle] > at) high = middle - 1;
+      else return middle;
+    }
+    return -1;
   }
 
   /**
@@ -636,13 +683,8 @@ class LineState {
     const isUrl = schemeEnd !== -1;
     if (isUrl) {
       const authorityStart = schemeEnd + 3;
-      authorityEnd = authorityStart;
-      while (authorityEnd < urlEnd) {
-        const c = src[authorityEnd];
-        if (c === SLASH || c === QUESTION) break;
-        if (c === 0x40 /* @ */) return false;
-        authorityEnd++;
-      }
+      authorityEnd = authorityEndIn(src, authorityStart, urlEnd);
+      if (authorityEnd === -1) return false;
       if (src[authorityStart] === 0x5b /* [ */) return false;
       host = authorityStart;
       hostEnd = authorityEnd;
@@ -720,13 +762,8 @@ class LineState {
     let authorityEnd = s;
     const schemeEnd = schemeEndIn(src, s, e);
     if (schemeEnd !== -1) {
-      authorityEnd = schemeEnd + 3;
-      while (authorityEnd < e) {
-        const c = src[authorityEnd];
-        if (c === SLASH || c === QUESTION) break;
-        if (c === AT) return false;
-        authorityEnd++;
-      }
+      authorityEnd = authorityEndIn(src, schemeEnd + 3, e);
+      if (authorityEnd === -1) return false;
     }
     let queryStart = authorityEnd;
     while (queryStart < e && src[queryStart] !== QUESTION) queryStart++;
@@ -1041,6 +1078,33 @@ class LineState {
   }
 }
 
+/**
+ * Finds one byte in the buffers lines are read from: lines come in order, so
+ * one native search serves every line up to the byte found.
+ */
+class NextByte {
+  private readonly byte: number;
+  private source: Buffer | undefined;
+  private from = 0;
+  private found = 0;
+
+  constructor(byte: number) {
+    this.byte = byte;
+  }
+
+  /** The position of the byte at or after `from` in `source`, or `source.length`. */
+  next(source: Buffer, from: number): number {
+    // A search from `this.from` found nothing before `this.found`.
+    if (source !== this.source || from < this.from || this.found < from) {
+      this.source = source;
+      this.from = from;
+      const found = source.indexOf(this.byte, from);
+      this.found = found === -1 ? source.length : found;
+    }
+    return this.found;
+  }
+}
+
 /** Where part `[s, e)` of an ALPN list starts without its leading quote. */
 function unquotedStart(src: Uint8Array, s: number, e: number): number {
   return s < e && src[s] === QUOTE ? s + 1 : s;
@@ -1121,6 +1185,22 @@ function schemeEndIn(src: Uint8Array, s: number, e: number): number {
   while (k < e && isSchemeCharacter(src[k], k === s)) k++;
   if (k === s || k + 3 > e) return -1;
   return src[k] === COLON && src[k + 1] === SLASH && src[k + 2] === SLASH ? k : -1;
+}
+
+/**
+ * Where an authority starting at `s` ends (its first `/` or `?`, or `e`), as
+ * `splitUrl` reads it; -1 when it holds credentials (`@`), which the string
+ * path redacts.
+ */
+function authorityEndIn(src: Uint8Array, s: number, e: number): number {
+  let k = s;
+  while (k < e) {
+    const c = src[k];
+    if (c === SLASH || c === QUESTION) return k;
+    if (c === AT) return -1;
+    k++;
+  }
+  return e;
 }
 
 /** Classic ELB's request of a TCP/SSL listener: `- - - `. */

@@ -11,7 +11,7 @@
 
 import { Agent, request } from 'undici';
 import packageJson from '../../package.json' with { type: 'json' };
-import { printableUrl, urlSecretScrubber } from '../config/printable-url.ts';
+import { printableUrl, secretScrubber, urlSecretScrubber } from '../config/printable-url.ts';
 import { ExportConfigError, ExportRejectedError } from './export-errors.ts';
 import { readErrorMessage, readPartialSuccess } from './otlp-response.ts';
 
@@ -84,7 +84,19 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
     headersTimeout: 0,
     bodyTimeout: 0,
   });
+  // Nor what the headers hold: a receiver may echo the key it refused.
+  let scrubbedHeaders: Record<string, string> | undefined;
+  let scrubbing = where;
+  const whereFor = (headers: Record<string, string>): Where => {
+    if (headers !== scrubbedHeaders) {
+      scrubbedHeaders = headers;
+      const values = secretScrubber(Object.values(headers));
+      scrubbing = { ...where, scrub: (text) => values(where.scrub(text)) };
+    }
+    return scrubbing;
+  };
   async function send(req: SendRequest): Promise<AttemptOutcome> {
+    const here = whereFor(req.headers);
     const headers: Record<string, string> = {
       ...req.headers,
       'user-agent': USER_AGENT,
@@ -110,10 +122,14 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
         const partial = readPartialSuccess(body, contentType);
         return partial?.message === undefined
           ? { status: 'success', rejected: partial?.rejected ?? 0 }
-          : { status: 'success', rejected: partial.rejected, rejectionMessage: partial.message };
+          : {
+              status: 'success',
+              rejected: partial.rejected,
+              rejectionMessage: here.scrub(partial.message),
+            };
       }
       const detail = readErrorMessage(body, contentType);
-      const answered = where.scrub(
+      const answered = here.scrub(
         `${where.shown} answered ${status}${detail === undefined ? '' : `: ${detail}`}`,
       );
       if (RETRYABLE_STATUSES.has(status)) {
@@ -122,9 +138,9 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
           ? { status: 'retryable', reason: answered }
           : { status: 'retryable', reason: answered, retryAfterMs };
       }
-      return { status: 'failure', error: statusError(status, answered, where), httpStatus: status };
+      return { status: 'failure', error: statusError(status, answered, here), httpStatus: status };
     } catch (error) {
-      return classifyError(error, where, req.timeoutMs);
+      return classifyError(error, here, req.timeoutMs);
     }
   }
 
@@ -135,7 +151,7 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
 interface Where {
   /** The URL as it may be printed. */
   shown: string;
-  /** Takes the URL's secrets out of any text. */
+  /** Takes the URL's secrets (and the request's header values) out of any text. */
   scrub: (text: string) => string;
   urlSetting: string;
   headerSources: readonly string[];

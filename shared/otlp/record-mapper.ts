@@ -7,12 +7,12 @@
  */
 
 import type { MappingConfig } from '../config/mapping-config.ts';
-import { KIND_CODES, type LogFormatSpec } from '../formats/field-spec.ts';
+import type { LogFormatSpec } from '../formats/field-spec.ts';
 import { emptyParsedLine, type ParsedLine, parseFields } from '../formats/parse-fields.ts';
-import { redactRequestLine } from '../formats/request-line.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
 import { createByteLineEncoder } from './byte-line-encoder.ts';
+import { looseFields, redactLine, urlFieldKinds } from './line-redaction.ts';
 import {
   AttributeList,
   type AttributeSink,
@@ -28,7 +28,7 @@ import {
   writeLogRecordTail,
 } from './otlp-protobuf.ts';
 import { ProtobufWriter } from './protobuf-writer.ts';
-import { type QueryRedactor, redactQueriesIn, redactUrl } from './redaction.ts';
+import { redactQueriesIn } from './redaction.ts';
 
 export const PARSE_ERROR_KEY = 'elb_otlp.parse_error';
 export const RECORD_UID_KEY = 'log.record.uid';
@@ -81,7 +81,7 @@ interface LineParser {
     parsed: ParsedLine,
     attributes: AttributeSink,
   ): string | undefined;
-  /** The body of the line just parsed: the line, its URLs redacted as its attributes are. */
+  /** The body of the line just parsed: the line, its fields redacted as its attributes are. */
   body(line: string, parsed: ParsedLine): string;
   /** The body of a line that could not be parsed: the line, whatever looks like a query redacted. */
   failedBody(line: string): string;
@@ -95,7 +95,10 @@ function createLineParser(options: LineMapperOptions): LineParser {
     return { parse: () => UNRECOGNISED, body: failedBody, failedBody };
   }
   const tokens = new LineTokens();
-  const urlFields = urlFieldsOf(format);
+  const urlFields = urlFieldKinds(format);
+  const marks = { kinds: new Uint8Array(64) };
+  /** How the fields of the line just parsed are redacted. */
+  let kinds: Uint8Array = urlFields;
   return {
     parse(line, uid, parsed, attributes) {
       const unterminated = tokenize(line, tokens);
@@ -103,8 +106,10 @@ function createLineParser(options: LineMapperOptions): LineParser {
         const name = format.fields[unterminated]?.name ?? `field ${unterminated + 1}`;
         return `${name}: quoted field has no closing quote`;
       }
+      const loose = looseFields(line, tokens, urlFields, marks);
+      kinds = loose ?? urlFields;
       try {
-        parseFields(format, tokens, redact, parsed, attributes);
+        parseFields(format, tokens, redact, parsed, attributes, loose);
       } catch (error) {
         if (error instanceof FieldError) return redactQueriesIn(error.message, redact);
         throw error;
@@ -116,45 +121,10 @@ function createLineParser(options: LineMapperOptions): LineParser {
       return undefined;
     },
     body(line, parsed) {
-      return parsed.redacted ? redactLineFields(line, tokens, urlFields, redact) : line;
+      return parsed.redacted ? redactLine(line, tokens, kinds, redact) : line;
     },
     failedBody,
   };
-}
-
-/** The fields of a format that hold a URL, in order: the request line (true) and URL fields (false). */
-function urlFieldsOf(format: LogFormatSpec): [index: number, request: boolean][] {
-  const fields: [number, boolean][] = [];
-  format.fields.forEach((spec, index) => {
-    if (spec.code === KIND_CODES.request) fields.push([index, true]);
-    else if (spec.code === KIND_CODES.url) fields.push([index, false]);
-  });
-  return fields;
-}
-
-/**
- * `line` with each URL field of `tokens` (the line just tokenized) redacted
- * as written, escapes and all; the rest of the line as it was.
- */
-function redactLineFields(
-  line: string,
-  tokens: LineTokens,
-  urlFields: readonly [number, boolean][],
-  redact: QueryRedactor,
-): string {
-  let out = '';
-  let from = 0;
-  for (const [index, request] of urlFields) {
-    if (index >= tokens.count) break;
-    const start = tokens.starts[index];
-    const end = tokens.ends[index];
-    const raw = line.slice(start, end);
-    const kept = request ? redactRequestLine(raw, redact) : redactUrl(raw, redact);
-    if (kept === raw) continue;
-    out += line.slice(from, start) + kept;
-    from = end;
-  }
-  return from === 0 ? line : out + line.slice(from);
 }
 
 /**

@@ -18,17 +18,19 @@ import { parseS3Key } from '../formats/s3-key.ts';
 import type { ChunkItem } from '../pipeline/chunk.ts';
 import type { Compression } from '../pipeline/decompress.ts';
 import { isGone } from '../s3/key-presence.ts';
-import { objectUrl } from '../s3/s3-errors.ts';
+import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import {
   InputValidationError,
   parseRetryReport,
   type RetryInput,
   type RunInput,
+} from './run-input.ts';
+import {
   type RunPolicy,
   reportWithinLogScope,
   requireDeletionAllowed,
   withinLogScope,
-} from './run-input.ts';
+} from './run-policy.ts';
 
 /**
  * The `end` of an object's last chunk when its content size is not known
@@ -191,7 +193,7 @@ export async function planRetry({
   if (policy.scope !== undefined)
     report = reportWithinLogScope(report, policy.scope, retry.retryFrom);
   const deleteProcessed = retry.deleteProcessed ?? report.deleteProcessed;
-  requireDeletionAllowed(deleteProcessed, policy);
+  requireDeletionAllowed(deleteProcessed, policy, retry);
   const items = report.retryItems;
   const sizes = new Map(items.map((item) => [item.key, item.size]));
   const summary: PlanSummary = {
@@ -415,7 +417,7 @@ async function mapBounded<T, R>(
 
 /** S3's answer in words; a HEAD's 403 has no body, so the SDK cannot name it. */
 function describeError(error: unknown): string {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = httpStatus(error);
   if (status === 403) {
     return 'access denied (HTTP 403) although a listing shows it: the role needs s3:GetObject on it';
   }

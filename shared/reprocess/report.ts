@@ -192,51 +192,65 @@ export async function reportRun(
   const deletable = [...objects.values()]
     .filter((o) => o.shipped && o.key.startsWith(plan.prefix))
     .map(({ key, etag }) => ({ key, etag }));
-  const deletion: DeletionResult =
-    !plan.deleteProcessed || plan.dryRun
-      ? { deleted: [], changed: [], failed: [] }
-      : options.allowDelete
-        ? await deleteShippedObjects(client, plan.bucket, deletable)
-        : { deleted: [], changed: [], failed: deletable.map(({ key }) => notAllowed(key)) };
-
+  const deleting = plan.deleteProcessed && !plan.dryRun && options.allowDelete;
   const reportKey = plan.manifest.Key.replace(/manifest\.jsonl$/, 'report.json');
   const reportUrl = `s3://${plan.manifest.Bucket}/${reportKey}`;
-  const summary: ReportSummary = {
-    runId: plan.runId,
-    ...totals,
-    objects: objects.size,
-    chunks,
-    failedChunks: failures.length,
-    shippedObjects: [...objects.values()].filter((o) => o.shipped).length,
-    deleted: deletion.deleted.length,
-    keptChanged: deletion.changed.length,
-    deleteFailed: deletion.failed.length,
-    failures: failures.slice(0, LISTED_FAILURES),
-    report: reportUrl,
-    ...(failures.length > 0 && { retry: { retryFrom: reportUrl } }),
-    throughput: throughput(totals, plan.plannedAt, now(), chunkMs),
+  const writeReport = (deletion: DeletionResult, pending?: string[]) => {
+    const summary: ReportSummary = {
+      runId: plan.runId,
+      ...totals,
+      objects: objects.size,
+      chunks,
+      failedChunks: failures.length,
+      shippedObjects: [...objects.values()].filter((o) => o.shipped).length,
+      deleted: deletion.deleted.length,
+      keptChanged: deletion.changed.length,
+      deleteFailed: deletion.failed.length,
+      failures: failures.slice(0, LISTED_FAILURES),
+      report: reportUrl,
+      ...(failures.length > 0 && { retry: { retryFrom: reportUrl } }),
+      throughput: throughput(totals, plan.plannedAt, now(), chunkMs),
+    };
+    const document = {
+      ...summary,
+      failures,
+      retryItems,
+      deleteProcessed: plan.deleteProcessed,
+      maxConcurrency: plan.maxConcurrency,
+      objects: [...objects.values()],
+      ...(pending !== undefined && { pendingDeletes: pending }),
+      deletedKeys: deletion.deleted,
+      changedKeys: deletion.changed,
+      deleteFailures: deletion.failed,
+      bucket: plan.bucket,
+      prefix: plan.prefix,
+    };
+    return client
+      .send(
+        new PutObjectCommand({
+          Bucket: plan.manifest.Bucket,
+          Key: reportKey,
+          ContentType: 'application/json',
+          Body: JSON.stringify(document),
+        }),
+      )
+      .then(() => summary);
   };
-  await client.send(
-    new PutObjectCommand({
-      Bucket: plan.manifest.Bucket,
-      Key: reportKey,
-      ContentType: 'application/json',
-      Body: JSON.stringify({
-        ...summary,
-        failures,
-        retryItems,
-        deleteProcessed: plan.deleteProcessed,
-        maxConcurrency: plan.maxConcurrency,
-        objects: [...objects.values()],
-        deletedKeys: deletion.deleted,
-        changedKeys: deletion.changed,
-        deleteFailures: deletion.failed,
-        bucket: plan.bucket,
-        prefix: plan.prefix,
-      }),
-    }),
+  const none: DeletionResult = { deleted: [], changed: [], failed: [] };
+  if (!deleting) {
+    const refused =
+      plan.deleteProcessed && !plan.dryRun
+        ? { ...none, failed: deletable.map(({ key }) => notAllowed(key)) }
+        : none;
+    return writeReport(refused);
+  }
+  // Written first with what is about to be deleted, so no deletion happens
+  // without a report that names it; then again with what became of each.
+  await writeReport(
+    none,
+    deletable.map(({ key }) => key),
   );
-  return summary;
+  return writeReport(await deleteShippedObjects(client, plan.bucket, deletable));
 }
 
 function throughput(

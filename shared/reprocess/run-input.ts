@@ -16,17 +16,25 @@ export const MAX_CONCURRENCY = 10_000;
 
 const timestamp = z.iso.datetime({ offset: true });
 
+/** The settings a run and the report of a run both hold, validated alike. */
+const runSettings = {
+  bucket: z.string().min(3).max(63),
+  prefix: z.string().default(''),
+  deleteProcessed: z.boolean().default(false),
+  maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(50),
+};
+
 export const runInputSchema = z
   .strictObject({
-    bucket: z.string().min(3).max(63),
-    prefix: z.string().default(''),
+    bucket: runSettings.bucket,
+    prefix: runSettings.prefix,
     from: timestamp.optional(),
     to: timestamp.optional(),
     keys: z.array(z.string().min(1)).min(1).optional(),
     loadBalancers: z.array(z.string().min(1)).min(1).optional(),
-    deleteProcessed: z.boolean().default(false),
+    deleteProcessed: runSettings.deleteProcessed,
     chunkBytes: z.number().int().min(MIN_CHUNK_BYTES).default(DEFAULT_CHUNK_BYTES),
-    maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(50),
+    maxConcurrency: runSettings.maxConcurrency,
     dryRun: z.boolean().default(false),
   })
   .refine((input) => !(input.from && input.to) || Date.parse(input.from) < Date.parse(input.to), {
@@ -75,34 +83,13 @@ export function parseAnyRunInput(input: unknown): RunInput | RetryInput {
   return isRetry ? parseWith(retryInputSchema, input) : parseWith(runInputSchema, input);
 }
 
-/** The logs a deployment may read (its `logBucket` and `logPrefix`). */
-export interface LogScope {
-  bucket: string;
-  prefix: string;
-}
-
-/** What a deployment lets a run do. */
-export interface RunPolicy {
-  /** The logs it may read; a run outside them is refused. Absent: any (a local run, with your own credentials). */
-  scope?: LogScope;
-  /** Whether a run may delete what it shipped (the deployment's `allowDeleteProcessed`). */
-  allowDelete: boolean;
-}
-
 /**
  * What a re-run takes from an earlier run's report.json: validated as an
  * execution input is, since the file is an input too (whoever may write to
  * the work location could otherwise aim a run, and its deletions, anywhere).
  */
 export const retryReportSchema = z
-  .object({
-    runId: z.string().optional(),
-    bucket: z.string().min(3).max(63),
-    prefix: z.string().default(''),
-    deleteProcessed: z.boolean().default(false),
-    maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(50),
-    retryItems: z.array(chunkItemSchema),
-  })
+  .object({ ...runSettings, runId: z.string().optional(), retryItems: z.array(chunkItemSchema) })
   .refine((report) => report.retryItems.every((item) => item.bucket === report.bucket), {
     message: "every item must be in the report's bucket",
     path: ['retryItems'],
@@ -126,70 +113,7 @@ export function parseRetryReport(report: unknown, address: string): RetryReport 
   );
 }
 
-/**
- * Checks that a run stays inside the logs the deployment may read, so a run
- * aimed elsewhere fails at once with a message instead of with S3's
- * AccessDenied half-way. An empty `prefix` means all of the scope.
- *
- * @throws InputValidationError naming every field outside the scope.
- */
-export function withinLogScope(input: RunInput, scope: LogScope): RunInput {
-  const where = `this deployment reads only s3://${scope.bucket}/${scope.prefix} (its logBucket and logPrefix)`;
-  const prefix = input.prefix === '' ? scope.prefix : input.prefix;
-  const problems: string[] = [];
-  if (input.bucket !== scope.bucket) problems.push(`bucket: ${where}`);
-  if (!prefix.startsWith(scope.prefix)) problems.push(`prefix: ${where}`);
-  const outside = (input.keys ?? []).filter((key) => !key.startsWith(scope.prefix));
-  if (outside.length > 0) {
-    problems.push(`keys: ${outside.length} key(s) such as ${JSON.stringify(outside[0])}: ${where}`);
-  }
-  if (problems.length > 0) {
-    throw new InputValidationError(`bad reprocessing input: ${problems.join('; ')}`);
-  }
-  return { ...input, prefix };
-}
-
-/**
- * Checks that a re-run stays inside the logs the deployment may read: the
- * report's bucket and prefix, and every chunk it would ship.
- *
- * @throws InputValidationError naming the report and every field outside the scope.
- */
-export function reportWithinLogScope(
-  report: RetryReport,
-  scope: LogScope,
-  address: string,
-): RetryReport {
-  const where = `this deployment reads only s3://${scope.bucket}/${scope.prefix} (its logBucket and logPrefix)`;
-  const problems: string[] = [];
-  if (report.bucket !== scope.bucket) problems.push(`bucket: ${where}`);
-  if (!report.prefix.startsWith(scope.prefix)) problems.push(`prefix: ${where}`);
-  const outside = report.retryItems.filter((item) => !item.key.startsWith(scope.prefix));
-  if (outside.length > 0) {
-    problems.push(
-      `retryItems: ${outside.length} item(s) such as ${JSON.stringify(outside[0].key)}: ${where}`,
-    );
-  }
-  if (problems.length > 0) {
-    throw new InputValidationError(`retryFrom: ${address}: ${problems.join('; ')}`);
-  }
-  return report;
-}
-
-/**
- * Refuses a run that asks for deletion on a deployment that does not allow
- * it, before anything is listed or shipped.
- *
- * @throws InputValidationError naming `deleteProcessed` and the parameter that allows it.
- */
-export function requireDeletionAllowed(deleteProcessed: boolean, policy: RunPolicy): void {
-  if (deleteProcessed && !policy.allowDelete) {
-    throw new InputValidationError(
-      'bad reprocessing input: deleteProcessed: this deployment does not allow deletion (deploy with --param="allowDeleteProcessed=true", or run without deleteProcessed)',
-    );
-  }
-}
-
+/** `schema`'s value of `input`, or {@link InputValidationError} naming every bad field after `what`. */
 function parseWith<T>(schema: z.ZodType<T>, input: unknown, what = 'bad reprocessing input'): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;

@@ -14,7 +14,8 @@ import {
   type DeleteObjectsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { objectUrl } from './s3-errors.ts';
+import { isGone, keyIsListed } from './key-presence.ts';
+import { httpStatus, objectUrl } from './s3-errors.ts';
 
 /** S3 deletes at most this many keys a request. */
 const DELETE_BATCH = 1000;
@@ -34,7 +35,10 @@ export interface DeleteFailure {
 
 /** What became of the objects asked to be deleted; every key is in exactly one list. */
 export interface DeletionResult {
-  /** Deleted, or already gone (S3's 404: an earlier attempt of the same step deleted it). */
+  /**
+   * Deleted, or already gone (an earlier attempt of the same step deleted
+   * it: S3's 404, or a 403 for a key a listing does not show).
+   */
   deleted: string[];
   /** Changed since they were read (another ETag, S3's 412): kept, since that version was not shipped. */
   changed: string[];
@@ -98,6 +102,20 @@ export async function deleteShippedObjects(
       }
     }
   }
+  // S3 may answer 403 rather than 404 for a key that is gone (an earlier
+  // attempt deleted it) when the role may not list it: a listing tells.
+  const failed = result.failed;
+  result.failed = [];
+  for (const failure of failed) {
+    const gone =
+      failure.code === 'AccessDenied' &&
+      (await keyIsListed(client, bucket, failure.key).then(
+        (listed) => !listed,
+        () => false,
+      ));
+    if (gone) result.deleted.push(failure.key);
+    else result.failed.push(failure);
+  }
   return result;
 }
 
@@ -120,6 +138,8 @@ export async function deleteIfUnchanged(
     const { code, message } = describe(error);
     if (GONE_CODES.has(code)) return 'gone';
     if (CHANGED_CODES.has(code)) return 'changed';
+    // A 403 for a key that is gone, to a role that may not list it: a listing tells.
+    if (code === 'AccessDenied' && (await isGone(client, bucket, object.key, error))) return 'gone';
     throw new Error(`${objectUrl(bucket, object.key)}: not deleted: ${code}: ${message}`, {
       cause: error,
     });
@@ -128,10 +148,11 @@ export async function deleteIfUnchanged(
 
 /** S3's error code (by name, else by HTTP status) and message. */
 function describe(error: unknown): { code: string; message: string } {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = httpStatus(error);
   const name = (error as { name?: string }).name;
   const message = error instanceof Error ? error.message : String(error);
   if (status === 412) return { code: 'PreconditionFailed', message };
   if (status === 404) return { code: 'NoSuchKey', message };
+  if (status === 403) return { code: 'AccessDenied', message };
   return { code: name ?? `HTTP ${status ?? '?'}`, message };
 }

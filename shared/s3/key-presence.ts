@@ -10,7 +10,7 @@
  */
 
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { ObjectAccessDeniedError, objectUrl } from './s3-errors.ts';
+import { httpStatus, ObjectAccessDeniedError, objectUrl } from './s3-errors.ts';
 
 /**
  * Whether `key` is in `bucket`, by listing it. A key is listed under its own
@@ -38,7 +38,7 @@ export async function isGone(
   key: string,
   error: unknown,
 ): Promise<boolean> {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = httpStatus(error);
   const name = (error as { name?: string }).name;
   if (name === 'ObjectNotFoundError' || name === 'NoSuchKey' || name === 'NotFound') return true;
   if (status === 404) return true;

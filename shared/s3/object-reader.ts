@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type Compression, isGzip } from '../pipeline/decompress.ts';
 import {
+  httpStatus,
   ObjectAccessDeniedError,
   ObjectChangedError,
   ObjectNotFoundError,
@@ -212,7 +213,7 @@ function finalError(options: ObjectReadOptions, error: unknown): Error | undefin
     return error;
   }
   const name = (error as { name?: string }).name;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = httpStatus(error);
   if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
     return new ObjectNotFoundError(`${objectName(options)}: no such object`, { cause: error });
   }

@@ -4,6 +4,12 @@
  * `Catch` can match it.
  */
 
+/** The HTTP status of an AWS SDK error (`$metadata.httpStatusCode`), when it has one. */
+export function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+}
+
 /** Where an object is, for messages. */
 export function objectUrl(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;

@@ -24,7 +24,13 @@ export interface StrictS3 {
   url: string;
   /** Every delete asked for, in order. */
   deletes: DeleteRequest[];
-  /** Answer reads of a missing key with 403, as S3 does for a role without s3:ListBucket. */
+  /** DeleteObjects requests received. */
+  batchRequests: number;
+  /**
+   * Answer reads of a missing key with 403, as S3 does for a role without
+   * s3:ListBucket, and conditional deletes of one too (the cautious reading:
+   * S3 documents a 404 there, for a role that may list).
+   */
   denyMissing: boolean;
   /** Keys whose reads are refused with 403 although they exist. */
   denied: Set<string>;
@@ -52,6 +58,7 @@ export async function startStrictS3(target: string, client: S3Client): Promise<S
   const state: StrictS3 = {
     url: '',
     deletes: [],
+    batchRequests: 0,
     denyMissing: false,
     denied: new Set(),
     undeletable: new Set(),
@@ -76,8 +83,9 @@ export async function startStrictS3(target: string, client: S3Client): Promise<S
     if (state.undeletable.has(key)) return 'AccessDenied';
     if (etag === undefined) return undefined;
     const current = await etagOf(bucket, key);
-    if (current === undefined) return 'NoSuchKey';
-    return unquote(current) === unquote(etag) ? undefined : 'PreconditionFailed';
+    if (current === undefined) return state.denyMissing ? 'AccessDenied' : 'NoSuchKey';
+    // As S3 gave it (quoted): the ETag a run read is what it must send back.
+    return current === etag ? undefined : 'PreconditionFailed';
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
@@ -107,6 +115,7 @@ export async function startStrictS3(target: string, client: S3Client): Promise<S
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
     if (req.method === 'POST' && url.searchParams.has('delete')) {
+      state.batchRequests++;
       const body = await readBody(req);
       const entries = [...body.toString('utf8').matchAll(/<Object>([\s\S]*?)<\/Object>/g)].map(
         ([, object]) => ({
@@ -176,10 +185,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
   return Buffer.concat(parts);
-}
-
-function unquote(etag: string): string {
-  return etag.replace(/^"|"$/g, '');
 }
 
 const XML_ENTITIES: Record<string, string> = {

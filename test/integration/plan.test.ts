@@ -225,7 +225,9 @@ describe('plan', () => {
     });
     await expect(
       strictPlanner({ runId: 'r-inherits', input: { retryFrom: report } }),
-    ).rejects.toThrow(/deleteProcessed: this deployment does not allow deletion/);
+    ).rejects.toThrow(
+      `deleteProcessed: this deployment does not allow deletion (the run of ${report} asked for it; re-run with "deleteProcessed": false (elb-otlp reprocess --no-delete)`,
+    );
     const kept = await strictPlanner({
       runId: 'r-keeps',
       input: { retryFrom: report, deleteProcessed: false },
@@ -242,7 +244,7 @@ describe('plan', () => {
     [
       'items outside the scope',
       { bucket: TEST_BUCKET, prefix: '', items: { key: 'elsewhere/AWSLogs/x.log.gz' } },
-      /prefix: this deployment reads only .*; retryItems: 1 item\(s\) such as "elsewhere\/AWSLogs\/x\.log\.gz"/,
+      /: retryItems: 1 key\(s\) such as "elsewhere\/AWSLogs\/x\.log\.gz": this deployment reads only/,
     ],
     [
       'an item of another bucket than the report',
@@ -270,6 +272,20 @@ describe('plan', () => {
       await expect(attempt).rejects.toThrow(message);
     },
   );
+
+  it("re-runs a local run's report (no prefix) on the stack when its chunks are within the stack's logs", async () => {
+    const report = await putReport('local-run', {
+      bucket: TEST_BUCKET,
+      prefix: '',
+      retryItems: [await itemOf(OBJECTS[0][0])],
+    });
+    const scoped = planner({ bucket: TEST_BUCKET, prefix: 'logs/AWSLogs/' }, false);
+    expect(await scoped({ runId: 'r-local', input: { retryFrom: report } })).toMatchObject({
+      prefix: 'logs/AWSLogs/',
+      chunks: 1,
+      deleteProcessed: false,
+    });
+  });
 
   it('tells a missing explicit key from a denied one when S3 answers 403 for both (no s3:ListBucket)', async () => {
     const strict = await startStrictS3(s3.endpoint, s3.client);

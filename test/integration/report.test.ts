@@ -249,6 +249,11 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
     await s3.put(pinned(2), 'a newer version, not shipped');
     await s3.remove(pinned(3));
     strict.undeletable.add(pinned(4));
+    // When the deletes arrive, report.json already names what is about to go.
+    let pendingAtDelete: string[] | undefined;
+    strict.beforeDelete = async () => {
+      pendingAtDelete ??= JSON.parse(await text('work/run-pinned/report.json')).pendingDeletes;
+    };
     const client = s3.clientFor(strict.url);
     const report = createReport(() => ({
       s3: client,
@@ -265,19 +270,36 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
       deleteFailed: 1,
     });
     // Every delete carried the ETag the run shipped, in one DeleteObjects request.
+    expect(strict.batchRequests).toBe(1);
     expect(strict.deletes.map((d) => [d.via, d.key, d.etag]).sort()).toEqual(
       items.map((item) => ['batch', item.key, etags.get(item.key)]).sort(),
     );
+    expect(pendingAtDelete?.sort()).toEqual(items.map((item) => item.key).sort());
+    strict.beforeDelete = undefined;
     expect(await s3.exists(pinned(1))).toBe(false);
     expect(await s3.exists(pinned(2))).toBe(true);
     expect(await s3.exists(pinned(4))).toBe(true);
     const written = JSON.parse(await text('work/run-pinned/report.json'));
+    expect(written.pendingDeletes).toBeUndefined();
     expect(written.deletedKeys.sort()).toEqual([pinned(1), pinned(3)]);
     expect(written.changedKeys).toEqual([pinned(2)]);
     expect(written.deleteFailures).toEqual([
       { key: pinned(4), code: 'AccessDenied', message: 'Access Denied' },
     ]);
     strict.undeletable.clear();
+  });
+
+  it('counts as deleted a key S3 refuses with 403 that a listing shows is gone (a repeated report step)', async () => {
+    day = '04';
+    const { plan, results } = await shippedRun('run-repeated', 2);
+    await s3.remove(pinned(1));
+    strict.denyMissing = true;
+    const client = s3.clientFor(strict.url);
+    const summary = await reportRun(client, { plan, results }, { allowDelete: true });
+    client.destroy();
+    strict.denyMissing = false;
+    expect(summary).toMatchObject({ deleted: 2, deleteFailed: 0 });
+    expect(await s3.exists(pinned(2))).toBe(false);
   });
 
   it('deletes nothing on a deployment that does not allow deletion, and says why', async () => {

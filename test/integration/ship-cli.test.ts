@@ -239,6 +239,14 @@ describe('elb-otlp ship', () => {
       /ExportConfigError: --header: http:\/\/127\.0\.0\.1:\d+\/v1\/logs\?token=REDACTED answered 401: .*\(check the authentication headers from --header\)/,
     ],
     [
+      'in an error where the receiver echoes the key it refused',
+      (url) => url,
+      [{ kind: 'status', status: 401, message: 'unknown key s3cret-header for tenant edge' }],
+      ['--header', 'x-api-key=s3cret-header'],
+      4,
+      /ExportConfigError: --header: http:\/\/127\.0\.0\.1:\d+\/v1\/logs answered 401: unknown key REDACTED for tenant edge/,
+    ],
+    [
       'of a receiver that cannot be reached',
       () => 'http://127.0.0.1:1/v1/logs?api_key=s3cret-query',
       [],

@@ -241,6 +241,27 @@ describe('the byte-level fast path', () => {
   });
 
   it.each([
+    [
+      'a query in the user agent',
+      (l: string) => l.replace('"curl/7.46.0"', '"bot/1 (+https://b/?sig=x)"'),
+      0,
+    ],
+    [
+      'an @ in the user agent',
+      (l: string) => l.replace('"curl/7.46.0"', '"bot/1 (me@example.com)"'),
+      0,
+    ],
+    ['a query in a field AWS appended', (l: string) => `${l} "https://b/?token=x"`, 0],
+    [
+      'a query in the request only',
+      (l: string) => l.replace(REQUEST, '"GET http://h:80/?token=x HTTP/1.1"'),
+      1,
+    ],
+  ])('leaves to the string path a line with %s outside its URL fields', (_name, edit, taken) => {
+    expect(expectSameBytes([edit(ALB_LINE)], options('alb'))).toBe(taken);
+  });
+
+  it.each([
     ['a URL after a relative path', '"GET /a?token=x&u=http://h/ HTTP/1.1"'],
     ['a scheme that is not one', '"GET 1http://h:80/?token=x HTTP/1.1"'],
   ])('maps a request with %s as the string path does', (_name, request) => {

@@ -80,6 +80,39 @@ describe('redaction wherever a URL appears in a record', () => {
       text: line(`"GET http://h:80/caf\\xC3\\xA9?password=${SECRET} HTTP/1.1"`),
       body: line('"GET http://h:80/caf\\xC3\\xA9?password=REDACTED HTTP/1.1"'),
     },
+    {
+      name: 'a key written with an escape',
+      text: line(`"GET http://h:80/p?tok\\x65n=${SECRET}&a=1 HTTP/1.1"`),
+      body: line('"GET http://h:80/p?token=REDACTED&a=1 HTTP/1.1"'),
+    },
+    {
+      name: 'a separator written with an escape',
+      text: line(`"GET http://h:80/p?a=1\\x26token=${SECRET}&b=\\x22 HTTP/1.1"`),
+      body: line('"GET http://h:80/p?a=1&token=REDACTED&b=\\x22 HTTP/1.1"'),
+    },
+    {
+      name: 'a query string in the user agent',
+      text: line(REQUEST).replace(
+        '"curl/7.46.0"',
+        `"bot (+https://b.example.com/?api_key=${SECRET})"`,
+      ),
+      // A loose query runs to the next space or quote: the ")" goes with the value.
+      body: line(REQUEST).replace(
+        '"curl/7.46.0"',
+        '"bot (+https://b.example.com/?api_key=REDACTED"',
+      ),
+    },
+    {
+      name: 'a URL in a field that shifted (an unquoted field with a space)',
+      text: line(REQUEST, `"https://b.example.com/?sig=${SECRET}"`).replace(
+        ' - - arn:',
+        ' - x - arn:',
+      ),
+      body: line(REQUEST, '"https://b.example.com/?sig=REDACTED"').replace(
+        ' - - arn:',
+        ' - x - arn:',
+      ),
+    },
   ])('redacts $name in the attributes and the body', async ({ text, body }) => {
     const record = await recordOf(text);
     expect(JSON.stringify(record)).not.toContain(SECRET);
