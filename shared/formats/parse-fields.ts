@@ -20,8 +20,18 @@ export interface ParsedLine {
   traceId: string | undefined;
   /** The line's `elb` field, when the format has one. */
   loadBalancer: string | undefined;
-  /** Something was redacted from a URL of the line: the body must be redacted too. */
-  redacted: boolean;
+  /**
+   * The fields whose text the body holds redacted, in order: each field's
+   * index and its redacted text (decoded, when the field was escaped). Empty
+   * when nothing was redacted, as for nearly every line.
+   */
+  edits: FieldEdit[];
+}
+
+/** A field the record's body holds in a redacted form. */
+export interface FieldEdit {
+  index: number;
+  text: string;
 }
 
 /** A {@link ParsedLine} to pass to {@link parseFields}. */
@@ -31,7 +41,7 @@ export function emptyParsedLine(): ParsedLine {
     severityNumber: SEVERITY_INFO,
     traceId: undefined,
     loadBalancer: undefined,
-    redacted: false,
+    edits: [],
   };
 }
 
@@ -74,7 +84,7 @@ export function parseFields(
   out.severityNumber = SEVERITY_INFO;
   out.traceId = undefined;
   out.loadBalancer = undefined;
-  out.redacted = false;
+  out.edits.length = 0;
   const n = Math.min(tokens.count, fields.length);
   const line = tokens.line;
   for (let i = 0; i < n; i++) {
@@ -95,13 +105,13 @@ export function parseFields(
       const value = text.slice(start, end);
       const kept = redactQueriesIn(value, redact);
       if (kept !== value) {
-        out.redacted = true;
+        out.edits.push({ index: i, text: kept });
         text = kept;
         start = 0;
         end = kept.length;
       }
     }
-    mapField(spec, text, start, end, tokens, format, out, attributes, redact);
+    mapField(spec, i, text, start, end, tokens, format, out, attributes, redact);
   }
   if (tokens.count > fields.length) {
     const extra: string[] = new Array(tokens.count - fields.length);
@@ -109,7 +119,7 @@ export function parseFields(
       let value = tokens.text(i);
       if (loose !== undefined && loose[i] === FIELD_LOOSE) {
         const kept = redactQueriesIn(value, redact);
-        if (kept !== value) out.redacted = true;
+        if (kept !== value) out.edits.push({ index: i, text: kept });
         value = kept;
       }
       extra[i - fields.length] = value;
@@ -118,9 +128,10 @@ export function parseFields(
   }
 }
 
-/** Maps one present field whose value is `text[start, end)`. */
+/** Maps present field `index`, whose value is `text[start, end)`. */
 function mapField(
   spec: FieldSpec,
+  index: number,
   text: string,
   start: number,
   end: number,
@@ -170,15 +181,18 @@ function mapField(
         pushHostPort(spec, text, start, end, attributes);
       }
       return;
-    case 6: // request
-      if (mapRequestLine(text.slice(start, end), attributes, redact)) out.redacted = true;
+    case 6: {
+      // request
+      const kept = mapRequestLine(text.slice(start, end), attributes, redact);
+      if (kept !== undefined) out.edits.push({ index, text: kept });
       return;
+    }
     case 17: {
       // url
       const value = text.slice(start, end);
       const kept = redactUrl(value, redact);
       attributes.string(keys[0], kept);
-      if (kept !== value) out.redacted = true;
+      if (kept !== value) out.edits.push({ index, text: kept });
       return;
     }
     case 7: {

@@ -12,7 +12,7 @@
  */
 
 import type { AttributeSink } from '../otlp/model.ts';
-import { type QueryRedactor, REDACTED, redactQueriesIn, redactUrl } from '../otlp/redaction.ts';
+import { type QueryRedactor, REDACTED, redactQueriesIn } from '../otlp/redaction.ts';
 import { splitUrl } from './url-parts.ts';
 
 /** Methods the HTTP semantic conventions know; any other is reported as `_OTHER`. */
@@ -45,8 +45,9 @@ export const REQUEST_ATTRIBUTES = [
 
 /**
  * Maps a request line to OpenTelemetry HTTP and URL attributes, appending
- * them to `out`. Returns true when something was redacted from the URL, so
- * the record's body (the line) is redacted too.
+ * them to `out`. Returns the request line as the record's body holds it when
+ * something was redacted from its URL (credentials, sensitive query values;
+ * the rest as logged), else `undefined`.
  *
  * @example
  * mapRequestLine('GET https://example.com:443/a?b=1 HTTP/1.1', attrs, keepQuery);
@@ -58,16 +59,16 @@ export function mapRequestLine(
   request: string,
   out: AttributeSink,
   redact: QueryRedactor,
-): boolean {
+): string | undefined {
   const firstSpace = request.indexOf(' ');
   if (firstSpace <= 0) {
     const kept = redactQueriesIn(request, redact);
     out.string('aws.elb.request', kept);
-    return kept !== request;
+    return kept === request ? undefined : kept;
   }
   const method = request.slice(0, firstSpace);
   // Classic ELB TCP/SSL listeners log the request as `- - - `: no HTTP at all.
-  if (method === '-' && /^[- ]*$/.test(request)) return false;
+  if (method === '-' && /^[- ]*$/.test(request)) return undefined;
   const urlEnd = requestUrlEnd(request, firstSpace);
   const url = request.slice(firstSpace + 1, urlEnd);
   const version = urlEnd < request.length ? httpVersion(request.slice(urlEnd + 1)) : undefined;
@@ -80,28 +81,13 @@ export function mapRequestLine(
       out.string('http.request.method_original', method);
     }
   }
-  const redacted = mapUrl(url, out, redact);
+  const kept = mapUrl(url, out, redact);
   if (version !== undefined) {
     out.string('network.protocol.name', 'http');
     out.string('network.protocol.version', version);
   }
-  return redacted;
-}
-
-/**
- * The request line with its URL redacted as `url.full` is (credentials and
- * sensitive query values), everything else as logged: what the record's
- * body holds in place of the request field. A request that cannot be split
- * has whatever looks like a query redacted. The same string when nothing was.
- */
-export function redactRequestLine(request: string, redact: QueryRedactor): string {
-  const firstSpace = request.indexOf(' ');
-  if (firstSpace <= 0) return redactQueriesIn(request, redact);
-  const urlEnd = requestUrlEnd(request, firstSpace);
-  const url = request.slice(firstSpace + 1, urlEnd);
-  const kept = redactUrl(url, redact);
-  return kept === url
-    ? request
+  return kept === undefined
+    ? undefined
     : `${request.slice(0, firstSpace + 1)}${kept}${request.slice(urlEnd)}`;
 }
 
@@ -128,16 +114,20 @@ function httpVersion(protocol: string): string | undefined {
   return version;
 }
 
-/** Maps an absolute or relative URL; true when something was redacted. */
-function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): boolean {
-  if (url === '' || url === '-') return false;
+/**
+ * Maps an absolute or relative URL. Returns it as `redactUrl` gives it when
+ * something was redacted (credentials, sensitive query values; the rest as
+ * logged), else `undefined`.
+ */
+function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): string | undefined {
+  if (url === '' || url === '-') return undefined;
   const parts = splitUrl(url);
   const rawQuery = parts.queryStart === -1 ? undefined : url.slice(parts.queryStart + 1);
   const query = rawQuery === undefined ? undefined : redact(rawQuery);
   if (parts.schemeEnd === -1) {
     // Not absolute: keep what can be said about it without inventing an origin.
     pushPathAndQuery(url, 0, parts.queryStart, query, out);
-    return query !== rawQuery;
+    return query === rawQuery ? undefined : `${url.slice(0, parts.queryStart + 1)}${query}`;
   }
   const { schemeEnd, authorityStart, authorityEnd, credentialsEnd, queryStart } = parts;
   const hadCredentials = credentialsEnd !== -1;
@@ -182,7 +172,13 @@ function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): boolean
   pushPathAndQuery(url, authorityEnd, queryStart, query, out);
   if (host !== '') out.string('server.address', host);
   if (port >= 0) out.int('server.port', port);
-  return redacted;
+  if (!redacted) return undefined;
+  // As logged but for what was redacted: the placeholder `-` of an unread URI stays.
+  const pathEnd = queryStart === -1 ? url.length : queryStart;
+  const origin = hadCredentials
+    ? `${url.slice(0, authorityStart)}${REDACTED}:${REDACTED}@${url.slice(credentialsEnd + 1, pathEnd)}`
+    : url.slice(0, pathEnd);
+  return query === undefined ? origin : `${origin}?${query}`;
 }
 
 function pushPathAndQuery(

@@ -2,34 +2,29 @@
  * Redaction of a parsed line: which of its fields to redact, and its body.
  *
  * The URL fields of a format (the request line, `redirect_url`,
- * `transformed_uri`) are redacted as URLs (`redactUrl`, `redactRequestLine`).
+ * `transformed_uri`) are redacted as URLs (`request-line.ts`, `redactUrl`).
  * Any other field holding a `?` or an `@` may hold a query string or URL
  * credentials too (a user agent with a link in it, or a line whose fields
  * shifted, putting a URL where a plain string was expected): it is redacted
- * loosely (`redactQueriesIn`), in its attribute and in the body. The body is
- * the line with each redacted field in its redacted form, written as ALB
- * writes fields (escapes and all), the rest as it was.
+ * loosely (`redactQueriesIn`), in its attribute and in the body. The parser
+ * notes each field it redacted (`ParsedLine.edits`); the body is the line
+ * with those fields in their redacted form, written as ALB writes fields
+ * (escapes and all), the rest as it was.
  */
 
 import { KIND_CODES, type LogFormatSpec } from '../formats/field-spec.ts';
-import { redactRequestLine } from '../formats/request-line.ts';
+import type { FieldEdit } from '../formats/parse-fields.ts';
 import type { LineTokens } from '../formats/tokenizer.ts';
-import { type QueryRedactor, redactQueriesIn, redactUrl } from './redaction.ts';
 
-/** How a field is redacted: not at all, as a request line, as a URL, or loosely. */
+/** How a field is redacted: not at all (or as its kind says), as a URL, or loosely. */
 export const FIELD_PLAIN = 0;
-export const FIELD_REQUEST = 1;
-export const FIELD_URL = 2;
-export const FIELD_LOOSE = 3;
+export const FIELD_URL = 1;
+export const FIELD_LOOSE = 2;
 
-/** Per field index of a format: {@link FIELD_REQUEST}, {@link FIELD_URL} or {@link FIELD_PLAIN}. */
+/** Per field index of a format: {@link FIELD_URL} for its URL fields, else {@link FIELD_PLAIN}. */
 export function urlFieldKinds(format: LogFormatSpec): Uint8Array {
   return Uint8Array.from(format.fields, (spec) =>
-    spec.code === KIND_CODES.request
-      ? FIELD_REQUEST
-      : spec.code === KIND_CODES.url
-        ? FIELD_URL
-        : FIELD_PLAIN,
+    spec.code === KIND_CODES.request || spec.code === KIND_CODES.url ? FIELD_URL : FIELD_PLAIN,
   );
 }
 
@@ -78,49 +73,26 @@ function fieldAt(tokens: LineTokens, at: number): number {
   return -1;
 }
 
-/** A field's text as an attribute holds it: redacted as its kind says. */
-export function redactField(text: string, kind: number, redact: QueryRedactor): string {
-  if (kind === FIELD_REQUEST) return redactRequestLine(text, redact);
-  if (kind === FIELD_URL) return redactUrl(text, redact);
-  if (kind === FIELD_LOOSE) return redactQueriesIn(text, redact);
-  return text;
-}
-
 /**
- * `line` (just tokenized into `tokens`) with each field that `kinds` redacts
- * in its redacted form. A field written with escapes is redacted on its
- * decoded text, as its attribute is, and written back escaped; the rest of
- * the line stays as it was. The same string when nothing changed.
+ * The body of a line (just tokenized into `tokens`) whose fields `edits`
+ * redacted: each such field in its redacted form, written as ALB writes
+ * fields (escaped again, when the field was), the rest of the line as it
+ * was. The line itself when there is no edit.
  */
-export function redactLine(
+export function redactedBody(
   line: string,
   tokens: LineTokens,
-  kinds: Uint8Array,
-  redact: QueryRedactor,
+  edits: readonly FieldEdit[],
 ): string {
+  if (edits.length === 0) return line;
   let out = '';
   let from = 0;
-  const count = Math.min(tokens.count, kinds.length);
-  for (let i = 0; i < count; i++) {
-    const kind = kinds[i];
-    if (kind === FIELD_PLAIN) continue;
-    const start = tokens.starts[i];
-    const end = tokens.ends[i];
-    let kept: string;
-    if (tokens.escaped[i] === 1) {
-      const text = tokens.text(i);
-      const redacted = redactField(text, kind, redact);
-      if (redacted === text) continue;
-      kept = escapeField(redacted);
-    } else {
-      const raw = line.slice(start, end);
-      kept = redactField(raw, kind, redact);
-      if (kept === raw) continue;
-    }
-    out += line.slice(from, start) + kept;
-    from = end;
+  for (const { index, text } of edits) {
+    const start = tokens.starts[index];
+    out += line.slice(from, start) + (tokens.escaped[index] === 1 ? escapeField(text) : text);
+    from = tokens.ends[index];
   }
-  return from === 0 ? line : out + line.slice(from);
+  return out + line.slice(from);
 }
 
 const HEX = '0123456789ABCDEF';

@@ -12,7 +12,7 @@ import { emptyParsedLine, type ParsedLine, parseFields } from '../formats/parse-
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
 import { createByteLineEncoder } from './byte-line-encoder.ts';
-import { looseFields, redactLine, urlFieldKinds } from './line-redaction.ts';
+import { looseFields, redactedBody, urlFieldKinds } from './line-redaction.ts';
 import {
   AttributeList,
   type AttributeSink,
@@ -97,8 +97,6 @@ function createLineParser(options: LineMapperOptions): LineParser {
   const tokens = new LineTokens();
   const urlFields = urlFieldKinds(format);
   const marks = { kinds: new Uint8Array(64) };
-  /** How the fields of the line just parsed are redacted. */
-  let kinds: Uint8Array = urlFields;
   return {
     parse(line, uid, parsed, attributes) {
       const unterminated = tokenize(line, tokens);
@@ -107,7 +105,6 @@ function createLineParser(options: LineMapperOptions): LineParser {
         return `${name}: quoted field has no closing quote`;
       }
       const loose = looseFields(line, tokens, urlFields, marks);
-      kinds = loose ?? urlFields;
       try {
         parseFields(format, tokens, redact, parsed, attributes, loose);
       } catch (error) {
@@ -121,7 +118,7 @@ function createLineParser(options: LineMapperOptions): LineParser {
       return undefined;
     },
     body(line, parsed) {
-      return parsed.redacted ? redactLine(line, tokens, kinds, redact) : line;
+      return redactedBody(line, tokens, parsed.edits);
     },
     failedBody,
   };
