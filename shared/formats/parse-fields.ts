@@ -84,7 +84,7 @@ export function parseFields(
   out.severityNumber = SEVERITY_INFO;
   out.traceId = undefined;
   out.loadBalancer = undefined;
-  out.edits.length = 0;
+  if (out.edits.length !== 0) out.edits.length = 0;
   const n = Math.min(tokens.count, fields.length);
   const line = tokens.line;
   for (let i = 0; i < n; i++) {

@@ -93,6 +93,8 @@ const MAX_TOKENS = 128;
 const BYTES_PER_LINE_BYTE = 28;
 /** URL fields a line may have redacted in its body (ALB: the request, `redirect_url`, `transformed_uri`). */
 const MAX_BODY_EDITS = 4;
+/** Numbers per body edit (see `LineState.edits`). */
+const EDIT_STRIDE = 4;
 /** Framing of one attribute besides its key and value: three tags, three varints of up to five bytes. */
 const ATTRIBUTE_FRAMING = 18;
 /** Framing per array element, for lists split at one-byte separators. */
@@ -242,9 +244,10 @@ class LineState {
   private readonly traceId = Buffer.alloc(16);
   /**
    * Spans of the line whose redacted form the body holds instead, in order:
-   * `[start, end, redacted length]` each.
+   * `[start, end, redacted length, where the redacted form was written]` each
+   * (an attribute already holds it; the body copies it from there).
    */
-  private readonly edits = new Int32Array(3 * MAX_BODY_EDITS);
+  private readonly edits = new Int32Array(EDIT_STRIDE * MAX_BODY_EDITS);
   private editCount = 0;
 
   /** The record being written: output buffer and position in it. */
@@ -410,12 +413,18 @@ class LineState {
    * (`line-redaction.ts`), so the line is left to it.
    */
   private marksInUrls(source: Buffer, start: number, end: number, count: number): boolean {
-    for (const marks of [this.questions, this.ats]) {
-      for (let at = marks.next(source, start); at < end; at = marks.next(source, at + 1)) {
-        const field = this.fieldAt(at, count);
-        if (field !== -1 && (field >= this.urlFields.length || this.urlFields[field] === 0)) {
-          return false;
-        }
+    return (
+      this.inUrls(this.questions, source, start, end, count) &&
+      this.inUrls(this.ats, source, start, end, count)
+    );
+  }
+
+  /** Whether every byte `marks` finds in `source[start, end)` lies in a URL field. */
+  private inUrls(marks: NextByte, source: Buffer, start: number, end: number, count: number) {
+    for (let at = marks.next(source, start); at < end; at = marks.next(source, at + 1)) {
+      const field = this.fieldAt(at, count);
+      if (field !== -1 && (field >= this.urlFields.length || this.urlFields[field] === 0)) {
+        return false;
       }
     }
     return true;
@@ -679,6 +688,7 @@ class LineState {
     let authorityEnd = -1;
     let queryStart = -1;
     let queryLength = 0;
+    let redacting = false;
     const redact = this.redactQuery;
     const isUrl = schemeEnd !== -1;
     if (isUrl) {
@@ -706,7 +716,7 @@ class LineState {
           ? redact.measure(src, queryStart + 1, urlEnd)
           : urlEnd - queryStart - 1;
         if (queryLength < 0) return false;
-        if (redact !== undefined && redact.hits > 0) this.edit(queryStart + 1, urlEnd, queryLength);
+        redacting = redact !== undefined && redact.hits > 0;
       }
     }
 
@@ -719,18 +729,22 @@ class LineState {
     }
     if (isUrl) {
       const pathEnd = queryStart === -1 ? urlEnd : queryStart;
+      /** Where `url.full`'s query was written: `url.query` and the body copy it. */
+      let queryAt = -1;
       if (queryStart === -1) {
         this.stringValue(keys.urlFull, src, urlStart, urlEnd);
       } else {
         this.open(keys.urlFull, queryStart + 1 - urlStart + queryLength);
         this.at = copy(src, urlStart, queryStart + 1, this.out, this.at);
+        queryAt = this.at;
         this.query(queryStart + 1, urlEnd);
+        if (redacting) this.edit(queryStart + 1, urlEnd, queryLength, queryAt);
       }
       this.stringValue(keys.urlScheme, src, urlStart, schemeEnd);
       if (pathEnd > authorityEnd) this.stringValue(keys.urlPath, src, authorityEnd, pathEnd);
       if (queryLength > 0) {
         this.open(keys.urlQuery, queryLength);
-        this.query(queryStart + 1, urlEnd);
+        this.at = copyWithin(this.out, queryAt, queryLength, this.at);
       }
       if (hostEnd > host) this.stringValue(keys.serverAddress, src, host, hostEnd);
       if (port >= 0) this.intValue(keys.serverPort, port);
@@ -779,17 +793,22 @@ class LineState {
     }
     this.open(key, queryStart + 1 - s + queryLength);
     this.at = copy(src, s, queryStart + 1, this.out, this.at);
+    const queryAt = this.at;
     this.at = redact.write(src, queryStart + 1, e, this.out, this.at);
-    this.edit(queryStart + 1, e, queryLength);
+    this.edit(queryStart + 1, e, queryLength, queryAt);
     return true;
   }
 
-  /** Notes that the body holds `src[s, e)` redacted (`length` bytes) instead. */
-  private edit(s: number, e: number, length: number): void {
-    const at = 3 * this.editCount++;
+  /**
+   * Notes that the body holds `src[s, e)` redacted instead: the `length`
+   * bytes already written at `written`.
+   */
+  private edit(s: number, e: number, length: number, written: number): void {
+    const at = EDIT_STRIDE * this.editCount++;
     this.edits[at] = s;
     this.edits[at + 1] = e;
     this.edits[at + 2] = length;
+    this.edits[at + 3] = written;
   }
 
   /** Writes the query at `src[s, e)`, redacted as configured. */
@@ -925,18 +944,17 @@ class LineState {
   private redactedBody(source: Buffer, start: number, end: number, at: number): number {
     const out = this.out;
     const edits = this.edits;
-    const count = 3 * this.editCount;
-    const redact = this.redactQuery as ByteQueryRedactor;
+    const count = EDIT_STRIDE * this.editCount;
     let length = end - start;
-    for (let k = 0; k < count; k += 3) length += edits[k + 2] - (edits[k + 1] - edits[k]);
+    for (let k = 0; k < count; k += EDIT_STRIDE) length += edits[k + 2] - (edits[k + 1] - edits[k]);
     out[at++] = TAG_BODY;
     at = writeVarint(out, at, length + 1 + varintSize(length));
     out[at++] = TAG_STRING;
     at = writeVarint(out, at, length);
     let from = start;
-    for (let k = 0; k < count; k += 3) {
+    for (let k = 0; k < count; k += EDIT_STRIDE) {
       at = copy(source, from, edits[k], out, at);
-      at = redact.write(source, edits[k], edits[k + 1], out, at);
+      at = copyWithin(out, edits[k + 3], edits[k + 2], at);
       from = edits[k + 1];
     }
     return copy(source, from, end, out, at);
@@ -1137,6 +1155,16 @@ function copy(from: Buffer, s: number, e: number, out: Buffer, at: number): numb
     return at;
   }
   return at + from.copy(out, at, s, e);
+}
+
+/** Copies `length` bytes of `out` from `from` to `at` (earlier bytes, no overlap); returns the position after them. */
+function copyWithin(out: Buffer, from: number, length: number, at: number): number {
+  if (length <= SHORT_COPY) {
+    for (let k = 0; k < length; k++) out[at + k] = out[from + k];
+    return at + length;
+  }
+  out.copyWithin(at, from, from + length);
+  return at + length;
 }
 
 function varintSize(value: number): number {
