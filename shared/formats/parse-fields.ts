@@ -5,10 +5,10 @@
  * straight into protobuf bytes).
  */
 
-import { FIELD_LOOSE } from '../otlp/line-redaction.ts';
 import { type AttributeSink, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from '../otlp/model.ts';
 import { type QueryRedactor, redactQueriesIn, redactUrl } from '../otlp/redaction.ts';
 import { EXTRA_FIELDS_KEY, type FieldSpec, KIND_CODES, type LogFormatSpec } from './field-spec.ts';
+import { FIELD_LOOSE, type FieldEdit } from './line-redaction.ts';
 import { mapRequestLine } from './request-line.ts';
 import { type LineTokens, unescapeField } from './tokenizer.ts';
 import { FieldError, parseDecimal, parseInteger, parseTimestamp, splitHostPort } from './values.ts';
@@ -26,12 +26,6 @@ export interface ParsedLine {
    * when nothing was redacted, as for nearly every line.
    */
   edits: FieldEdit[];
-}
-
-/** A field the record's body holds in a redacted form. */
-export interface FieldEdit {
-  index: number;
-  text: string;
 }
 
 /** A {@link ParsedLine} to pass to {@link parseFields}. */

@@ -89,6 +89,23 @@ export class LineTokens {
   }
 }
 
+/**
+ * The token whose text holds position `at`, by binary search over tokens in
+ * order (`starts[i]`, `ends[i]` for `i < count`), or -1 when `at` is a
+ * separator or a quote. Shared by the string and byte paths.
+ */
+export function tokenAt(starts: Int32Array, ends: Int32Array, count: number, at: number): number {
+  let low = 0;
+  let high = count - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if (ends[middle] <= at) low = middle + 1;
+    else if (starts[middle] > at) high = middle - 1;
+    else return middle;
+  }
+  return -1;
+}
+
 /** What {@link tokenize} returns when every field was read. */
 export const TOKENIZED = -1;
 

@@ -20,6 +20,7 @@ import {
   type LogFormatSpec,
 } from '../formats/field-spec.ts';
 import { KNOWN_METHODS, REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
+import { tokenAt } from '../formats/tokenizer.ts';
 import { isSchemeCharacter } from '../formats/url-parts.ts';
 import {
   FRACTION_SCALE,
@@ -422,25 +423,12 @@ class LineState {
   /** Whether every byte `marks` finds in `source[start, end)` lies in a URL field. */
   private inUrls(marks: NextByte, source: Buffer, start: number, end: number, count: number) {
     for (let at = marks.next(source, start); at < end; at = marks.next(source, at + 1)) {
-      const field = this.fieldAt(at, count);
+      const field = tokenAt(this.starts, this.ends, count, at);
       if (field !== -1 && (field >= this.urlFields.length || this.urlFields[field] === 0)) {
         return false;
       }
     }
     return true;
-  }
-
-  /** The field whose text holds byte `at`, or -1 (a separator or a quote). */
-  private fieldAt(at: number, count: number): number {
-    let low = 0;
-    let high = count - 1;
-    while (low <= high) {
-      const middle = (low + high) >> 1;
-      if (this.ends[middle] <= at) low = middle + 1;
-      else if (this.starts[middle] > at) high = middle - 1;
-      else return middle;
-    }
-    return -1;
   }
 
   /**

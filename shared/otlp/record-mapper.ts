@@ -8,11 +8,11 @@
 
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { LogFormatSpec } from '../formats/field-spec.ts';
+import { looseFields, redactedBody, urlFieldKinds } from '../formats/line-redaction.ts';
 import { emptyParsedLine, type ParsedLine, parseFields } from '../formats/parse-fields.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
 import { createByteLineEncoder } from './byte-line-encoder.ts';
-import { looseFields, redactedBody, urlFieldKinds } from './line-redaction.ts';
 import {
   AttributeList,
   type AttributeSink,

@@ -5,7 +5,7 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { type ClientRequest, createServer, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,41 +142,32 @@ export async function startDroppingProxy(target: string): Promise<DroppingProxy>
     }
     // Kept: the response lets go of its socket before the cut is due.
     const socket = req.socket;
-    const forward = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        const cut = req.method === 'GET' && answer.statusCode === 206 ? cutAfter : undefined;
-        if (cut === undefined) {
-          answer.pipe(res);
+    const forward = forwardRequest(upstream, req, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      const cut = req.method === 'GET' && answer.statusCode === 206 ? cutAfter : undefined;
+      if (cut === undefined) {
+        answer.pipe(res);
+        return;
+      }
+      cutAfter = undefined;
+      let sent = 0;
+      answer.on('data', (part: Buffer) => {
+        if (sent >= cut) return;
+        const take = part.subarray(0, cut - sent);
+        sent += take.length;
+        if (sent < cut) {
+          res.write(take);
           return;
         }
-        cutAfter = undefined;
-        let sent = 0;
-        answer.on('data', (part: Buffer) => {
-          if (sent >= cut) return;
-          const take = part.subarray(0, cut - sent);
-          sent += take.length;
-          if (sent < cut) {
-            res.write(take);
-            return;
-          }
-          dropped++;
-          answer.destroy();
-          // Once the headers and the first bytes are out, so the client is
-          // mid-body (not mid-request, which the SDK itself would retry).
-          res.write(take);
-          setTimeout(() => socket?.destroy(), 20);
-        });
-        answer.on('end', () => res.end());
-      },
-    );
+        dropped++;
+        answer.destroy();
+        // Once the headers and the first bytes are out, so the client is
+        // mid-body (not mid-request, which the SDK itself would retry).
+        res.write(take);
+        setTimeout(() => socket?.destroy(), 20);
+      });
+      answer.on('end', () => res.end());
+    });
     forward.on('error', () => socket.destroy());
     req.pipe(forward);
   });
@@ -199,4 +190,25 @@ export async function startDroppingProxy(target: string): Promise<DroppingProxy>
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Sends `req` on to `upstream` unchanged (method, path, headers: so S3
+ * signatures still match); the caller pipes or ends the body.
+ */
+export function forwardRequest(
+  upstream: URL,
+  req: IncomingMessage,
+  onAnswer: (answer: IncomingMessage) => void,
+): ClientRequest {
+  return request(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+    },
+    onAnswer,
+  );
 }

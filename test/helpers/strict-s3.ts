@@ -8,9 +8,10 @@
  * ETag sent, so a test can assert that deletion is pinned.
  */
 
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { forwardRequest } from './s3.ts';
 
 export interface DeleteRequest {
   /** `DeleteObject` or an entry of `DeleteObjects`. */
@@ -89,19 +90,10 @@ export async function startStrictS3(target: string, client: S3Client): Promise<S
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
-    const out = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
+    const out = forwardRequest(upstream, req, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     out.on('error', () => res.destroy());
     if (body !== undefined) out.end(body);
     else req.pipe(out);

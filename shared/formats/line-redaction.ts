@@ -12,9 +12,14 @@
  * (escapes and all), the rest as it was.
  */
 
-import { KIND_CODES, type LogFormatSpec } from '../formats/field-spec.ts';
-import type { FieldEdit } from '../formats/parse-fields.ts';
-import type { LineTokens } from '../formats/tokenizer.ts';
+import { KIND_CODES, type LogFormatSpec } from './field-spec.ts';
+import { type LineTokens, tokenAt } from './tokenizer.ts';
+
+/** A field the record's body holds in a redacted form: its index and its redacted text. */
+export interface FieldEdit {
+  index: number;
+  text: string;
+}
 
 /** How a field is redacted: not at all (or as its kind says), as a URL, or loosely. */
 export const FIELD_PLAIN = 0;
@@ -43,7 +48,7 @@ export function looseFields(
   let marked = false;
   for (const mark of MARKS) {
     for (let at = line.indexOf(mark); at !== -1; at = line.indexOf(mark, at + 1)) {
-      const field = fieldAt(tokens, at);
+      const field = tokenAt(tokens.starts, tokens.ends, tokens.count, at);
       if (field === -1 || (field < urlFields.length && urlFields[field] !== FIELD_PLAIN)) continue;
       if (!marked) {
         if (into.kinds.length < tokens.count) into.kinds = new Uint8Array(tokens.count * 2);
@@ -59,19 +64,6 @@ export function looseFields(
 
 /** The characters that may start a query string (`?`) or end URL credentials (`@`). */
 const MARKS = ['?', '@'];
-
-/** The field whose text holds position `at` of the line, or -1 (a separator or a quote). */
-function fieldAt(tokens: LineTokens, at: number): number {
-  let low = 0;
-  let high = tokens.count - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    if (tokens.ends[middle] <= at) low = middle + 1;
-    else if (tokens.starts[middle] > at) high = middle - 1;
-    else return middle;
-  }
-  return -1;
-}
 
 /**
  * The body of a line (just tokenized into `tokens`) whose fields `edits`
