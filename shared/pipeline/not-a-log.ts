@@ -8,6 +8,7 @@
 import { detectFormatFromLine } from '../formats/detect.ts';
 import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
+import { type QueryRedactor, redactQueriesIn } from '../otlp/redaction.ts';
 
 /** Characters of the first line quoted when an object is refused. */
 const QUOTED_CHARS = 60;
@@ -68,13 +69,15 @@ export function isRefusedInput(
  * The error for an object whose look-ahead `lines` (not empty) hold no ELB
  * line, saying what they hold instead: binary data, lines that look like
  * another format than the one forced, or text of no ELB format (quoting
- * the first line). `whole` when the lines are all the object (or chunk) has.
+ * the first line, its query values redacted). `whole` when the lines are all
+ * the object (or chunk) has.
  */
 export function notAnElbLog(
   object: string,
   lines: readonly { bytes: Buffer; line: string; offset: number }[],
   whole: boolean,
   format: LogFormatId | 'auto',
+  redact: QueryRedactor,
 ): NotAnElbLogError {
   const count = lines.length;
   const first = lines[0];
@@ -99,7 +102,8 @@ export function notAnElbLog(
         `(${FORMATS[format].title})${looks}`,
     );
   }
-  const text = first.line;
+  // Another server's log line may carry a token in a URL: redacted before it is quoted.
+  const text = redactQueriesIn(first.line, redact);
   const quoted = text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS)}…` : text;
   return new NotAnElbLogError(
     object,

@@ -184,7 +184,15 @@ export class ObjectParser {
       this.settle(format, line);
       this.drain(target);
     } else if (this.pending.length >= DETECTION_LINES || this.pendingBytes >= DETECTION_BYTES) {
-      this.refuse(notAnElbLog(this.displayName(), this.pending, false, this.options.format));
+      this.refuse(
+        notAnElbLog(
+          this.displayName(),
+          this.pending,
+          false,
+          this.options.format,
+          this.options.config.redactQuery,
+        ),
+      );
     }
   }
 
@@ -205,7 +213,15 @@ export class ObjectParser {
   finish(target: LineTarget): void {
     if (this.settled !== undefined || this.refused !== undefined) return;
     if (this.pending.length > 0) {
-      this.refuse(notAnElbLog(this.displayName(), this.pending, true, this.options.format));
+      this.refuse(
+        notAnElbLog(
+          this.displayName(),
+          this.pending,
+          true,
+          this.options.format,
+          this.options.config.redactQuery,
+        ),
+      );
       return;
     }
     const forced = this.options.format;

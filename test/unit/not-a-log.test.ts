@@ -160,6 +160,14 @@ describe('the look-ahead refuses what is not an ELB log', () => {
     expect(parsed.refusedLines).toBe(refused);
   });
 
+  it('quotes the first line with its query values redacted', async () => {
+    const parsed = await parseObject('GET /login?token=s3cr3t-t0ken&next=/ 200\n', {
+      nameHint: 'x.log',
+    });
+    expect(parsed.refusal?.message).toContain('(it reads "GET /login?token=REDACTED&next=/ 200")');
+    expect(parsed.refusal?.message).not.toContain('s3cr3t');
+  });
+
   it('names the byte the look-ahead started from', async () => {
     const parsed = await parseObject(`\n\n${lines(...other(2))}`, { nameHint: 'x.log' });
     expect(parsed.refusal?.message).toContain('its 2 lines from byte 2 is');
