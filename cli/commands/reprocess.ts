@@ -176,9 +176,10 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
         const plan = await planStep(event);
         await write(io.stderr, `elb-otlp reprocess: ${describePlan(plan)}\n`);
         if (plan.retryOf !== undefined && plan.deleteProcessed && values.delete === undefined) {
+          const deleting = plan.dryRun ? 'a run would delete' : 'deleting';
           await write(
             io.stderr,
-            `elb-otlp reprocess: deleting fully shipped objects, as run ${plan.retryOf} asked (--no-delete keeps them)\n`,
+            `elb-otlp reprocess: ${deleting} fully shipped objects, as run ${plan.retryOf} asked (--no-delete keeps them)\n`,
           );
         }
         return plan;

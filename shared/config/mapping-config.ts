@@ -18,7 +18,7 @@ import { parseResourceAttributes } from './resource-attributes.ts';
 
 /** How records are built, whatever the format. */
 export interface MappingConfig {
-  /** Put the raw line in the record's body (parse errors always carry it). */
+  /** Put the line (its URLs redacted) in the record's body (parse errors always carry it). */
   includeBody: boolean;
   /** Query parameters whose values become `REDACTED`. */
   redactedQueryParams: readonly string[];

@@ -1,6 +1,6 @@
 /**
- * Which log format an object holds: from its key when the key says, checked
- * against its first recognisable line, which wins when they disagree.
+ * Which log format an object holds: from its first recognisable line, or
+ * from its key when no line says (`object-parser.ts` decides).
  */
 
 import type { LogFormatId } from './field-spec.ts';
@@ -39,17 +39,11 @@ export function detectFormatFromLine(line: string): LogFormatId | undefined {
 }
 
 /**
- * Settles an object's format from its key kind and its first lines: the first
- * line that is recognised decides; the key decides when no line is.
+ * The format an object's key names (`conn_log_…`, `…_app.…`, `…_net.…`, a
+ * Classic name), or `undefined` when it names none. Its lines are checked
+ * against it: a line whose format is recognised wins.
  */
-export function resolveFormat(
-  keyKind: LogKind | undefined,
-  lines: readonly string[],
-): LogFormatId | undefined {
-  for (const line of lines) {
-    const detected = detectFormatFromLine(line);
-    if (detected !== undefined) return detected;
-  }
+export function formatOfKey(keyKind: LogKind | undefined): LogFormatId | undefined {
   if (keyKind === undefined || keyKind === 'test-file' || keyKind === 'unknown') return undefined;
   return keyKind;
 }

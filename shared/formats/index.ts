@@ -2,7 +2,7 @@ export { ALB_ACCESS } from './alb-access.ts';
 export { ALB_CONNECTION } from './alb-connection.ts';
 export { ALB_HEALTH } from './alb-health.ts';
 export { CLB_ACCESS } from './clb-access.ts';
-export { detectFormatFromLine, resolveFormat } from './detect.ts';
+export { detectFormatFromLine, formatOfKey } from './detect.ts';
 export {
   EXTRA_FIELDS_KEY,
   type FieldKind,

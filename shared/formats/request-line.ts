@@ -66,12 +66,16 @@ export function mapRequestLine(
     out.string('aws.elb.request', kept);
     return kept === request ? undefined : kept;
   }
-  const method = request.slice(0, firstSpace);
+  const loggedMethod = request.slice(0, firstSpace);
   // Classic ELB TCP/SSL listeners log the request as `- - - `: no HTTP at all.
-  if (method === '-' && /^[- ]*$/.test(request)) return undefined;
+  if (loggedMethod === '-' && /^[- ]*$/.test(request)) return undefined;
   const urlEnd = requestUrlEnd(request, firstSpace);
   const url = request.slice(firstSpace + 1, urlEnd);
-  const version = urlEnd < request.length ? httpVersion(request.slice(urlEnd + 1)) : undefined;
+  // A query string or credentials outside the URL (a client's odd method or version): redacted too.
+  const method = redactQueriesIn(loggedMethod, redact);
+  const loggedTail = request.slice(urlEnd);
+  const tail = redactQueriesIn(loggedTail, redact);
+  const version = tail === '' ? undefined : httpVersion(tail.slice(1));
 
   if (method !== '-') {
     if (KNOWN_METHODS.has(method)) {
@@ -86,9 +90,8 @@ export function mapRequestLine(
     out.string('network.protocol.name', 'http');
     out.string('network.protocol.version', version);
   }
-  return kept === undefined
-    ? undefined
-    : `${request.slice(0, firstSpace + 1)}${kept}${request.slice(urlEnd)}`;
+  if (kept === undefined && method === loggedMethod && tail === loggedTail) return undefined;
+  return `${method} ${kept ?? url}${tail}`;
 }
 
 /**

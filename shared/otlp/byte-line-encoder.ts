@@ -662,6 +662,8 @@ class LineState {
     while (lastSpace > firstSpace && src[lastSpace] !== SPACE) lastSpace--;
     if (firstSpace === s || lastSpace <= firstSpace) return false;
     if (!startsWith(src, lastSpace + 1, e, HTTP_SLASH)) return false;
+    // A query string or credentials outside the URL: the string path redacts them.
+    if (hasMark(src, s, firstSpace) || hasMark(src, lastSpace, e)) return false;
     const urlStart = firstSpace + 1;
     const urlEnd = lastSpace;
     let schemeEnd = -1;
@@ -1217,6 +1219,12 @@ function authorityEndIn(src: Uint8Array, s: number, e: number): number {
     k++;
   }
   return e;
+}
+
+/** Whether `src[s, e)` holds a `?` or an `@`. */
+function hasMark(src: Uint8Array, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (src[k] === QUESTION || src[k] === AT) return true;
+  return false;
 }
 
 /** Classic ELB's request of a TCP/SSL listener: `- - - `. */

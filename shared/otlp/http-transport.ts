@@ -66,6 +66,12 @@ export interface HttpTransportOptions {
   now: () => number;
 }
 
+/**
+ * Words of a header value at least this long are scrubbed on their own too:
+ * long enough for any key or token, short enough to keep `Bearer` or `Basic`.
+ */
+const MIN_SECRET_WORD = 8;
+
 /** Creates the transport; close it to release its connections. */
 export function createHttpTransport(options: HttpTransportOptions): OtlpTransport {
   const { url, now } = options;
@@ -90,7 +96,13 @@ export function createHttpTransport(options: HttpTransportOptions): OtlpTranspor
   const whereFor = (headers: Record<string, string>): Where => {
     if (headers !== scrubbedHeaders) {
       scrubbedHeaders = headers;
-      const values = secretScrubber(Object.values(headers));
+      // Whole values, and their words long enough to be a key (`Bearer <token>` echoed as the token).
+      const values = secretScrubber(
+        Object.values(headers).flatMap((value) => [
+          value,
+          ...value.split(/[\s,;]+/).filter((word) => word.length >= MIN_SECRET_WORD),
+        ]),
+      );
       scrubbing = { ...where, scrub: (text) => values(where.scrub(text)) };
     }
     return scrubbing;

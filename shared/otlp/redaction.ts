@@ -106,8 +106,11 @@ export function redactUrl(url: string, redact: QueryRedactor): string {
   return query === undefined ? origin : `${origin}?${query}`;
 }
 
-/** Credentials in a URL's authority: a scheme, `://`, and everything up to the authority's last `@`. */
-const LOOSE_CREDENTIALS = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s"/?]*@/g;
+/**
+ * Credentials in a URL's authority: a scheme and `://` (or a scheme-relative
+ * `//`), and everything up to the authority's last `@`.
+ */
+const LOOSE_CREDENTIALS = /((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/)[^\s"/?]*@/g;
 /** A query string: from a `?` to the next space, double quote or the end. */
 const LOOSE_QUERY = /\?([^\s"]*)/g;
 

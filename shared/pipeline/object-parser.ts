@@ -11,7 +11,7 @@
  */
 
 import type { MappingConfig } from '../config/mapping-config.ts';
-import { detectFormatFromLine, resolveFormat } from '../formats/detect.ts';
+import { detectFormatFromLine, formatOfKey } from '../formats/detect.ts';
 import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
@@ -113,8 +113,8 @@ export class ObjectParser {
   private announced = false;
   private refused: NotAnElbLogError | UnsupportedCompressionError | undefined;
   private refusedCount = 0;
-  /** Maps a line with the forced format, to tell whether it parses as that format. */
-  private probe: LineMapper | undefined;
+  /** Maps a line in a format, to tell whether it parses as that format. */
+  private readonly probes = new Map<LogFormatId, LineMapper>();
 
   constructor(options: ObjectParserOptions) {
     this.options = options;
@@ -225,21 +225,36 @@ export class ObjectParser {
       return;
     }
     const forced = this.options.format;
-    this.settle(forced !== 'auto' ? forced : resolveFormat(this.keyInfo?.kind, []), undefined);
+    this.settle(forced !== 'auto' ? forced : formatOfKey(this.keyInfo?.kind), undefined);
     this.drain(target);
   }
 
-  /** The format `line` shows: any, detected; or the forced one, when the line parses as it. */
+  /**
+   * The format `line` shows: the forced one, when the line parses as it;
+   * else any format detected from the line, or the one the key names when
+   * the line parses whole as it (a type token AWS added since, say).
+   */
   private recognise(line: string): LogFormatId | undefined {
     const forced = this.options.format;
-    if (forced === 'auto') return detectFormatFromLine(line);
-    this.probe ??= createLineMapper({
-      format: FORMATS[forced],
-      config: this.options.config,
-      uidPrefix: '',
-    });
-    const parsed = this.probe(line, 0, 0n).attributes[0]?.key !== PARSE_ERROR_KEY;
-    return parsed ? forced : undefined;
+    if (forced !== 'auto') return this.parsesAs(forced, line) ? forced : undefined;
+    const detected = detectFormatFromLine(line);
+    if (detected !== undefined) return detected;
+    const named = formatOfKey(this.keyInfo?.kind);
+    return named !== undefined && this.parsesAs(named, line) ? named : undefined;
+  }
+
+  /** Whether `line` parses in `format` without a parse error. */
+  private parsesAs(format: LogFormatId, line: string): boolean {
+    let probe = this.probes.get(format);
+    if (probe === undefined) {
+      probe = createLineMapper({
+        format: FORMATS[format],
+        config: this.options.config,
+        uidPrefix: '',
+      });
+      this.probes.set(format, probe);
+    }
+    return probe(line, 0, 0n).attributes[0]?.key !== PARSE_ERROR_KEY;
   }
 
   private refuse(error: NotAnElbLogError | UnsupportedCompressionError): void {

@@ -181,7 +181,9 @@ export async function planRetry({
     text = await body.transformToString();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new InputValidationError(`retryFrom: cannot read ${retry.retryFrom}: ${reason}`);
+    throw new InputValidationError(`retryFrom: cannot read ${retry.retryFrom}: ${reason}`, {
+      cause: error,
+    });
   }
   let json: unknown;
   try {

@@ -19,6 +19,8 @@ import { httpStatus, objectUrl } from './s3-errors.ts';
 
 /** S3 deletes at most this many keys a request. */
 const DELETE_BATCH = 1000;
+/** Listings at once that tell a 403 for a key already gone from a denial: as the plan's lookups. */
+const LISTING_CONCURRENCY = 16;
 
 /** An object to delete, and the ETag of the version that was shipped. */
 export interface ShippedObject {
@@ -63,6 +65,8 @@ export async function deleteShippedObjects(
   objects: readonly ShippedObject[],
 ): Promise<DeletionResult> {
   const result: DeletionResult = { deleted: [], changed: [], failed: [] };
+  /** Keys S3 refused one by one with AccessDenied (not with the whole request). */
+  const denied: string[] = [];
   for (let at = 0; at < objects.length; at += DELETE_BATCH) {
     const batch = objects.slice(at, at + DELETE_BATCH);
     let answer: DeleteObjectsCommandOutput;
@@ -93,7 +97,10 @@ export async function deleteShippedObjects(
       const code = refused.Code ?? 'UnknownError';
       if (GONE_CODES.has(code)) result.deleted.push(refused.Key);
       else if (CHANGED_CODES.has(code)) result.changed.push(refused.Key);
-      else result.failed.push({ key: refused.Key, code, message: refused.Message ?? '' });
+      else {
+        result.failed.push({ key: refused.Key, code, message: refused.Message ?? '' });
+        if (code === 'AccessDenied') denied.push(refused.Key);
+      }
     }
     // A key S3 said nothing about was not deleted as far as anyone can tell.
     for (const { key } of batch) {
@@ -103,18 +110,21 @@ export async function deleteShippedObjects(
     }
   }
   // S3 may answer 403 rather than 404 for a key that is gone (an earlier
-  // attempt deleted it) when the role may not list it: a listing tells.
-  const failed = result.failed;
-  result.failed = [];
-  for (const failure of failed) {
-    const gone =
-      failure.code === 'AccessDenied' &&
-      (await keyIsListed(client, bucket, failure.key).then(
-        (listed) => !listed,
-        () => false,
-      ));
-    if (gone) result.deleted.push(failure.key);
-    else result.failed.push(failure);
+  // attempt deleted it) when the role may not list it: a listing tells,
+  // LISTING_CONCURRENCY at a time, for the keys S3 refused one by one.
+  const gone = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < denied.length) {
+      const key = denied[next++];
+      const listed = await keyIsListed(client, bucket, key).catch(() => true);
+      if (!listed) gone.add(key);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LISTING_CONCURRENCY, denied.length) }, worker));
+  if (gone.size > 0) {
+    result.deleted.push(...gone);
+    result.failed = result.failed.filter((failure) => !gone.has(failure.key));
   }
   return result;
 }

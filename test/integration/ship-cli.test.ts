@@ -247,6 +247,14 @@ describe('elb-otlp ship', () => {
       /ExportConfigError: --header: http:\/\/127\.0\.0\.1:\d+\/v1\/logs answered 401: unknown key REDACTED for tenant edge/,
     ],
     [
+      'in an error where the receiver echoes only the token of the header',
+      (url) => url,
+      [{ kind: 'status', status: 401, message: 'token s3cret-bearer-token has expired' }],
+      ['--header', 'Authorization=Bearer s3cret-bearer-token'],
+      4,
+      /ExportConfigError: --header: .* answered 401: token REDACTED has expired/,
+    ],
+    [
       'of a receiver that cannot be reached',
       () => 'http://127.0.0.1:1/v1/logs?api_key=s3cret-query',
       [],

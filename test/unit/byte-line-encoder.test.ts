@@ -252,6 +252,8 @@ describe('the byte-level fast path', () => {
       0,
     ],
     ['a query in a field AWS appended', (l: string) => `${l} "https://b/?token=x"`, 0],
+    ['a query in the method', (l: string) => l.replace('"GET ', '"GET?sig=x '), 0],
+    ['an @ in the version', (l: string) => l.replace(' HTTP/1.1"', ' HTTP/1.1@x"'), 0],
     [
       'a query in the request only',
       (l: string) => l.replace(REQUEST, '"GET http://h:80/?token=x HTTP/1.1"'),

@@ -160,6 +160,23 @@ describe('the look-ahead refuses what is not an ELB log', () => {
     expect(parsed.refusedLines).toBe(refused);
   });
 
+  it('ships an object its key names ALB whose lines parse as ALB with a type AWS added since', async () => {
+    const h3 = ALB.replace(/^http /, 'h3 ');
+    const key =
+      '123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20180702T2225Z_10.0.0.1_2soosksg.log';
+    const named = await parseObject(lines(h3, h3), { nameHint: key });
+    expect(named.refusal).toBeUndefined();
+    expect(named.records).toHaveLength(2);
+    expect(named.records[0].attributes).toContainEqual({
+      key: 'aws.elb.type',
+      value: { stringValue: 'h3' },
+    });
+    // Without a key that names the format, nothing says what the lines are.
+    expect((await parseObject(lines(h3, h3), { nameHint: 'x.log' })).refusal?.name).toBe(
+      'NotAnElbLogError',
+    );
+  });
+
   it('quotes the first line with its query values redacted', async () => {
     const parsed = await parseObject('GET /login?token=s3cr3t-t0ken&next=/ 200\n', {
       nameHint: 'x.log',

@@ -91,6 +91,16 @@ describe('redaction wherever a URL appears in a record', () => {
       body: line('"GET http://h:80/p?a=1&token=REDACTED&b=\\x22 HTTP/1.1"'),
     },
     {
+      name: 'a query string in the method and the version',
+      text: line(`"GET?token=${SECRET} http://h:80/ HTTP/1.1?sig=${SECRET}"`),
+      body: line('"GET?token=REDACTED http://h:80/ HTTP/1.1?sig=REDACTED"'),
+    },
+    {
+      name: 'scheme-relative credentials in the user agent',
+      text: line(REQUEST).replace('"curl/7.46.0"', `"bot (//u:${SECRET}@b.example.com/)"`),
+      body: line(REQUEST).replace('"curl/7.46.0"', '"bot (//REDACTED:REDACTED@b.example.com/)"'),
+    },
+    {
       name: 'a query string in the user agent',
       text: line(REQUEST).replace(
         '"curl/7.46.0"',
