@@ -12,7 +12,12 @@
  */
 
 import type { AttributeSink } from '../otlp/model.ts';
-import { type QueryRedactor, REDACTED, redactQueriesIn } from '../otlp/redaction.ts';
+import {
+  type QueryRedactor,
+  REDACTED,
+  redactQueriesIn,
+  withRedactedParts,
+} from '../otlp/redaction.ts';
 import { splitUrl } from './url-parts.ts';
 
 /** Methods the HTTP semantic conventions know; any other is reported as `_OTHER`. */
@@ -130,7 +135,7 @@ function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): string 
   if (parts.schemeEnd === -1) {
     // Not absolute: keep what can be said about it without inventing an origin.
     pushPathAndQuery(url, 0, parts.queryStart, query, out);
-    return query === rawQuery ? undefined : `${url.slice(0, parts.queryStart + 1)}${query}`;
+    return query === rawQuery ? undefined : withRedactedParts(url, parts, query);
   }
   const { schemeEnd, authorityStart, authorityEnd, credentialsEnd, queryStart } = parts;
   const hadCredentials = credentialsEnd !== -1;
@@ -175,13 +180,8 @@ function mapUrl(url: string, out: AttributeSink, redact: QueryRedactor): string 
   pushPathAndQuery(url, authorityEnd, queryStart, query, out);
   if (host !== '') out.string('server.address', host);
   if (port >= 0) out.int('server.port', port);
-  if (!redacted) return undefined;
   // As logged but for what was redacted: the placeholder `-` of an unread URI stays.
-  const pathEnd = queryStart === -1 ? url.length : queryStart;
-  const origin = hadCredentials
-    ? `${url.slice(0, authorityStart)}${REDACTED}:${REDACTED}@${url.slice(credentialsEnd + 1, pathEnd)}`
-    : url.slice(0, pathEnd);
-  return query === undefined ? origin : `${origin}?${query}`;
+  return redacted ? withRedactedParts(url, parts, query) : undefined;
 }
 
 function pushPathAndQuery(

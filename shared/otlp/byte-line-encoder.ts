@@ -19,6 +19,7 @@ import {
   KIND_CODES,
   type LogFormatSpec,
 } from '../formats/field-spec.ts';
+import { FIELD_URL, urlFieldKinds } from '../formats/line-redaction.ts';
 import { KNOWN_METHODS, REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
 import { tokenAt } from '../formats/tokenizer.ts';
 import { isSchemeCharacter } from '../formats/url-parts.ts';
@@ -202,9 +203,7 @@ export function createByteLineEncoder(
 ): ByteLineEncoder | undefined {
   const fields = options.format.fields;
   if (!fields.every((spec) => FAST_KINDS.has(spec.code))) return undefined;
-  const urlFields = fields.filter(
-    (spec) => spec.code === KIND_CODES.request || spec.code === KIND_CODES.url,
-  );
+  const urlFields = urlFieldKinds(options.format).filter((kind) => kind === FIELD_URL);
   if (urlFields.length > MAX_BODY_EDITS) return undefined;
   const state = new LineState(options);
   return (source, start, end, offset, observed, writer, field) =>
@@ -237,7 +236,7 @@ class LineState {
   /** The next `?` and `@` of the source buffer, for {@link marksInUrls}. */
   private readonly questions = new NextByte(QUESTION);
   private readonly ats = new NextByte(AT);
-  /** Per field: whether it is a URL field (the request line, `redirect_url`…), redacted as a URL. */
+  /** Per field: `FIELD_URL` for a URL field (the request line, `redirect_url`…), redacted as a URL. */
   private readonly urlFields: Uint8Array;
 
   private readonly starts = new Int32Array(MAX_TOKENS);
@@ -282,9 +281,7 @@ class LineState {
     );
     this.minFields = options.format.minFields;
     this.requestIndex = fields.findIndex((spec) => spec.code === KIND_CODES.request);
-    this.urlFields = Uint8Array.from(fields, (spec) =>
-      spec.code === KIND_CODES.request || spec.code === KIND_CODES.url ? 1 : 0,
-    );
+    this.urlFields = urlFieldKinds(options.format);
     this.includeBody = options.includeBody;
     this.redactQuery = options.redactQuery;
     this.uidPrefix = Buffer.from(`${options.uidPrefix}:`);
@@ -424,7 +421,7 @@ class LineState {
   private inUrls(marks: NextByte, source: Buffer, start: number, end: number, count: number) {
     for (let at = marks.next(source, start); at < end; at = marks.next(source, at + 1)) {
       const field = tokenAt(this.starts, this.ends, count, at);
-      if (field !== -1 && (field >= this.urlFields.length || this.urlFields[field] === 0)) {
+      if (field !== -1 && (field >= this.urlFields.length || this.urlFields[field] !== FIELD_URL)) {
         return false;
       }
     }

@@ -12,7 +12,7 @@
  * @see https://opentelemetry.io/docs/specs/semconv/registry/attributes/url/
  */
 
-import { splitUrl } from '../formats/url-parts.ts';
+import { splitUrl, type UrlParts } from '../formats/url-parts.ts';
 
 export const REDACTED = 'REDACTED';
 
@@ -98,6 +98,15 @@ export function redactUrl(url: string, redact: QueryRedactor): string {
   const rawQuery = parts.queryStart === -1 ? undefined : url.slice(parts.queryStart + 1);
   const query = rawQuery === undefined ? undefined : redact(rawQuery);
   if (parts.credentialsEnd === -1 && query === rawQuery) return url;
+  return withRedactedParts(url, parts, query);
+}
+
+/**
+ * `url` (split into `parts`) as logged but for its credentials, which become
+ * `REDACTED:REDACTED@`, and its query, which becomes `query` (already
+ * redacted): what {@link redactUrl} gives once it knows something changed.
+ */
+export function withRedactedParts(url: string, parts: UrlParts, query: string | undefined): string {
   const pathEnd = parts.queryStart === -1 ? url.length : parts.queryStart;
   const origin =
     parts.credentialsEnd === -1

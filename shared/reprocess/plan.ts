@@ -17,6 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Key } from '../formats/s3-key.ts';
 import type { ChunkItem } from '../pipeline/chunk.ts';
 import type { Compression } from '../pipeline/decompress.ts';
+import { mapBounded } from '../s3/bounded-calls.ts';
 import { isGone } from '../s3/key-presence.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import {
@@ -397,24 +398,6 @@ export function chunkItems(
   }
   chunks.push({ ...object, start, end: exact ? Math.max(total, start + 1) : TO_THE_END });
   return chunks;
-}
-
-/** `map` with at most `limit` calls pending at once, results in order. */
-async function mapBounded<T, R>(
-  items: T[],
-  limit: number,
-  map: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const at = next++;
-      results[at] = await map(items[at]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** S3's answer in words; a HEAD's 403 has no body, so the SDK cannot name it. */

@@ -14,6 +14,7 @@ import {
   type DeleteObjectsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { mapBounded } from './bounded-calls.ts';
 import { isGone, keyIsListed } from './key-presence.ts';
 import { httpStatus, objectUrl } from './s3-errors.ts';
 
@@ -112,16 +113,10 @@ export async function deleteShippedObjects(
   // S3 may answer 403 rather than 404 for a key that is gone (an earlier
   // attempt deleted it) when the role may not list it: a listing tells,
   // LISTING_CONCURRENCY at a time, for the keys S3 refused one by one.
-  const gone = new Set<string>();
-  let next = 0;
-  const worker = async () => {
-    while (next < denied.length) {
-      const key = denied[next++];
-      const listed = await keyIsListed(client, bucket, key).catch(() => true);
-      if (!listed) gone.add(key);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LISTING_CONCURRENCY, denied.length) }, worker));
+  const listed = await mapBounded(denied, LISTING_CONCURRENCY, (key) =>
+    keyIsListed(client, bucket, key).catch(() => true),
+  );
+  const gone = new Set(denied.filter((_, at) => !listed[at]));
   if (gone.size > 0) {
     result.deleted.push(...gone);
     result.failed = result.failed.filter((failure) => !gone.has(failure.key));

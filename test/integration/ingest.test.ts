@@ -383,6 +383,18 @@ describe('ingest', () => {
         failedObjects: 0,
       });
       expect(await s3.exists(raced)).toBe(true);
+
+      // Gone between its read and its deletion (S3 answers the conditional delete with 403,
+      // the listing says gone): counted as deleted, not failed.
+      const vanished = await put(`strict/${DAY}${logName(23)}`, 10, 23);
+      strict.beforeDelete = async (key) => {
+        if (key === vanished) await s3.remove(key);
+      };
+      expect(await run.call({ Records: [s3Record(vanished)] })).toMatchObject({
+        shipped: 1,
+        deleted: 1,
+        failedObjects: 0,
+      });
     } finally {
       await run.close();
       client.destroy();
