@@ -6,7 +6,7 @@
 //   with a small custom resource, leaving the bucket's other notifications.
 // - "sqs": the function reads the queue the stack creates (IngestQueue),
 //   answering batchItemFailures; point the bucket's notification (or an
-//   EventBridge rule) at that queue yourself (README, "Live ingestion").
+//   EventBridge rule) at that queue yourself (docs/live-ingestion.md, "Triggers").
 'use strict';
 
 module.exports = async ({ resolveVariable }) => {

@@ -41,7 +41,7 @@ some were not delivered, or CloudWatch did not answer a query; 2 bad options
 or settings.
 
 Environment: AWS credentials and Region as the AWS SDK reads them,
-AWS_ENDPOINT_URL_CLOUDWATCH, ELB_OTLP_METRICS_* (see README), and the export
+AWS_ENDPOINT_URL_CLOUDWATCH, ELB_OTLP_METRICS_* (see docs/configuration.md), and the export
 settings of "elb-otlp ship --help".`;
 
 const NAMESPACES: Record<string, string> = { alb: 'alb', nlb: 'nlb', both: 'alb,nlb' };

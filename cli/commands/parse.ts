@@ -39,7 +39,7 @@ Options:
   -h, --help       show this help
 
 Environment: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
-ELB_OTLP_INCLUDE_BODY, ELB_OTLP_REDACT_QUERY_PARAMS (see README).`;
+ELB_OTLP_INCLUDE_BODY, ELB_OTLP_REDACT_QUERY_PARAMS (see docs/configuration.md).`;
 
 export interface CommandIo {
   stdin: Readable;

@@ -58,7 +58,7 @@ AWS_ENDPOINT_URL_S3 for another S3 endpoint (path-style addresses);
 OTEL_EXPORTER_OTLP_* (endpoint, headers, protocol, compression,
 timeout), ELB_OTLP_MAX_BATCH_RECORDS, ELB_OTLP_MAX_BATCH_BYTES,
 ELB_OTLP_EXPORT_CONCURRENCY, ELB_OTLP_MAX_RETRY_TIME, and the record settings
-of "elb-otlp parse --help" (see README).`;
+of "elb-otlp parse --help" (see docs/configuration.md).`;
 
 /** Runs `ship` and returns the exit code. */
 export async function runShip(args: string[], io: CommandIo): Promise<number> {

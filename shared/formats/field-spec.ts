@@ -1,7 +1,7 @@
 /**
  * Field tables: each log format is a list of the fields AWS documents, in
  * order, each saying how its value becomes part of the log record. The tables
- * drive the parser and the attribute mapping documented in the README.
+ * drive the parser and the attribute mapping documented in docs/attribute-mapping.md.
  */
 
 /** How one field's text turns into record data. */

@@ -27,7 +27,7 @@ import { labelName, seriesName } from '../../shared/metrics/names.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const COMMITTED = new URL('../../collector/cloudwatch-exporter.yaml', import.meta.url);
-const README = new URL('../../README.md', import.meta.url);
+const METRICS_PAGE = new URL('../../docs/metrics.md', import.meta.url);
 
 describe('the metric catalogue', () => {
   it('holds every metric of the guide, in AWS/ApplicationELB', () => {
@@ -117,9 +117,9 @@ describe('the metric catalogue', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/metrics.md', () => {
   it('shows the guide’s 30 metrics as the catalogue has them, row by row', async () => {
-    const text = await readFile(README, 'utf8');
+    const text = await readFile(METRICS_PAGE, 'utf8');
     const rows = [
       ...text.matchAll(/^\| `(\w+)`\s*\| (yes|\*\*no\*\*)\s*\| ([\w, ]+?)\s*\| ([\w, ]+?)\s*\|$/gm),
     ];

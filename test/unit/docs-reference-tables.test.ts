@@ -3,19 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { FORMATS } from '../../shared/formats/formats.ts';
 import { REQUEST_ATTRIBUTES } from '../../shared/formats/request-line.ts';
 
-// Table cells are padded by the formatter: compare with runs of spaces folded.
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(
-  / +/g,
-  ' ',
-);
+/** A page of docs/, with runs of spaces folded (the formatter pads table cells). */
+const page = (name: string) =>
+  readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8').replace(/ +/g, ' ');
 
-describe('README attribute mapping', () => {
+describe('docs/attribute-mapping.md', () => {
+  const mapping = page('attribute-mapping.md');
+
   it.each(Object.values(FORMATS))('documents every field of the $title table', (format) => {
-    expect(readme).toContain(`#### ${format.title} (\`${format.id}\`)`);
+    expect(mapping).toContain(`### ${format.title} (\`${format.id}\`)`);
     for (const field of format.fields) {
-      expect(readme).toContain(`| \`${field.name}\` |`);
+      expect(mapping).toContain(`| \`${field.name}\` |`);
       for (const key of field.keys) {
-        if (/^[a-z_]+\.[a-z_.]+$/.test(key)) expect(readme).toContain(`\`${key}\``);
+        if (/^[a-z_]+\.[a-z_.]+$/.test(key)) expect(mapping).toContain(`\`${key}\``);
       }
     }
   });
@@ -23,9 +23,9 @@ describe('README attribute mapping', () => {
   it.each(Object.values(FORMATS))(
     'lists the $title fields in the order of the code, each row with its own attributes',
     (format) => {
-      const start = readme.indexOf(`#### ${format.title} (\`${format.id}\`)`);
-      const end = readme.indexOf('\n#', start + 1);
-      const rows = readme
+      const start = mapping.indexOf(`### ${format.title} (\`${format.id}\`)`);
+      const end = mapping.indexOf('\n#', start + 1);
+      const rows = mapping
         .slice(start, end === -1 ? undefined : end)
         .split('\n')
         .map((line) => /^\| (\d+) \| `([^`]+)` \|(.*)\|$/.exec(line))
@@ -41,11 +41,12 @@ describe('README attribute mapping', () => {
   );
 
   it('documents every request attribute', () => {
-    for (const key of REQUEST_ATTRIBUTES) expect(readme).toContain(`\`${key}\``);
+    for (const key of REQUEST_ATTRIBUTES) expect(mapping).toContain(`\`${key}\``);
   });
 });
 
-describe('README configuration', () => {
+describe('docs/configuration.md', () => {
+  const configuration = page('configuration.md');
   const sources = [
     'config/export-config.ts',
     'config/mapping-config.ts',
@@ -65,6 +66,6 @@ describe('README configuration', () => {
   });
 
   it.each([...variables])('documents %s', (name) => {
-    expect(readme).toContain(`\`${name}\``);
+    expect(configuration).toContain(`\`${name}\``);
   });
 });

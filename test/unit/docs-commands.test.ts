@@ -1,5 +1,6 @@
 /**
- * The README's command blocks, as written: every `elb-otlp` command and
+ * The command blocks of the documentation (README.md, CONTRIBUTING.md and
+ * every page of docs/), as written: every `elb-otlp` command and
  * option they show exists (in the command's --help), every execution input
  * they pass to Step Functions is one the state machine accepts, every
  * `--param` of an `sls` command is a parameter of serverless.yml, every npm
@@ -22,9 +23,16 @@ import { SHIP_USAGE } from '../../cli/commands/ship.ts';
 import { parseAnyRunInput } from '../../shared/reprocess/run-input.ts';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-const README = read('README.md');
+const PAGES = [
+  'README.md',
+  'CONTRIBUTING.md',
+  ...readdirSync(new URL('../../docs/', import.meta.url))
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => `docs/${file}`),
+];
+const DOCUMENTATION = PAGES.map(read).join('\n');
 /** Each shell block, its continuation lines joined. */
-const BLOCKS = [...README.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].map((m) =>
+const BLOCKS = [...DOCUMENTATION.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].map((m) =>
   m[1].replace(/\\\n\s*/g, ' '),
 );
 const COMMANDS = BLOCKS.flatMap((block) => block.split('\n')).filter((line) => line.trim() !== '');
@@ -37,7 +45,7 @@ const USAGE: Record<string, string> = {
   'metrics-config': METRICS_CONFIG_USAGE,
 };
 
-describe('README command blocks', () => {
+describe("the documentation's command blocks", () => {
   it('are there to check', () => {
     expect(BLOCKS.length).toBeGreaterThanOrEqual(10);
   });
