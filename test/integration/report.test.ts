@@ -8,12 +8,12 @@
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlan } from '../../functions/plan.ts';
-import { createReport } from '../../functions/report.ts';
+import type { ChunkItem, ChunkResult, PlanSummary } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
-import { type PlanSummary, planRun } from '../../shared/reprocess/plan.ts';
+import { planRun } from '../../shared/reprocess/plan.ts';
+import { createPlan } from '../../shared/reprocess/plan-step.ts';
 import { reportRun } from '../../shared/reprocess/report.ts';
+import { createReport } from '../../shared/reprocess/report-step.ts';
 import { parseRunInput } from '../../shared/reprocess/run-input.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { type StrictS3, startStrictS3 } from '../helpers/strict-s3.ts';
@@ -88,6 +88,7 @@ describe('report', () => {
       input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT, deleteProcessed: true }),
       runId: 'run-report',
       work: { bucket: TEST_BUCKET, prefix: 'work/run-report/' },
+      now: () => new Date(),
     });
     const items = (await text(plan.manifest.Key))
       .split('\n')
@@ -151,6 +152,7 @@ describe('report', () => {
       work: { bucket: TEST_BUCKET, prefix: 'work/' },
       logger: { info: () => {} },
       allowDelete: true,
+      now: () => new Date(),
     }));
     const again = await plan2({ runId: 'run-retry', input: summary.retry });
     expect(again).toMatchObject({
@@ -178,6 +180,7 @@ describe('report', () => {
       input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT }),
       runId: 'run-keep',
       work: { bucket: TEST_BUCKET, prefix: 'work/run-keep/' },
+      now: () => new Date(),
     });
     const items = (await text(plan.manifest.Key))
       .split('\n')
@@ -230,6 +233,7 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
       input: parseRunInput({ bucket: TEST_BUCKET, prefix: prefix(), deleteProcessed: true }),
       runId,
       work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
+      now: () => new Date(),
     });
     const items = (await text(plan.manifest.Key))
       .split('\n')

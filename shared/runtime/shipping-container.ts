@@ -1,14 +1,15 @@
 /**
  * What the shipping functions (`processChunk`, `ingest`) build once per
  * Lambda container: the export settings and the exporter (export-start.ts),
- * the S3 client and the record settings.
+ * the S3 client and the record settings; and {@link startedOnce}, which
+ * keeps any function's start-up for the container's life.
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ExportConfig } from '../shared/config/export-config.ts';
-import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
-import type { OtlpExporter } from '../shared/otlp/exporter.ts';
-import { createS3Client } from '../shared/s3/client.ts';
+import type { ExportConfig } from '../config/export-config.ts';
+import { loadMappingConfig, type MappingConfig } from '../config/mapping-config.ts';
+import type { OtlpExporter } from '../otlp/exporter.ts';
+import { createS3Client } from '../s3/client.ts';
 import { startExport, type WarningLogger } from './export-start.ts';
 
 export interface ShippingContainer {
@@ -18,6 +19,7 @@ export interface ShippingContainer {
   mapping: MappingConfig;
 }
 
+/** Builds what a shipping function keeps for its container's life, from its environment. */
 export async function startShippingContainer(
   env: Record<string, string | undefined>,
   logger: WarningLogger,
