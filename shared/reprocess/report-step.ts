@@ -41,7 +41,7 @@ export function createReport(dependencies: () => ReportDependencies | Promise<Re
 export function parseReportInput(event: unknown): ReportInput {
   return parseOrThrow(
     reportInputSchema,
-    event,
+    event ?? {},
     (problems) =>
       new ReportInputError(
         `bad report input: ${describeProblems(problems)} (expected {"plan": <plan output>, "results": <Distributed Map output>})`,
