@@ -22,7 +22,8 @@ import { ingestSettings } from '../shared/config/environment.ts';
 import { stepFunctionsStarter } from '../shared/ingest/handoff.ts';
 import { createIngest, type IngestContext } from '../shared/ingest/ingest-event.ts';
 import { SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
-import { startedOnce, startShippingContainer } from '../shared/runtime/shipping-container.ts';
+import { startShippingContainer } from '../shared/runtime/shipping-container.ts';
+import { startedOnce } from '../shared/runtime/started-once.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
 
 const logger = functionLogger('ingest');

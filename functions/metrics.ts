@@ -22,7 +22,7 @@ import { createMetrics } from '../shared/metrics/metrics-run.ts';
 import { loadMetricsSettings } from '../shared/metrics/metrics-settings.ts';
 import { SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
 import { startExport } from '../shared/runtime/export-start.ts';
-import { startedOnce } from '../shared/runtime/shipping-container.ts';
+import { startedOnce } from '../shared/runtime/started-once.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
 
 const logger = functionLogger('metrics');

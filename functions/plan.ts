@@ -17,7 +17,7 @@
 
 import { planSettings } from '../shared/config/environment.ts';
 import { createPlan } from '../shared/reprocess/plan-step.ts';
-import { startedOnce } from '../shared/runtime/shipping-container.ts';
+import { startedOnce } from '../shared/runtime/started-once.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
 

@@ -15,7 +15,8 @@
 
 import { SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
 import { createProcessChunk } from '../shared/reprocess/chunk-step.ts';
-import { startedOnce, startShippingContainer } from '../shared/runtime/shipping-container.ts';
+import { startShippingContainer } from '../shared/runtime/shipping-container.ts';
+import { startedOnce } from '../shared/runtime/started-once.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
 
 const logger = functionLogger('process-chunk');

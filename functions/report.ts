@@ -10,7 +10,7 @@
 
 import { allowDeleteFrom } from '../shared/config/environment.ts';
 import { createReport } from '../shared/reprocess/report-step.ts';
-import { startedOnce } from '../shared/runtime/shipping-container.ts';
+import { startedOnce } from '../shared/runtime/started-once.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
 

@@ -48,7 +48,7 @@ export interface PlanSettings {
 export function planSettings(env: Env): PlanSettings {
   const bucket = env.WORK_BUCKET;
   if (bucket === undefined || bucket === '') {
-    throw new ConfigError('WORK_BUCKET', 'is not set: the bucket where runs keep their files');
+    throw new ConfigError('WORK_BUCKET', 'is not set (the bucket where runs keep their files)');
   }
   const logBucket = env.LOG_BUCKET;
   return {

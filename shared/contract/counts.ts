@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 
-/** A count: a whole number JSON carries exactly. */
+/** A count: a whole number JSON carries exactly (also a byte offset in the contract). */
 export const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** What shipping some lines came to. */
@@ -57,8 +57,11 @@ function zero<K extends string>(names: readonly K[]): Record<K, number> {
   return counts;
 }
 
-/** Only the counts of `names` in `from` (a result carries more than them). */
-function pick<K extends string>(names: readonly K[], from: Readonly<Record<K, number>>) {
+/** Only the counts of `names` in `from`. */
+function pick<K extends string>(
+  names: readonly K[],
+  from: Readonly<Record<K, number>>,
+): Record<K, number> {
   const counts = {} as Record<K, number>;
   for (const name of names) counts[name] = from[name];
   return counts;
@@ -75,15 +78,37 @@ function add<K extends string>(
   return sum;
 }
 
-export const zeroShipCounts = (): ShipCounts => zero(SHIP_COUNT_NAMES);
-export const shipCounts = (from: Readonly<ShipCounts>): ShipCounts => pick(SHIP_COUNT_NAMES, from);
-export const addShipCounts = (a: Readonly<ShipCounts>, b: Readonly<ShipCounts>): ShipCounts =>
-  add(SHIP_COUNT_NAMES, a, b);
+/** Every ship count zero. */
+export function zeroShipCounts(): ShipCounts {
+  return zero(SHIP_COUNT_NAMES);
+}
 
-export const zeroChunkCounts = (): ChunkCounts => zero(CHUNK_COUNT_NAMES);
-export const addChunkCounts = (a: Readonly<ChunkCounts>, b: Readonly<ChunkCounts>): ChunkCounts =>
-  add(CHUNK_COUNT_NAMES, a, b);
+/** Only the ship counts of `from` (a result carries more than them). */
+export function shipCounts(from: Readonly<ShipCounts>): ShipCounts {
+  return pick(SHIP_COUNT_NAMES, from);
+}
 
-export const zeroLineCounts = (): LineCounts => zero(LINE_COUNT_NAMES);
-export const addLineCounts = (a: Readonly<LineCounts>, b: Readonly<LineCounts>): LineCounts =>
-  add(LINE_COUNT_NAMES, a, b);
+/** `a + b`, ship count by ship count. */
+export function addShipCounts(a: Readonly<ShipCounts>, b: Readonly<ShipCounts>): ShipCounts {
+  return add(SHIP_COUNT_NAMES, a, b);
+}
+
+/** The zero counts a chunk starts from. */
+export function zeroChunkCounts(): ChunkCounts {
+  return zero(CHUNK_COUNT_NAMES);
+}
+
+/** `a + b`, chunk count by chunk count (a cursor's and a call's). */
+export function addChunkCounts(a: Readonly<ChunkCounts>, b: Readonly<ChunkCounts>): ChunkCounts {
+  return add(CHUNK_COUNT_NAMES, a, b);
+}
+
+/** Every line count zero. */
+export function zeroLineCounts(): LineCounts {
+  return zero(LINE_COUNT_NAMES);
+}
+
+/** `a + b`, line count by line count (the rest of a larger value is left out). */
+export function addLineCounts(a: Readonly<LineCounts>, b: Readonly<LineCounts>): LineCounts {
+  return add(LINE_COUNT_NAMES, a, b);
+}

@@ -135,16 +135,12 @@ const chunkItemShape = {
   end: count,
 };
 
-const endAfterStart = {
-  check: (chunk: { start: number; end: number }) => chunk.end > chunk.start,
-  message: 'end must be greater than start',
-  path: ['end'],
-};
+/** A chunk's range is never empty (an empty object's one chunk is `[0, 1)`). */
+const endAfterStart = (chunk: { start: number; end: number }) => chunk.end > chunk.start;
+const END_AFTER_START = { message: 'end must be greater than start', path: ['end'] };
 
 /** One line of the chunk manifest: what the planner hands a worker. */
-export const chunkItemSchema = z
-  .object(chunkItemShape)
-  .refine(endAfterStart.check, { message: endAfterStart.message, path: endAfterStart.path });
+export const chunkItemSchema = z.object(chunkItemShape).refine(endAfterStart, END_AFTER_START);
 
 export type ChunkItem = z.infer<typeof chunkItemSchema>;
 
@@ -168,7 +164,7 @@ export type ChunkCursor = z.infer<typeof chunkCursorSchema>;
 /** A worker's input: a chunk item, and the cursor of the previous call when there was one. */
 export const chunkInputSchema = z
   .object({ ...chunkItemShape, cursor: chunkCursorSchema.optional() })
-  .refine(endAfterStart.check, { message: endAfterStart.message, path: endAfterStart.path })
+  .refine(endAfterStart, END_AFTER_START)
   .superRefine(({ cursor, start, end }, context) => {
     if (cursor !== undefined && (cursor.offset < start || cursor.offset > end)) {
       context.addIssue({

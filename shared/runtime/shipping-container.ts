@@ -1,8 +1,7 @@
 /**
  * What the shipping functions (`processChunk`, `ingest`) build once per
  * Lambda container: the export settings and the exporter (export-start.ts),
- * the S3 client and the record settings; and {@link startedOnce}, which
- * keeps any function's start-up for the container's life.
+ * the S3 client and the record settings.
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -30,22 +29,5 @@ export async function startShippingContainer(
     exporter,
     config,
     mapping: loadMappingConfig(env),
-  };
-}
-
-/**
- * `start` run once, its result kept for the container's life; after a
- * failure (a secret store down) the next call starts again.
- */
-export function startedOnce<A extends unknown[], T>(
-  start: (...args: A) => Promise<T>,
-): (...args: A) => Promise<T> {
-  let started: Promise<T> | undefined;
-  return (...args) => {
-    started ??= start(...args).catch((error: unknown) => {
-      started = undefined;
-      throw error;
-    });
-    return started;
   };
 }

@@ -17,7 +17,7 @@ import {
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import { type ExportStart, startExport } from '../../shared/runtime/export-start.ts';
-import { startedOnce } from '../../shared/runtime/shipping-container.ts';
+import { startedOnce } from '../../shared/runtime/started-once.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import {
   type SecretStores,
