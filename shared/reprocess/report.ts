@@ -17,7 +17,6 @@ import {
   addShipCounts,
   type LineCounts,
   type ShipCounts,
-  shipCounts,
   zeroLineCounts,
   zeroShipCounts,
 } from '../contract/counts.ts';
@@ -162,7 +161,7 @@ export async function reportRun(
       status.shipped = false;
     }
     if (outcome !== undefined && 'lines' in outcome) {
-      totals = addShipCounts(totals, shipCounts(outcome));
+      totals = addShipCounts(totals, outcome);
       chunkMs += outcome.durationMs;
       Object.assign(status, addLineCounts(status, outcome));
     }

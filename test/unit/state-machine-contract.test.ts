@@ -4,7 +4,7 @@
  * derived from one schema, and a refused value names every field at fault.
  */
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   addChunkCounts,
@@ -144,5 +144,16 @@ describe('parseOrThrow', () => {
       (problems) => new Error(describeProblems(problems)),
     );
     expect(retry).toEqual({ retryFrom: 's3://b/report.json', dryRun: false });
+  });
+});
+
+describe('shared/contract/', () => {
+  it('is the bottom layer: it imports zod and its own files only', () => {
+    const dir = new URL('../../shared/contract/', import.meta.url);
+    for (const file of readdirSync(dir)) {
+      const text = readFileSync(new URL(file, dir), 'utf8');
+      const imported = [...text.matchAll(/\bfrom '([^']+)'/g)].map((m) => m[1]);
+      for (const from of imported) expect(from, file).toMatch(/^(zod|\.\/[\w-]+\.ts)$/);
+    }
   });
 });
