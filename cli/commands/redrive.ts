@@ -8,6 +8,7 @@
 
 import { parseArgs } from 'node:util';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { addLineCounts, zeroLineCounts } from '../../shared/contract/counts.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
@@ -73,7 +74,10 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
 
   // Loaded only here: the AWS SDK.
   const [{ SQSClient, ReceiveMessageCommand, DeleteMessageCommand }, { createIngest }] =
-    await Promise.all([import('@aws-sdk/client-sqs'), import('../../functions/ingest.ts')]);
+    await Promise.all([
+      import('@aws-sdk/client-sqs'),
+      import('../../shared/ingest/ingest-event.ts'),
+    ]);
   const { readNotifications } = await import('../../shared/ingest/notifications.ts');
   const { createS3Client } = await import('../../shared/s3/client.ts');
   const { createOtlpExporter, SYSTEM_CLOCK } = await import('../../shared/otlp/exporter.ts');
@@ -100,10 +104,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
     replayed: 0,
     kept: 0,
     objects: 0,
-    lines: 0,
-    accepted: 0,
-    rejected: 0,
-    failed: 0,
+    ...zeroLineCounts(),
     failures: [] as string[],
     ...(dryRun && { dryRun: true, keys: [] as string[] }),
   };
@@ -136,10 +137,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
             if (answer.batchItemFailures.length > 0) throw new Error('some objects did not ship');
           } else {
             summary.objects += answer.objects;
-            summary.lines += answer.lines;
-            summary.accepted += answer.accepted;
-            summary.rejected += answer.rejected;
-            summary.failed += answer.failed;
+            Object.assign(summary, addLineCounts(summary, answer));
           }
           await sqs.send(
             new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),

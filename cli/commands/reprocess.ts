@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_WORK_PREFIX } from '../../shared/config/environment.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
-import type { PlanSummary } from '../../shared/reprocess/plan.ts';
 import { write } from '../output.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
@@ -134,33 +135,28 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
   const workBucket = values['work-bucket'] ?? values.bucket ?? retryFrom?.slice(5).split('/')[0];
 
   // Loaded only here: the AWS SDK and the local Step Functions runtime.
-  const [{ createPlan }, { createProcessChunk }, { createReport }, { runReprocessLocally }] =
-    await Promise.all([
-      import('../../functions/plan.ts'),
-      import('../../functions/process-chunk.ts'),
-      import('../../functions/report.ts'),
-      import('../../shared/local/run-reprocess.ts'),
-    ]);
-  const { createS3Client } = await import('../../shared/s3/client.ts');
-  const { createOtlpExporter, SYSTEM_CLOCK } = await import('../../shared/otlp/exporter.ts');
+  const [
+    { localSteps },
+    { runReprocessLocally },
+    { createS3Client },
+    { createOtlpExporter, SYSTEM_CLOCK },
+  ] = await Promise.all([
+    import('../../shared/local/local-steps.ts'),
+    import('../../shared/local/run-reprocess.ts'),
+    import('../../shared/s3/client.ts'),
+    import('../../shared/otlp/exporter.ts'),
+  ]);
   const s3 = createS3Client(io.env);
   const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-  const processChunk = createProcessChunk(() => ({
+  const steps = localSteps({
     s3,
     exporter,
     config,
     mapping,
+    work: { bucket: workBucket as string, prefix: values['work-prefix'] ?? DEFAULT_WORK_PREFIX },
     clock: SYSTEM_CLOCK,
-    logger: quiet,
-  }));
-  // Your own credentials: what they may reach is the run's scope, and deletion is yours to ask for.
-  const planStep = createPlan(() => ({
-    s3,
-    work: { bucket: workBucket as string, prefix: values['work-prefix'] ?? 'elb-otlp/runs/' },
-    logger: quiet,
-    allowDelete: true,
-  }));
+    now: () => new Date(),
+  });
   const runId = `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
   const started = performance.now();
   let lines = 0;
@@ -173,7 +169,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
       runId,
       s3,
       plan: async (event) => {
-        const plan = await planStep(event);
+        const plan = await steps.plan(event);
         await write(io.stderr, `elb-otlp reprocess: ${describePlan(plan)}\n`);
         if (plan.retryOf !== undefined && plan.deleteProcessed && values.delete === undefined) {
           const deleting = plan.dryRun ? 'a run would delete' : 'deleting';
@@ -184,9 +180,8 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
         }
         return plan;
       },
-      // A local run has no Lambda deadline: a day stands in for the remaining time.
-      processChunk: (item) => processChunk(item, { getRemainingTimeInMillis: () => 86_400_000 }),
-      report: createReport(() => ({ s3, logger: quiet, allowDelete: true })),
+      processChunk: steps.processChunk,
+      report: steps.report,
       concurrency: Math.max(1, maxConcurrency ?? LOCAL_CONCURRENCY),
       onChunk: (done, total, result) => {
         lines += (result as { lines?: number } | null)?.lines ?? 0;

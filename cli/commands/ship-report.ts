@@ -7,11 +7,12 @@
 
 import type { ExportConfig } from '../../shared/config/export-config.ts';
 import { printableUrl } from '../../shared/config/printable-url.ts';
+import { type ShipCounts, shipCounts } from '../../shared/contract/counts.ts';
 import type { BatchLimits, OtlpProtocol } from '../../shared/otlp/batch-encoder.ts';
 import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { isRefusedInput } from '../../shared/pipeline/not-a-log.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
-import { type ShipCounts, type ShipResult, shipCounts } from '../../shared/pipeline/ship-object.ts';
+import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
 import { write } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED } from '../usage-error.ts';

@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import type { Attribute } from '../otlp/model.ts';
 import {
   type ByteQueryRedactor,
@@ -52,16 +53,18 @@ const EnvSchema = z.object({
  *   list, or `none` to redact nothing.
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: as in the OpenTelemetry SDKs.
  *
- * @throws ConfigError naming the first bad setting.
+ * @throws ConfigError naming every bad setting (the first as its `setting`).
  */
 export function loadMappingConfig(env: Record<string, string | undefined>): MappingConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const setting = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(setting, `${issue.message} (got ${JSON.stringify(env[setting])})`);
-  }
-  const vars = parsed.data;
+  const vars = parseOrThrow(EnvSchema, env, (problems) => {
+    // The first bad setting is the error's; the message names every one, with its value.
+    const [first, ...more] = problems.map(({ field, message }) => ({
+      field,
+      message: `${message} (got ${JSON.stringify(env[field])})`,
+    }));
+    const rest = more.length > 0 ? `; ${describeProblems(more)}` : '';
+    return new ConfigError(first.field, `${first.message}${rest}`);
+  });
   const redactedQueryParams = parseParamList(vars.ELB_OTLP_REDACT_QUERY_PARAMS);
   const config: MappingConfig = {
     includeBody: vars.ELB_OTLP_INCLUDE_BODY !== 'false',

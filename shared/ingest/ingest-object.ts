@@ -13,18 +13,17 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
+import { type ShipCounts, shipCounts, zeroShipCounts } from '../contract/counts.ts';
+import { ExportRetryableError, ObjectReadRetryableError } from '../contract/errors.ts';
+import type { ChunkError, ChunkItem, RunInputFields } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
-import { ExportRetryableError } from '../otlp/export-errors.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
-import type { ChunkError, ChunkItem } from '../pipeline/chunk.ts';
 import { describeReadError, readErrorName } from '../pipeline/read-error.ts';
 import { shipChunk } from '../pipeline/ship-chunk.ts';
-import { type ShipCounts, shipCounts, zeroShipCounts } from '../pipeline/ship-object.ts';
 import { TO_THE_END } from '../reprocess/plan.ts';
 import { type DeleteOutcome, deleteIfUnchanged } from '../s3/conditional-delete.ts';
 import { isGone } from '../s3/key-presence.ts';
 import { objectFacts } from '../s3/object-reader.ts';
-import { ObjectReadRetryableError } from '../s3/s3-errors.ts';
 import type { ObjectNotice } from './notifications.ts';
 
 /**
@@ -40,7 +39,7 @@ export const INGEST_RESERVE_MS = 30_000;
 /** Starts the reprocessing state machine for one object (a hand-off). */
 export interface StateMachineStarter {
   /** Resolves `false` when an execution of that name already exists. */
-  start(name: string, input: Record<string, unknown>): Promise<boolean>;
+  start(name: string, input: RunInputFields): Promise<boolean>;
 }
 
 export interface IngestObjectOptions {

@@ -17,6 +17,7 @@
  */
 
 import { z } from 'zod';
+import { problemsOf } from '../contract/parse.ts';
 
 /** One object a notification names. */
 export interface ObjectNotice {
@@ -219,7 +220,8 @@ function fail(unit: NotificationUnit, message: string): void {
   unit.error = unit.error === undefined ? message : `${unit.error}; ${message}`;
 }
 
+/** The fields a refused notification lacks or holds wrong, all of them. */
 function issuePath(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue === undefined || issue.path.length === 0 ? 'its fields' : issue.path.join('.');
+  const fields = problemsOf(error, 'its fields').map((problem) => problem.field);
+  return fields.length === 0 ? 'its fields' : [...new Set(fields)].join(', ');
 }

@@ -28,6 +28,7 @@ export interface LocalRunOptions {
   /** The execution's name: the run id. */
   runId: string;
   s3: S3Client;
+  /** The Lambda tasks: as local-steps.ts builds them from the engines, or the packaged handlers. */
   plan: LocalTask;
   processChunk: LocalTask;
   report: LocalTask;

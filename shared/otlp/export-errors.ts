@@ -1,18 +1,11 @@
 /**
  * Errors that end the export of a chunk or a file. Each has a literal `name`
- * so Step Functions `Retry`/`Catch` can match it (`ErrorEquals`), and a
- * message that names the endpoint and what it answered.
+ * and a message that names the endpoint and what it answered. The one a
+ * later attempt may get past, `ExportRetryableError`, is with the other
+ * errors the state machine matches, in shared/contract/errors.ts.
  */
 
 import { ConfigError } from '../config/config-error.ts';
-
-/**
- * The receiver stayed unavailable (429/502/503/504, timeouts, connection
- * errors) until the retry deadline. Trying the same work later may succeed.
- */
-export class ExportRetryableError extends Error {
-  override readonly name = 'ExportRetryableError';
-}
 
 /**
  * The receiver refused a batch in a way retrying cannot fix (400, 413, other

@@ -15,9 +15,10 @@
 
 import type { ExportConfig } from '../config/export-config.ts';
 import { fixedHeaders, type Headers, type HeadersProvider } from '../config/headers-provider.ts';
+import { ExportRetryableError } from '../contract/errors.ts';
 import type { EncodedBatch } from './batch-encoder.ts';
 import { createBodyCompressor } from './body-compressor.ts';
-import { ExportConfigError, ExportRetryableError } from './export-errors.ts';
+import { ExportConfigError } from './export-errors.ts';
 import { type AttemptOutcome, createHttpTransport, type OtlpTransport } from './http-transport.ts';
 
 /** First backoff ceiling; the n-th retry waits up to `RETRY_BASE_MS · 2^(n-1)`. */

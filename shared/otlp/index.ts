@@ -1,3 +1,4 @@
+export { ExportRetryableError } from '../contract/errors.ts';
 export {
   type BatchEncoder,
   type BatchLimits,
@@ -12,7 +13,7 @@ export {
   type ByteLineEncoderOptions,
   createByteLineEncoder,
 } from './byte-line-encoder.ts';
-export { ExportConfigError, ExportRejectedError, ExportRetryableError } from './export-errors.ts';
+export { ExportConfigError, ExportRejectedError } from './export-errors.ts';
 export {
   type BatchResult,
   createOtlpExporter,

@@ -14,7 +14,6 @@ export {
   type SettledObject,
 } from './object-parser.ts';
 export {
-  type ShipCounts,
   type ShipObjectOptions,
   type ShipResult,
   shipObject,

@@ -9,13 +9,14 @@
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { MappingConfig } from '../config/mapping-config.ts';
+import type { ShipCounts } from '../contract/counts.ts';
+import type { ChunkItem } from '../contract/state-machine.ts';
 import type { BatchLimits, OtlpProtocol } from '../otlp/batch-encoder.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import { readObjectRanges } from '../s3/object-reader.ts';
-import type { ChunkItem } from './chunk.ts';
 import { windowStart } from './chunk-window.ts';
 import { ObjectParser } from './object-parser.ts';
-import { type ShipCounts, type ShipResult, shipObject } from './ship-object.ts';
+import { type ShipResult, shipObject } from './ship-object.ts';
 
 export interface ShipChunkOptions {
   client: S3Client;

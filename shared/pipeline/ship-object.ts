@@ -7,6 +7,7 @@
  * receiver's partial success) or failed (its batch never got through).
  */
 
+import { type ShipCounts, zeroShipCounts } from '../contract/counts.ts';
 import {
   type BatchEncoder,
   type BatchLimits,
@@ -36,45 +37,6 @@ import type { LineTarget, ObjectParser, SettledObject } from './object-parser.ts
 
 /** Distinct rejection messages kept for the summary; the rest are only counted. */
 const MAX_MESSAGES = 5;
-
-/** The counts every chunk and file summary carries (DESIGN §3.3). */
-export interface ShipCounts {
-  lines: number;
-  accepted: number;
-  rejected: number;
-  failed: number;
-  parseErrors: number;
-  batches: number;
-  retries: number;
-  /** Bytes read from the source, as stored (compressed for gzip objects). */
-  bytesIn: number;
-}
-
-/** The names of {@link ShipCounts}, in the order summaries print them. */
-export const SHIP_COUNT_NAMES = [
-  'lines',
-  'accepted',
-  'rejected',
-  'failed',
-  'parseErrors',
-  'batches',
-  'retries',
-  'bytesIn',
-] as const satisfies readonly (keyof ShipCounts)[];
-
-/** Every count zero. */
-export function zeroShipCounts(): ShipCounts {
-  const counts = {} as ShipCounts;
-  for (const name of SHIP_COUNT_NAMES) counts[name] = 0;
-  return counts;
-}
-
-/** Only the counts of `from` (a result carries more than them). */
-export function shipCounts(from: Readonly<ShipCounts>): ShipCounts {
-  const counts = {} as ShipCounts;
-  for (const name of SHIP_COUNT_NAMES) counts[name] = from[name];
-  return counts;
-}
 
 export interface ShipResult extends ShipCounts {
   /** The first export error that failed records (later ones are only counted). */

@@ -14,18 +14,20 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { InputValidationError } from '../contract/errors.ts';
+import type {
+  ChunkItem,
+  PlanSummary,
+  RetryInput,
+  RunInput,
+  SkipReason,
+} from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
-import type { ChunkItem } from '../pipeline/chunk.ts';
 import type { Compression } from '../pipeline/decompress.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
 import { isGone } from '../s3/key-presence.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
-import {
-  InputValidationError,
-  parseRetryReport,
-  type RetryInput,
-  type RunInput,
-} from './run-input.ts';
+import { parseRetryReport } from './run-input.ts';
 import {
   type RunPolicy,
   reportWithinLogScope,
@@ -48,37 +50,10 @@ const LOOKUP_CONCURRENCY = 16;
 /** A 5-minute log interval, which the time in an object's name ends. */
 const INTERVAL_MS = 5 * 60 * 1000;
 
-/** Why an object listed was left out of the run. */
-export type SkipReason = 'testFile' | 'notALog' | 'outsideWindow' | 'otherLoadBalancer' | 'missing';
-
 export interface WorkLocation {
   bucket: string;
   /** Key prefix of this run's files (manifest, results, report), ending in `/`. */
   prefix: string;
-}
-
-export interface PlanSummary {
-  runId: string;
-  /** When the plan was made (ISO 8601): the report's throughput counts from here. */
-  plannedAt: string;
-  bucket: string;
-  prefix: string;
-  dryRun: boolean;
-  deleteProcessed: boolean;
-  maxConcurrency: number;
-  /** Log objects in the run, and how many of them are empty. */
-  objects: number;
-  emptyObjects: number;
-  chunks: number;
-  /** Their stored bytes. */
-  bytes: number;
-  skipped: Record<SkipReason, number>;
-  /** The chunk manifest, as the Distributed Map's ItemReader names it. */
-  manifest: { Bucket: string; Key: string };
-  /** Where the Distributed Map's ResultWriter puts its files. */
-  results: { Bucket: string; Prefix: string };
-  /** For a re-run: the run it re-runs (its id, or its report's address). */
-  retryOf?: string;
 }
 
 interface ListedObject {
@@ -92,16 +67,18 @@ export interface PlanOptions {
   input: RunInput;
   runId: string;
   work: WorkLocation;
+  /** The clock: when the plan is made. */
+  now: () => Date;
   /** Keys per listing page (S3's own maximum, 1000, by default). */
   listPageSize?: number;
 }
 
 /** Lists, filters and chunks the run's objects and writes the manifest. */
 export async function planRun(options: PlanOptions): Promise<PlanSummary> {
-  const { client, input, runId, work } = options;
+  const { client, input, runId, work, now } = options;
   const summary: PlanSummary = {
     runId,
-    plannedAt: new Date().toISOString(),
+    plannedAt: now().toISOString(),
     bucket: input.bucket,
     prefix: input.prefix,
     dryRun: input.dryRun,
@@ -158,6 +135,8 @@ export interface RetryPlanOptions {
   runId: string;
   work: WorkLocation;
   policy: RunPolicy;
+  /** The clock: when the plan is made. */
+  now: () => Date;
 }
 
 /**
@@ -173,6 +152,7 @@ export async function planRetry({
   runId,
   work,
   policy,
+  now,
 }: RetryPlanOptions): Promise<PlanSummary> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(retry.retryFrom) as RegExpExecArray;
   let text: string;
@@ -201,7 +181,7 @@ export async function planRetry({
   const sizes = new Map(items.map((item) => [item.key, item.size]));
   const summary: PlanSummary = {
     runId,
-    plannedAt: new Date().toISOString(),
+    plannedAt: now().toISOString(),
     bucket: report.bucket,
     prefix: report.prefix,
     dryRun: retry.dryRun,
@@ -235,6 +215,8 @@ export interface AnyRunPlanOptions {
   runId: string;
   work: WorkLocation;
   policy: RunPolicy;
+  /** The clock: when the plan is made. */
+  now: () => Date;
 }
 
 /**
@@ -243,11 +225,11 @@ export interface AnyRunPlanOptions {
  * refused with `InputValidationError` before anything is listed.
  */
 export async function planAnyRun(options: AnyRunPlanOptions): Promise<PlanSummary> {
-  const { client, input, runId, work, policy } = options;
-  if ('retryFrom' in input) return planRetry({ client, retry: input, runId, work, policy });
+  const { client, input, runId, work, policy, now } = options;
+  if ('retryFrom' in input) return planRetry({ client, retry: input, runId, work, policy, now });
   const run = policy.scope === undefined ? input : withinLogScope(input, policy.scope);
   requireDeletionAllowed(run.deleteProcessed, policy);
-  return planRun({ client, input: run, runId, work });
+  return planRun({ client, input: run, runId, work, now });
 }
 
 /** The reason an object is left out, or `undefined` when it is in the run. */

@@ -11,45 +11,40 @@
  */
 
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ChunkError, ChunkItem, ChunkResult } from '../pipeline/chunk.ts';
-import { SHIP_COUNT_NAMES, type ShipCounts, zeroShipCounts } from '../pipeline/ship-object.ts';
+import { z } from 'zod';
+import {
+  addLineCounts,
+  addShipCounts,
+  type LineCounts,
+  type ShipCounts,
+  zeroLineCounts,
+  zeroShipCounts,
+} from '../contract/counts.ts';
+import { ReportInputError } from '../contract/errors.ts';
+import { describeProblems, type Problem, parseOrThrow } from '../contract/parse.ts';
+import {
+  type ChildExecution,
+  type ChunkItem,
+  type ChunkResult,
+  childExecutionSchema,
+  type FailedChunk,
+  type ReportInput,
+  resultManifestSchema,
+} from '../contract/state-machine.ts';
 import {
   type DeleteFailure,
   type DeletionResult,
   deleteShippedObjects,
 } from '../s3/conditional-delete.ts';
-import type { PlanSummary } from './plan.ts';
 
 /** Failed chunks listed in the answer (all of them are in report.json). */
 const LISTED_FAILURES = 20;
 
-/** Where the Distributed Map wrote its results (its output with a ResultWriter). */
-export interface MapResults {
-  MapRunArn?: string;
-  ResultWriterDetails: { Bucket: string; Key: string };
-}
-
-export interface ReportInput {
-  plan: PlanSummary;
-  results: MapResults;
-}
-
-export interface FailedChunk {
-  key: string;
-  start: number;
-  end: number;
-  error: ChunkError;
-}
-
-export interface ObjectStatus {
+export interface ObjectStatus extends LineCounts {
   key: string;
   /** The version the run read (deletion is pinned to it). */
   etag: string;
   chunks: number;
-  lines: number;
-  accepted: number;
-  rejected: number;
-  failed: number;
   /** Every chunk ended done, with nothing failed or rejected and no error. */
   shipped: boolean;
 }
@@ -89,20 +84,6 @@ export interface Throughput {
   chunkSeconds: number;
 }
 
-interface ResultFiles {
-  SUCCEEDED?: { Key: string }[];
-  FAILED?: { Key: string }[];
-  PENDING?: { Key: string }[];
-}
-
-interface ChildExecution {
-  Input?: string;
-  Output?: string;
-  Error?: string;
-  Cause?: string;
-  Status?: string;
-}
-
 export interface ReportOptions {
   /** Whether this deployment lets runs delete (`ELB_OTLP_ALLOW_DELETE`); a run asking otherwise deletes nothing. */
   allowDelete: boolean;
@@ -123,10 +104,13 @@ export async function reportRun(
   const now = options.now ?? Date.now;
   const { plan, results } = input;
   const bucket = results.ResultWriterDetails.Bucket;
-  const manifest = JSON.parse(await readText(client, bucket, results.ResultWriterDetails.Key)) as {
-    ResultFiles?: ResultFiles;
-  };
-  const files = manifest.ResultFiles ?? {};
+  const manifest = await readJson(client, bucket, results.ResultWriterDetails.Key);
+  const files =
+    parseOrThrow(
+      resultManifestSchema,
+      manifest,
+      notResults(bucket, results.ResultWriterDetails.Key),
+    ).ResultFiles ?? {};
 
   /** Each planned chunk's result, by `key start end`. */
   const outcomes = new Map<string, ChunkResult | FailedChunk>();
@@ -148,7 +132,7 @@ export async function reportRun(
     }
   }
 
-  const totals = zeroShipCounts();
+  let totals = zeroShipCounts();
   let chunkMs = 0;
   const objects = new Map<string, ObjectStatus>();
   const failures: FailedChunk[] = [];
@@ -164,10 +148,7 @@ export async function reportRun(
       key: item.key,
       etag: item.etag,
       chunks: 0,
-      lines: 0,
-      accepted: 0,
-      rejected: 0,
-      failed: 0,
+      ...zeroLineCounts(),
       shipped: true,
     };
     objects.set(item.key, status);
@@ -180,12 +161,9 @@ export async function reportRun(
       status.shipped = false;
     }
     if (outcome !== undefined && 'lines' in outcome) {
-      for (const name of SHIP_COUNT_NAMES) totals[name] += outcome[name];
+      totals = addShipCounts(totals, outcome);
       chunkMs += outcome.durationMs;
-      status.lines += outcome.lines;
-      status.accepted += outcome.accepted;
-      status.rejected += outcome.rejected;
-      status.failed += outcome.failed;
+      Object.assign(status, addLineCounts(status, outcome));
     }
   }
 
@@ -325,12 +303,33 @@ function notAllowed(key: string): DeleteFailure {
   };
 }
 
+const childExecutionsSchema = z.array(childExecutionSchema);
+
+/** The child executions of one ResultWriter file. */
 async function readChildren(
   client: S3Client,
   bucket: string,
   key: string,
 ): Promise<ChildExecution[]> {
-  return JSON.parse(await readText(client, bucket, key)) as ChildExecution[];
+  const children = await readJson(client, bucket, key);
+  return parseOrThrow(childExecutionsSchema, children, notResults(bucket, key));
+}
+
+/** The error for a ResultWriter file that is not one, naming it and every bad field. */
+function notResults(bucket: string, key: string) {
+  return (problems: Problem[]) =>
+    new ReportInputError(
+      `s3://${bucket}/${key} is not a Distributed Map result file: ${describeProblems(problems)}`,
+    );
+}
+
+async function readJson(client: S3Client, bucket: string, key: string): Promise<unknown> {
+  const text = await readText(client, bucket, key);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ReportInputError(`s3://${bucket}/${key} is not JSON`, { cause: error });
+  }
 }
 
 async function readText(client: S3Client, bucket: string, key: string): Promise<string> {

@@ -5,12 +5,8 @@
  * (`retryFrom`) names alike, before anything is listed or shipped.
  */
 
-import {
-  InputValidationError,
-  type RetryInput,
-  type RetryReport,
-  type RunInput,
-} from './run-input.ts';
+import { InputValidationError } from '../contract/errors.ts';
+import type { RetryInput, RetryReport, RunInput } from '../contract/state-machine.ts';
 
 /** The logs a deployment may read (its `logBucket` and `logPrefix`). */
 export interface LogScope {

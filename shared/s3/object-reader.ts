@@ -17,13 +17,13 @@ import {
   HeadObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { ObjectReadRetryableError } from '../contract/errors.ts';
 import { type Compression, isGzip } from '../pipeline/decompress.ts';
 import {
   httpStatus,
   ObjectAccessDeniedError,
   ObjectChangedError,
   ObjectNotFoundError,
-  ObjectReadRetryableError,
   objectUrl,
 } from './s3-errors.ts';
 

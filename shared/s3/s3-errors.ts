@@ -1,7 +1,9 @@
 /**
  * Errors that end the reading of an S3 object. Each names the object
  * (`s3://bucket/key`) and has a literal `name` so Step Functions `Retry` and
- * `Catch` can match it.
+ * `Catch` can match it; the one a later attempt may get past,
+ * `ObjectReadRetryableError`, is in shared/contract/errors.ts with the other
+ * errors the state machine matches.
  */
 
 /** The HTTP status of an AWS SDK error (`$metadata.httpStatusCode`), when it has one. */
@@ -31,12 +33,4 @@ export class ObjectAccessDeniedError extends Error {
  */
 export class ObjectChangedError extends Error {
   override readonly name = 'ObjectChangedError';
-}
-
-/**
- * Reading failed in a way a later attempt may not (connections kept
- * dropping, S3 kept failing after the SDK's own retries).
- */
-export class ObjectReadRetryableError extends Error {
-  override readonly name = 'ObjectReadRetryableError';
 }

@@ -16,7 +16,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import type { ChunkItem } from '../../shared/pipeline/chunk.ts';
+import type { ChunkItem } from '../../shared/contract/state-machine.ts';
 
 export const TEST_BUCKET = 'elb-logs';
 

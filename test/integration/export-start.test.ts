@@ -9,8 +9,6 @@
  */
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ExportStart, startExport } from '../../functions/export-start.ts';
-import { startedOnce } from '../../functions/shipping-container.ts';
 import {
   awsSecretReaders,
   HEADERS_SECRET_MAX_AGE_MS,
@@ -18,6 +16,8 @@ import {
 } from '../../shared/config/header-secrets.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
+import { type ExportStart, startExport } from '../../shared/runtime/export-start.ts';
+import { startedOnce } from '../../shared/runtime/started-once.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import {
   type SecretStores,

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { awsSecretReaders, readHeaderSecret } from '../../shared/config/header-secrets.ts';
-import { ExportConfigError, ExportRetryableError } from '../../shared/otlp/export-errors.ts';
+import { ExportRetryableError } from '../../shared/contract/errors.ts';
+import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import {
   type SecretStores,
   secretStoreClientConfig,

@@ -8,10 +8,10 @@
 import { gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngest, IngestError, type IngestSummary } from '../../functions/ingest.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { createIngest, IngestError, type IngestSummary } from '../../shared/ingest/ingest-event.ts';
 import { handoffName } from '../../shared/ingest/ingest-object.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { isGzip } from '../../shared/pipeline/decompress.ts';

@@ -8,9 +8,9 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics, MetricsDeliveryError } from '../../functions/metrics.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { createMetrics, MetricsDeliveryError } from '../../shared/metrics/metrics-run.ts';
 import { loadMetricsSettings } from '../../shared/metrics/metrics-settings.ts';
 import { MetricsInputError } from '../../shared/metrics/window.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';

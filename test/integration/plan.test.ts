@@ -8,15 +8,20 @@
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlan } from '../../functions/plan.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { InputValidationError } from '../../shared/contract/errors.ts';
+import {
+  type ChunkItem,
+  chunkItemSchema,
+  type PlanSummary,
+} from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter } from '../../shared/otlp/exporter.ts';
-import { type ChunkItem, chunkItemSchema } from '../../shared/pipeline/chunk.ts';
 import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
-import { type PlanSummary, planRun, TO_THE_END } from '../../shared/reprocess/plan.ts';
-import { InputValidationError, parseRunInput } from '../../shared/reprocess/run-input.ts';
+import { planRun, TO_THE_END } from '../../shared/reprocess/plan.ts';
+import { createPlan } from '../../shared/reprocess/plan-step.ts';
+import { parseRunInput } from '../../shared/reprocess/run-input.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -55,6 +60,9 @@ afterAll(async () => {
   await s3.close();
 });
 
+/** The planners' clock: every plan is made at this time. */
+const PLANNED_AT = new Date('2026-11-02T03:04:05.678Z');
+
 function planner(scope?: { bucket: string; prefix: string }, allowDelete = true) {
   return createPlan(() => ({
     s3: s3.client,
@@ -62,6 +70,7 @@ function planner(scope?: { bucket: string; prefix: string }, allowDelete = true)
     logger: { info: () => {} },
     ...(scope !== undefined && { scope }),
     allowDelete,
+    now: () => PLANNED_AT,
   }));
 }
 
@@ -141,6 +150,8 @@ describe('plan', () => {
       input: { bucket: TEST_BUCKET, prefix: 'logs/', chunkBytes: CHUNK },
     });
     expect(summary).toMatchObject({
+      // From the injected clock.
+      plannedAt: '2026-11-02T03:04:05.678Z',
       objects: 7,
       emptyObjects: 1,
       skipped: { testFile: 1, notALog: 1, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
@@ -193,6 +204,7 @@ describe('plan', () => {
       client: s3.client,
       input: parseRunInput({ bucket: TEST_BUCKET, prefix: 'logs/' }),
       runId: 'run-pages',
+      now: () => PLANNED_AT,
       work: { bucket: TEST_BUCKET, prefix: 'work/run-pages/' },
       listPageSize: 3,
     });
@@ -297,6 +309,7 @@ describe('plan', () => {
         work: { bucket: TEST_BUCKET, prefix: 'work/' },
         logger: { info: () => {} },
         allowDelete: false,
+        now: () => PLANNED_AT,
       }))({ runId: 'r-403', input: { bucket: TEST_BUCKET, keys } });
     try {
       const summary = await plan([OBJECTS[0][0], `${ROOT}gone.log.gz`]);

@@ -6,19 +6,15 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type ChunkContext,
-  ChunkInputError,
-  createProcessChunk,
-  handler,
-} from '../../functions/process-chunk.ts';
+import { handler } from '../../functions/process-chunk.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { ChunkInputError, ExportRetryableError } from '../../shared/contract/errors.ts';
+import type { ChunkItem, ChunkResult } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { ExportRetryableError } from '../../shared/otlp/export-errors.ts';
 import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
-import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
 import { isGzip } from '../../shared/pipeline/decompress.ts';
+import { type ChunkContext, createProcessChunk } from '../../shared/reprocess/chunk-step.ts';
 import { TO_THE_END } from '../../shared/reprocess/plan.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';

@@ -8,12 +8,13 @@
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlan } from '../../functions/plan.ts';
-import { createReport } from '../../functions/report.ts';
+import type { ChunkItem, ChunkResult, PlanSummary } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import type { ChunkItem, ChunkResult } from '../../shared/pipeline/chunk.ts';
-import { type PlanSummary, planRun } from '../../shared/reprocess/plan.ts';
+import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
+import { planRun } from '../../shared/reprocess/plan.ts';
+import { createPlan } from '../../shared/reprocess/plan-step.ts';
 import { reportRun } from '../../shared/reprocess/report.ts';
+import { createReport } from '../../shared/reprocess/report-step.ts';
 import { parseRunInput } from '../../shared/reprocess/run-input.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { type StrictS3, startStrictS3 } from '../helpers/strict-s3.ts';
@@ -88,6 +89,7 @@ describe('report', () => {
       input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT, deleteProcessed: true }),
       runId: 'run-report',
       work: { bucket: TEST_BUCKET, prefix: 'work/run-report/' },
+      now: () => new Date(),
     });
     const items = (await text(plan.manifest.Key))
       .split('\n')
@@ -151,6 +153,7 @@ describe('report', () => {
       work: { bucket: TEST_BUCKET, prefix: 'work/' },
       logger: { info: () => {} },
       allowDelete: true,
+      now: () => new Date(),
     }));
     const again = await plan2({ runId: 'run-retry', input: summary.retry });
     expect(again).toMatchObject({
@@ -178,6 +181,7 @@ describe('report', () => {
       input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT }),
       runId: 'run-keep',
       work: { bucket: TEST_BUCKET, prefix: 'work/run-keep/' },
+      now: () => new Date(),
     });
     const items = (await text(plan.manifest.Key))
       .split('\n')
@@ -230,6 +234,7 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
       input: parseRunInput({ bucket: TEST_BUCKET, prefix: prefix(), deleteProcessed: true }),
       runId,
       work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
+      now: () => new Date(),
     });
     const items = (await text(plan.manifest.Key))
       .split('\n')
@@ -317,5 +322,100 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
       'DeletionNotAllowed',
       'DeletionNotAllowed',
     ]);
+  });
+});
+
+describe('the report step refuses input that is not a plan and the Map output', () => {
+  /** A plan of no objects, its (empty) manifest written, as the report would be handed it. */
+  async function emptyPlan(runId: string): Promise<PlanSummary> {
+    return planRun({
+      client: s3.client,
+      input: parseRunInput({ bucket: TEST_BUCKET, prefix: 'nothing-here/' }),
+      runId,
+      work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
+      now: () => new Date(),
+    });
+  }
+  const refuse = (event: unknown) =>
+    createReport(() => ({
+      s3: s3.client,
+      logger: { info: () => {}, error: () => {} },
+      allowDelete: false,
+    }))(event);
+
+  it.each<[string, (plan: PlanSummary, results: object) => unknown, string[]]>([
+    ['nothing at all', () => undefined, ['plan', 'results']],
+    [
+      'a plan without its manifest',
+      (_, results) => ({ plan: { runId: 'r' }, results }),
+      ['plan.manifest'],
+    ],
+    [
+      'a Map output without its ResultWriter details',
+      (plan) => ({ plan, results: { MapRunArn: 'arn:x' } }),
+      ['results.ResultWriterDetails'],
+    ],
+    [
+      'a plan whose counts are not numbers',
+      (plan, results) => ({ plan: { ...plan, chunks: 'many' }, results }),
+      ['plan.chunks'],
+    ],
+  ])('names the fields of %s with ReportInputError', async (_, event, fields) => {
+    const plan = await emptyPlan('run-bad-input');
+    const attempt = refuse(event(plan, await writeResults(plan, [], [])));
+    await expect(attempt).rejects.toMatchObject({ name: 'ReportInputError' });
+    const message = await attempt.catch((error: Error) => error.message);
+    for (const field of fields) expect(message).toContain(`${field}:`);
+  });
+
+  it('names a result file that is not one', async () => {
+    const plan = await emptyPlan('run-bad-results');
+    const results = await writeResults(plan, [], []);
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: TEST_BUCKET,
+        Key: results.ResultWriterDetails.Key,
+        Body: JSON.stringify({ ResultFiles: { SUCCEEDED: 'not a list' } }),
+      }),
+    );
+    await expect(refuse({ plan, results })).rejects.toMatchObject({
+      name: 'ReportInputError',
+      message: expect.stringContaining(
+        `s3://${TEST_BUCKET}/${results.ResultWriterDetails.Key} is not a Distributed Map result file: ResultFiles.SUCCEEDED:`,
+      ),
+    });
+  });
+
+  it('fails as the deployed handler (middy, Powertools) with ReportInputError', async () => {
+    const { handler } = await import('../../functions/report.ts');
+    const context = {
+      functionName: 'report',
+      awsRequestId: 'test-request',
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as Parameters<typeof handler>[1];
+    await expect(handler({ plan: {}, results: {} }, context)).rejects.toMatchObject({
+      name: 'ReportInputError',
+      message: expect.stringContaining('plan.manifest:'),
+    });
+  });
+
+  it('ends the execution with ReportInputError through the definition (a plan without runId)', async () => {
+    const { runId: _, ...plan } = await emptyPlan('run-bad-asl');
+    const outcome = await runReprocessLocally({
+      input: { bucket: TEST_BUCKET, prefix: 'nothing-here/' },
+      runId: 'run-bad-asl',
+      s3: s3.client,
+      plan: () => plan,
+      processChunk: () => {
+        throw new Error('no chunks to process');
+      },
+      report: refuse,
+      concurrency: 1,
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toMatchObject({
+      name: 'ReportInputError',
+      message: expect.stringContaining('plan.runId:'),
+    });
   });
 });

@@ -14,16 +14,14 @@
 
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlan } from '../../functions/plan.ts';
-import { createProcessChunk } from '../../functions/process-chunk.ts';
-import { createReport } from '../../functions/report.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { localSteps } from '../../shared/local/local-steps.ts';
 import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { isGzip } from '../../shared/pipeline/decompress.ts';
-import type { PlanSummary } from '../../shared/reprocess/plan.ts';
 import type { ReportSummary } from '../../shared/reprocess/report.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import type { OtlpReceiver } from '../helpers/otlp-receiver.ts';
@@ -122,33 +120,28 @@ function linesByKey(delivered: Map<string, string[]>): Map<string, number> {
 async function run(input: unknown, runId: string) {
   const config = loadExportConfig({}, { endpoint: receiver.url });
   const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-  const silent = { info: () => {}, warn: () => {}, error: () => {} };
-  const processChunk = createProcessChunk(() => ({
+  // The same engines the handlers call, composed as elb-otlp reprocess composes them.
+  const steps = localSteps({
     s3: s3.client,
     exporter,
     config,
     mapping: loadMappingConfig({}),
+    work: { bucket: TEST_BUCKET, prefix: 'work/' },
     clock: SYSTEM_CLOCK,
-    logger: silent,
-  }));
+    now: () => new Date(),
+  });
   let plan: PlanSummary | undefined;
   let chunks = 0;
-  const planStep = createPlan(() => ({
-    s3: s3.client,
-    work: { bucket: TEST_BUCKET, prefix: 'work/' },
-    logger: silent,
-    allowDelete: true,
-  }));
   const outcome = await runReprocessLocally({
     input,
     runId,
     s3: s3.client,
     plan: async (event) => {
-      plan = await planStep(event);
+      plan = await steps.plan(event);
       return plan;
     },
-    processChunk: (event) => processChunk(event, { getRemainingTimeInMillis: () => 900_000 }),
-    report: createReport(() => ({ s3: s3.client, logger: silent, allowDelete: true })),
+    processChunk: steps.processChunk,
+    report: steps.report,
     concurrency: 6,
     onChunk: () => {
       chunks++;

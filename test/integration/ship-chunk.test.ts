@@ -10,18 +10,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { ObjectReadRetryableError } from '../../shared/contract/errors.ts';
+import type { ChunkItem } from '../../shared/contract/state-machine.ts';
 import { createRandom, generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter } from '../../shared/otlp/exporter.ts';
-import type { ChunkItem } from '../../shared/pipeline/chunk.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { type ShipChunkOptions, shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
 import { readObjectRanges } from '../../shared/s3/object-reader.ts';
-import {
-  ObjectAccessDeniedError,
-  ObjectChangedError,
-  ObjectReadRetryableError,
-} from '../../shared/s3/s3-errors.ts';
+import { ObjectAccessDeniedError, ObjectChangedError } from '../../shared/s3/s3-errors.ts';
 import { lineCount, NGINX_LINES } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stateMachineArnFor } from '../../functions/ingest.ts';
+import { stateMachineArnFor } from '../../shared/config/environment.ts';
 import {
   handoffLimit,
   handoffName,

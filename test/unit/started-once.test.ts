@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startedOnce } from '../../functions/shipping-container.ts';
+import { startedOnce } from '../../shared/runtime/started-once.ts';
 
 describe('startedOnce (a Lambda container start-up)', () => {
   it('starts once and keeps the result, but starts again after a failure', async () => {

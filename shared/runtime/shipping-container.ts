@@ -5,10 +5,10 @@
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ExportConfig } from '../shared/config/export-config.ts';
-import { loadMappingConfig, type MappingConfig } from '../shared/config/mapping-config.ts';
-import type { OtlpExporter } from '../shared/otlp/exporter.ts';
-import { createS3Client } from '../shared/s3/client.ts';
+import type { ExportConfig } from '../config/export-config.ts';
+import { loadMappingConfig, type MappingConfig } from '../config/mapping-config.ts';
+import type { OtlpExporter } from '../otlp/exporter.ts';
+import { createS3Client } from '../s3/client.ts';
 import { startExport, type WarningLogger } from './export-start.ts';
 
 export interface ShippingContainer {
@@ -18,6 +18,7 @@ export interface ShippingContainer {
   mapping: MappingConfig;
 }
 
+/** Builds what a shipping function keeps for its container's life, from its environment. */
 export async function startShippingContainer(
   env: Record<string, string | undefined>,
   logger: WarningLogger,
@@ -28,22 +29,5 @@ export async function startShippingContainer(
     exporter,
     config,
     mapping: loadMappingConfig(env),
-  };
-}
-
-/**
- * `start` run once, its result kept for the container's life; after a
- * failure (a secret store down) the next call starts again.
- */
-export function startedOnce<A extends unknown[], T>(
-  start: (...args: A) => Promise<T>,
-): (...args: A) => Promise<T> {
-  let started: Promise<T> | undefined;
-  return (...args) => {
-    started ??= start(...args).catch((error: unknown) => {
-      started = undefined;
-      throw error;
-    });
-    return started;
   };
 }

@@ -8,30 +8,22 @@
  * once per batch.
  */
 
-import {
-  type ExportConfig,
-  loadExportConfig,
-  type OtlpSignal,
-} from '../shared/config/export-config.ts';
+import { type ExportConfig, loadExportConfig, type OtlpSignal } from '../config/export-config.ts';
 import {
   awsSecretReaders,
   HEADERS_SECRET_MAX_AGE_MS,
   HEADERS_SECRET_RETRY_MS,
   readHeaderSecret,
   type SecretReaders,
-} from '../shared/config/header-secrets.ts';
-import {
-  fixedHeaders,
-  type HeadersProvider,
-  renewingHeaders,
-} from '../shared/config/headers-provider.ts';
-import { ExportConfigError } from '../shared/otlp/export-errors.ts';
+} from '../config/header-secrets.ts';
+import { fixedHeaders, type HeadersProvider, renewingHeaders } from '../config/headers-provider.ts';
+import { ExportConfigError } from '../otlp/export-errors.ts';
 import {
   createOtlpExporter,
   type ExporterClock,
   type OtlpExporter,
   SYSTEM_CLOCK,
-} from '../shared/otlp/exporter.ts';
+} from '../otlp/exporter.ts';
 
 export interface ExportStart {
   config: ExportConfig;

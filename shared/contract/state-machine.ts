@@ -1,0 +1,265 @@
+/**
+ * The reprocessing state machine's contract (docs/design.md, "The state
+ * machine"), one zod schema for each thing a state hands the next, with its
+ * type inferred: the execution input (a run, or a re-run of what failed),
+ * the plan step's call and answer, a chunk item and what a worker answers,
+ * where the Distributed Map wrote its results, and the report step's input.
+ * Every step validates what it is handed against these, so a bad value fails
+ * with the field named instead of deep inside the engine.
+ */
+
+import { z } from 'zod';
+import { chunkCountsSchema, count } from './counts.ts';
+
+/** Default chunk: 256 MiB of content per worker call. */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024;
+/** Smallest chunk: below this, requests and start-up cost more than the lines. */
+export const MIN_CHUNK_BYTES = 1024 * 1024;
+/** Distributed Map's own ceiling on child executions at once. */
+export const MAX_CONCURRENCY = 10_000;
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/** The settings a run and the report of a run both hold, validated alike. */
+const runSettings = {
+  bucket: z.string().min(3).max(63),
+  prefix: z.string().default(''),
+  deleteProcessed: z.boolean().default(false),
+  maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(50),
+};
+
+/** A run's execution input: which objects to ship, and how. */
+export const runInputSchema = z
+  .strictObject({
+    bucket: runSettings.bucket,
+    prefix: runSettings.prefix,
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+    keys: z.array(z.string().min(1)).min(1).optional(),
+    loadBalancers: z.array(z.string().min(1)).min(1).optional(),
+    deleteProcessed: runSettings.deleteProcessed,
+    chunkBytes: z.number().int().min(MIN_CHUNK_BYTES).default(DEFAULT_CHUNK_BYTES),
+    maxConcurrency: runSettings.maxConcurrency,
+    dryRun: z.boolean().default(false),
+  })
+  .refine((input) => !(input.from && input.to) || Date.parse(input.from) < Date.parse(input.to), {
+    message: 'from must be before to',
+    path: ['to'],
+  })
+  .refine(
+    (input) => input.keys === undefined || input.keys.every((k) => k.startsWith(input.prefix)),
+    {
+      message: 'every key must lie under prefix',
+      path: ['keys'],
+    },
+  );
+
+export type RunInput = z.infer<typeof runInputSchema>;
+/** A run's execution input as written, before defaults are filled in (a hand-off's). */
+export type RunInputFields = z.input<typeof runInputSchema>;
+
+/**
+ * A re-run of what failed in an earlier run: its report's address, and
+ * optionally new settings (the earlier run's are kept otherwise).
+ */
+export const retryInputSchema = z.strictObject({
+  retryFrom: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'expected s3://bucket/key of a report.json'),
+  deleteProcessed: z.boolean().optional(),
+  maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).optional(),
+  dryRun: z.boolean().default(false),
+});
+
+export type RetryInput = z.infer<typeof retryInputSchema>;
+
+const RUN_ID = /^[A-Za-z0-9._-]{1,80}$/;
+const RUN_ID_MESSAGE = 'expected the execution name (letters, digits, ".", "_", "-")';
+
+/** What the definition hands the plan step: the execution input (validated next) and the execution's name. */
+export const planCallSchema = z.object({
+  input: z.unknown(),
+  runId: z.string({ error: RUN_ID_MESSAGE }).regex(RUN_ID, RUN_ID_MESSAGE),
+});
+
+export type PlanCall = z.infer<typeof planCallSchema>;
+
+/** Why an object listed was left out of the run. */
+export const skipReasonSchema = z.enum([
+  'testFile',
+  'notALog',
+  'outsideWindow',
+  'otherLoadBalancer',
+  'missing',
+]);
+
+export type SkipReason = z.infer<typeof skipReasonSchema>;
+
+/** The plan step's answer: counts and where the manifest is, never the chunks themselves. */
+export const planSummarySchema = z.object({
+  runId: z.string(),
+  /** When the plan was made (ISO 8601): the report's throughput counts from here. */
+  plannedAt: z.string(),
+  bucket: z.string(),
+  prefix: z.string(),
+  dryRun: z.boolean(),
+  deleteProcessed: z.boolean(),
+  maxConcurrency: z.number().int().min(1),
+  /** Log objects in the run, and how many of them are empty. */
+  objects: count,
+  emptyObjects: count,
+  chunks: count,
+  /** Their stored bytes. */
+  bytes: count,
+  skipped: z.record(skipReasonSchema, count),
+  /** The chunk manifest, as the Distributed Map's ItemReader names it. */
+  manifest: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
+  /** Where the Distributed Map's ResultWriter puts its files. */
+  results: z.object({ Bucket: z.string().min(1), Prefix: z.string() }),
+  /** For a re-run: the run it re-runs (its id, or its report's address). */
+  retryOf: z.string().optional(),
+});
+
+export type PlanSummary = z.infer<typeof planSummarySchema>;
+
+/**
+ * One byte range of one object. A chunk owns exactly the lines whose first
+ * byte lies in `[start, end)`; for gzip objects the offsets are in the
+ * decompressed content, `size` is always the stored size.
+ */
+const chunkItemShape = {
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  etag: z.string().min(1),
+  size: count,
+  compression: z.enum(['gzip', 'none']),
+  start: count,
+  end: count,
+};
+
+/** A chunk's range is never empty (an empty object's one chunk is `[0, 1)`). */
+const endAfterStart = (chunk: { start: number; end: number }) => chunk.end > chunk.start;
+const END_AFTER_START = { message: 'end must be greater than start', path: ['end'] };
+
+/** One line of the chunk manifest: what the planner hands a worker. */
+export const chunkItemSchema = z.object(chunkItemShape).refine(endAfterStart, END_AFTER_START);
+
+export type ChunkItem = z.infer<typeof chunkItemSchema>;
+
+/** An error as a chunk result carries it: Step Functions and reports read `name`. */
+export const chunkErrorSchema = z.object({ name: z.string(), message: z.string() });
+
+export type ChunkError = z.infer<typeof chunkErrorSchema>;
+
+/**
+ * Where an unfinished chunk carries on: the content byte of its next line,
+ * and the counts (and first error) of the calls before, so the last result
+ * covers the whole chunk.
+ */
+export const chunkCursorSchema = chunkCountsSchema.extend({
+  offset: count,
+  error: chunkErrorSchema.optional(),
+});
+
+export type ChunkCursor = z.infer<typeof chunkCursorSchema>;
+
+/** A worker's input: a chunk item, and the cursor of the previous call when there was one. */
+export const chunkInputSchema = z
+  .object({ ...chunkItemShape, cursor: chunkCursorSchema.optional() })
+  .refine(endAfterStart, END_AFTER_START)
+  .superRefine(({ cursor, start, end }, context) => {
+    if (cursor !== undefined && (cursor.offset < start || cursor.offset > end)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['cursor', 'offset'],
+        message: `${cursor.offset} lies outside the chunk [${start}, ${end})`,
+      });
+    }
+  });
+
+export type ChunkInput = z.infer<typeof chunkInputSchema>;
+
+/**
+ * What a worker answers: the counts of the whole chunk so far, `done: false`
+ * with a cursor to call again with, and the error that ended it, if one did.
+ */
+export const chunkResultSchema = chunkCountsSchema.extend({
+  key: z.string(),
+  start: count,
+  end: count,
+  done: z.boolean(),
+  cursor: chunkCursorSchema.optional(),
+  error: chunkErrorSchema.optional(),
+});
+
+export type ChunkResult = z.infer<typeof chunkResultSchema>;
+
+/**
+ * A chunk whose worker failed for good: what the definition's `ChunkFailed`
+ * state answers (from the error Step Functions caught), and what the report
+ * makes of a failed child execution.
+ */
+export const failedChunkSchema = z.object({
+  key: z.string(),
+  start: count,
+  end: count,
+  error: chunkErrorSchema,
+});
+
+export type FailedChunk = z.infer<typeof failedChunkSchema>;
+
+/** Where the Distributed Map wrote its results: its output with a ResultWriter. */
+export const mapResultsSchema = z.object({
+  MapRunArn: z.string().optional(),
+  ResultWriterDetails: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
+});
+
+export type MapResults = z.infer<typeof mapResultsSchema>;
+
+/** ResultWriter's `manifest.json`: the files holding each child execution, by status. */
+export const resultManifestSchema = z.object({
+  ResultFiles: z
+    .object({
+      SUCCEEDED: z.array(z.object({ Key: z.string() })).optional(),
+      FAILED: z.array(z.object({ Key: z.string() })).optional(),
+      PENDING: z.array(z.object({ Key: z.string() })).optional(),
+    })
+    .optional(),
+});
+
+export type ResultManifest = z.infer<typeof resultManifestSchema>;
+
+/** One child execution as ResultWriter records it; `Input` and `Output` are JSON text. */
+export const childExecutionSchema = z.object({
+  Input: z.string().optional(),
+  Output: z.string().optional(),
+  Error: z.string().optional(),
+  Cause: z.string().optional(),
+  Status: z.string().optional(),
+});
+
+export type ChildExecution = z.infer<typeof childExecutionSchema>;
+
+/**
+ * What a re-run takes from an earlier run's report.json: validated as an
+ * execution input is, since the file is an input too (whoever may write to
+ * the work location could otherwise aim a run, and its deletions, anywhere).
+ */
+export const retryReportSchema = z
+  .object({ ...runSettings, runId: z.string().optional(), retryItems: z.array(chunkItemSchema) })
+  .refine((report) => report.retryItems.every((item) => item.bucket === report.bucket), {
+    message: "every item must be in the report's bucket",
+    path: ['retryItems'],
+  })
+  .refine((report) => report.retryItems.every((item) => item.key.startsWith(report.prefix)), {
+    message: "every item must lie under the report's prefix",
+    path: ['retryItems'],
+  });
+
+export type RetryReport = z.infer<typeof retryReportSchema>;
+
+/** What the definition hands the report step: the plan's answer and the Map's output. */
+export const reportInputSchema = z.object({
+  plan: planSummarySchema,
+  results: mapResultsSchema,
+});
+
+export type ReportInput = z.infer<typeof reportInputSchema>;

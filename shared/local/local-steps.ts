@@ -1,0 +1,65 @@
+/**
+ * The reprocessing state machine's three tasks as a run on this machine
+ * calls them: the same engines the Lambda handlers call (plan-step.ts,
+ * chunk-step.ts, report-step.ts), given this machine's S3 client and
+ * exporter instead of a container's, quiet instead of logging, and no
+ * Lambda deadline. With your own credentials, what they may reach is the
+ * run's scope, and deletion is yours to ask for.
+ */
+
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ExportConfig } from '../config/export-config.ts';
+import type { MappingConfig } from '../config/mapping-config.ts';
+import type { ChunkResult, PlanSummary } from '../contract/state-machine.ts';
+import type { ExporterClock, OtlpExporter } from '../otlp/exporter.ts';
+import { createProcessChunk } from '../reprocess/chunk-step.ts';
+import type { WorkLocation } from '../reprocess/plan.ts';
+import { createPlan } from '../reprocess/plan-step.ts';
+import type { ReportSummary } from '../reprocess/report.ts';
+import { createReport } from '../reprocess/report-step.ts';
+
+/** A local run has no Lambda deadline: a day stands in for a chunk's remaining time. */
+export const LOCAL_CHUNK_TIME_MS = 86_400_000;
+
+/** A logger that writes nothing: a local run reports through its own output. */
+export const QUIET_LOGGER = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface LocalStepOptions {
+  s3: S3Client;
+  exporter: OtlpExporter;
+  config: ExportConfig;
+  mapping: MappingConfig;
+  /** Where runs keep their files; each run under `<prefix><runId>/`. */
+  work: WorkLocation;
+  /** The exporter's clock, which the worker's deadline is read by. */
+  clock: ExporterClock;
+  /** When a plan is made. */
+  now: () => Date;
+}
+
+/** The tasks of a local run, for `runReprocessLocally` (run-reprocess.ts). */
+export interface LocalSteps {
+  plan(event: unknown): Promise<PlanSummary>;
+  processChunk(item: unknown): Promise<ChunkResult>;
+  report(event: unknown): Promise<ReportSummary>;
+}
+
+/** Builds the three tasks from the engines the handlers call. */
+export function localSteps(options: LocalStepOptions): LocalSteps {
+  const { s3, exporter, config, mapping, work, clock, now } = options;
+  const logger = QUIET_LOGGER;
+  const processChunk = createProcessChunk(() => ({
+    s3,
+    exporter,
+    config,
+    mapping,
+    clock,
+    logger,
+  }));
+  return {
+    plan: createPlan(() => ({ s3, work, logger, allowDelete: true, now })),
+    processChunk: (item) =>
+      processChunk(item, { getRemainingTimeInMillis: () => LOCAL_CHUNK_TIME_MS }),
+    report: createReport(() => ({ s3, logger, allowDelete: true })),
+  };
+}

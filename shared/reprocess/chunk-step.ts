@@ -1,0 +1,171 @@
+/**
+ * The Distributed Map's worker, without Lambda: ships one chunk item (and,
+ * when an earlier call stopped short of the deadline, carries on from its
+ * cursor) and answers the chunk result (docs/design.md, "The state machine").
+ *
+ * - Stops reading at a line boundary well before the deadline, lets the
+ *   batches in flight finish, and answers `done: false` with a cursor: no
+ *   batch is ever cut by a timeout.
+ * - Throws `ExportRetryableError` or `ObjectReadRetryableError` when a later
+ *   attempt may succeed (the state machine's `Retry` matches them); answers
+ *   a result with `error` for everything a retry cannot fix.
+ * - Logs JSON lines with the key, range and counts; never the OTLP headers.
+ */
+
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ExportConfig } from '../config/export-config.ts';
+import type { MappingConfig } from '../config/mapping-config.ts';
+import {
+  addChunkCounts,
+  type ChunkCounts,
+  shipCounts,
+  zeroChunkCounts,
+} from '../contract/counts.ts';
+import {
+  ChunkInputError,
+  ExportRetryableError,
+  ObjectReadRetryableError,
+} from '../contract/errors.ts';
+import { describeProblems, parseOrThrow } from '../contract/parse.ts';
+import {
+  type ChunkError,
+  type ChunkInput,
+  type ChunkResult,
+  chunkInputSchema,
+} from '../contract/state-machine.ts';
+import { ExportConfigError } from '../otlp/export-errors.ts';
+import type { ExporterClock, OtlpExporter } from '../otlp/exporter.ts';
+import { describeReadError, readErrorName } from '../pipeline/read-error.ts';
+import { shipChunk } from '../pipeline/ship-chunk.ts';
+import type { ShipResult } from '../pipeline/ship-object.ts';
+
+/** Batches stop retrying this long before the Lambda would be stopped. */
+export const DEADLINE_MARGIN_MS = 5_000;
+/**
+ * Reading stops this long before the batch deadline, so the batches in
+ * flight can finish (a quarter of the time left when that is shorter).
+ */
+export const FLUSH_RESERVE_MS = 60_000;
+
+/** What a call needs besides its input; built once per container. */
+export interface ProcessChunkDependencies {
+  s3: S3Client;
+  exporter: OtlpExporter;
+  config: ExportConfig;
+  mapping: MappingConfig;
+  clock: ExporterClock;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Bytes per ranged GET (default: the reader's, a few MiB). */
+  rangeBytes?: number;
+}
+
+/** The part of the Lambda context the worker reads (a local run gives its own). */
+export interface ChunkContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** The worker, given its dependencies (the handler, the local runner and tests pass theirs). */
+export function createProcessChunk(
+  dependencies: () => ProcessChunkDependencies | Promise<ProcessChunkDependencies>,
+) {
+  return async (event: unknown, context: ChunkContext): Promise<ChunkResult> => {
+    const input = parseChunkInput(event);
+    const { s3, exporter, config, mapping, clock, logger, rangeBytes } = await dependencies();
+    const started = clock.now();
+    const deadlineMs = started + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+    const stopAt = deadlineMs - Math.min(FLUSH_RESERVE_MS, (deadlineMs - started) / 4);
+    const from = input.cursor?.offset ?? input.start;
+    const where = { key: input.key, start: input.start, end: input.end, from };
+    logger.info('chunk started', where);
+
+    const shipped = await shipChunk({
+      client: s3,
+      chunk: input,
+      from,
+      exporter,
+      protocol: config.protocol,
+      limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+      concurrency: config.concurrency,
+      mapping,
+      nowNanos: () => BigInt(clock.now()) * 1_000_000n,
+      deadlineMs,
+      shouldStop: () => clock.now() >= stopAt,
+      ...(rangeBytes !== undefined && { rangeBytes }),
+    });
+
+    const counts = addChunkCounts(input.cursor ?? zeroChunkCounts(), {
+      ...shipCounts(shipped),
+      durationMs: Math.round(clock.now() - started),
+    });
+    const retryable = retryableError(shipped);
+    if (retryable !== undefined) {
+      logger.warn('chunk will be retried', { ...where, ...counts, error: describe(retryable) });
+      throw retryable;
+    }
+    const result = chunkResult(input, shipped, counts);
+    const { error } = result;
+    const details = {
+      ...where,
+      ...counts,
+      ...(result.cursor !== undefined && { cursor: result.cursor.offset }),
+      ...(error !== undefined && { error }),
+      ...(shipped.rejectionMessages.length > 0 && { rejections: shipped.rejectionMessages }),
+    };
+    if (!result.done) logger.info('chunk paused before the deadline', details);
+    else if (error !== undefined || counts.failed > 0) logger.error('chunk failed', details);
+    else logger.info('chunk shipped', details);
+    return result;
+  };
+}
+
+/** Validates a worker's input, or throws {@link ChunkInputError} naming every bad field. */
+export function parseChunkInput(event: unknown): ChunkInput {
+  return parseOrThrow(
+    chunkInputSchema,
+    event,
+    (problems) => new ChunkInputError(`not a chunk item: ${describeProblems(problems)}`),
+  );
+}
+
+/**
+ * The chunk's result after one call: done, or a cursor to carry on from
+ * with the counts so far; and the first error of the chunk, from this call
+ * or an earlier one.
+ */
+function chunkResult(input: ChunkInput, shipped: ShipResult, counts: ChunkCounts): ChunkResult {
+  const error = input.cursor?.error ?? chunkError(shipped);
+  // Unreadable input, or settings the receiver refuses: the rest of the chunk cannot go.
+  const stopped =
+    shipped.readError !== undefined || shipped.exportError instanceof ExportConfigError;
+  const result: ChunkResult = {
+    key: input.key,
+    start: input.start,
+    end: input.end,
+    ...counts,
+    done: shipped.done || stopped,
+  };
+  if (!result.done) {
+    result.cursor = { ...counts, offset: shipped.cursor, ...(error !== undefined && { error }) };
+  }
+  if (error !== undefined) result.error = error;
+  return result;
+}
+
+/** An error a later attempt may not meet: the receiver or S3 was unavailable. */
+function retryableError(shipped: ShipResult): Error | undefined {
+  if (shipped.exportError instanceof ExportRetryableError) return shipped.exportError;
+  if (shipped.readError instanceof ObjectReadRetryableError) return shipped.readError;
+  return undefined;
+}
+
+/** The error that makes the chunk a failed one, as its result carries it. */
+function chunkError(shipped: ShipResult): ChunkError | undefined {
+  const error = shipped.readError ?? shipped.exportError;
+  if (error === undefined) return undefined;
+  return describe(error);
+}
+
+function describe(error: Error): ChunkError {
+  return { name: readErrorName(error), message: describeReadError(error) };
+}
