@@ -1,6 +1,6 @@
 /**
- * The line counts every file, chunk, object, ingest and report summary
- * carries (docs/design.md, "Conservation": lines = accepted + rejected +
+ * The line counts every file, chunk, object, ingest and report summary carries
+ * (docs/design.md#counts-and-conservation: lines = accepted + rejected +
  * failed). One schema; the names, the zero and the sum are derived from it.
  */
 

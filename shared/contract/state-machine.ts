@@ -1,11 +1,11 @@
 /**
- * The reprocessing state machine's contract (docs/design.md, "The state
- * machine"), one zod schema for each thing a state hands the next, with its
- * type inferred: the execution input (a run, or a re-run of what failed),
- * the plan step's call and answer, a chunk item and what a worker answers,
- * where the Distributed Map wrote its results, and the report step's input.
- * Every step validates what it is handed against these, so a bad value fails
- * with the field named instead of deep inside the engine.
+ * The reprocessing state machine's contract
+ * (docs/design.md#the-chunk-contract), one zod schema for each thing a state
+ * hands the next, with its type inferred: the execution input (a run, or a
+ * re-run of what failed), the plan step's call and answer, a chunk item and
+ * what a worker answers, where the Distributed Map wrote its results, and the
+ * report step's input. Every step validates what it is handed against these, so
+ * a bad value fails with the field named instead of deep inside the engine.
  */
 
 import { z } from 'zod';

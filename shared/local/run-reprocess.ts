@@ -23,7 +23,7 @@ type Json = unknown;
 export type LocalTask = (input: Json) => Promise<Json> | Json;
 
 export interface LocalRunOptions {
-  /** The execution input (DESIGN §3.4). */
+  /** The execution input (docs/design.md#run-input). */
   input: Json;
   /** The execution's name: the run id. */
   runId: string;

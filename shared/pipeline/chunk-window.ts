@@ -1,10 +1,10 @@
 /**
- * The bytes a chunk needs to see. A chunk `[start, end)` owns exactly the
- * lines whose first byte lies in it (DESIGN §3.4). To tell whether byte
- * `start` begins a line, the byte before it is needed; to finish the last
- * owned line, the bytes up to the first newline at or after `end - 1`.
- * Everything before and after is dropped without being split into lines,
- * and reading stops as soon as the last owned line is complete.
+ * The bytes a chunk needs to see. A chunk `[start, end)` owns exactly the lines
+ * whose first byte lies in it (docs/design.md#chunk-item). To tell whether byte
+ * `start` begins a line, the byte before it is needed; to finish the last owned
+ * line, the bytes up to the first newline at or after `end - 1`. Everything
+ * before and after is dropped without being split into lines, and reading stops
+ * as soon as the last owned line is complete.
  */
 
 const NEWLINE = 0x0a;

@@ -1,7 +1,7 @@
 /**
  * The Distributed Map's worker, without Lambda: ships one chunk item (and,
  * when an earlier call stopped short of the deadline, carries on from its
- * cursor) and answers the chunk result (docs/design.md, "The state machine").
+ * cursor) and answers the chunk result (docs/design.md#chunk-result).
  *
  * - Stops reading at a line boundary well before the deadline, lets the
  *   batches in flight finish, and answers `done: false` with a cursor: no

@@ -1,12 +1,12 @@
 /**
  * The report step of a reprocessing run: reads what the Distributed Map's
  * ResultWriter wrote (`manifest.json`, then `SUCCEEDED_n.json` and
- * `FAILED_n.json`, whose `Input`/`Output` are JSON strings) and the run's
- * chunk manifest, adds up the counts per object and in total, checks that
- * every chunk conserves its lines (DESIGN §3.3), deletes the objects that
- * were fully shipped when the run asked for it (only in the run's bucket and
- * under its prefix, only the version shipped), writes `report.json` whatever
- * the deletions came to, and answers a short summary with the run's
+ * `FAILED_n.json`, whose `Input`/`Output` are JSON strings) and the run's chunk
+ * manifest, adds up the counts per object and in total, checks that every chunk
+ * conserves its lines (docs/design.md#counts-and-conservation), deletes the
+ * objects that were fully shipped when the run asked for it (only in the run's
+ * bucket and under its prefix, only the version shipped), writes `report.json`
+ * whatever the deletions came to, and answers a short summary with the run's
  * throughput.
  */
 

@@ -122,7 +122,7 @@ export async function shipThrough(
   });
 }
 
-/** DESIGN §3.3: every line is accepted, rejected or failed, once. */
+/** docs/design.md#counts-and-conservation: every line is accepted, rejected or failed, once. */
 export function expectConserved(result: ShipResult): void {
   expect(result.lines).toBe(result.accepted + result.rejected + result.failed);
 }
