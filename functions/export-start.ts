@@ -8,6 +8,7 @@
  * once per batch.
  */
 
+import { ExportConfigError } from '../shared/config/config-error.ts';
 import {
   type ExportConfig,
   loadExportConfig,
@@ -25,7 +26,6 @@ import {
   type HeadersProvider,
   renewingHeaders,
 } from '../shared/config/headers-provider.ts';
-import { ExportConfigError } from '../shared/otlp/export-errors.ts';
 import {
   createOtlpExporter,
   type ExporterClock,

@@ -17,9 +17,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { ExportConfigError } from '../shared/config/config-error.ts';
 import type { ExportConfig } from '../shared/config/export-config.ts';
 import type { MappingConfig } from '../shared/config/mapping-config.ts';
-import { ExportConfigError, ExportRetryableError } from '../shared/otlp/export-errors.ts';
+import { ExportRetryableError } from '../shared/otlp/export-errors.ts';
 import { type ExporterClock, type OtlpExporter, SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
 import {
   addCounts,

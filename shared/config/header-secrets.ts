@@ -13,7 +13,8 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
-import { ExportConfigError, ExportRetryableError } from '../otlp/export-errors.ts';
+import { ExportRetryableError } from '../otlp/export-errors.ts';
+import { ExportConfigError } from './config-error.ts';
 import type { HeaderSecret } from './header-list.ts';
 
 type Env = Record<string, string | undefined>;

@@ -22,14 +22,15 @@ import {
 import { FIELD_URL, urlFieldKinds } from '../formats/line-redaction.ts';
 import { KNOWN_METHODS, REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
 import { tokenAt } from '../formats/tokenizer.ts';
-import { isSchemeCharacter } from '../formats/url-parts.ts';
 import {
   FRACTION_SCALE,
   MAX_INT_DIGITS,
   POWERS_OF_TEN,
   parseTimestamp,
 } from '../formats/values.ts';
-import { SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN, severityText } from './model.ts';
+import { SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN, severityText } from '../records/model.ts';
+import type { ByteQueryRedactor } from '../records/redaction.ts';
+import { isSchemeCharacter } from '../records/url-parts.ts';
 import {
   ANY_ARRAY,
   ANY_DOUBLE,
@@ -52,7 +53,6 @@ import {
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
 } from './protobuf-writer.ts';
-import type { ByteQueryRedactor } from './redaction.ts';
 
 const SPACE = 0x20;
 const QUOTE = 0x22;

@@ -4,8 +4,6 @@
  * message that names the endpoint and what it answered.
  */
 
-import { ConfigError } from '../config/config-error.ts';
-
 /**
  * The receiver stayed unavailable (429/502/503/504, timeouts, connection
  * errors) until the retry deadline. Trying the same work later may succeed.
@@ -27,12 +25,4 @@ export class ExportRejectedError extends Error {
     super(message, options);
     this.status = status;
   }
-}
-
-/**
- * The export settings are wrong: a malformed variable, or an answer that
- * means the endpoint, credentials or protocol are (401, 403, 404, 405, 415).
- */
-export class ExportConfigError extends ConfigError {
-  override readonly name: string = 'ExportConfigError';
 }

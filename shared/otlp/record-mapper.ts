@@ -12,14 +12,15 @@ import { looseFields, redactedBody, urlFieldKinds } from '../formats/line-redact
 import { emptyParsedLine, type ParsedLine, parseFields } from '../formats/parse-fields.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
-import { createByteLineEncoder } from './byte-line-encoder.ts';
 import {
   AttributeList,
   type AttributeSink,
   type LogRecord,
   SEVERITY_INFO,
   severityText,
-} from './model.ts';
+} from '../records/model.ts';
+import { redactQueriesIn } from '../records/redaction.ts';
+import { createByteLineEncoder } from './byte-line-encoder.ts';
 import {
   beginLogRecord,
   LogAttributeWriter,
@@ -28,7 +29,6 @@ import {
   writeLogRecordTail,
 } from './otlp-protobuf.ts';
 import { ProtobufWriter } from './protobuf-writer.ts';
-import { redactQueriesIn } from './redaction.ts';
 
 export const PARSE_ERROR_KEY = 'elb_otlp.parse_error';
 export const RECORD_UID_KEY = 'log.record.uid';

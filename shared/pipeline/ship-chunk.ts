@@ -8,8 +8,9 @@
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { OtlpProtocol } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
-import type { BatchLimits, OtlpProtocol } from '../otlp/batch-encoder.ts';
+import type { BatchLimits } from '../otlp/batch-encoder.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import { readObjectRanges } from '../s3/object-reader.ts';
 import type { ChunkItem } from './chunk.ts';

@@ -7,17 +7,16 @@
  * receiver's partial success) or failed (its batch never got through).
  */
 
+import { ExportConfigError } from '../config/config-error.ts';
+import type { OtlpProtocol } from '../config/export-config.ts';
 import {
   type BatchEncoder,
   type BatchLimits,
   createBatchEncoder,
   type EncodedBatch,
-  type OtlpProtocol,
   ProtobufBatchEncoder,
 } from '../otlp/batch-encoder.ts';
-import { ExportConfigError } from '../otlp/export-errors.ts';
 import type { BatchResult, OtlpExporter } from '../otlp/exporter.ts';
-import type { LogRecord } from '../otlp/model.ts';
 import { SCOPE_LOGS_LOG_RECORDS } from '../otlp/otlp-protobuf.ts';
 import {
   type BufferLineEncoder,
@@ -28,8 +27,10 @@ import {
   PARSE_ERROR_KEY,
 } from '../otlp/record-mapper.ts';
 import { SCOPE } from '../otlp/scope.ts';
+import type { LogRecord } from '../records/model.ts';
+import type { Compression } from '../s3/compression.ts';
 import { chunkWindow, windowStart } from './chunk-window.ts';
-import { type Compression, decompressed } from './decompress.ts';
+import { decompressed } from './decompress.ts';
 import { readLines } from './line-reader.ts';
 import { createMemoryGuard } from './memory-guard.ts';
 import type { LineTarget, ObjectParser, SettledObject } from './object-parser.ts';

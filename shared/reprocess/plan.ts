@@ -16,8 +16,8 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { parseS3Key } from '../formats/s3-key.ts';
 import type { ChunkItem } from '../pipeline/chunk.ts';
-import type { Compression } from '../pipeline/decompress.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
+import type { Compression } from '../s3/compression.ts';
 import { isGone } from '../s3/key-presence.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import {

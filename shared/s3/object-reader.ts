@@ -17,7 +17,7 @@ import {
   HeadObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { type Compression, isGzip } from '../pipeline/decompress.ts';
+import { type Compression, isGzip } from './compression.ts';
 import {
   httpStatus,
   ObjectAccessDeniedError,

@@ -11,13 +11,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ExportStart, startExport } from '../../functions/export-start.ts';
 import { startedOnce } from '../../functions/shipping-container.ts';
+import { ExportConfigError } from '../../shared/config/config-error.ts';
 import {
   awsSecretReaders,
   HEADERS_SECRET_MAX_AGE_MS,
   HEADERS_SECRET_RETRY_MS,
 } from '../../shared/config/header-secrets.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import {
   type SecretStores,

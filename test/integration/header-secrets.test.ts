@@ -7,9 +7,10 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExportConfigError } from '../../shared/config/config-error.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { awsSecretReaders, readHeaderSecret } from '../../shared/config/header-secrets.ts';
-import { ExportConfigError, ExportRetryableError } from '../../shared/otlp/export-errors.ts';
+import { ExportRetryableError } from '../../shared/otlp/export-errors.ts';
 import {
   type SecretStores,
   secretStoreClientConfig,
