@@ -13,7 +13,7 @@ import { loadMappingConfig } from '../shared/config/mapping-config.ts';
 import { ALB_ACCESS } from '../shared/formats/alb-access.ts';
 import { generateAlbLines } from '../shared/generate/alb-lines.ts';
 import { createBatchEncoder, type EncodedBatch } from '../shared/otlp/batch-encoder.ts';
-import { createLineMapper } from '../shared/otlp/record-mapper.ts';
+import { createLineMapper } from '../shared/otlp/line-mapper.ts';
 import { SCOPE } from '../shared/otlp/scope.ts';
 import type { Attribute, LogRecord } from '../shared/records/model.ts';
 

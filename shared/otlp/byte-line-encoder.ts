@@ -6,7 +6,7 @@
  * times and requests as ELB writes them, query keys without `%` or `+`. Any
  * other line (non-ASCII, `\xHH` escapes, a parse error, an unusual request)
  * is declined, with nothing written, and goes through the string path of
- * `record-mapper.ts`, which this path must match byte for byte: the
+ * `line-encoder.ts`, which this path must match byte for byte: the
  * differential tests in `test/unit/byte-line-encoder.test.ts` hold it to that.
  * Hand-written because it is the hot path of `npm run bench` (ship): the
  * string path spends most of its time creating and collecting strings.

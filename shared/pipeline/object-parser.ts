@@ -16,12 +16,8 @@ import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
-import {
-  createLineMapper,
-  type LineMapper,
-  type LineMapperOptions,
-  PARSE_ERROR_KEY,
-} from '../otlp/record-mapper.ts';
+import { createLineMapper, type LineMapper } from '../otlp/line-mapper.ts';
+import { type LineMapperOptions, PARSE_ERROR_KEY } from '../otlp/line-parser.ts';
 import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
 import type { LogRecord, Resource } from '../records/model.ts';
 import { type ObjectIdentity, recordUidPrefix } from '../records/record-uid.ts';

@@ -16,16 +16,11 @@ import {
   type EncodedBatch,
   ProtobufBatchEncoder,
 } from '../otlp/batch-encoder.ts';
+import { type BufferLineEncoder, createBufferLineEncoder } from '../otlp/buffer-line-encoder.ts';
 import type { BatchResult, OtlpExporter } from '../otlp/exporter.ts';
+import { createLineMapper, type LineMapper } from '../otlp/line-mapper.ts';
+import { type LineMapperOptions, PARSE_ERROR_KEY } from '../otlp/line-parser.ts';
 import { SCOPE_LOGS_LOG_RECORDS } from '../otlp/otlp-protobuf.ts';
-import {
-  type BufferLineEncoder,
-  createBufferLineEncoder,
-  createLineMapper,
-  type LineMapper,
-  type LineMapperOptions,
-  PARSE_ERROR_KEY,
-} from '../otlp/record-mapper.ts';
 import { SCOPE } from '../otlp/scope.ts';
 import type { LogRecord } from '../records/model.ts';
 import type { Compression } from '../s3/compression.ts';

@@ -3,16 +3,16 @@ import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { LogFormatId } from '../../shared/formats/field-spec.ts';
 import { FORMATS } from '../../shared/formats/formats.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { createBufferLineEncoder } from '../../shared/otlp/buffer-line-encoder.ts';
 import { createByteLineEncoder } from '../../shared/otlp/byte-line-encoder.ts';
-import { SCOPE_LOGS_LOG_RECORDS } from '../../shared/otlp/otlp-protobuf.ts';
-import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
+import { createLineEncoder } from '../../shared/otlp/line-encoder.ts';
 import {
-  createBufferLineEncoder,
-  createLineEncoder,
   LINE_ELB_KEY,
   type LineMapperOptions,
   RECORD_UID_KEY,
-} from '../../shared/otlp/record-mapper.ts';
+} from '../../shared/otlp/line-parser.ts';
+import { SCOPE_LOGS_LOG_RECORDS } from '../../shared/otlp/otlp-protobuf.ts';
+import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
 import { fixtureCases, OBSERVED } from '../helpers/records.ts';
 
 /**
