@@ -300,6 +300,13 @@ describe('the byte-level fast path', () => {
     expectSameBytes(lines, options('alb'));
   });
 
+  it('sizes the four-byte lengths of a field over 2 MiB as the string path does', () => {
+    // 2^21 bytes and more take a four-byte varint length, up to 2^28.
+    const path = 'p'.repeat(3 * 1024 * 1024);
+    const line = ALB_LINE.replace(REQUEST, `"GET http://h/${path} HTTP/1.1"`);
+    expect(expectSameBytes([line], options('alb'))).toBe(1);
+  });
+
   it('reads a line of ASCII among non-ASCII lines of the same buffer', () => {
     const lines = [`${ALB_LINE} "naïve"`, ALB_LINE, ALB_LINE.replace('Root=', 'Root\\x3d')];
     expect(expectSameBytes(lines, options('alb'))).toBe(1);
