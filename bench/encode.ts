@@ -13,9 +13,9 @@ import { loadMappingConfig } from '../shared/config/mapping-config.ts';
 import { ALB_ACCESS } from '../shared/formats/alb-access.ts';
 import { generateAlbLines } from '../shared/generate/alb-lines.ts';
 import { createBatchEncoder, type EncodedBatch } from '../shared/otlp/batch-encoder.ts';
-import type { Attribute, LogRecord } from '../shared/otlp/model.ts';
-import { createLineMapper } from '../shared/otlp/record-mapper.ts';
+import { createLineMapper } from '../shared/otlp/line-mapper.ts';
 import { SCOPE } from '../shared/otlp/scope.ts';
+import type { Attribute, LogRecord } from '../shared/records/model.ts';
 
 const RECORDS = 50_000;
 /** Records per request for both encoders: about what the 4 MiB bound lets through. */

@@ -14,13 +14,11 @@ import { DEFAULT_MAX_BATCH_BYTES } from '../shared/config/export-config.ts';
 import { loadMappingConfig } from '../shared/config/mapping-config.ts';
 import { ALB_ACCESS } from '../shared/formats/alb-access.ts';
 import { generateAlbLines } from '../shared/generate/alb-lines.ts';
+import { createBufferLineEncoder } from '../shared/otlp/buffer-line-encoder.ts';
+import { createLineEncoder } from '../shared/otlp/line-encoder.ts';
+import { createLineMapper } from '../shared/otlp/line-mapper.ts';
 import { SCOPE_LOGS_LOG_RECORDS } from '../shared/otlp/otlp-protobuf.ts';
 import { ProtobufWriter } from '../shared/otlp/protobuf-writer.ts';
-import {
-  createBufferLineEncoder,
-  createLineEncoder,
-  createLineMapper,
-} from '../shared/otlp/record-mapper.ts';
 
 /** Lines parsed per timed run: enough for the JIT to settle, small enough for a quick bench. */
 const LINES = 200_000;

@@ -2,7 +2,7 @@
  * Reading `--key` values: an S3 key, or `s3://bucket/key`.
  */
 
-import type { ObjectIdentity } from '../../shared/otlp/record-uid.ts';
+import type { ObjectIdentity } from '../../shared/records/record-uid.ts';
 import { UsageError } from '../usage-error.ts';
 
 /**

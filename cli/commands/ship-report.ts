@@ -5,10 +5,10 @@
  * exit code they add up to.
  */
 
-import type { ExportConfig } from '../../shared/config/export-config.ts';
+import type { ExportConfig, OtlpProtocol } from '../../shared/config/export-config.ts';
 import { printableUrl } from '../../shared/config/printable-url.ts';
 import { type ShipCounts, shipCounts } from '../../shared/contract/counts.ts';
-import type { BatchLimits, OtlpProtocol } from '../../shared/otlp/batch-encoder.ts';
+import type { BatchLimits } from '../../shared/otlp/batch-encoder.ts';
 import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { isRefusedInput } from '../../shared/pipeline/not-a-log.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';

@@ -14,3 +14,11 @@ export class ConfigError extends Error {
     this.detail = message;
   }
 }
+
+/**
+ * The export settings are wrong: a malformed variable, or an answer that
+ * means the endpoint, credentials or protocol are (401, 403, 404, 405, 415).
+ */
+export class ExportConfigError extends ConfigError {
+  override readonly name: string = 'ExportConfigError';
+}

@@ -7,8 +7,7 @@
  * @see https://opentelemetry.io/docs/specs/otel/protocol/exporter/
  */
 
-import { OTLP_PROTOCOLS, type OtlpProtocol } from '../otlp/batch-encoder.ts';
-import { ExportConfigError } from '../otlp/export-errors.ts';
+import { ExportConfigError } from './config-error.ts';
 import {
   type HeaderSecret,
   type MergedHeaders,
@@ -17,6 +16,10 @@ import {
 } from './header-list.ts';
 import { checkPlainHttp } from './plain-http.ts';
 import { printableUrl } from './printable-url.ts';
+
+/** The OTLP/HTTP encodings elb-otlp speaks (no gRPC). */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 
 export type OtlpCompression = 'gzip' | 'zstd' | 'none';
 export const OTLP_COMPRESSIONS: readonly OtlpCompression[] = ['gzip', 'zstd', 'none'];

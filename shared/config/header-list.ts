@@ -11,7 +11,7 @@
  * @see https://opentelemetry.io/docs/specs/otel/protocol/exporter/#specifying-headers-via-environment-variables
  */
 
-import { ExportConfigError } from '../otlp/export-errors.ts';
+import { ExportConfigError } from './config-error.ts';
 
 /** A setting's name and its (trimmed, non-empty) value. */
 export type Setting = [name: string, value: string];

@@ -14,7 +14,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { SSMClientConfig } from '@aws-sdk/client-ssm';
 import { ExportRetryableError } from '../contract/errors.ts';
-import { ExportConfigError } from '../otlp/export-errors.ts';
+import { ExportConfigError } from './config-error.ts';
 import type { HeaderSecret } from './header-list.ts';
 
 type Env = Record<string, string | undefined>;

@@ -6,14 +6,14 @@
 
 import { z } from 'zod';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
-import type { Attribute } from '../otlp/model.ts';
+import type { Attribute } from '../records/model.ts';
 import {
   type ByteQueryRedactor,
   createByteQueryRedactor,
   createQueryRedactor,
   DEFAULT_REDACTED_QUERY_PARAMS,
   type QueryRedactor,
-} from '../otlp/redaction.ts';
+} from '../records/redaction.ts';
 import { ConfigError } from './config-error.ts';
 import { parseResourceAttributes } from './resource-attributes.ts';
 

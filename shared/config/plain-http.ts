@@ -8,7 +8,7 @@
  * needs no TLS.
  */
 
-import { ExportConfigError } from '../otlp/export-errors.ts';
+import { ExportConfigError } from './config-error.ts';
 import { printableUrl } from './printable-url.ts';
 
 /**

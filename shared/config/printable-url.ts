@@ -8,7 +8,7 @@
  * fragment, never sent, is dropped.
  */
 
-import { REDACTED } from '../otlp/redaction.ts';
+import { REDACTED } from '../records/redaction.ts';
 
 /**
  * Query values shorter than this are not searched for in a receiver's text

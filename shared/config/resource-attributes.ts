@@ -5,7 +5,7 @@
  * @see https://opentelemetry.io/docs/specs/otel/resource/sdk/#specifying-resource-information-via-an-environment-variable
  */
 
-import type { Attribute } from '../otlp/model.ts';
+import type { Attribute } from '../records/model.ts';
 import { ConfigError } from './config-error.ts';
 
 const SETTING = 'OTEL_RESOURCE_ATTRIBUTES';

@@ -5,8 +5,13 @@
  * straight into protobuf bytes).
  */
 
-import { type AttributeSink, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from '../otlp/model.ts';
-import { type QueryRedactor, redactQueriesIn, redactUrl } from '../otlp/redaction.ts';
+import {
+  type AttributeSink,
+  SEVERITY_ERROR,
+  SEVERITY_INFO,
+  SEVERITY_WARN,
+} from '../records/model.ts';
+import { type QueryRedactor, redactQueriesIn, redactUrl } from '../records/redaction.ts';
 import { EXTRA_FIELDS_KEY, type FieldSpec, KIND_CODES, type LogFormatSpec } from './field-spec.ts';
 import { FIELD_LOOSE, type FieldEdit } from './line-redaction.ts';
 import { mapRequestLine } from './request-line.ts';

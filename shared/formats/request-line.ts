@@ -11,14 +11,14 @@
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax
  */
 
-import type { AttributeSink } from '../otlp/model.ts';
+import type { AttributeSink } from '../records/model.ts';
 import {
   type QueryRedactor,
   REDACTED,
   redactQueriesIn,
   withRedactedParts,
-} from '../otlp/redaction.ts';
-import { splitUrl } from './url-parts.ts';
+} from '../records/redaction.ts';
+import { splitUrl } from '../records/url-parts.ts';
 
 /** Methods the HTTP semantic conventions know; any other is reported as `_OTHER`. */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set([

@@ -7,8 +7,8 @@
  * dimensions.
  */
 
+import type { OtlpProtocol } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
-import type { OtlpProtocol } from '../otlp/batch-encoder.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import type { CountsAs, Namespace } from './catalogue-types.ts';
 import { type CloudWatchApi, discoverSeries } from './discover.ts';

@@ -27,11 +27,11 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import type { OtlpProtocol } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
-import type { OtlpProtocol } from '../otlp/batch-encoder.ts';
-import type { Attribute } from '../otlp/model.ts';
 import { buildResource } from '../otlp/resource.ts';
 import { SCOPE } from '../otlp/scope.ts';
+import type { Attribute } from '../records/model.ts';
 import type { CountsAs } from './catalogue-types.ts';
 import { type Datapoints, PERIOD_SECONDS } from './fetch.ts';
 import { labelName, seriesName } from './names.ts';

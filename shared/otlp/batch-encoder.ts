@@ -6,7 +6,8 @@
  * never exceeds `maxBytes` unless a single record does (it then goes alone).
  */
 
-import type { LogRecord, Resource } from './model.ts';
+import type { OtlpProtocol } from '../config/export-config.ts';
+import type { LogRecord, Resource } from '../records/model.ts';
 import { logRecordToJson, resourceToJson } from './otlp-json.ts';
 import {
   type EncodedEnvelope,
@@ -17,9 +18,6 @@ import {
 } from './otlp-protobuf.ts';
 import { ProtobufWriter } from './protobuf-writer.ts';
 import type { InstrumentationScope } from './scope.ts';
-
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
-export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 
 /** A complete, uncompressed `ExportLogsServiceRequest`. */
 export interface EncodedBatch {

@@ -6,7 +6,7 @@
  * times and requests as ELB writes them, query keys without `%` or `+`. Any
  * other line (non-ASCII, `\xHH` escapes, a parse error, an unusual request)
  * is declined, with nothing written, and goes through the string path of
- * `record-mapper.ts`, which this path must match byte for byte: the
+ * `line-encoder.ts`, which this path must match byte for byte: the
  * differential tests in `test/unit/byte-line-encoder.test.ts` hold it to that.
  * Hand-written because it is the hot path of `npm run bench` (ship): the
  * string path spends most of its time creating and collecting strings.
@@ -20,16 +20,51 @@ import {
   type LogFormatSpec,
 } from '../formats/field-spec.ts';
 import { FIELD_URL, urlFieldKinds } from '../formats/line-redaction.ts';
-import { KNOWN_METHODS, REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
+import { REQUEST_ATTRIBUTES } from '../formats/request-line.ts';
 import { tokenAt } from '../formats/tokenizer.ts';
-import { isSchemeCharacter } from '../formats/url-parts.ts';
 import {
   FRACTION_SCALE,
   MAX_INT_DIGITS,
   POWERS_OF_TEN,
   parseTimestamp,
 } from '../formats/values.ts';
-import { SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN, severityText } from './model.ts';
+import { SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN, severityText } from '../records/model.ts';
+import type { ByteQueryRedactor } from '../records/redaction.ts';
+import {
+  ARN,
+  AT,
+  authorityEndIn,
+  BACKSLASH,
+  COLON,
+  COMMA,
+  DASH,
+  DOT,
+  HTTP_SLASH,
+  hasMark,
+  hexDigit,
+  integerAt,
+  isTcpRequest,
+  knownMethod,
+  lower,
+  NextByte,
+  NINE,
+  NOT_AFTER,
+  NOT_BEFORE,
+  QUESTION,
+  QUOTE,
+  ROOT,
+  SEMICOLON,
+  SPACE,
+  schemeEndIn,
+  startsWith,
+  unquotedEnd,
+  unquotedStart,
+  VALUE_2,
+  VALUE_3,
+  VALUE_HTTP,
+  VALUE_OTHER,
+  ZERO,
+} from './byte-scan.ts';
 import {
   ANY_ARRAY,
   ANY_DOUBLE,
@@ -48,25 +83,11 @@ import {
 } from './otlp-protobuf.ts';
 import {
   type ProtobufWriter,
+  varintSize,
   WIRE_FIXED64,
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
 } from './protobuf-writer.ts';
-import type { ByteQueryRedactor } from './redaction.ts';
-
-const SPACE = 0x20;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const DASH = 0x2d;
-const DOT = 0x2e;
-const COLON = 0x3a;
-const SLASH = 0x2f;
-const QUESTION = 0x3f;
-const COMMA = 0x2c;
-const SEMICOLON = 0x3b;
-const AT = 0x40;
-const ZERO = 0x30;
-const NINE = 0x39;
 
 const tag = (field: number, wire: number) => (field << 3) | wire;
 const TAG_ATTRIBUTE = tag(LOG_ATTRIBUTES, WIRE_LENGTH_DELIMITED);
@@ -112,18 +133,6 @@ const TWO_TO_32 = 2 ** 32;
 const SHORT_COPY = 16;
 /** Bytes of `YYYY-MM-DDTHH:MM:SS`, the part of a timestamp shared by a second's lines. */
 const SECOND_PREFIX = 19;
-
-const ascii = (text: string) => Buffer.from(text, 'latin1');
-const ROOT = ascii('Root=1-');
-const NOT_BEFORE = ascii('NotBefore=');
-const NOT_AFTER = ascii(';NotAfter=');
-const ARN = ascii('arn:');
-const HTTP_SLASH = ascii('HTTP/');
-const VALUE_HTTP = ascii('http');
-const VALUE_OTHER = ascii('_OTHER');
-const VALUE_2 = ascii('2');
-const VALUE_3 = ascii('3');
-const METHODS = [...KNOWN_METHODS].map(ascii);
 
 /** Field kinds this path reads; a format with any other kind never takes it. */
 const FAST_KINDS = new Set([
@@ -1083,49 +1092,13 @@ class LineState {
   }
 }
 
-/**
- * Finds one byte in the buffers lines are read from: lines come in order, so
- * one native search serves every line up to the byte found.
- */
-class NextByte {
-  private readonly byte: number;
-  private source: Buffer | undefined;
-  private from = 0;
-  private found = 0;
-
-  constructor(byte: number) {
-    this.byte = byte;
-  }
-
-  /** The position of the byte at or after `from` in `source`, or `source.length`. */
-  next(source: Buffer, from: number): number {
-    // A search from `this.from` found nothing before `this.found`.
-    if (source !== this.source || from < this.from || this.found < from) {
-      this.source = source;
-      this.from = from;
-      const found = source.indexOf(this.byte, from);
-      this.found = found === -1 ? source.length : found;
-    }
-    return this.found;
-  }
-}
-
-/** Where part `[s, e)` of an ALPN list starts without its leading quote. */
-function unquotedStart(src: Uint8Array, s: number, e: number): number {
-  return s < e && src[s] === QUOTE ? s + 1 : s;
-}
-
-/** Where part `[s, e)` of an ALPN list ends without its trailing quote (one quote alone is both). */
-function unquotedEnd(src: Uint8Array, s: number, e: number): number {
-  return e > unquotedStart(src, s, e) && src[e - 1] === QUOTE ? e - 1 : e;
-}
-
 /** Encoded size of an `ArrayValue.values` element holding a string of `length` bytes. */
 function elementSize(length: number): number {
   const any = 1 + varintSize(length) + length;
   return 1 + varintSize(any) + any;
 }
 
+/** Writes the `ArrayValue.values` element of string `src[s, e)` at `at`; returns the position after it. */
 function writeElement(out: Buffer, at: number, src: Buffer, s: number, e: number): number {
   const length = e - s;
   out[at++] = TAG_ELEMENT;
@@ -1154,17 +1127,7 @@ function copyWithin(out: Buffer, from: number, length: number, at: number): numb
   return at + length;
 }
 
-function varintSize(value: number): number {
-  if (value < 0x80) return 1;
-  if (value < 0x4000) return 2;
-  if (value < 0x200000) return 3;
-  let size = 4;
-  for (let rest = Math.floor(value / 0x10000000); rest >= 0x80; rest = Math.floor(rest / 0x80)) {
-    size++;
-  }
-  return size + 1;
-}
-
+/** Writes `value` (non-negative, up to 2^53) as a varint at `at`; returns the position after it. */
 function writeVarint(out: Buffer, at: number, value: number): number {
   while (value >= 0x80) {
     out[at++] = (value % 0x80) | 0x80;
@@ -1172,87 +1135,4 @@ function writeVarint(out: Buffer, at: number, value: number): number {
   }
   out[at++] = value;
   return at;
-}
-
-function lower(c: number): number {
-  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-}
-
-function hexDigit(c: number): number {
-  if (c >= ZERO && c <= NINE) return c - ZERO;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
-}
-
-function startsWith(src: Uint8Array, s: number, e: number, prefix: Uint8Array): boolean {
-  if (e - s < prefix.length) return false;
-  for (let k = 0; k < prefix.length; k++) if (src[s + k] !== prefix[k]) return false;
-  return true;
-}
-
-/**
- * As `schemeLength` of the string path: where the first `://` of `src[s, e)`
- * is when a valid scheme runs from `s` to it, else -1.
- */
-function schemeEndIn(src: Uint8Array, s: number, e: number): number {
-  let k = s;
-  while (k < e && isSchemeCharacter(src[k], k === s)) k++;
-  if (k === s || k + 3 > e) return -1;
-  return src[k] === COLON && src[k + 1] === SLASH && src[k + 2] === SLASH ? k : -1;
-}
-
-/**
- * Where an authority starting at `s` ends (its first `/` or `?`, or `e`), as
- * `splitUrl` reads it; -1 when it holds credentials (`@`), which the string
- * path redacts.
- */
-function authorityEndIn(src: Uint8Array, s: number, e: number): number {
-  let k = s;
-  while (k < e) {
-    const c = src[k];
-    if (c === SLASH || c === QUESTION) return k;
-    if (c === AT) return -1;
-    k++;
-  }
-  return e;
-}
-
-/** Whether `src[s, e)` holds a `?` or an `@`. */
-function hasMark(src: Uint8Array, s: number, e: number): boolean {
-  for (let k = s; k < e; k++) if (src[k] === QUESTION || src[k] === AT) return true;
-  return false;
-}
-
-/** Classic ELB's request of a TCP/SSL listener: `- - - `. */
-function isTcpRequest(src: Uint8Array, s: number, e: number): boolean {
-  return (
-    e - s >= 5 &&
-    src[s] === DASH &&
-    src[s + 1] === SPACE &&
-    src[s + 2] === DASH &&
-    src[s + 3] === SPACE &&
-    src[s + 4] === DASH
-  );
-}
-
-function knownMethod(src: Uint8Array, s: number, e: number): boolean {
-  for (const method of METHODS) {
-    if (method.length === e - s && startsWith(src, s, e, method)) return true;
-  }
-  return false;
-}
-
-/** `-?digits` of at most 15 digits, as `parseInteger` reads it; NaN otherwise. */
-function integerAt(src: Uint8Array, s: number, e: number): number {
-  const negative = src[s] === DASH;
-  let k = negative ? s + 1 : s;
-  if (k === e || e - k > MAX_INT_DIGITS) return Number.NaN;
-  let value = 0;
-  for (; k < e; k++) {
-    const c = src[k];
-    if (c < ZERO || c > NINE) return Number.NaN;
-    value = value * 10 + (c - ZERO);
-  }
-  return negative ? -value : value;
 }

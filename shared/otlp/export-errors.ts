@@ -5,8 +5,6 @@
  * errors the state machine matches, in shared/contract/errors.ts.
  */
 
-import { ConfigError } from '../config/config-error.ts';
-
 /**
  * The receiver refused a batch in a way retrying cannot fix (400, 413, other
  * 4xx and 5xx that OTLP says not to retry). The records are counted failed.
@@ -20,12 +18,4 @@ export class ExportRejectedError extends Error {
     super(message, options);
     this.status = status;
   }
-}
-
-/**
- * The export settings are wrong: a malformed variable, or an answer that
- * means the endpoint, credentials or protocol are (401, 403, 404, 405, 415).
- */
-export class ExportConfigError extends ConfigError {
-  override readonly name: string = 'ExportConfigError';
 }

@@ -13,12 +13,12 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#retryable-response-codes
  */
 
+import { ExportConfigError } from '../config/config-error.ts';
 import type { ExportConfig } from '../config/export-config.ts';
 import { fixedHeaders, type Headers, type HeadersProvider } from '../config/headers-provider.ts';
 import { ExportRetryableError } from '../contract/errors.ts';
 import type { EncodedBatch } from './batch-encoder.ts';
 import { createBodyCompressor } from './body-compressor.ts';
-import { ExportConfigError } from './export-errors.ts';
 import { type AttemptOutcome, createHttpTransport, type OtlpTransport } from './http-transport.ts';
 
 /** First backoff ceiling; the n-th retry waits up to `RETRY_BASE_MS · 2^(n-1)`. */

@@ -11,8 +11,9 @@
 
 import { Agent, request } from 'undici';
 import packageJson from '../../package.json' with { type: 'json' };
+import { ExportConfigError } from '../config/config-error.ts';
 import { printableUrl, secretScrubber, urlSecretScrubber } from '../config/printable-url.ts';
-import { ExportConfigError, ExportRejectedError } from './export-errors.ts';
+import { ExportRejectedError } from './export-errors.ts';
 import { readErrorMessage, readPartialSuccess } from './otlp-response.ts';
 
 /** The OTLP limit on a response body a client parses; more is not a valid answer. */

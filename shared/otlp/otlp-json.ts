@@ -5,7 +5,7 @@
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
 
-import type { Attribute, LogRecord, Resource } from './model.ts';
+import type { Attribute, LogRecord, Resource } from '../records/model.ts';
 
 export type JsonAnyValue =
   | { stringValue: string }

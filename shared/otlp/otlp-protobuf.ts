@@ -9,7 +9,7 @@
  * @see https://github.com/open-telemetry/opentelemetry-proto/tree/main/opentelemetry/proto
  */
 
-import type { Attribute, AttributeSink, LogRecord, Resource } from './model.ts';
+import type { Attribute, AttributeSink, LogRecord, Resource } from '../records/model.ts';
 import {
   ProtobufWriter,
   varintSize,

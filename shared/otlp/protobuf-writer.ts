@@ -31,13 +31,18 @@ export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH_DELIMITED = 2;
 
-/** Bytes a non-negative varint up to 2^53 takes. */
+/**
+ * Bytes a non-negative varint up to 2^53 takes. The lengths of a log line's
+ * values and attributes take one to three bytes: those are told without a
+ * division (the byte-level fast path asks for several per attribute).
+ */
 export function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    size++;
-  }
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  let size = 5;
+  for (let rest = Math.floor(value / 0x800000000); rest > 0; rest = Math.floor(rest / 0x80)) size++;
   return size;
 }
 

@@ -12,7 +12,7 @@ import {
   parseLoadBalancerId,
   type S3KeyInfo,
 } from '../formats/s3-key.ts';
-import type { Attribute, Resource } from './model.ts';
+import type { Attribute, Resource } from '../records/model.ts';
 
 /** Used when neither the environment nor the object names the service. */
 export const UNKNOWN_SERVICE = 'unknown_service:elb-otlp';

@@ -8,7 +8,7 @@
 import { detectFormatFromLine } from '../formats/detect.ts';
 import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
-import { type QueryRedactor, redactQueriesIn } from '../otlp/redaction.ts';
+import { type QueryRedactor, redactQueriesIn } from '../records/redaction.ts';
 
 /** Characters of the first line quoted when an object is refused. */
 const QUOTED_CHARS = 60;

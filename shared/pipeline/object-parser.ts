@@ -16,15 +16,11 @@ import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
-import type { LogRecord, Resource } from '../otlp/model.ts';
-import {
-  createLineMapper,
-  type LineMapper,
-  type LineMapperOptions,
-  PARSE_ERROR_KEY,
-} from '../otlp/record-mapper.ts';
-import { type ObjectIdentity, recordUidPrefix } from '../otlp/record-uid.ts';
+import { createLineMapper, type LineMapper } from '../otlp/line-mapper.ts';
+import { type LineMapperOptions, PARSE_ERROR_KEY } from '../otlp/line-parser.ts';
 import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
+import type { LogRecord, Resource } from '../records/model.ts';
+import { type ObjectIdentity, recordUidPrefix } from '../records/record-uid.ts';
 import { objectUrl } from '../s3/s3-errors.ts';
 import { type NotAnElbLogError, notAnElbLog, UnsupportedCompressionError } from './not-a-log.ts';
 

@@ -8,10 +8,11 @@
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { OtlpProtocol } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { ShipCounts } from '../contract/counts.ts';
 import type { ChunkItem } from '../contract/state-machine.ts';
-import type { BatchLimits, OtlpProtocol } from '../otlp/batch-encoder.ts';
+import type { BatchLimits } from '../otlp/batch-encoder.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import { readObjectRanges } from '../s3/object-reader.ts';
 import { windowStart } from './chunk-window.ts';

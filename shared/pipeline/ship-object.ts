@@ -7,30 +7,26 @@
  * receiver's partial success) or failed (its batch never got through).
  */
 
+import { ExportConfigError } from '../config/config-error.ts';
+import type { OtlpProtocol } from '../config/export-config.ts';
 import { type ShipCounts, zeroShipCounts } from '../contract/counts.ts';
 import {
   type BatchEncoder,
   type BatchLimits,
   createBatchEncoder,
   type EncodedBatch,
-  type OtlpProtocol,
   ProtobufBatchEncoder,
 } from '../otlp/batch-encoder.ts';
-import { ExportConfigError } from '../otlp/export-errors.ts';
+import { type BufferLineEncoder, createBufferLineEncoder } from '../otlp/buffer-line-encoder.ts';
 import type { BatchResult, OtlpExporter } from '../otlp/exporter.ts';
-import type { LogRecord } from '../otlp/model.ts';
+import { createLineMapper, type LineMapper } from '../otlp/line-mapper.ts';
+import { type LineMapperOptions, PARSE_ERROR_KEY } from '../otlp/line-parser.ts';
 import { SCOPE_LOGS_LOG_RECORDS } from '../otlp/otlp-protobuf.ts';
-import {
-  type BufferLineEncoder,
-  createBufferLineEncoder,
-  createLineMapper,
-  type LineMapper,
-  type LineMapperOptions,
-  PARSE_ERROR_KEY,
-} from '../otlp/record-mapper.ts';
 import { SCOPE } from '../otlp/scope.ts';
+import type { LogRecord } from '../records/model.ts';
+import type { Compression } from '../s3/compression.ts';
 import { chunkWindow, windowStart } from './chunk-window.ts';
-import { type Compression, decompressed } from './decompress.ts';
+import { decompressed } from './decompress.ts';
 import { readLines } from './line-reader.ts';
 import { createMemoryGuard } from './memory-guard.ts';
 import type { LineTarget, ObjectParser, SettledObject } from './object-parser.ts';

@@ -14,6 +14,7 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ExportConfigError } from '../config/config-error.ts';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
 import {
@@ -34,7 +35,6 @@ import {
   type ChunkResult,
   chunkInputSchema,
 } from '../contract/state-machine.ts';
-import { ExportConfigError } from '../otlp/export-errors.ts';
 import type { ExporterClock, OtlpExporter } from '../otlp/exporter.ts';
 import { describeReadError, readErrorName } from '../pipeline/read-error.ts';
 import { shipChunk } from '../pipeline/ship-chunk.ts';

@@ -23,8 +23,8 @@ import type {
   SkipReason,
 } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
-import type { Compression } from '../pipeline/decompress.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
+import type { Compression } from '../s3/compression.ts';
 import { isGone } from '../s3/key-presence.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import { parseRetryReport } from './run-input.ts';

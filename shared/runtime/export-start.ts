@@ -8,6 +8,7 @@
  * once per batch.
  */
 
+import { ExportConfigError } from '../config/config-error.ts';
 import { type ExportConfig, loadExportConfig, type OtlpSignal } from '../config/export-config.ts';
 import {
   awsSecretReaders,
@@ -17,7 +18,6 @@ import {
   type SecretReaders,
 } from '../config/header-secrets.ts';
 import { fixedHeaders, type HeadersProvider, renewingHeaders } from '../config/headers-provider.ts';
-import { ExportConfigError } from '../otlp/export-errors.ts';
 import {
   createOtlpExporter,
   type ExporterClock,

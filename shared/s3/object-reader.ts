@@ -18,7 +18,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ObjectReadRetryableError } from '../contract/errors.ts';
-import { type Compression, isGzip } from '../pipeline/decompress.ts';
+import { type Compression, isGzip } from './compression.ts';
 import {
   httpStatus,
   ObjectAccessDeniedError,

@@ -9,13 +9,13 @@
  */
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ExportConfigError } from '../../shared/config/config-error.ts';
 import {
   awsSecretReaders,
   HEADERS_SECRET_MAX_AGE_MS,
   HEADERS_SECRET_RETRY_MS,
 } from '../../shared/config/header-secrets.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import { type ExportStart, startExport } from '../../shared/runtime/export-start.ts';
 import { startedOnce } from '../../shared/runtime/started-once.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';

@@ -7,10 +7,10 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExportConfigError } from '../../shared/config/config-error.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { awsSecretReaders, readHeaderSecret } from '../../shared/config/header-secrets.ts';
 import { ExportRetryableError } from '../../shared/contract/errors.ts';
-import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import {
   type SecretStores,
   secretStoreClientConfig,

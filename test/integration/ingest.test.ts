@@ -14,7 +14,7 @@ import { generateAlbConnectionLines, generateAlbLines } from '../../shared/gener
 import { createIngest, IngestError, type IngestSummary } from '../../shared/ingest/ingest-event.ts';
 import { handoffName } from '../../shared/ingest/ingest-object.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
-import { isGzip } from '../../shared/pipeline/decompress.ts';
+import { isGzip } from '../../shared/s3/compression.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';

@@ -13,9 +13,9 @@ import { ChunkInputError, ExportRetryableError } from '../../shared/contract/err
 import type { ChunkItem, ChunkResult } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
-import { isGzip } from '../../shared/pipeline/decompress.ts';
 import { type ChunkContext, createProcessChunk } from '../../shared/reprocess/chunk-step.ts';
 import { TO_THE_END } from '../../shared/reprocess/plan.ts';
+import { isGzip } from '../../shared/s3/compression.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';

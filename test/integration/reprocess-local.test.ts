@@ -21,8 +21,8 @@ import { generateAlbConnectionLines, generateAlbLines } from '../../shared/gener
 import { localSteps } from '../../shared/local/local-steps.ts';
 import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
-import { isGzip } from '../../shared/pipeline/decompress.ts';
 import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import { isGzip } from '../../shared/s3/compression.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import type { OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExportConfigError } from '../../shared/config/config-error.ts';
 import { ExportRetryableError } from '../../shared/contract/errors.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { ExportConfigError, ExportRejectedError } from '../../shared/otlp/export-errors.ts';
+import { ExportRejectedError } from '../../shared/otlp/export-errors.ts';
 import { type Fault, type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { fixtureCases, parseObject } from '../helpers/records.ts';
 import { expectConserved, fakeClock, gzip, inLineOrder, shipTo, uids } from '../helpers/ship.ts';

@@ -3,16 +3,16 @@ import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { LogFormatId } from '../../shared/formats/field-spec.ts';
 import { FORMATS } from '../../shared/formats/formats.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { createBufferLineEncoder } from '../../shared/otlp/buffer-line-encoder.ts';
 import { createByteLineEncoder } from '../../shared/otlp/byte-line-encoder.ts';
-import { SCOPE_LOGS_LOG_RECORDS } from '../../shared/otlp/otlp-protobuf.ts';
-import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
+import { createLineEncoder } from '../../shared/otlp/line-encoder.ts';
 import {
-  createBufferLineEncoder,
-  createLineEncoder,
   LINE_ELB_KEY,
   type LineMapperOptions,
   RECORD_UID_KEY,
-} from '../../shared/otlp/record-mapper.ts';
+} from '../../shared/otlp/line-parser.ts';
+import { SCOPE_LOGS_LOG_RECORDS } from '../../shared/otlp/otlp-protobuf.ts';
+import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
 import { fixtureCases, OBSERVED } from '../helpers/records.ts';
 
 /**
@@ -298,6 +298,13 @@ describe('the byte-level fast path', () => {
     ];
     // A writer that starts tiny must grow for each record, never be overrun.
     expectSameBytes(lines, options('alb'));
+  });
+
+  it('sizes the four-byte lengths of a field over 2 MiB as the string path does', () => {
+    // 2^21 bytes and more take a four-byte varint length, up to 2^28.
+    const path = 'p'.repeat(3 * 1024 * 1024);
+    const line = ALB_LINE.replace(REQUEST, `"GET http://h/${path} HTTP/1.1"`);
+    expect(expectSameBytes([line], options('alb'))).toBe(1);
   });
 
   it('reads a line of ASCII among non-ASCII lines of the same buffer', () => {

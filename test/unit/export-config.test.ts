@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { ExportConfigError } from '../../shared/config/config-error.ts';
 import {
   DEFAULT_MAX_RETRY_TIME_MS,
   DEFAULT_TIMEOUT_MS,
   loadExportConfig,
 } from '../../shared/config/export-config.ts';
-import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 import { parseRetryAfter } from '../../shared/otlp/http-transport.ts';
 
 const BASE = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };

@@ -3,14 +3,11 @@ import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { LogFormatId } from '../../shared/formats/field-spec.ts';
 import { FORMATS } from '../../shared/formats/formats.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { createLineEncoder } from '../../shared/otlp/line-encoder.ts';
+import { createLineMapper } from '../../shared/otlp/line-mapper.ts';
+import { type LineMapperOptions, PARSE_ERROR_KEY } from '../../shared/otlp/line-parser.ts';
 import { SCOPE_LOGS_LOG_RECORDS, writeLogRecord } from '../../shared/otlp/otlp-protobuf.ts';
 import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
-import {
-  createLineEncoder,
-  createLineMapper,
-  type LineMapperOptions,
-  PARSE_ERROR_KEY,
-} from '../../shared/otlp/record-mapper.ts';
 import { fixtureCases, OBSERVED } from '../helpers/records.ts';
 
 /**

@@ -7,8 +7,9 @@
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { decompressed, foreignCompression } from '../../shared/pipeline/decompress.ts';
+import { decompressed } from '../../shared/pipeline/decompress.ts';
 import { DETECTION_BYTES, DETECTION_LINES } from '../../shared/pipeline/object-parser.ts';
+import { foreignCompression } from '../../shared/s3/compression.ts';
 import { NGINX_LINES, NOT_A_LOG, SAMPLE_LOG } from '../helpers/not-a-log.ts';
 import { fixtureCases, parseObject } from '../helpers/records.ts';
 

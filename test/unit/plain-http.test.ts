@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ExportConfigError } from '../../shared/config/config-error.ts';
 import { type ExportOverrides, loadExportConfig } from '../../shared/config/export-config.ts';
 import { isLoopbackHost } from '../../shared/config/plain-http.ts';
-import { ExportConfigError } from '../../shared/otlp/export-errors.ts';
 
 const REMOTE = 'http://collector.example.com:4318';
 const SECRET = { setting: 'OTLP_HEADERS_SECRET_ARN', text: 'authorization=Bearer s3cret' };

@@ -4,7 +4,7 @@ import {
   DEFAULT_REDACTED_QUERY_PARAMS,
   redactQueriesIn,
   redactUrl,
-} from '../../shared/otlp/redaction.ts';
+} from '../../shared/records/redaction.ts';
 import { fixtureCases, parseObject, s } from '../helpers/records.ts';
 
 /**

@@ -12,7 +12,7 @@
  * @see https://opentelemetry.io/docs/specs/semconv/registry/attributes/url/
  */
 
-import { splitUrl, type UrlParts } from '../formats/url-parts.ts';
+import { splitUrl, type UrlParts } from './url-parts.ts';
 
 export const REDACTED = 'REDACTED';
 
