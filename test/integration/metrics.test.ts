@@ -9,19 +9,14 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, MetricsDeliveryError } from '../../functions/metrics.ts';
+import type { JsonAttribute, JsonMetric, JsonMetricsRequest } from '../../receiver/otlp-decoder.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { loadMetricsSettings } from '../../shared/metrics/metrics-settings.ts';
 import { MetricsInputError } from '../../shared/metrics/window.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { createFakeCloudWatch, type FakeSeries } from '../helpers/cloudwatch-fake.ts';
-import {
-  type JsonAttribute,
-  type JsonMetric,
-  type JsonMetricsRequest,
-  type OtlpReceiver,
-  startOtlpReceiver,
-} from '../helpers/otlp-receiver.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 const ALB = 'app/web/50dc6c495c0c9188';
 const ALB_2 = 'app/api/73e2d6bc24d8a067';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeProtobufRequest } from '../../receiver/otlp-decoder.ts';
 import {
   createBatchEncoder,
   type EncodedBatch,
@@ -8,7 +9,6 @@ import type { Attribute, LogRecord, Resource } from '../../shared/otlp/model.ts'
 import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
 import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
 import { SCOPE } from '../../shared/otlp/scope.ts';
-import { decodeProtobufRequest } from '../helpers/otlp-receiver.ts';
 
 function decode(body: Uint8Array, protocol: OtlpProtocol) {
   return protocol === 'http/json'
