@@ -88,8 +88,11 @@ const PACKAGE_INPUTS = [
 ];
 /** Where the packaged stacks of every checkout are kept, one directory per stack. */
 const CACHE_DIR = join(tmpdir(), 'elb-otlp-packaged-stacks');
-/** Long enough for a few packagings in a row on a busy two-core machine. */
-const LOCK_TIMEOUT_MS = 300_000;
+/**
+ * Long enough for a few `sls` runs in a row on a busy two-core machine, and
+ * shorter than the 180 s the tests' hooks wait, so a stuck lock is named.
+ */
+const LOCK_TIMEOUT_MS = 150_000;
 const LOCK_POLL_MS = 250;
 
 /**
