@@ -22,7 +22,7 @@ import { enableCompileCache } from 'node:module';
 enableCompileCache();
 const { main } = await import('./main.ts');
 const { isBrokenPipe } = await import('./output.ts');
-const { EXIT_FAILURE, EXIT_OK } = await import('./usage-error.ts');
+const { EXIT_FAILURE, EXIT_OK } = await import('./exit-codes.ts');
 
 process.stdout.on('error', (error) => {
   if (isBrokenPipe(error)) process.exit(EXIT_OK);

@@ -4,14 +4,16 @@
 
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError } from '../shared/config/config-error.ts';
+import type { CommandIo } from './command-io.ts';
 import { METRICS_USAGE, runMetrics } from './commands/metrics.ts';
 import { METRICS_CONFIG_USAGE, runMetricsConfig } from './commands/metrics-config.ts';
-import { type CommandIo, PARSE_USAGE, runParse } from './commands/parse.ts';
+import { PARSE_USAGE, runParse } from './commands/parse.ts';
 import { REDRIVE_USAGE, runRedrive } from './commands/redrive.ts';
 import { REPROCESS_USAGE, runReprocess } from './commands/reprocess.ts';
 import { runShip, SHIP_USAGE } from './commands/ship.ts';
+import { EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 import { isBrokenPipe } from './output.ts';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './usage-error.ts';
+import { UsageError } from './usage-error.ts';
 
 const USAGE = `Usage: elb-otlp <command> [options]
 

@@ -1,18 +1,7 @@
 /**
  * A command line that cannot be run as written; the CLI prints the message
- * and the command's usage and exits with {@link EXIT_USAGE}.
+ * and the command's usage and exits with `EXIT_USAGE` (`cli/exit-codes.ts`).
  */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
-
-/** Exit codes shared by every command. */
-export const EXIT_OK = 0;
-/** Input could not be read, or a run failed. */
-export const EXIT_FAILURE = 1;
-/** The command line itself is wrong (unknown option, bad value). */
-export const EXIT_USAGE = 2;
-/** Every line was delivered, but the receiver rejected some (partial success). */
-export const EXIT_REJECTED = 3;
-/** Some lines never reached the receiver (it refused, or stayed unavailable). */
-export const EXIT_FAILED = 4;

@@ -1,15 +1,16 @@
 /**
- * The demo's OTLP/HTTP receiver: decodes every request it gets (gzip, zstd
- * or plain; protobuf with the test suite's decoder, which is written from
- * the OTLP schema independently of elb-otlp's encoder; or JSON), counts the
- * records by load balancer and by HTTP status class, keeps a few examples,
- * and answers 200. It keeps counts, not records, so memory stays flat.
+ * The demo's OTLP/HTTP receiver: decodes every request it gets with the
+ * decoder the tests use (`receiver/otlp-decoder.ts`: gzip, zstd or plain;
+ * protobuf against a schema written from the OTLP specification,
+ * independently of elb-otlp's encoder, or JSON), counts the records by load
+ * balancer and by HTTP status class, keeps a few examples, and answers 200.
+ * It keeps counts, not records, so memory stays flat.
  */
 
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeRequest, type JsonRequest } from '../test/helpers/otlp-receiver.ts';
+import { decodeRequest, type JsonRequest } from '../receiver/otlp-decoder.ts';
 
 type Attribute = { key: string; value: Record<string, unknown> };
 

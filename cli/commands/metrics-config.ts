@@ -6,9 +6,10 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NAMESPACES, type Namespace } from '../../shared/metrics/catalogue-types.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
-import { EXIT_OK, UsageError } from '../usage-error.ts';
-import type { CommandIo } from './parse.ts';
+import { UsageError } from '../usage-error.ts';
 
 export const METRICS_CONFIG_USAGE = `Usage: elb-otlp metrics-config --region REGION [options]
 

@@ -13,10 +13,11 @@ import {
   loadMetricsSettings,
 } from '../../shared/metrics/metrics-settings.ts';
 import { windowOf } from '../../shared/metrics/window.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_REJECTED } from '../exit-codes.ts';
 import { write } from '../output.ts';
-import { EXIT_FAILED, EXIT_OK, EXIT_REJECTED, UsageError } from '../usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
-import type { CommandIo } from './parse.ts';
 
 export const METRICS_USAGE = `Usage: elb-otlp metrics [--start TIME --end TIME] [options]
 

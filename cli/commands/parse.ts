@@ -6,7 +6,6 @@
 
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
@@ -16,8 +15,10 @@ import { decompressed } from '../../shared/pipeline/decompress.ts';
 import { readLines } from '../../shared/pipeline/line-reader.ts';
 import { ObjectParser, RecordCollector } from '../../shared/pipeline/object-parser.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
-import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 import { parseObjectLocation } from './object-location.ts';
 
 export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--key S3_KEY]
@@ -40,15 +41,6 @@ Options:
 
 Environment: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
 ELB_OTLP_INCLUDE_BODY, ELB_OTLP_REDACT_QUERY_PARAMS (see docs/configuration.md).`;
-
-export interface CommandIo {
-  stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
-  env: Record<string, string | undefined>;
-  /** Nanoseconds since the epoch; injected so output can be compared in tests. */
-  now: () => bigint;
-}
 
 /** Runs `parse` and returns the exit code. */
 export async function runParse(args: string[], io: CommandIo): Promise<number> {

@@ -9,10 +9,11 @@
 import { parseArgs } from 'node:util';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { addLineCounts, zeroLineCounts } from '../../shared/contract/counts.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
-import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
-import type { CommandIo } from './parse.ts';
 
 export const REDRIVE_USAGE = `Usage: elb-otlp redrive --queue-url URL [options]
 

@@ -12,10 +12,11 @@ import { DEFAULT_WORK_PREFIX } from '../../shared/config/environment.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import { write } from '../output.ts';
-import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
-import type { CommandIo } from './parse.ts';
 
 export const REPROCESS_USAGE = `Usage: elb-otlp reprocess --bucket BUCKET [options]
 

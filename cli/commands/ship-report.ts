@@ -13,10 +13,10 @@ import { createOtlpExporter, type OtlpExporter, SYSTEM_CLOCK } from '../../share
 import { isRefusedInput } from '../../shared/pipeline/not-a-log.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import type { ShipResult } from '../../shared/pipeline/ship-object.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { createProgress } from '../progress.ts';
-import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED } from '../usage-error.ts';
-import type { CommandIo } from './parse.ts';
 
 /** What the engine needs from a run: its exporter, the export settings, progress. */
 export interface Shipping {

@@ -10,9 +10,9 @@ import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import { createS3Client } from '../../shared/s3/client.ts';
 import { type ObjectFacts, objectFacts } from '../../shared/s3/object-reader.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_FAILURE } from '../exit-codes.ts';
 import { write } from '../output.ts';
-import { EXIT_FAILURE } from '../usage-error.ts';
-import type { CommandIo } from './parse.ts';
 import { shipAndReport } from './ship-report.ts';
 
 export interface ShipContext {

@@ -14,11 +14,12 @@ import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spe
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { shipObject } from '../../shared/pipeline/ship-object.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
-import { EXIT_FAILURE, EXIT_OK, UsageError } from '../usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
 import { parseObjectLocation } from './object-location.ts';
-import type { CommandIo } from './parse.ts';
 import { shipAndReport } from './ship-report.ts';
 
 export const SHIP_USAGE = `Usage: elb-otlp ship FILE|s3://BUCKET/KEY [options]

@@ -1,10 +1,9 @@
 /**
  * A loopback OTLP/HTTP receiver for tests: logs on `/v1/logs`, metrics on
- * `/v1/metrics`. It decodes protobuf with protobufjs and a schema written
- * from the specification (`otlp-logs.proto`, `otlp-metrics.proto`), so the
- * project's encoders are checked by code they do not share, and JSON with
- * `JSON.parse`. Both come out in the OTLP/JSON shape, comparable with
- * `logRecordToJson`.
+ * `/v1/metrics`. It decodes each request with `receiver/otlp-decoder.ts`
+ * (protobufjs and a schema written from the specification), so the
+ * project's encoders are checked by code they do not share; requests come
+ * out in the OTLP/JSON shape, comparable with `logRecordToJson`.
  *
  * Faults are scripted per request, in order: a status with `Retry-After`, a
  * reset connection, a slow answer, partial success. Requests after the
@@ -14,17 +13,17 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync, zstdDecompressSync } from 'node:zlib';
-import protobuf from 'protobufjs';
+import {
+  decodeMetricsRequest,
+  decodeRequest,
+  type JsonMetricsRequest,
+  type JsonRecord,
+  type JsonRequest,
+  OTLP_SCHEMA,
+} from '../../receiver/otlp-decoder.ts';
 
-const schema = protobuf.loadSync([
-  new URL('./otlp-logs.proto', import.meta.url).pathname,
-  new URL('./otlp-metrics.proto', import.meta.url).pathname,
-]);
-const RequestType = schema.lookupType('otlp.ExportLogsServiceRequest');
-const MetricsRequestType = schema.lookupType('otlp.ExportMetricsServiceRequest');
-const ResponseType = schema.lookupType('otlp.ExportLogsServiceResponse');
-const StatusType = schema.lookupType('otlp.Status');
+const ResponseType = OTLP_SCHEMA.lookupType('otlp.ExportLogsServiceResponse');
+const StatusType = OTLP_SCHEMA.lookupType('otlp.Status');
 
 /** What the receiver does with one request. */
 export type Fault =
@@ -55,43 +54,6 @@ export interface ReceivedRequest {
   decodeError?: string;
   /** The client had gone when the answer was ready. */
   abandoned?: boolean;
-}
-
-// OTLP/JSON shapes, loosely typed: the tests compare them whole.
-export interface JsonRequest {
-  resourceLogs: {
-    resource?: { attributes?: unknown[] };
-    scopeLogs: { scope?: { name?: string; version?: string }; logRecords: JsonRecord[] }[];
-  }[];
-}
-export type JsonRecord = Record<string, unknown> & { attributes?: JsonAttribute[] };
-export interface JsonMetricsRequest {
-  resourceMetrics: {
-    resource?: { attributes?: JsonAttribute[] };
-    scopeMetrics: { scope?: { name?: string; version?: string }; metrics: JsonMetric[] }[];
-  }[];
-}
-export interface JsonMetric {
-  name: string;
-  description?: string;
-  unit?: string;
-  gauge?: { dataPoints: JsonNumberDataPoint[] };
-  sum?: {
-    dataPoints: JsonNumberDataPoint[];
-    aggregationTemporality?: number;
-    isMonotonic?: boolean;
-  };
-}
-export interface JsonNumberDataPoint {
-  attributes?: JsonAttribute[];
-  startTimeUnixNano?: string;
-  timeUnixNano?: string;
-  asDouble?: number;
-  asInt?: string;
-}
-export interface JsonAttribute {
-  key: string;
-  value: Record<string, unknown>;
 }
 
 export interface OtlpReceiver {
@@ -252,91 +214,4 @@ function encodeStatus(json: boolean, code: number, message: string): Uint8Array 
   return json
     ? JSON.stringify({ code, message })
     : StatusType.encode(StatusType.fromObject({ code, message })).finish();
-}
-
-/** A request body as sent (gzip, zstd or plain; protobuf or JSON), decoded to OTLP/JSON. */
-export function decodeRequest(wire: Buffer, headers: IncomingMessage['headers']): JsonRequest {
-  const { bytes, json } = unwrap(wire, headers);
-  if (json) return JSON.parse(bytes.toString('utf8')) as JsonRequest;
-  return decodeProtobufRequest(bytes);
-}
-
-/** A metrics request body as sent, decoded to OTLP/JSON. */
-export function decodeMetricsRequest(
-  wire: Buffer,
-  headers: IncomingMessage['headers'],
-): JsonMetricsRequest {
-  const { bytes, json } = unwrap(wire, headers);
-  if (json) return JSON.parse(bytes.toString('utf8')) as JsonMetricsRequest;
-  const message = MetricsRequestType.decode(bytes);
-  return normalise(
-    MetricsRequestType.toObject(message, {
-      longs: String,
-      enums: Number,
-      bytes: Array,
-      arrays: true,
-    }),
-  ) as JsonMetricsRequest;
-}
-
-/** The body decompressed, and whether it is JSON (else protobuf). */
-function unwrap(
-  wire: Buffer,
-  headers: IncomingMessage['headers'],
-): { bytes: Buffer; json: boolean } {
-  const encoding = headers['content-encoding'];
-  const bytes =
-    encoding === 'gzip'
-      ? gunzipSync(wire)
-      : encoding === 'zstd'
-        ? zstdDecompressSync(wire)
-        : encoding === undefined
-          ? wire
-          : (() => {
-              throw new Error(`unknown content-encoding ${encoding}`);
-            })();
-  const contentType = headers['content-type'] ?? '';
-  if (contentType === 'application/json') return { bytes, json: true };
-  if (contentType !== 'application/x-protobuf')
-    throw new Error(`unexpected content-type ${contentType}`);
-  return { bytes, json: false };
-}
-
-/** Decodes an `ExportLogsServiceRequest` with protobufjs into the OTLP/JSON form. */
-export function decodeProtobufRequest(bytes: Uint8Array): JsonRequest {
-  const message = RequestType.decode(bytes);
-  const object = RequestType.toObject(message, {
-    longs: String,
-    enums: Number,
-    bytes: Array,
-    arrays: true,
-  });
-  const request = normalise(object) as JsonRequest;
-  for (const resourceLogs of request.resourceLogs) {
-    for (const scopeLogs of resourceLogs.scopeLogs) {
-      // Scope attributes are never sent; protobufjs still fills the empty list.
-      const scope = scopeLogs.scope as { attributes?: unknown[] } | undefined;
-      if (scope?.attributes?.length === 0) delete scope.attributes;
-    }
-  }
-  return request;
-}
-
-/**
- * protobufjs objects → OTLP/JSON: ids as hex, repeated fields that protobufjs
- * leaves out when empty stay absent, int64 already decimal strings.
- */
-function normalise(value: unknown, key?: string): unknown {
-  if (Array.isArray(value)) {
-    if ((key === 'traceId' || key === 'spanId') && value.every((v) => typeof v === 'number')) {
-      return Buffer.from(value as number[]).toString('hex');
-    }
-    return value.map((item) => normalise(item));
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = normalise(v, k);
-    return out;
-  }
-  return value;
 }

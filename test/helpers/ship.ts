@@ -6,6 +6,7 @@
 
 import { gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
+import type { JsonRecord } from '../../receiver/otlp-decoder.ts';
 import {
   type ExportConfig,
   type ExportOverrides,
@@ -19,7 +20,7 @@ import {
 } from '../../shared/otlp/exporter.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
-import type { JsonRecord, OtlpReceiver } from './otlp-receiver.ts';
+import type { OtlpReceiver } from './otlp-receiver.ts';
 import { OBSERVED } from './records.ts';
 
 /** A clock whose `sleep` returns at once and advances `now`; every sleep is kept. */

@@ -8,6 +8,7 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonAttribute, JsonMetric, JsonMetricsRequest } from '../../receiver/otlp-decoder.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { createMetrics, MetricsDeliveryError } from '../../shared/metrics/metrics-run.ts';
@@ -15,13 +16,7 @@ import { loadMetricsSettings } from '../../shared/metrics/metrics-settings.ts';
 import { MetricsInputError } from '../../shared/metrics/window.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { createFakeCloudWatch, type FakeSeries } from '../helpers/cloudwatch-fake.ts';
-import {
-  type JsonAttribute,
-  type JsonMetric,
-  type JsonMetricsRequest,
-  type OtlpReceiver,
-  startOtlpReceiver,
-} from '../helpers/otlp-receiver.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 const ALB = 'app/web/50dc6c495c0c9188';
 const ALB_2 = 'app/api/73e2d6bc24d8a067';

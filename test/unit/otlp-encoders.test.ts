@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { decodeProtobufRequest } from '../../receiver/otlp-decoder.ts';
 import type { OtlpProtocol } from '../../shared/config/export-config.ts';
 import { createBatchEncoder, type EncodedBatch } from '../../shared/otlp/batch-encoder.ts';
 import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
 import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
 import { SCOPE } from '../../shared/otlp/scope.ts';
 import type { Attribute, LogRecord, Resource } from '../../shared/records/model.ts';
-import { decodeProtobufRequest } from '../helpers/otlp-receiver.ts';
 
 function decode(body: Uint8Array, protocol: OtlpProtocol) {
   return protocol === 'http/json'
