@@ -1,10 +1,9 @@
 /**
  * The report step, without Lambda: validates what the definition hands it
  * (`{"plan": <plan summary>, "results": <Distributed Map output>}`;
- * `ReportInputError` names every bad field), reports the run (shared
- * /reprocess/report.ts), logs how it ended and answers the summary, whose
- * `failedChunks` and `deleteFailed` tell the state machine whether to end
- * FAILED.
+ * `ReportInputError` names every bad field), reports the run (report.ts),
+ * logs how it ended and answers the summary, whose `failedChunks` and
+ * `deleteFailed` tell the state machine whether to end FAILED.
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';

@@ -1,6 +1,6 @@
 /**
  * What an exporting function builds once per container
- * (functions/export-start.ts): its warnings, and the headers secret's life
+ * (shared/runtime/export-start.ts): its warnings, and the headers secret's life
  * in a warm container — read again after its max age (an injected clock),
  * and at once when the receiver refuses it. Through the real SDK clients and
  * Powertools Parameters against the loopback stand-in for Secrets Manager
