@@ -9,6 +9,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 
@@ -17,8 +18,8 @@ import protobuf from 'protobufjs';
  * receiver encodes its answers (a `Status`, a partial success) with them.
  */
 export const OTLP_SCHEMA = protobuf.loadSync([
-  new URL('./otlp-logs.proto', import.meta.url).pathname,
-  new URL('./otlp-metrics.proto', import.meta.url).pathname,
+  fileURLToPath(new URL('./otlp-logs.proto', import.meta.url)),
+  fileURLToPath(new URL('./otlp-metrics.proto', import.meta.url)),
 ]);
 const RequestType = OTLP_SCHEMA.lookupType('otlp.ExportLogsServiceRequest');
 const MetricsRequestType = OTLP_SCHEMA.lookupType('otlp.ExportMetricsServiceRequest');

@@ -25,7 +25,8 @@ export function describeProblems(problems: readonly Problem[]): string {
 }
 
 /**
- * `schema`'s value of `value`, or the error `fail` makes of every problem.
+ * `schema`'s value of `value`, or the error `fail` makes of every problem; a
+ * problem with the value as a whole is named `root`.
  *
  * @example
  * parseOrThrow(chunkInputSchema, event, (problems) =>
@@ -35,8 +36,9 @@ export function parseOrThrow<S extends z.ZodType>(
   schema: S,
   value: unknown,
   fail: (problems: Problem[]) => Error,
+  root = 'input',
 ): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw fail(problemsOf(parsed.error));
+  throw fail(problemsOf(parsed.error, root));
 }

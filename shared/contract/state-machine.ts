@@ -93,6 +93,14 @@ export const skipReasonSchema = z.enum([
 
 export type SkipReason = z.infer<typeof skipReasonSchema>;
 
+/** Every skip count zero: what a plan starts from. */
+export function zeroSkipped(): Record<SkipReason, number> {
+  return Object.fromEntries(skipReasonSchema.options.map((reason) => [reason, 0])) as Record<
+    SkipReason,
+    number
+  >;
+}
+
 /** The plan step's answer: counts and where the manifest is, never the chunks themselves. */
 export const planSummarySchema = z.object({
   runId: z.string(),
@@ -125,12 +133,17 @@ export type PlanSummary = z.infer<typeof planSummarySchema>;
  * byte lies in `[start, end)`; for gzip objects the offsets are in the
  * decompressed content, `size` is always the stored size.
  */
+/** How an object is stored: ELB writes gzip; Classic ELB and users, plain text too. */
+export const compressionSchema = z.enum(['gzip', 'none']);
+
+export type Compression = z.infer<typeof compressionSchema>;
+
 const chunkItemShape = {
   bucket: z.string().min(1),
   key: z.string().min(1),
   etag: z.string().min(1),
   size: count,
-  compression: z.enum(['gzip', 'none']),
+  compression: compressionSchema,
   start: count,
   end: count,
 };

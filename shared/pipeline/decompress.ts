@@ -8,7 +8,8 @@
 
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { type Compression, foreignCompression, isGzip, MAGIC_BYTES } from '../s3/compression.ts';
+import type { Compression } from '../contract/state-machine.ts';
+import { foreignCompression, isGzip, MAGIC_BYTES } from '../s3/compression.ts';
 
 /** zlib's output chunk size: larger chunks mean fewer, cheaper line batches. */
 const GUNZIP_CHUNK_BYTES = 128 * 1024;

@@ -10,6 +10,7 @@
 import { ExportConfigError } from '../config/config-error.ts';
 import type { OtlpProtocol } from '../config/export-config.ts';
 import { type ShipCounts, zeroShipCounts } from '../contract/counts.ts';
+import type { Compression } from '../contract/state-machine.ts';
 import {
   type BatchEncoder,
   type BatchLimits,
@@ -24,7 +25,6 @@ import { type LineMapperOptions, PARSE_ERROR_KEY } from '../otlp/line-parser.ts'
 import { SCOPE_LOGS_LOG_RECORDS } from '../otlp/otlp-protobuf.ts';
 import { SCOPE } from '../otlp/scope.ts';
 import type { LogRecord } from '../records/model.ts';
-import type { Compression } from '../s3/compression.ts';
 import { chunkWindow, windowStart } from './chunk-window.ts';
 import { decompressed } from './decompress.ts';
 import { readLines } from './line-reader.ts';

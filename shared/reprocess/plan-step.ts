@@ -35,6 +35,7 @@ export function createPlan(dependencies: () => PlanDependencies | Promise<PlanDe
       planCallSchema,
       event ?? {},
       (problems) => new InputValidationError(`bad plan call: ${describeProblems(problems)}`),
+      'event',
     );
     const parsed = parseAnyRunInput(input);
     const { s3, work, logger, scope, allowDelete, now } = await dependencies();

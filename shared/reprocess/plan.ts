@@ -15,16 +15,17 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { InputValidationError } from '../contract/errors.ts';
-import type {
-  ChunkItem,
-  PlanSummary,
-  RetryInput,
-  RunInput,
-  SkipReason,
+import {
+  type ChunkItem,
+  type Compression,
+  type PlanSummary,
+  type RetryInput,
+  type RunInput,
+  type SkipReason,
+  zeroSkipped,
 } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
-import type { Compression } from '../s3/compression.ts';
 import { isGone } from '../s3/key-presence.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import { parseRetryReport } from './run-input.ts';
@@ -88,7 +89,7 @@ export async function planRun(options: PlanOptions): Promise<PlanSummary> {
     emptyObjects: 0,
     chunks: 0,
     bytes: 0,
-    skipped: { testFile: 0, notALog: 0, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
+    skipped: zeroSkipped(),
     manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
     results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
   };
@@ -191,7 +192,7 @@ export async function planRetry({
     emptyObjects: [...sizes.values()].filter((size) => size === 0).length,
     chunks: items.length,
     bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
-    skipped: { testFile: 0, notALog: 0, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
+    skipped: zeroSkipped(),
     manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
     results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
     retryOf: report.runId ?? retry.retryFrom,

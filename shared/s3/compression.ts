@@ -5,9 +5,6 @@
  * their magic numbers so their bytes are never taken for lines.
  */
 
-/** How an object is stored: ELB writes gzip; Classic ELB and users, plain text too. */
-export type Compression = 'gzip' | 'none';
-
 /**
  * Magic numbers of compressions and archives elb-otlp does not read, from
  * each format's specification. No ELB log line starts with any of them (a

@@ -18,7 +18,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ObjectReadRetryableError } from '../contract/errors.ts';
-import { type Compression, isGzip } from './compression.ts';
+import type { Compression } from '../contract/state-machine.ts';
+import { isGzip } from './compression.ts';
 import {
   httpStatus,
   ObjectAccessDeniedError,

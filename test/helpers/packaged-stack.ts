@@ -6,9 +6,11 @@
  * concern over several files that Vitest runs in parallel workers. A stack is
  * packaged into a cache directory named after its parameters and a hash of
  * everything `sls package` reads (serverless.yml, deploy/, statemachines/,
- * functions/, shared/, the package files and tsconfig.json), so the first
- * file to ask builds it and the others, in this run or a later one, read it.
- * A change to any of those files packages again and drops the older build.
+ * functions/, shared/, the package files, the installed packages' lock file
+ * and tsconfig.json, and the Node version), so the first file to ask builds
+ * it and the others, in this run or a later one, read it. A change to any of
+ * those packages again and drops the older build; stacks of any checkout
+ * unused for a day are removed then too.
  *
  * Every `sls` run of a checkout also waits for the others: the esbuild plugin
  * bundles in one working folder (`.esbuild/`) of the repository, which two
@@ -25,6 +27,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,15 +87,21 @@ const PACKAGE_INPUTS = [
   'shared',
   'package.json',
   'package-lock.json',
+  'node_modules/.package-lock.json',
   'tsconfig.json',
 ];
 /** Where the packaged stacks of every checkout are kept, one directory per stack. */
 const CACHE_DIR = join(tmpdir(), 'elb-otlp-packaged-stacks');
+/** Cached stacks (of any checkout) unused this long are removed when a stack is built. */
+const CACHE_MAX_AGE_MS = 86_400_000;
 /**
- * Long enough for a few `sls` runs in a row on a busy two-core machine, and
- * shorter than the 180 s the tests' hooks wait, so a stuck lock is named.
+ * Long enough for a few `sls` runs in a row on a busy two-core machine; a
+ * lock file older than this was left by a run that died (or is stuck) and is
+ * taken over.
  */
 const LOCK_TIMEOUT_MS = 150_000;
+/** What a test or hook that runs `sls` may take: waiting for the lock, then its own run. */
+export const SLS_TIMEOUT_MS = LOCK_TIMEOUT_MS + 150_000;
 const LOCK_POLL_MS = 250;
 
 /**
@@ -112,15 +121,19 @@ export async function packagedStack(
       const building = `${dir}.building`;
       rmSync(building, { recursive: true, force: true });
       await packageInto(building, params);
+      const oldest = Date.now() - CACHE_MAX_AGE_MS;
       for (const name of readdirSync(CACHE_DIR)) {
         const path = join(CACHE_DIR, name);
-        if (name.startsWith(`${stack}-`) && path !== building) {
+        if (path === building || name.endsWith('.lock')) continue;
+        if (name.startsWith(`${stack}-`) || modifiedMs(path) < oldest) {
           rmSync(path, { recursive: true, force: true });
         }
       }
       renameSync(building, dir);
     });
   }
+  const now = new Date();
+  utimesSync(dir, now, now); // in use: not pruned as unused
   return { dir, template: JSON.parse(readFileSync(template, 'utf8')) };
 }
 
@@ -172,7 +185,7 @@ async function withSlsLock<T>(task: () => Promise<T>): Promise<T> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (!ownerAlive(lock)) {
+    if (!ownerAlive(lock) || lockAgeMs(lock) > LOCK_TIMEOUT_MS) {
       rmSync(lock, { force: true });
       continue;
     }
@@ -186,6 +199,20 @@ async function withSlsLock<T>(task: () => Promise<T>): Promise<T> {
   } finally {
     rmSync(lock, { force: true });
   }
+}
+
+/** When `path` was last modified; infinitely recent when it is gone since. */
+function modifiedMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** How long ago a lock file was written (0 when it is gone since: the next attempt takes it). */
+function lockAgeMs(lock: string): number {
+  return Math.max(0, Date.now() - modifiedMs(lock));
 }
 
 /** Whether the process named in a lock file still runs (an empty file is one being written). */
@@ -215,6 +242,7 @@ function inputsHash(): string {
     }
     hash.update(`${relative(ROOT_DIR, path)}\0`).update(readFileSync(path));
   };
+  hash.update(`${process.version}\0`);
   for (const input of PACKAGE_INPUTS) add(join(ROOT_DIR, input));
   return hash.digest('hex');
 }

@@ -24,6 +24,7 @@ import {
   LOG_PREFIX,
   packagedStack,
   SECRET_ARN,
+  SLS_TIMEOUT_MS,
   sls,
 } from '../helpers/packaged-stack.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -38,7 +39,7 @@ let work: string;
 beforeAll(async () => {
   ({ dir: out } = await packagedStack());
   work = mkdtempSync(join(tmpdir(), 'elb-otlp-bundles-'));
-}, 180_000);
+}, SLS_TIMEOUT_MS);
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
@@ -265,62 +266,66 @@ describe('sls invoke local -f ingest', () => {
     await Promise.all([s3.close(), receiver.close()]);
   });
 
-  it('ships every object of an S3 event with form-encoded keys and skips the ELB test file', async () => {
-    const folder = `${LOG_PREFIX}team=edge/eu west/123456789012/elasticloadbalancing/eu-west-1/2026/11/27/`;
-    const keys = [1, 2, 3].map(
-      (n) =>
-        `${folder}123456789012_elasticloadbalancing_eu-west-1_app.shop.0123456789abcdef_20261127T110${n}Z_10.1.2.${n}_inv${n}.log.gz`,
-    );
-    for (const [n, key] of keys.entries()) {
-      await s3.put(
-        key,
-        gzipSync(`${[...generateAlbLines(50 * (n + 1), { seed: n })].join('\n')}\n`),
+  it(
+    'ships every object of an S3 event with form-encoded keys and skips the ELB test file',
+    async () => {
+      const folder = `${LOG_PREFIX}team=edge/eu west/123456789012/elasticloadbalancing/eu-west-1/2026/11/27/`;
+      const keys = [1, 2, 3].map(
+        (n) =>
+          `${folder}123456789012_elasticloadbalancing_eu-west-1_app.shop.0123456789abcdef_20261127T110${n}Z_10.1.2.${n}_inv${n}.log.gz`,
       );
-    }
-    const testFile = `${LOG_PREFIX}123456789012/ELBAccessLogTestFile`;
-    await s3.put(testFile, 'Enable AccessLog for ELB: shop');
-    const encoded = (key: string) =>
-      encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-    const event = join(work, 'event.json');
-    writeFileSync(
-      event,
-      JSON.stringify({
-        Records: [...keys, testFile].map((key) => ({
-          eventVersion: '2.1',
-          eventSource: 'aws:s3',
-          awsRegion: 'eu-west-1',
-          eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: TEST_BUCKET }, object: { key: encoded(key) } },
-        })),
-      }),
-    );
-    const stdout = await sls(
-      [
-        'invoke',
-        'local',
-        '-f',
-        'ingest',
-        '-p',
+      for (const [n, key] of keys.entries()) {
+        await s3.put(
+          key,
+          gzipSync(`${[...generateAlbLines(50 * (n + 1), { seed: n })].join('\n')}\n`),
+        );
+      }
+      const testFile = `${LOG_PREFIX}123456789012/ELBAccessLogTestFile`;
+      await s3.put(testFile, 'Enable AccessLog for ELB: shop');
+      const encoded = (key: string) =>
+        encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+      const event = join(work, 'event.json');
+      writeFileSync(
         event,
-        '--param',
-        `logBucket=${TEST_BUCKET}`,
-        '--param',
-        `otlpEndpoint=${receiver.url}`,
-      ],
-      { ...S3RVER_ENV, AWS_ENDPOINT_URL_S3: s3.endpoint, POWERTOOLS_LOG_LEVEL: 'WARN' },
-    );
-    // The handler's answer is the last JSON document printed.
-    const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
-    expect(answer).toMatchObject({
-      objects: 4,
-      shipped: 3,
-      ignored: 1,
-      failedObjects: 0,
-      lines: 300,
-      accepted: 300,
-    });
-    const delivered = uids(receiver.deliveredRecords());
-    expect(delivered).toHaveLength(300);
-    expect(new Set(delivered).size).toBe(300);
-  }, 120_000);
+        JSON.stringify({
+          Records: [...keys, testFile].map((key) => ({
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            awsRegion: 'eu-west-1',
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: TEST_BUCKET }, object: { key: encoded(key) } },
+          })),
+        }),
+      );
+      const stdout = await sls(
+        [
+          'invoke',
+          'local',
+          '-f',
+          'ingest',
+          '-p',
+          event,
+          '--param',
+          `logBucket=${TEST_BUCKET}`,
+          '--param',
+          `otlpEndpoint=${receiver.url}`,
+        ],
+        { ...S3RVER_ENV, AWS_ENDPOINT_URL_S3: s3.endpoint, POWERTOOLS_LOG_LEVEL: 'WARN' },
+      );
+      // The handler's answer is the last JSON document printed.
+      const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
+      expect(answer).toMatchObject({
+        objects: 4,
+        shipped: 3,
+        ignored: 1,
+        failedObjects: 0,
+        lines: 300,
+        accepted: 300,
+      });
+      const delivered = uids(receiver.deliveredRecords());
+      expect(delivered).toHaveLength(300);
+      expect(new Set(delivered).size).toBe(300);
+    },
+    SLS_TIMEOUT_MS,
+  );
 });

@@ -23,6 +23,7 @@ import {
   PARAMS,
   packagedStack,
   packageStack,
+  SLS_TIMEOUT_MS,
   sub,
   WORK_KEY,
 } from '../helpers/packaged-stack.ts';
@@ -33,23 +34,27 @@ let resources: Json;
 beforeAll(async () => {
   ({ template } = await packagedStack());
   resources = template.Resources;
-}, 180_000);
+}, SLS_TIMEOUT_MS);
 
 describe('the deployment template: parameters and encryption (sls package)', () => {
-  it('refuses at package time a logPrefix that would widen the roles to sibling prefixes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-prefix-'));
-    try {
-      const refused = await packageStack(dir, { ...PARAMS, logPrefix: 'AWSLogs/123' }).then(
-        () => undefined,
-        (error: { stdout?: string; stderr?: string }) => `${error.stdout}${error.stderr}`,
-      );
-      expect(refused).toMatch(
-        /logPrefix "AWSLogs\/123": it must end with "\/".*use "AWSLogs\/123\/"/,
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
+  it(
+    'refuses at package time a logPrefix that would widen the roles to sibling prefixes',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-prefix-'));
+      try {
+        const refused = await packageStack(dir, { ...PARAMS, logPrefix: 'AWSLogs/123' }).then(
+          () => undefined,
+          (error: { stdout?: string; stderr?: string }) => `${error.stdout}${error.stderr}`,
+        );
+        expect(refused).toMatch(
+          /logPrefix "AWSLogs\/123": it must end with "\/".*use "AWSLogs\/123\/"/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    SLS_TIMEOUT_MS,
+  );
 
   it('grants the KMS keys of logs and run files only when given, only through S3, only to the roles that use them', () => {
     const viaS3 = { StringEquals: { 'kms:ViaService': sub(`s3.\${AWS::Region}.amazonaws.com`) } };
@@ -103,73 +108,79 @@ describe('the deployment template: parameters and encryption (sls package)', () 
 });
 
 describe('the deployment template with ingestMode sqs and metrics on', () => {
-  it('reads a queue the stack creates, reports batch item failures, adds no trigger function, schedules the metrics, and passes allowInsecure on', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-sqs-'));
-    try {
-      const sqs: Json = (
-        await packageStack(dir, {
-          ...PARAMS,
-          ingestMode: 'sqs',
-          metrics: 'true',
-          metricsIntervalMinutes: '10',
-          allowDeleteProcessed: 'true',
-          logKmsKeyArn: LOG_KEY,
-          workKmsKeyArn: WORK_KEY,
-          allowInsecure: 'true',
-        })
-      ).Resources;
-      // The keys given reach exactly the statements that use them.
-      const granted = (id: string, sid: string) =>
-        sqs[id].Properties.Policies[0].PolicyDocument.Statement.find(
-          (statement: Json) => statement['Fn::If']?.[1]?.Sid === sid,
-        )?.['Fn::If'][1].Resource;
-      for (const id of ['PlanRole', 'ProcessChunkRole', 'IngestRole'])
-        expect(granted(id, 'DecryptLogs'), id).toBe(LOG_KEY);
-      for (const id of ['PlanRole', 'ReportRole', 'ReprocessStateMachineRole'])
-        expect(granted(id, 'EncryptRunFiles'), id).toBe(WORK_KEY);
-      for (const fn of EXPORTING_FUNCTIONS) {
-        expect(sqs[`${fn}LambdaFunction`].Properties.Environment.Variables, fn).toMatchObject({
-          ELB_OTLP_ALLOW_INSECURE: 'true',
+  it(
+    'reads a queue the stack creates, reports batch item failures, adds no trigger function, schedules the metrics, and passes allowInsecure on',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-sqs-'));
+      try {
+        const sqs: Json = (
+          await packageStack(dir, {
+            ...PARAMS,
+            ingestMode: 'sqs',
+            metrics: 'true',
+            metricsIntervalMinutes: '10',
+            allowDeleteProcessed: 'true',
+            logKmsKeyArn: LOG_KEY,
+            workKmsKeyArn: WORK_KEY,
+            allowInsecure: 'true',
+          })
+        ).Resources;
+        // The keys given reach exactly the statements that use them.
+        const granted = (id: string, sid: string) =>
+          sqs[id].Properties.Policies[0].PolicyDocument.Statement.find(
+            (statement: Json) => statement['Fn::If']?.[1]?.Sid === sid,
+          )?.['Fn::If'][1].Resource;
+        for (const id of ['PlanRole', 'ProcessChunkRole', 'IngestRole'])
+          expect(granted(id, 'DecryptLogs'), id).toBe(LOG_KEY);
+        for (const id of ['PlanRole', 'ReportRole', 'ReprocessStateMachineRole'])
+          expect(granted(id, 'EncryptRunFiles'), id).toBe(WORK_KEY);
+        for (const fn of EXPORTING_FUNCTIONS) {
+          expect(sqs[`${fn}LambdaFunction`].Properties.Environment.Variables, fn).toMatchObject({
+            ELB_OTLP_ALLOW_INSECURE: 'true',
+          });
+        }
+        const rules = Object.values(sqs).filter((r) => r.Type === 'AWS::Events::Rule');
+        expect(rules).toEqual([
+          expect.objectContaining({
+            Properties: expect.objectContaining({
+              ScheduleExpression: 'rate(10 minutes)',
+              State: 'ENABLED',
+              Targets: [
+                expect.objectContaining({
+                  Arn: { 'Fn::GetAtt': ['MetricsLambdaFunction', 'Arn'] },
+                }),
+              ],
+            }),
+          }),
+        ]);
+        expect(
+          sqs.MetricsLambdaFunction.Properties.Environment.Variables.ELB_OTLP_METRICS_WINDOW,
+        ).toBe('10m');
+        expect(sqs[FRAMEWORK_FUNCTION]).toBeUndefined();
+        expect(sqs[FRAMEWORK_ROLE]).toBeUndefined();
+        const mappings = Object.values(sqs).filter(
+          (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
+        );
+        expect(mappings).toEqual([
+          expect.objectContaining({
+            Properties: expect.objectContaining({
+              EventSourceArn: { 'Fn::GetAtt': ['IngestQueue', 'Arn'] },
+              FunctionResponseTypes: ['ReportBatchItemFailures'],
+            }),
+          }),
+        ]);
+        expect(sqs.IngestQueue.Properties.RedrivePolicy).toEqual({
+          deadLetterTargetArn: { 'Fn::GetAtt': ['IngestDeadLetterQueue', 'Arn'] },
+          maxReceiveCount: 5,
         });
+        expect(sqs.IngestQueuePolicy.Properties.PolicyDocument.Statement[0]).toMatchObject({
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      const rules = Object.values(sqs).filter((r) => r.Type === 'AWS::Events::Rule');
-      expect(rules).toEqual([
-        expect.objectContaining({
-          Properties: expect.objectContaining({
-            ScheduleExpression: 'rate(10 minutes)',
-            State: 'ENABLED',
-            Targets: [
-              expect.objectContaining({ Arn: { 'Fn::GetAtt': ['MetricsLambdaFunction', 'Arn'] } }),
-            ],
-          }),
-        }),
-      ]);
-      expect(
-        sqs.MetricsLambdaFunction.Properties.Environment.Variables.ELB_OTLP_METRICS_WINDOW,
-      ).toBe('10m');
-      expect(sqs[FRAMEWORK_FUNCTION]).toBeUndefined();
-      expect(sqs[FRAMEWORK_ROLE]).toBeUndefined();
-      const mappings = Object.values(sqs).filter(
-        (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
-      );
-      expect(mappings).toEqual([
-        expect.objectContaining({
-          Properties: expect.objectContaining({
-            EventSourceArn: { 'Fn::GetAtt': ['IngestQueue', 'Arn'] },
-            FunctionResponseTypes: ['ReportBatchItemFailures'],
-          }),
-        }),
-      ]);
-      expect(sqs.IngestQueue.Properties.RedrivePolicy).toEqual({
-        deadLetterTargetArn: { 'Fn::GetAtt': ['IngestDeadLetterQueue', 'Arn'] },
-        maxReceiveCount: 5,
-      });
-      expect(sqs.IngestQueuePolicy.Properties.PolicyDocument.Statement[0]).toMatchObject({
-        Principal: { Service: 's3.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 180_000);
+    },
+    SLS_TIMEOUT_MS,
+  );
 });

@@ -21,6 +21,7 @@ import {
   packagedStack,
   rolesOf,
   SECRET_ARN,
+  SLS_TIMEOUT_MS,
   sub,
 } from '../helpers/packaged-stack.ts';
 import { TEST_BUCKET } from '../helpers/s3.ts';
@@ -31,7 +32,7 @@ let resources: Json;
 beforeAll(async () => {
   ({ template } = await packagedStack());
   resources = template.Resources;
-}, 180_000);
+}, SLS_TIMEOUT_MS);
 
 const { statements, roleIds, allowing } = rolesOf(() => template);
 

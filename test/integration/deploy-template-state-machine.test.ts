@@ -17,6 +17,7 @@ import {
   packagedStack,
   ROOT,
   rolesOf,
+  SLS_TIMEOUT_MS,
   sub,
 } from '../helpers/packaged-stack.ts';
 import { TEST_BUCKET } from '../helpers/s3.ts';
@@ -27,7 +28,7 @@ let resources: Json;
 beforeAll(async () => {
   ({ template } = await packagedStack());
   resources = template.Resources;
-}, 180_000);
+}, SLS_TIMEOUT_MS);
 
 const { statements, allowing } = rolesOf(() => template);
 

@@ -52,12 +52,17 @@ describe('docs/configuration.md', () => {
     'config/mapping-config.ts',
     'config/header-secrets.ts',
     'metrics/metrics-settings.ts',
+    'config/environment.ts',
   ].map((file) => readFileSync(new URL(`../../shared/${file}`, import.meta.url), 'utf8'));
-  // Variable names appear quoted ('OTEL_ENDPOINT') or as keys of the zod schema.
+  // Variable names appear quoted ('OTEL_ENDPOINT'), as keys of the zod schema,
+  // or read as `env.NAME`; the AWS_ ones that Lambda sets (AWS_REGION) are AWS's.
   const variables = new Set(
-    sources.flatMap((text) =>
-      [...text.matchAll(/(?:'|^\s+)([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:'|:)/gm)].map((m) => m[1]),
-    ),
+    sources.flatMap((text) => [
+      ...[...text.matchAll(/(?:'|^\s+)([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:'|:)/gm)].map((m) => m[1]),
+      ...[...text.matchAll(/\benv\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)/g)]
+        .map((m) => m[1])
+        .filter((name) => !name.startsWith('AWS_')),
+    ]),
   );
 
   it('reads at least the documented OpenTelemetry variables', () => {
