@@ -129,7 +129,7 @@ export function estimateRun(shape: RunShape, options: EstimateOptions = {}): Est
   const workSeconds = (lines / (linesPerVcpuSecond * vcpus)) * (1 + retryFraction);
   const callsPerItem = items === 0 ? 0 : Math.max(1, Math.ceil(workSeconds / items / callSeconds));
   const calls = items * callsPerItem;
-  const invocations = Math.ceil(calls * (1 + retryFraction));
+  const invocations = wholeUp(calls * (1 + retryFraction));
   const gbSeconds = workSeconds * (memoryMb / 1024);
 
   const parentTransitions = PARENT_STATES + items;
@@ -236,10 +236,7 @@ function s3Requests(
     objects === 0 ? 0 : objects * getsPerObject(averageSize, chunks / objects, reader);
   const fixedGets = 1 + 1 + RESULT_WRITER_FILES + (shape.retry === true ? 1 : 0);
   const get =
-    (shape.headedKeys ?? 0) +
-    trailerReads +
-    Math.ceil(rangedGets * (1 + retryFraction)) +
-    fixedGets;
+    (shape.headedKeys ?? 0) + trailerReads + wholeUp(rangedGets * (1 + retryFraction)) + fixedGets;
   const manifestBytes = items * MANIFEST_BYTES_PER_ITEM;
   const manifestPuts =
     manifestBytes <= UPLOAD_PART_BYTES ? 1 : Math.ceil(manifestBytes / UPLOAD_PART_BYTES) + 2;
@@ -266,6 +263,11 @@ function getsPerObject(
     gets += read + Math.min(rangesAhead, ranges - read);
   }
   return (gets * chunksPerObject) / c;
+}
+
+/** Rounded up to a whole number, float noise aside (100 x 1.1 is 110, not 111). */
+function wholeUp(value: number): number {
+  return Math.max(0, Math.ceil(value - 1e-9));
 }
 
 function usd(amount: number): number {

@@ -46,22 +46,22 @@ export const pricesSchema = z.strictObject({
 
 export type Prices = z.infer<typeof pricesSchema>;
 
-/** us-east-1 list prices as published in 2026. */
+/** us-east-1 list prices as published in 2026 ($25 per million transitions, $0.0004 per 1,000 GETs…). */
 export const US_EAST_1_PRICES: Prices = {
   source: 'AWS us-east-1 list prices, 2026 (aws.amazon.com/step-functions|lambda|s3/pricing)',
   stepFunctions: {
-    standardTransition: 25 / 1_000_000,
-    expressRequest: 1 / 1_000_000,
+    standardTransition: 0.000025,
+    expressRequest: 0.000001,
     expressGbSecond: 0.00001667,
   },
   lambda: {
-    request: 0.2 / 1_000_000,
+    request: 0.0000002,
     gbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
   },
   s3: {
-    get: 0.0004 / 1000,
-    put: 0.005 / 1000,
-    list: 0.005 / 1000,
+    get: 0.0000004,
+    put: 0.000005,
+    list: 0.000005,
     delete: 0,
   },
 };
