@@ -43,7 +43,7 @@ Options:
   --chunk-bytes N         content bytes per chunk (default 268435456)
   --max-concurrency N     chunks shipped at once (default: this machine's
                           cores, at most 8)
-  --dry-run               plan and print the plan, ship nothing
+  --dry-run               plan and print the plan and its cost estimate, ship nothing
   --retry-from s3://…|FILE
                           re-run only the failed chunks of an earlier run:
                           its report.json in S3, or a file holding its report

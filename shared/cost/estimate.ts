@@ -10,7 +10,7 @@
  * rounded to 6 significant digits, so a small run does not show as $0.
  */
 
-import type { ChildType, Estimate } from '../contract/estimate.ts';
+import type { Architecture, ChildType, Estimate } from '../contract/estimate.ts';
 import { DEFAULT_RANGE_BYTES, DEFAULT_RANGES_AHEAD } from '../s3/object-reader.ts';
 import { type Prices, US_EAST_1_PRICES } from './prices.ts';
 
@@ -39,7 +39,7 @@ export const GZIP_BYTES_PER_LINE = 93;
 export const DEFAULT_RETRY_FRACTION = 0.01;
 /** The worker's memory and architecture as serverless.yml deploys it (`chunkMemory`, provider). */
 export const DEFAULT_MEMORY_MB = 1769;
-export const DEFAULT_ARCHITECTURE = 'arm64';
+export const DEFAULT_ARCHITECTURE: Architecture = 'arm64';
 /**
  * Seconds of work one worker call does before it answers a cursor: its 900 s
  * timeout less the 5 s deadline margin and 60 s flush reserve (chunk-step.ts).
@@ -94,7 +94,7 @@ export interface EstimateOptions {
   prices?: Prices;
   childType?: ChildType;
   memoryMb?: number;
-  architecture?: 'arm64' | 'x86_64';
+  architecture?: Architecture;
   linesPerVcpuSecond?: number;
   bytesPerLine?: number;
   retryFraction?: number;
