@@ -12,10 +12,13 @@
  * `LOG_PREFIX`) set, as the deployment sets them, a run outside those logs
  * is refused with `InputValidationError`, as is a run (or a re-run of a
  * report) asking for deletion unless `ELB_OTLP_ALLOW_DELETE=true` (the
- * deployment's `allowDeleteProcessed`, or `deleteAfterIngest`).
+ * deployment's `allowDeleteProcessed`, or `deleteAfterIngest`). The plan
+ * carries the run's cost estimate, priced with `ELB_OTLP_PRICES` and the
+ * worker's `ELB_OTLP_WORKER_MEMORY_MB`.
  */
 
 import { planSettings } from '../shared/config/environment.ts';
+import { costSettings } from '../shared/cost/cost-settings.ts';
 import { createPlan } from '../shared/reprocess/plan-step.ts';
 import { startedOnce } from '../shared/runtime/started-once.ts';
 import { createS3Client } from '../shared/s3/client.ts';
@@ -26,6 +29,7 @@ const logger = functionLogger('plan');
 /** Built at the first call, kept for the container's life. */
 const dependencies = startedOnce(async () => ({
   ...planSettings(process.env),
+  cost: costSettings(process.env),
   s3: createS3Client(process.env),
   logger,
   now: () => new Date(),

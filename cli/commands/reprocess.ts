@@ -43,7 +43,7 @@ Options:
   --chunk-bytes N         content bytes per chunk (default 268435456)
   --max-concurrency N     chunks shipped at once (default: this machine's
                           cores, at most 8)
-  --dry-run               plan and print the plan, ship nothing
+  --dry-run               plan and print the plan and its cost estimate, ship nothing
   --retry-from s3://…|FILE
                           re-run only the failed chunks of an earlier run:
                           its report.json in S3, or a file holding its report
@@ -141,12 +141,15 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     { runReprocessLocally },
     { createS3Client },
     { createOtlpExporter, SYSTEM_CLOCK },
+    { costSettings },
   ] = await Promise.all([
     import('../../shared/local/local-steps.ts'),
     import('../../shared/local/run-reprocess.ts'),
     import('../../shared/s3/client.ts'),
     import('../../shared/otlp/exporter.ts'),
+    import('../../shared/cost/cost-settings.ts'),
   ]);
+  const cost = costSettings(io.env);
   const s3 = createS3Client(io.env);
   const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
   const steps = localSteps({
@@ -157,6 +160,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     work: { bucket: workBucket as string, prefix: values['work-prefix'] ?? DEFAULT_WORK_PREFIX },
     clock: SYSTEM_CLOCK,
     now: () => new Date(),
+    cost,
   });
   const runId = `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
   const started = performance.now();
@@ -260,7 +264,12 @@ function describePlan(plan: PlanSummary): string {
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${count} ${SKIP_WORDS[reason as keyof PlanSummary['skipped']]}`);
   const mib = (plan.bytes / 1048576).toFixed(1);
-  return `planned ${plan.objects} objects (${plan.emptyObjects} empty, ${mib} MiB stored) in ${plan.chunks} chunks${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}`;
+  const usd = plan.estimate?.usd;
+  const cost =
+    usd === undefined
+      ? ''
+      : `; estimated in AWS $${usd.total} (compute $${usd.compute}, orchestration $${usd.orchestration}, S3 $${usd.s3Requests})`;
+  return `planned ${plan.objects} objects (${plan.emptyObjects} empty, ${mib} MiB stored) in ${plan.chunks} chunks${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}${cost}`;
 }
 
 const SKIP_WORDS: Record<keyof PlanSummary['skipped'], string> = {

@@ -10,6 +10,7 @@
 
 import { z } from 'zod';
 import { chunkCountsSchema, count } from './counts.ts';
+import { estimateSchema } from './estimate.ts';
 
 /** Default chunk: 256 MiB of content per worker call. */
 export const DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024;
@@ -124,6 +125,8 @@ export const planSummarySchema = z.object({
   results: z.object({ Bucket: z.string().min(1), Prefix: z.string() }),
   /** For a re-run: the run it re-runs (its id, or its report's address). */
   retryOf: z.string().optional(),
+  /** What the run is estimated to cost (docs/performance.md#cost). */
+  estimate: estimateSchema.optional(),
 });
 
 export type PlanSummary = z.infer<typeof planSummarySchema>;

@@ -11,6 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { ChunkResult, PlanSummary } from '../contract/state-machine.ts';
+import type { CostSettings } from '../cost/cost-settings.ts';
 import type { ExporterClock, OtlpExporter } from '../otlp/exporter.ts';
 import { createProcessChunk } from '../reprocess/chunk-step.ts';
 import type { WorkLocation } from '../reprocess/plan.ts';
@@ -35,6 +36,8 @@ export interface LocalStepOptions {
   clock: ExporterClock;
   /** When a plan is made. */
   now: () => Date;
+  /** Prices and the worker's memory for the plan's estimate (default: us-east-1, 1769 MB). */
+  cost?: CostSettings;
 }
 
 /** The tasks of a local run, for `runReprocessLocally` (run-reprocess.ts). */
@@ -46,7 +49,7 @@ export interface LocalSteps {
 
 /** Builds the three tasks from the engines the handlers call. */
 export function localSteps(options: LocalStepOptions): LocalSteps {
-  const { s3, exporter, config, mapping, work, clock, now } = options;
+  const { s3, exporter, config, mapping, work, clock, now, cost } = options;
   const logger = QUIET_LOGGER;
   const processChunk = createProcessChunk(() => ({
     s3,
@@ -57,7 +60,7 @@ export function localSteps(options: LocalStepOptions): LocalSteps {
     logger,
   }));
   return {
-    plan: createPlan(() => ({ s3, work, logger, allowDelete: true, now })),
+    plan: createPlan(() => ({ s3, work, logger, allowDelete: true, now, cost })),
     processChunk: (item) =>
       processChunk(item, { getRemainingTimeInMillis: () => LOCAL_CHUNK_TIME_MS }),
     report: createReport(() => ({ s3, logger, allowDelete: true })),

@@ -11,6 +11,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { InputValidationError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import { type PlanSummary, planCallSchema } from '../contract/state-machine.ts';
+import type { CostSettings } from '../cost/cost-settings.ts';
+import { estimateRun } from '../cost/estimate.ts';
+import { planShape } from '../cost/plan-shape.ts';
 import { planAnyRun, type WorkLocation } from './plan.ts';
 import { parseAnyRunInput } from './run-input.ts';
 import type { LogScope } from './run-policy.ts';
@@ -26,6 +29,8 @@ export interface PlanDependencies {
   allowDelete: boolean;
   /** The clock: when a plan is made. */
   now: () => Date;
+  /** Prices and the worker's memory for the plan's estimate (default: us-east-1, 1769 MB). */
+  cost?: CostSettings;
 }
 
 /** The plan step, given its dependencies (the handler, the local runner and tests pass theirs). */
@@ -38,7 +43,7 @@ export function createPlan(dependencies: () => PlanDependencies | Promise<PlanDe
       'event',
     );
     const parsed = parseAnyRunInput(input);
-    const { s3, work, logger, scope, allowDelete, now } = await dependencies();
+    const { s3, work, logger, scope, allowDelete, now, cost } = await dependencies();
     const summary = await planAnyRun({
       client: s3,
       input: parsed,
@@ -47,6 +52,7 @@ export function createPlan(dependencies: () => PlanDependencies | Promise<PlanDe
       policy: { ...(scope !== undefined && { scope }), allowDelete },
       now,
     });
+    summary.estimate = estimateRun(planShape(summary, parsed), cost);
     logger.info('run planned', { ...summary });
     return summary;
   };

@@ -21,6 +21,7 @@ import {
   zeroShipCounts,
 } from '../contract/counts.ts';
 import { ReportInputError } from '../contract/errors.ts';
+import type { Estimate } from '../contract/estimate.ts';
 import { describeProblems, type Problem, parseOrThrow } from '../contract/parse.ts';
 import {
   type ChildExecution,
@@ -31,6 +32,7 @@ import {
   type ReportInput,
   resultManifestSchema,
 } from '../contract/state-machine.ts';
+import { type ActualFigures, actualFigures } from '../cost/estimate.ts';
 import {
   type DeleteFailure,
   type DeletionResult,
@@ -68,6 +70,10 @@ export interface ReportSummary extends ShipCounts {
   /** The execution input that re-runs only what failed, when something did. */
   retry?: { retryFrom: string };
   throughput: Throughput;
+  /** The plan's cost estimate (docs/performance.md#cost), when it has one. */
+  estimate?: Estimate;
+  /** Beside it, what the results tell: the children that answered and the workers' time. */
+  actual?: ActualFigures;
 }
 
 /** How fast the run went, from its plan to its report. */
@@ -114,14 +120,17 @@ export async function reportRun(
 
   /** Each planned chunk's result, by `key start end`. */
   const outcomes = new Map<string, ChunkResult | FailedChunk>();
+  let children = 0;
   for (const file of files.SUCCEEDED ?? []) {
     for (const child of await readChildren(client, bucket, file.Key)) {
+      children++;
       const output = JSON.parse(child.Output ?? 'null') as ChunkResult | null;
       if (output !== null) outcomes.set(chunkId(output), output);
     }
   }
   for (const file of files.FAILED ?? []) {
     for (const child of await readChildren(client, bucket, file.Key)) {
+      children++;
       const item = JSON.parse(child.Input ?? '{}') as { key: string; start: number; end: number };
       outcomes.set(chunkId(item), {
         key: item.key,
@@ -188,6 +197,10 @@ export async function reportRun(
       report: reportUrl,
       ...(failures.length > 0 && { retry: { retryFrom: reportUrl } }),
       throughput: throughput(totals, plan.plannedAt, now(), chunkMs),
+      ...(plan.estimate !== undefined && {
+        estimate: plan.estimate,
+        actual: actualFigures(plan.estimate, children, chunkMs),
+      }),
     };
     const document = {
       ...summary,

@@ -53,6 +53,8 @@ describe('docs/configuration.md', () => {
     'config/header-secrets.ts',
     'metrics/metrics-settings.ts',
     'config/environment.ts',
+    'cost/cost-settings.ts',
+    'cost/prices.ts',
   ].map((file) => readFileSync(new URL(`../../shared/${file}`, import.meta.url), 'utf8'));
   // Variable names appear quoted ('OTEL_ENDPOINT'), as keys of the zod schema,
   // or read as `env.NAME`; the AWS_ ones that Lambda sets (AWS_REGION) are AWS's.

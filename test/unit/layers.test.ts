@@ -47,6 +47,10 @@ const LAYERS: readonly Layer[] = [
     why: 'S3: ranged reads, compression told from the first bytes, deletes, S3 errors',
   },
   {
+    folders: ['shared/cost'],
+    why: "a run's cost estimate: prices, and the counts AWS bills for (the reader's range size among them)",
+  },
+  {
     folders: ['shared/pipeline'],
     why: 'one object or chunk: bytes, lines, records, batches, counts',
   },
