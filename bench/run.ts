@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { runBulkBench } from './bulk.ts';
 import { runChunkBench } from './chunk.ts';
 import { runEncodeBench } from './encode.ts';
+import { runFleetBench } from './fleet.ts';
 import { runParseBench } from './parse.ts';
 import { runShipBench } from './ship.ts';
 
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]> | Record<
     ship: runShipBench,
     chunk: runChunkBench,
     bulk: runBulkBench,
+    fleet: runFleetBench,
   };
 
 const chosen = process.argv.slice(2);

@@ -60,9 +60,15 @@ export interface Timed {
   code: number | null;
 }
 
+/**
+ * Runs `node args…` to its end and times it; `onStderr` sees each piece of
+ * stderr with the milliseconds since the start, for benchmarks that time a
+ * run's phases by its progress lines.
+ */
 export async function timeProcess(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
+  onStderr?: (text: string, ms: number) => void,
 ): Promise<Timed> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -73,6 +79,7 @@ export async function timeProcess(
   });
   child.stderr.on('data', (d) => {
     stderr += d;
+    onStderr?.(String(d), performance.now() - started);
   });
   const [code] = await once(child, 'close');
   return { ms: performance.now() - started, stdout, stderr, code };
