@@ -7,7 +7,10 @@
  * keeps those pages (BENCHMARKS.md, "S3 chunk"). When the process runs with
  * `--expose-gc` (the CLI's `#!` line and the Lambdas' NODE_OPTIONS say so),
  * this guard collects at once when the ArrayBuffer memory passes a bound;
- * without it, it does nothing.
+ * without it, it does nothing. When what a collection leaves alive is
+ * itself near the bound (two chunks shipped at once), the next collection
+ * waits for half a bound of new garbage: collecting at every look would free
+ * nothing and cost a full collection each time (BENCHMARKS.md, "Fleet").
  */
 
 /**
@@ -34,8 +37,14 @@ export function createMemoryGuard(options: MemoryGuardOptions = {}): () => void 
   const limit = options.limitBytes ?? ARRAY_BUFFER_LIMIT_BYTES;
   const arrayBuffers = options.arrayBuffers ?? (() => process.memoryUsage().arrayBuffers);
   let pieces = 0;
+  let bound = limit;
   return () => {
     if (++pieces % PIECES_PER_LOOK !== 0) return;
-    if (arrayBuffers() > limit) collect();
+    if (arrayBuffers() <= bound) return;
+    collect();
+    // What a collection leaves is alive: several objects or chunks shipped at
+    // once can hold more than the bound. The next collection waits for half a
+    // bound of new garbage instead of coming at every look.
+    bound = Math.max(limit, arrayBuffers() + limit / 2);
   };
 }

@@ -21,7 +21,47 @@ describe('the memory guard', () => {
     expect({ looks, collections }).toEqual({ looks: 2, collections: 0 });
     bytes = 101;
     for (let i = 0; i < 16; i++) guard();
-    expect({ looks, collections }).toEqual({ looks: 3, collections: 1 });
+    // One look to decide, one after the collection to see what it left.
+    expect({ looks, collections }).toEqual({ looks: 4, collections: 1 });
+  });
+
+  it('waits for half a bound of new garbage when a collection leaves more than the bound alive', () => {
+    // Two chunks shipped at once can keep more ArrayBuffers alive than the
+    // bound: collecting at every look then frees nothing and costs a full
+    // collection each time.
+    let live = 150;
+    let garbage = 0;
+    let collections = 0;
+    const guard = createMemoryGuard({
+      limitBytes: 100,
+      arrayBuffers: () => live + garbage,
+      collect: () => {
+        collections++;
+        garbage = 0;
+      },
+    });
+    const looks = (n: number) => {
+      for (let i = 0; i < 16 * n; i++) guard();
+    };
+    looks(1);
+    expect(collections).toBe(1);
+    looks(4);
+    expect(collections).toBe(1);
+    garbage = 49;
+    looks(1);
+    expect(collections).toBe(1);
+    garbage = 51;
+    looks(1);
+    expect(collections).toBe(2);
+    // Once the live set shrinks, the next collection brings the bound back
+    // down to the limit.
+    live = 10;
+    garbage = 191;
+    looks(1);
+    expect(collections).toBe(3);
+    garbage = 91;
+    looks(1);
+    expect(collections).toBe(4);
   });
 
   it('does nothing when the process cannot collect on demand', () => {
