@@ -23,6 +23,19 @@ afterAll(async () => {
   await receiver.close();
 });
 
+/** The sum of the counts in the receiver's table whose title starts with `title`. */
+function tableTotal(stderr: string, title: string): number {
+  const lines = stderr.split('\n');
+  const start = lines.findIndex((line) => line.trim().startsWith(title));
+  let total = 0;
+  for (const line of lines.slice(start + 1)) {
+    const row = /^ {4}\S.*?\s+([\d,]+)$/.exec(line);
+    if (row === null) break;
+    total += Number(row[1].replaceAll(',', ''));
+  }
+  return total;
+}
+
 describe('npm start', () => {
   it('ships every generated line to its own receiver and ends with the summary line', async () => {
     const { code, stdout, stderr } = await runDemo({ ELB_OTLP_DEMO_LINES: '6000' });
@@ -43,7 +56,30 @@ describe('npm start', () => {
     }
     expect(stderr).toContain('An example ALB connection log record, as decoded:');
     expect(stderr).toContain('http.response.status_code = ');
+    // Every record counted, not assumed: each table the receiver prints adds up to the lines.
+    for (const title of ['by load balancer', 'by status class', 'by kind of log']) {
+      expect(tableTotal(stderr, title), title).toBe(summary.lines);
+    }
   }, 120_000);
+
+  it('with ELB_OTLP_DEMO_RECEIVER=drain, only drains the requests and cannot say what arrived', async () => {
+    const { code, stdout, stderr } = await runDemo({
+      ELB_OTLP_DEMO_LINES: '2000',
+      ELB_OTLP_DEMO_RECEIVER: 'drain',
+    });
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(summary).toMatchObject({ failed: 0, received: null });
+    expect(summary.accepted).toBe(summary.lines);
+    expect(stderr).toContain('draining only');
+    expect(stderr).not.toContain('Received by the OTLP receiver');
+  }, 120_000);
+
+  it('refuses an unknown ELB_OTLP_DEMO_RECEIVER before starting anything', async () => {
+    const { code, stderr } = await runDemo({ ELB_OTLP_DEMO_RECEIVER: 'decode' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('ELB_OTLP_DEMO_RECEIVER: expected count (the default) or drain');
+  });
 
   it('ships to OTEL_EXPORTER_OTLP_ENDPOINT when it is set', async () => {
     const { code, stdout, stderr } = await runDemo({
