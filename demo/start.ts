@@ -101,6 +101,8 @@ try {
       now: () => BigInt(Date.now()) * 1_000_000n,
     },
   );
+  // The receiver counts a few requests behind its answers: wait for the last counts.
+  await receiver?.settled();
   const lastLine = printed.trim().split('\n').at(-1) ?? '';
   if (lastLine === '') {
     say(`elb-otlp reprocess stopped with exit code ${code} and no report`);
@@ -188,6 +190,7 @@ function printReceived(receiver: DemoReceiver): void {
   say(
     `Received by the OTLP receiver: ${n(receiver.received() ?? 0)} log records (all counted; the examples decoded whole)`,
   );
+  if (receiver.undecodable > 0) say(`  requests it could not read: ${n(receiver.undecodable)}`);
   table('by load balancer (aws.elb.name)', receiver.byLoadBalancer);
   table('by status class (http.response.status_code)', receiver.byStatusClass);
   table('by kind of log', receiver.byFormat);

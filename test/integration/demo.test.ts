@@ -4,7 +4,11 @@
  * reprocessing state machine, and ends with the one-line summary.
  */
 
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoReceiver } from '../../demo/receiver.ts';
+import { createBatchEncoder } from '../../shared/otlp/batch-encoder.ts';
+import { SCOPE } from '../../shared/otlp/scope.ts';
 import { runScript } from '../helpers/cli.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { uids } from '../helpers/ship.ts';
@@ -93,4 +97,57 @@ describe('npm start', () => {
     expect(delivered).toHaveLength(summary.lines);
     expect(new Set(delivered).size).toBe(summary.lines);
   }, 120_000);
+});
+
+describe("the demo's receiver", () => {
+  const post = (url: string, body: Uint8Array) =>
+    fetch(`${url}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
+      body: gzipSync(body),
+    });
+  const request = (name: string, records: number) => {
+    const encoder = createBatchEncoder(
+      'http/protobuf',
+      { attributes: [{ key: 'aws.elb.name', type: 'string', value: name }] },
+      SCOPE,
+      { maxRecords: 10_000, maxBytes: 1024 * 1024 },
+    );
+    for (let n = 0; n < records; n++) {
+      encoder.add({
+        timeUnixNano: 1n,
+        observedTimeUnixNano: 1n,
+        severityNumber: 9,
+        severityText: 'INFO',
+        body: `line ${n}`,
+        attributes: [{ key: 'http.response.status_code', type: 'int', value: 200 + (n % 2) * 300 }],
+      });
+    }
+    return encoder.flush()?.body as Uint8Array;
+  };
+
+  it('counts every record of the requests it answered, after them, and leaves out one it cannot read', async () => {
+    const demo = await startDemoReceiver();
+    try {
+      const answers = await Promise.all([
+        post(demo.url, request('shop-frontend', 300)),
+        post(demo.url, request('payments-api', 41)),
+        post(demo.url, Buffer.from([0x0a, 0x10, 0x12])),
+      ]);
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      await demo.settled();
+      expect(demo.received()).toBe(341);
+      expect(demo.undecodable).toBe(1);
+      expect(Object.fromEntries(demo.byLoadBalancer)).toEqual({
+        'shop-frontend': 300,
+        'payments-api': 41,
+      });
+      expect(Object.fromEntries(demo.byStatusClass)).toEqual({ '2xx': 171, '5xx': 170 });
+      expect(demo.examples.get('access log')).toMatchObject({
+        logRecord: { body: { stringValue: 'line 0' } },
+      });
+    } finally {
+      await demo.close();
+    }
+  });
 });
