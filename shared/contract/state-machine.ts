@@ -18,6 +18,40 @@ export const MIN_CHUNK_BYTES = 1024 * 1024;
 /** Distributed Map's own ceiling on child executions at once. */
 export const MAX_CONCURRENCY = 10_000;
 
+/**
+ * Step Functions' limit on a child execution's input and on every state's
+ * output (256 KiB): a unit item, a unit's continuation input and a unit
+ * result must each fit in it.
+ */
+export const STATE_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * A unit item's serialized size at most: with the compact results of its
+ * chunks (at most {@link MAX_UNIT_CHUNKS} × {@link COMPACT_RESULT_BYTES}) in
+ * its cursor, a continuation input stays about 60 KiB under
+ * {@link STATE_PAYLOAD_BYTES} (docs/design.md#work-units).
+ */
+export const UNIT_ITEM_BYTES = 96 * 1024;
+/**
+ * Chunks in one unit at most: 256 chunk items of an ELB key (~175
+ * characters, ~320 B an item) are ~80 KiB; one parent transition and one
+ * child request then stand for 256 small objects.
+ */
+export const MAX_UNIT_CHUNKS = 256;
+/** A compact chunk result's serialized size at most (counts ~200 B, an error cut short). */
+export const COMPACT_RESULT_BYTES = 400;
+/** Characters of an error message a compact chunk result keeps (the worker's log has it whole). */
+export const COMPACT_MESSAGE_CHARS = 120;
+/** Worker lines per second on one vCPU, as measured (BENCHMARKS.md). */
+export const LINES_PER_VCPU_SECOND = 50_000;
+/** Stored bytes per line of a gzip ALB log: 55.7 MB for 600,000 lines. */
+export const STORED_BYTES_PER_LINE = 93;
+/**
+ * Default unit: 128 MiB of stored log ≈ 1.44 M lines ≈ 29 s of one vCPU at
+ * {@link LINES_PER_VCPU_SECOND}, a ninth of an Express child's budget, so a
+ * slower Collector or S3 still fits (and a unit that does not is continued).
+ */
+export const DEFAULT_UNIT_BYTES = 128 * 1024 * 1024;
+
 const timestamp = z.iso.datetime({ offset: true });
 
 /** The settings a run and the report of a run both hold, validated alike. */
@@ -276,3 +310,102 @@ export const reportInputSchema = z.object({
 });
 
 export type ReportInput = z.infer<typeof reportInputSchema>;
+
+/**
+ * One line of the unit manifest, one Distributed Map item: chunk items
+ * shipped in order by one worker call (or its continuations). `unit` is its
+ * index in the manifest; results name it, not their chunks
+ * (docs/design.md#work-units).
+ */
+export const unitItemSchema = z.object({
+  unit: count,
+  chunks: z.array(chunkItemSchema).min(1).max(MAX_UNIT_CHUNKS),
+});
+
+export type UnitItem = z.infer<typeof unitItemSchema>;
+
+/**
+ * What a unit result holds for each chunk shipped: its counts, whether it
+ * ended, and the error that ended or spoiled it (its message cut to
+ * {@link COMPACT_MESSAGE_CHARS}); the chunk is the unit's item at the same
+ * position, so the key and range are not repeated.
+ */
+export const compactChunkResultSchema = chunkCountsSchema.extend({
+  done: z.boolean(),
+  error: chunkErrorSchema.optional(),
+});
+
+export type CompactChunkResult = z.infer<typeof compactChunkResultSchema>;
+
+/**
+ * Where an unfinished unit carries on: the index of its next chunk, and that
+ * chunk's own cursor when it was begun.
+ */
+export const unitCursorSchema = z.object({
+  chunk: count,
+  chunkCursor: chunkCursorSchema.optional(),
+});
+
+export type UnitCursor = z.infer<typeof unitCursorSchema>;
+
+/**
+ * A worker's input for a unit: the unit item, when its child execution
+ * started (an Express child lives 5 minutes; absent, only the Lambda's
+ * deadline counts), and from the previous call its cursor and the results of
+ * the chunks before the cursor.
+ */
+export const unitInputSchema = unitItemSchema
+  .extend({
+    startedAt: timestamp.optional(),
+    cursor: unitCursorSchema.optional(),
+    results: z.array(compactChunkResultSchema).default([]),
+  })
+  .superRefine(({ chunks, cursor, results }, context) => {
+    const next = cursor?.chunk ?? 0;
+    if (next >= chunks.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['cursor', 'chunk'],
+        message: `${next} is not a chunk of a unit of ${chunks.length}`,
+      });
+    } else if (results.length !== next) {
+      context.addIssue({
+        code: 'custom',
+        path: ['results'],
+        message: `${results.length} results for the ${next} chunks before the cursor`,
+      });
+    }
+  });
+
+export type UnitInput = z.infer<typeof unitInputSchema>;
+
+/** A unit finished: the results of all its chunks, in order. */
+export const finishedUnitSchema = z.object({
+  unit: count,
+  done: z.literal(true),
+  results: z.array(compactChunkResultSchema).max(MAX_UNIT_CHUNKS),
+});
+
+/**
+ * A unit not finished: its next input (the item, where it stopped, the
+ * results before), so the child's loop and the parent's next pass call the
+ * worker with the answer as it is (a state's output holds the item only
+ * once); `carryOn` when its child has time for another call, `stalled` when
+ * the Collector or S3 stayed unavailable.
+ */
+export const unfinishedUnitSchema = unitItemSchema.extend({
+  done: z.literal(false),
+  startedAt: timestamp.optional(),
+  cursor: unitCursorSchema,
+  results: z.array(compactChunkResultSchema).max(MAX_UNIT_CHUNKS),
+  carryOn: z.boolean(),
+  stalled: chunkErrorSchema.optional(),
+});
+
+/** What a worker answers for a unit (docs/design.md#work-units). */
+export const unitResultSchema = z.discriminatedUnion('done', [
+  finishedUnitSchema,
+  unfinishedUnitSchema,
+]);
+
+export type UnitResult = z.infer<typeof unitResultSchema>;

@@ -8,14 +8,20 @@
  * catch) for each chunk item with bounded concurrency, and writes
  * ResultWriter's layout (`<Prefix>/<run>/manifest.json`, `SUCCEEDED_0.json`,
  * `FAILED_0.json`) so the report step reads the same files here and in AWS.
+ * It holds items and the worker's answers to Step Functions' 256 KiB, as AWS
+ * does: an item over it fails the Map (and the run), an answer over it fails
+ * its child, whatever the child's Catch says.
  */
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { STATE_PAYLOAD_BYTES } from '../contract/state-machine.ts';
 
 const DEFINITION_URL = new URL('../../statemachines/reprocess.asl.json', import.meta.url);
+/** The error Step Functions ends a state with when its input or output is over 256 KiB. */
+export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
 /** Local stand-in ARNs for the `${…}` names filled in at deployment. */
 const LOCAL_ARN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
@@ -120,10 +126,18 @@ async function runMapLocally(
 ): Promise<Json> {
   const { s3 } = options;
   const manifest = await readText(s3, parameters.reader.Bucket, parameters.reader.Key);
-  const items = manifest
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Json);
+  const lines = manifest.split('\n').filter((line) => line !== '');
+  lines.forEach((line, at) => {
+    const bytes = Buffer.byteLength(line);
+    if (bytes > STATE_PAYLOAD_BYTES) {
+      throw new DataLimitExceededError(
+        `item ${at} of s3://${parameters.reader.Bucket}/${parameters.reader.Key} is ${bytes} bytes, over the ${STATE_PAYLOAD_BYTES} a child execution's input may be`,
+      );
+    }
+  });
+  const items = lines.map((line) => JSON.parse(line) as Json);
+  const workerResultPath = (processor as { States: Record<string, { ResultPath?: string }> }).States
+    .ProcessChunk?.ResultPath;
   const mapRunId = randomUUID();
   const machine = new StateMachine(processor as never);
   const records: ChildRecord[] = new Array(items.length);
@@ -138,14 +152,33 @@ async function runMapLocally(
         Name: name,
         Input: JSON.stringify(items[at]),
       };
+      // An answer over the limit fails the child in AWS, past any Catch.
+      let exceeded: string | undefined;
+      const task: LocalTask = async (input) => {
+        const answer = await options.processChunk(input);
+        const bytes = stateOutputBytes(input, answer, workerResultPath);
+        if (bytes > STATE_PAYLOAD_BYTES) {
+          exceeded = `the worker's state output is ${bytes} bytes, over the ${STATE_PAYLOAD_BYTES} a state's output may be`;
+          throw new DataLimitExceededError(exceeded);
+        }
+        return answer;
+      };
       try {
         const result = await machine.run(items[at] as never, {
-          overrides: { taskResourceLocalHandlers: { ProcessChunk: options.processChunk as never } },
+          overrides: { taskResourceLocalHandlers: { ProcessChunk: task as never } },
         }).result;
-        records[at] = { ...base, Status: 'SUCCEEDED', Output: JSON.stringify(result) };
+        const output = JSON.stringify(result);
+        if (exceeded === undefined && Buffer.byteLength(output) > STATE_PAYLOAD_BYTES) {
+          exceeded = `the child's output is ${Buffer.byteLength(output)} bytes, over the ${STATE_PAYLOAD_BYTES} a state's output may be`;
+        }
+        if (exceeded !== undefined) throw new DataLimitExceededError(exceeded);
+        records[at] = { ...base, Status: 'SUCCEEDED', Output: output };
         options.onChunk?.(++done, items.length, result);
       } catch (error) {
-        const cause = (error as Error).cause as Error | undefined;
+        const cause =
+          exceeded !== undefined
+            ? new DataLimitExceededError(exceeded)
+            : ((error as Error).cause as Error | undefined);
         records[at] = {
           ...base,
           Status: 'FAILED',
@@ -187,6 +220,22 @@ async function runMapLocally(
     MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipChunks:${mapRunId}`,
     ResultWriterDetails: { Bucket: parameters.writer.Bucket, Key: manifestKey },
   };
+}
+
+/**
+ * A task state's output size: its answer, or with a `ResultPath` inside the
+ * input, the input with the answer added (near enough: the key it goes under
+ * is left out).
+ */
+function stateOutputBytes(input: Json, answer: Json, resultPath: string | undefined): number {
+  const answerBytes = Buffer.byteLength(JSON.stringify(answer) ?? '');
+  if (resultPath === undefined || resultPath === '$') return answerBytes;
+  return Buffer.byteLength(JSON.stringify(input) ?? '') + answerBytes;
+}
+
+/** An item or an answer over Step Functions' 256 KiB: named as AWS names it. */
+export class DataLimitExceededError extends Error {
+  override readonly name = DATA_LIMIT_EXCEEDED;
 }
 
 async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
