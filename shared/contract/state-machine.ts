@@ -27,7 +27,7 @@ export const STATE_PAYLOAD_BYTES = 256 * 1024;
 /**
  * A unit item's serialized size at most: with the compact results of its
  * chunks (at most {@link MAX_UNIT_CHUNKS} × {@link COMPACT_RESULT_BYTES}) in
- * its cursor, a continuation input stays about 60 KiB under
+ * its cursor, a continuation input stays about 40 KiB under
  * {@link STATE_PAYLOAD_BYTES} (docs/design.md#work-units).
  */
 export const UNIT_ITEM_BYTES = 96 * 1024;
@@ -37,10 +37,13 @@ export const UNIT_ITEM_BYTES = 96 * 1024;
  * child request then stand for 256 small objects.
  */
 export const MAX_UNIT_CHUNKS = 256;
-/** A compact chunk result's serialized size at most (counts ~200 B, an error cut short). */
-export const COMPACT_RESULT_BYTES = 400;
-/** Characters of an error message a compact chunk result keeps (the worker's log has it whole). */
-export const COMPACT_MESSAGE_CHARS = 120;
+/** A compact chunk result's serialized size at most (counts ~230 B, an error cut short). */
+export const COMPACT_RESULT_BYTES = 480;
+/**
+ * Characters of an error message a compact chunk result keeps (the worker's
+ * log has it whole): enough for the reason and what the object begins with.
+ */
+export const COMPACT_MESSAGE_CHARS = 200;
 /** Worker lines per second on one vCPU, as measured (BENCHMARKS.md). */
 export const LINES_PER_VCPU_SECOND = 50_000;
 /** Stored bytes per line of a gzip ALB log: 55.7 MB for 600,000 lines. */
@@ -60,6 +63,8 @@ const runSettings = {
   prefix: z.string().default(''),
   deleteProcessed: z.boolean().default(false),
   maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(50),
+  /** Stored bytes of small objects one unit holds (1: one chunk a unit). */
+  unitBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_UNIT_BYTES),
 };
 
 /** A run's execution input: which objects to ship, and how. */
@@ -73,6 +78,7 @@ export const runInputSchema = z
     loadBalancers: z.array(z.string().min(1)).min(1).optional(),
     deleteProcessed: runSettings.deleteProcessed,
     chunkBytes: z.number().int().min(MIN_CHUNK_BYTES).default(DEFAULT_CHUNK_BYTES),
+    unitBytes: runSettings.unitBytes,
     maxConcurrency: runSettings.maxConcurrency,
     dryRun: z.boolean().default(false),
   })
@@ -100,6 +106,7 @@ export const retryInputSchema = z.strictObject({
   retryFrom: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'expected s3://bucket/key of a report.json'),
   deleteProcessed: z.boolean().optional(),
   maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).optional(),
+  unitBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   dryRun: z.boolean().default(false),
 });
 
@@ -149,10 +156,13 @@ export const planSummarySchema = z.object({
   objects: count,
   emptyObjects: count,
   chunks: count,
+  /** Work units (Distributed Map items) the chunks are packed into, and their target size. */
+  units: count,
+  unitBytes: count,
   /** Their stored bytes. */
   bytes: count,
   skipped: z.record(skipReasonSchema, count),
-  /** The chunk manifest, as the Distributed Map's ItemReader names it. */
+  /** The unit manifest, as the Distributed Map's ItemReader names it. */
   manifest: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
   /** Where the Distributed Map's ResultWriter puts its files. */
   results: z.object({ Bucket: z.string().min(1), Prefix: z.string() }),
@@ -303,10 +313,37 @@ export const retryReportSchema = z
 
 export type RetryReport = z.infer<typeof retryReportSchema>;
 
-/** What the definition hands the report step: the plan's answer and the Map's output. */
+/**
+ * Where the passes of the Distributed Map stand: the number of the next
+ * pass, its manifest (the plan's for the first), how many units it carries
+ * on, and where every pass so far wrote its results.
+ */
+export const passSchema = z.object({
+  number: count,
+  manifest: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
+  unfinished: count,
+  results: z.array(mapResultsSchema),
+});
+
+export type Pass = z.infer<typeof passSchema>;
+
+/** Passes after the first that carry unfinished units on, at most. */
+export const MAX_PASSES = 5;
+
+/** What the definition hands the next-pass step: the plan, the pass that ran and its results. */
+export const nextPassInputSchema = z.object({
+  step: z.literal('NextPass'),
+  plan: planSummarySchema,
+  pass: passSchema,
+  results: mapResultsSchema,
+});
+
+export type NextPassInput = z.infer<typeof nextPassInputSchema>;
+
+/** What the definition hands the report step: the plan's answer and every pass's Map output. */
 export const reportInputSchema = z.object({
   plan: planSummarySchema,
-  results: mapResultsSchema,
+  passes: z.array(mapResultsSchema).min(1),
 });
 
 export type ReportInput = z.infer<typeof reportInputSchema>;
@@ -349,14 +386,11 @@ export const unitCursorSchema = z.object({
 export type UnitCursor = z.infer<typeof unitCursorSchema>;
 
 /**
- * A worker's input for a unit: the unit item, when its child execution
- * started (an Express child lives 5 minutes; absent, only the Lambda's
- * deadline counts), and from the previous call its cursor and the results of
- * the chunks before the cursor.
+ * A unit as the worker takes it: the unit item, and from the previous call
+ * its cursor and the results of the chunks before the cursor.
  */
 export const unitInputSchema = unitItemSchema
   .extend({
-    startedAt: timestamp.optional(),
     cursor: unitCursorSchema.optional(),
     results: z.array(compactChunkResultSchema).default([]),
   })
@@ -379,10 +413,33 @@ export const unitInputSchema = unitItemSchema
 
 export type UnitInput = z.infer<typeof unitInputSchema>;
 
-/** A unit finished: the results of all its chunks, in order. */
+/** How the Distributed Map runs its children: a deployment parameter. */
+export const childExecutionTypeSchema = z.enum(['EXPRESS', 'STANDARD']);
+
+export type ChildExecutionType = z.infer<typeof childExecutionTypeSchema>;
+
+/**
+ * What the definition hands the unit worker: the unit (an item, or the
+ * answer of an unfinished call), when its child started and how the child
+ * runs (an Express child lives 5 minutes, so its worker stops in time;
+ * without them only the Lambda's deadline counts).
+ */
+export const unitCallSchema = z.object({
+  item: unitInputSchema,
+  startedAt: timestamp.optional(),
+  executionType: childExecutionTypeSchema.optional(),
+});
+
+export type UnitCall = z.infer<typeof unitCallSchema>;
+
+/**
+ * A unit finished: the results of all its chunks, in order (`carryOn` is
+ * there for the definition's Choice, which reads it in every answer).
+ */
 export const finishedUnitSchema = z.object({
   unit: count,
   done: z.literal(true),
+  carryOn: z.literal(false),
   results: z.array(compactChunkResultSchema).max(MAX_UNIT_CHUNKS),
 });
 
@@ -395,7 +452,6 @@ export const finishedUnitSchema = z.object({
  */
 export const unfinishedUnitSchema = unitItemSchema.extend({
   done: z.literal(false),
-  startedAt: timestamp.optional(),
   cursor: unitCursorSchema,
   results: z.array(compactChunkResultSchema).max(MAX_UNIT_CHUNKS),
   carryOn: z.boolean(),

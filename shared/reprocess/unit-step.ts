@@ -6,8 +6,8 @@
  *
  * - Each chunk is shipped as the chunk worker ships it (chunk-step.ts): the
  *   same counts, cursor and errors, kept compact in the unit's `results`.
- * - Near the deadline (the Lambda's, or the child's when it says when it
- *   started: an Express child lives 5 minutes) it stops at a line boundary
+ * - Near the deadline (the Lambda's, or in an Express child, which lives 5
+ *   minutes, the child's) it stops at a line boundary
  *   and answers the unit unfinished, with its cursor: the next input.
  * - When the Collector or S3 stays unavailable it does not throw: the unit
  *   answers unfinished with `stalled` naming the error and the cursor the
@@ -15,7 +15,6 @@
  *   same record ids) instead of a retrier outliving an Express child.
  */
 
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { addChunkCounts, shipCounts, zeroChunkCounts } from '../contract/counts.ts';
 import { ChunkInputError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
@@ -24,10 +23,10 @@ import {
   type ChunkResult,
   COMPACT_MESSAGE_CHARS,
   type CompactChunkResult,
+  type UnitCall,
   type UnitCursor,
-  type UnitInput,
   type UnitResult,
-  unitInputSchema,
+  unitCallSchema,
 } from '../contract/state-machine.ts';
 import { shipChunk } from '../pipeline/ship-chunk.ts';
 import {
@@ -54,11 +53,13 @@ export function createProcessUnit(
   dependencies: () => ProcessChunkDependencies | Promise<ProcessChunkDependencies>,
 ) {
   return async (event: unknown, context: ChunkContext): Promise<UnitResult> => {
-    const input = parseUnitInput(event);
+    const { item: input, startedAt, executionType } = parseUnitCall(event);
     const { s3, exporter, config, mapping, clock, logger, rangeBytes } = await dependencies();
     const started = clock.now();
     const childEnd =
-      input.startedAt === undefined ? undefined : Date.parse(input.startedAt) + CHILD_BUDGET_MS;
+      startedAt === undefined || executionType !== 'EXPRESS'
+        ? undefined
+        : Date.parse(startedAt) + CHILD_BUDGET_MS;
     const deadlineMs =
       Math.min(started + context.getRemainingTimeInMillis(), childEnd ?? Number.POSITIVE_INFINITY) -
       DEADLINE_MARGIN_MS;
@@ -75,7 +76,6 @@ export function createProcessUnit(
       const answer: UnitResult = {
         unit: input.unit,
         chunks: input.chunks,
-        ...(input.startedAt !== undefined && { startedAt: input.startedAt }),
         cursor,
         results,
         done: false,
@@ -130,14 +130,14 @@ export function createProcessUnit(
     const details = { ...where, failedChunks: failed };
     if (failed > 0) logger.error('unit shipped with failed chunks', details);
     else logger.info('unit shipped', details);
-    return { unit: input.unit, done: true, results };
+    return { unit: input.unit, done: true, carryOn: false, results };
   };
 }
 
 /** Validates a unit worker's input, or throws {@link ChunkInputError} naming every bad field. */
-export function parseUnitInput(event: unknown): UnitInput {
+export function parseUnitCall(event: unknown): UnitCall {
   return parseOrThrow(
-    unitInputSchema,
+    unitCallSchema,
     event,
     (problems) => new ChunkInputError(`not a unit item: ${describeProblems(problems)}`),
   );

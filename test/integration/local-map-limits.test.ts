@@ -1,9 +1,8 @@
 /**
  * The local Distributed Map adapter (shared/local/run-reprocess.ts) holds
  * items and answers to Step Functions' 256 KiB as AWS does: an item over it
- * fails the run, a worker's state output over it (its answer, with the item
- * when the answer goes inside it) fails its child even though the child's
- * Catch would take any other error. The definition runs through
+ * fails the run, a worker's input or state output over it fails its child
+ * even though the child's Catch would take any other error. The definition runs through
  * aws-local-stepfunctions against s3rver; the plan, worker and report tasks
  * are stand-ins that write or answer the sizes under test.
  */
@@ -41,7 +40,7 @@ function planWriting(runId: string, lines: string[]) {
 
 /** A report task that answers what the Map's ResultWriter wrote, for the test to read. */
 async function reportOfChildren(event: unknown) {
-  const { results } = event as { results: { ResultWriterDetails: { Key: string } } };
+  const [results] = (event as { passes: { ResultWriterDetails: { Key: string } }[] }).passes;
   const read = async (key: string) => {
     const answer = await s3.client.send(new GetObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
     return JSON.parse(
@@ -55,6 +54,15 @@ async function reportOfChildren(event: unknown) {
     succeeded: await read(manifest.ResultFiles.SUCCEEDED[0].Key),
     failed: await read(manifest.ResultFiles.FAILED[0].Key),
   };
+}
+
+/** The step between passes: none needed here, every child ends done or failed. */
+function noMorePasses(event: unknown) {
+  const { pass, results } = event as {
+    pass: { manifest: unknown; results: unknown[] };
+    results: unknown;
+  };
+  return { number: 1, manifest: pass.manifest, unfinished: 0, results: [...pass.results, results] };
 }
 
 /** An item whose JSON line is `bytes` long. */
@@ -73,8 +81,9 @@ describe('the local Distributed Map', () => {
       plan: planWriting('big-item', [itemOf(1000, 0), itemOf(STATE_PAYLOAD_BYTES + 1, 1)]),
       processChunk: () => {
         calls++;
-        return { done: true };
+        return { done: true, carryOn: false };
       },
+      nextPass: noMorePasses,
       report: reportOfChildren,
       concurrency: 2,
     });
@@ -94,16 +103,17 @@ describe('the local Distributed Map', () => {
       runId: 'full-item',
       s3: s3.client,
       plan: planWriting('full-item', [itemOf(STATE_PAYLOAD_BYTES, 0)]),
-      processChunk: () => ({ done: true }),
+      processChunk: () => ({ done: true, carryOn: false }),
+      nextPass: noMorePasses,
       report: reportOfChildren,
       concurrency: 1,
     });
-    // Read, run, and failed only where AWS would fail it too: the worker's
-    // state keeps the item and adds the answer, over the limit.
+    // Read, and failed only where AWS would fail it too: the worker's input
+    // is the item with the child's start time, over the limit.
     expect(outcome.status).toBe('SUCCEEDED');
     const { failed } = outcome.output as { failed: { Error: string; Cause: string }[] };
     expect(failed.map((child) => child.Error)).toEqual([DATA_LIMIT_EXCEEDED]);
-    expect(failed[0].Cause).toMatch(/the worker's state output is 2621\d\d bytes/);
+    expect(failed[0].Cause).toMatch(/the worker's input is 2622\d\d bytes/);
   });
 
   it('fails a child whose answer is over 256 KiB, past its Catch', async () => {
@@ -113,9 +123,10 @@ describe('the local Distributed Map', () => {
       s3: s3.client,
       plan: planWriting('big-answer', [itemOf(100, 0), itemOf(100, 1)]),
       processChunk: (input) =>
-        (input as { n: number }).n === 1
-          ? { done: true, pad: 'x'.repeat(STATE_PAYLOAD_BYTES) }
-          : { done: true },
+        (input as { item: { n: number } }).item.n === 1
+          ? { done: true, carryOn: false, pad: 'x'.repeat(STATE_PAYLOAD_BYTES) }
+          : { done: true, carryOn: false },
+      nextPass: noMorePasses,
       report: reportOfChildren,
       concurrency: 2,
     });

@@ -91,7 +91,7 @@ async function untilDone(
   const answers: UnitResult[] = [];
   let input = unit;
   while (answers.length < 200) {
-    const answer = await run(input, context());
+    const answer = await run({ item: input }, context());
     answers.push(answer);
     if (answer.done) return answers;
     input = answer;
@@ -106,7 +106,7 @@ describe('process a unit', () => {
   it('ships every chunk in order in one call, a result for each', async () => {
     const clock = steppingClock(1);
     const { run, close } = worker(clock);
-    const answer = await run(wholeUnit(), contextFor(clock, 900_000));
+    const answer = await run({ item: wholeUnit() }, contextFor(clock, 900_000));
     await close();
     expect(answer.done).toBe(true);
     expect(answer.unit).toBe(7);
@@ -155,12 +155,27 @@ describe('process a unit', () => {
     const { run, close } = worker(clock);
     // The child started most of its budget ago: the Lambda's own deadline is further away.
     const startedAt = new Date(clock.now() - CHILD_BUDGET_MS + 90_000).toISOString();
-    const answer = await run({ ...wholeUnit(), startedAt }, contextFor(clock, 900_000));
+    const answer = await run(
+      { item: wholeUnit(), startedAt, executionType: 'EXPRESS' },
+      contextFor(clock, 900_000),
+    );
     await close();
-    expect(answer).toMatchObject({ done: false, carryOn: false, startedAt });
+    expect(answer).toMatchObject({ done: false, carryOn: false });
     if (answer.done) return;
     expect(answer.results.length).toBe(answer.cursor.chunk);
     expect(receiver.deliveredRecords().length).toBeLessThan(LINES);
+  });
+
+  it('takes no child budget in a Standard child', async () => {
+    const clock = steppingClock(1);
+    const { run, close } = worker(clock);
+    const startedAt = new Date(clock.now() - CHILD_BUDGET_MS).toISOString();
+    const answer = await run(
+      { item: wholeUnit(), startedAt, executionType: 'STANDARD' },
+      contextFor(clock, 900_000),
+    );
+    await close();
+    expect(answer.done).toBe(true);
   });
 
   it('stalls, not throws, while the receiver stays unavailable, then carries on from there', async () => {
@@ -169,7 +184,7 @@ describe('process a unit', () => {
     );
     const clock = steppingClock(1);
     const { run, close } = worker(clock);
-    const stalled = await run(wholeUnit(), contextFor(clock, 120_000));
+    const stalled = await run({ item: wholeUnit() }, contextFor(clock, 120_000));
     expect(stalled).toMatchObject({
       done: false,
       carryOn: false,
@@ -191,7 +206,7 @@ describe('process a unit', () => {
     const [first, second] = objects;
     const missing = { ...second[0], key: `${second[0].key}.missing` };
     const answer = await run(
-      { unit: 0, chunks: [first[0], missing, objects[2][0]] },
+      { item: { unit: 0, chunks: [first[0], missing, objects[2][0]] } },
       contextFor(clock, 900_000),
     );
     await close();
@@ -204,18 +219,17 @@ describe('process a unit', () => {
     // The position names the object: its address is left out of the message, kept short.
     expect(answer.results[1].error?.message).toBe('the object: no such object');
     expect(answer.results[1].error?.message).not.toContain(TEST_BUCKET);
-    expect(answer.results[1].error?.message.length).toBeLessThanOrEqual(120);
+    expect(answer.results[1].error?.message.length).toBeLessThanOrEqual(200);
     expect(receiver.deliveredRecords()).toHaveLength(SIZES[0] + SIZES[2]);
   });
 
   it('refuses an input that is not a unit, naming the field', async () => {
     const clock = steppingClock(1);
     const { run, close } = worker(clock);
-    await expect(run({ unit: 0, chunks: [] }, contextFor(clock, 1000))).rejects.toThrow(
-      ChunkInputError,
-    );
-    await expect(run({ unit: 0, chunks: [] }, contextFor(clock, 1000))).rejects.toThrow(
-      /not a unit item: chunks/,
+    const call = { item: { unit: 0, chunks: [] } };
+    await expect(run(call, contextFor(clock, 1000))).rejects.toThrow(ChunkInputError);
+    await expect(run(call, contextFor(clock, 1000))).rejects.toThrow(
+      /not a unit item: item\.chunks/,
     );
     await close();
   });

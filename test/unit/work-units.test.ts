@@ -142,7 +142,6 @@ describe('the unit contract', () => {
   it('fits a full unit with the results before its last chunk in 256 KiB, as input and answer', () => {
     const input = {
       ...fullUnit,
-      startedAt: '2026-11-01T00:00:00.000Z',
       cursor: { chunk: MAX_UNIT_CHUNKS - 1, chunkCursor: { ...zeroChunkCounts(), offset: 1 } },
       results: Array.from({ length: MAX_UNIT_CHUNKS - 1 }, () => worstResult),
     };
@@ -154,7 +153,12 @@ describe('the unit contract', () => {
     expect(unitResultSchema.parse(paused)).toMatchObject({ done: false, cursor: input.cursor });
     expect(unitInputSchema.parse(paused).cursor).toEqual(input.cursor);
     expect(Buffer.byteLength(JSON.stringify(paused))).toBeLessThan(STATE_PAYLOAD_BYTES);
-    const finished = { unit: 0, done: true, results: Array(MAX_UNIT_CHUNKS).fill(worstResult) };
+    const finished = {
+      unit: 0,
+      done: true,
+      carryOn: false,
+      results: Array(MAX_UNIT_CHUNKS).fill(worstResult),
+    };
     expect(unitResultSchema.parse(finished).results).toHaveLength(MAX_UNIT_CHUNKS);
     expect(Buffer.byteLength(JSON.stringify(finished))).toBeLessThan(STATE_PAYLOAD_BYTES);
   });
