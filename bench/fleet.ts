@@ -132,7 +132,7 @@ export async function runFleetBench(): Promise<Record<string, unknown>[]> {
     const before = await measure(shipArgs, s3.env);
 
     // The run's phases from its progress lines: start-up and plan end with
-    // "planned …", the Map with "N/N chunks …", the report with the process.
+    // "planned …", the Map with "N/N units …", the report with the process.
     let plannedMs = Number.NaN;
     let shippedMs = Number.NaN;
     const reprocess = await measure(
@@ -140,7 +140,7 @@ export async function runFleetBench(): Promise<Record<string, unknown>[]> {
       s3.env,
       (text, ms) => {
         if (text.includes('reprocess: planned ')) plannedMs = ms;
-        const done = /reprocess: (\d+)\/(\d+) chunks/.exec(text);
+        const done = /reprocess: (\d+)\/(\d+) units/.exec(text);
         if (done !== null && done[1] === done[2]) shippedMs = ms;
       },
     );
@@ -168,6 +168,7 @@ export async function runFleetBench(): Promise<Record<string, unknown>[]> {
       storedMiB: Math.round((storedBytes / 1048576) * 10) / 10,
       fileMiB: Math.round((statSync(file).size / 1048576) * 10) / 10,
       chunks: report.chunks,
+      units: report.units,
       reprocessLinesPerSecond: Math.round(reprocessRate),
       shipLinesPerSecond: Math.round(shipRate),
       reprocessOfShip: Number((reprocessRate / shipRate).toFixed(3)),

@@ -1,20 +1,20 @@
 /**
- * `process-chunk`: the Distributed Map's worker. Ships one chunk item (and,
- * when an earlier call stopped short of the Lambda's deadline, carries on
- * from its cursor) and answers the chunk result; the engine is
- * shared/reprocess/chunk-step.ts.
+ * `process-chunk`: the Distributed Map's worker. Ships one work unit's
+ * chunks in order (and, when an earlier call stopped short of the deadline,
+ * carries on from its cursor) and answers the unit result; the engine is
+ * shared/reprocess/unit-step.ts.
  *
- * - Stops at a line boundary before the deadline and answers `done: false`
- *   with a cursor: no batch is ever cut by a timeout.
- * - Throws `ExportRetryableError` or `ObjectReadRetryableError` when a later
- *   attempt may succeed (the state machine's `Retry` matches them); answers
- *   a result with `error` for everything a retry cannot fix.
+ * - Stops at a line boundary before the deadline (the Lambda's, or an
+ *   Express child's) and answers the unit unfinished with its cursor: no
+ *   batch is ever cut by a timeout.
+ * - When the Collector or S3 stays unavailable, answers the unit stalled for
+ *   the run's next pass; a chunk's result names everything else.
  * - Environment: the export settings (and the headers secret) and the
  *   record settings; logs JSON lines, never the OTLP headers.
  */
 
 import { SYSTEM_CLOCK } from '../shared/otlp/exporter.ts';
-import { createProcessChunk } from '../shared/reprocess/chunk-step.ts';
+import { createProcessUnit } from '../shared/reprocess/unit-step.ts';
 import { startShippingContainer } from '../shared/runtime/shipping-container.ts';
 import { startedOnce } from '../shared/runtime/started-once.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
@@ -28,4 +28,4 @@ const dependencies = startedOnce(async () => ({
   logger,
 }));
 
-export const handler = lambdaHandler(logger, createProcessChunk(dependencies));
+export const handler = lambdaHandler(logger, createProcessUnit(dependencies));

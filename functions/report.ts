@@ -1,5 +1,7 @@
 /**
- * `report`: the last state of a reprocessing run. Validates its input
+ * `report`: the last state of a reprocessing run, and between the
+ * Distributed Map's passes the step that carries unfinished units on
+ * (`{"step": "NextPass", …}`, shared/reprocess/next-pass.ts). Validates its input
  * (`ReportInputError` names every bad field), reads what the Distributed
  * Map wrote, adds up the counts, deletes the fully shipped objects when the
  * run asked for it (and `ELB_OTLP_ALLOW_DELETE=true` allows it), writes
@@ -9,7 +11,9 @@
  */
 
 import { allowDeleteFrom } from '../shared/config/environment.ts';
-import { createReport } from '../shared/reprocess/report-step.ts';
+import type { Pass } from '../shared/contract/state-machine.ts';
+import type { ReportSummary } from '../shared/reprocess/report.ts';
+import { createNextPass, createReport, isNextPassCall } from '../shared/reprocess/report-step.ts';
 import { startedOnce } from '../shared/runtime/started-once.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
@@ -23,4 +27,11 @@ const dependencies = startedOnce(async () => ({
   allowDelete: allowDeleteFrom(process.env),
 }));
 
-export const handler = lambdaHandler(logger, createReport(dependencies));
+const report = createReport(dependencies);
+const next = createNextPass(dependencies);
+
+export const handler = lambdaHandler(
+  logger,
+  (event: unknown): Promise<ReportSummary | Pass> =>
+    isNextPassCall(event) ? next(event) : report(event),
+);

@@ -41,6 +41,7 @@ Options:
   --no-delete             delete nothing, even where the earlier run of
                           --retry-from asked to
   --chunk-bytes N         content bytes per chunk (default 268435456)
+  --unit-bytes N          stored bytes of small objects per work unit (default 134217728)
   --max-concurrency N     chunks shipped at once (default: this machine's
                           cores, at most 8)
   --dry-run               plan and print the plan and its cost estimate, ship nothing
@@ -87,6 +88,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
       'load-balancer': { type: 'string', multiple: true },
       delete: { type: 'boolean' },
       'chunk-bytes': { type: 'string' },
+      'unit-bytes': { type: 'string' },
       'max-concurrency': { type: 'string' },
       'dry-run': { type: 'boolean' },
       'retry-from': { type: 'string' },
@@ -127,6 +129,9 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
           deleteProcessed: values.delete === true,
           ...(values['chunk-bytes'] !== undefined && {
             chunkBytes: wholeNumber('--chunk-bytes', values['chunk-bytes']),
+          }),
+          ...(values['unit-bytes'] !== undefined && {
+            unitBytes: wholeNumber('--unit-bytes', values['unit-bytes']),
           }),
           maxConcurrency: maxConcurrency ?? LOCAL_CONCURRENCY,
           dryRun: values['dry-run'] === true,
@@ -186,12 +191,15 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
         return plan;
       },
       processChunk: steps.processChunk,
+      nextPass: steps.nextPass,
       report: steps.report,
       concurrency: Math.max(1, maxConcurrency ?? LOCAL_CONCURRENCY),
-      onChunk: (done, total, result) => {
-        lines += (result as { lines?: number } | null)?.lines ?? 0;
+      onUnit: (done, total, result) => {
+        for (const chunk of (result as { results?: { lines: number }[] } | null)?.results ?? []) {
+          lines += chunk.lines;
+        }
         const seconds = (performance.now() - started) / 1000;
-        const line = `elb-otlp reprocess: ${done}/${total} chunks, ${lines.toLocaleString('en-US')} lines, ${Math.round(lines / Math.max(seconds, 0.001)).toLocaleString('en-US')} lines/s`;
+        const line = `elb-otlp reprocess: ${done}/${total} units, ${lines.toLocaleString('en-US')} lines, ${Math.round(lines / Math.max(seconds, 0.001)).toLocaleString('en-US')} lines/s`;
         if (tty) io.stderr.write(`\r${line}`);
         else if (done === total || performance.now() >= nextLine) {
           io.stderr.write(`${line}\n`);
@@ -269,7 +277,7 @@ function describePlan(plan: PlanSummary): string {
     usd === undefined
       ? ''
       : `; estimated in AWS $${usd.total} (compute $${usd.compute}, orchestration $${usd.orchestration}, S3 $${usd.s3Requests})`;
-  return `planned ${plan.objects} objects (${plan.emptyObjects} empty, ${mib} MiB stored) in ${plan.chunks} chunks${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}${cost}`;
+  return `planned ${plan.objects} objects (${plan.emptyObjects} empty, ${mib} MiB stored) in ${plan.chunks} chunks, ${plan.units} units${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}${cost}`;
 }
 
 const SKIP_WORDS: Record<keyof PlanSummary['skipped'], string> = {

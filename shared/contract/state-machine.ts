@@ -19,6 +19,43 @@ export const MIN_CHUNK_BYTES = 1024 * 1024;
 /** Distributed Map's own ceiling on child executions at once. */
 export const MAX_CONCURRENCY = 10_000;
 
+/**
+ * Step Functions' limit on a child execution's input and on every state's
+ * output (256 KiB): a unit item, a unit's continuation input and a unit
+ * result must each fit in it.
+ */
+export const STATE_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * A unit item's serialized size at most: with the compact results of its
+ * chunks (at most {@link MAX_UNIT_CHUNKS} × {@link COMPACT_RESULT_BYTES}) in
+ * its cursor, a continuation input stays about 40 KiB under
+ * {@link STATE_PAYLOAD_BYTES} (docs/design.md#work-units).
+ */
+export const UNIT_ITEM_BYTES = 96 * 1024;
+/**
+ * Chunks in one unit at most: 256 chunk items of an ELB key (~175
+ * characters, ~320 B an item) are ~80 KiB; one parent transition and one
+ * child request then stand for 256 small objects.
+ */
+export const MAX_UNIT_CHUNKS = 256;
+/** A compact chunk result's serialized size at most (counts ~230 B, an error cut short). */
+export const COMPACT_RESULT_BYTES = 480;
+/**
+ * Characters of an error message a compact chunk result keeps (the worker's
+ * log has it whole): enough for the reason and what the object begins with.
+ */
+export const COMPACT_MESSAGE_CHARS = 200;
+/** Worker lines per second on one vCPU, as measured (BENCHMARKS.md). */
+export const LINES_PER_VCPU_SECOND = 50_000;
+/** Stored bytes per line of a gzip ALB log: 55.7 MB for 600,000 lines. */
+export const STORED_BYTES_PER_LINE = 93;
+/**
+ * Default unit: 128 MiB of stored log ≈ 1.44 M lines ≈ 29 s of one vCPU at
+ * {@link LINES_PER_VCPU_SECOND}, a ninth of an Express child's budget, so a
+ * slower Collector or S3 still fits (and a unit that does not is continued).
+ */
+export const DEFAULT_UNIT_BYTES = 128 * 1024 * 1024;
+
 const timestamp = z.iso.datetime({ offset: true });
 
 /** The settings a run and the report of a run both hold, validated alike. */
@@ -27,6 +64,8 @@ const runSettings = {
   prefix: z.string().default(''),
   deleteProcessed: z.boolean().default(false),
   maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(50),
+  /** Stored bytes of small objects one unit holds (1: one chunk a unit). */
+  unitBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_UNIT_BYTES),
 };
 
 /** A run's execution input: which objects to ship, and how. */
@@ -40,6 +79,7 @@ export const runInputSchema = z
     loadBalancers: z.array(z.string().min(1)).min(1).optional(),
     deleteProcessed: runSettings.deleteProcessed,
     chunkBytes: z.number().int().min(MIN_CHUNK_BYTES).default(DEFAULT_CHUNK_BYTES),
+    unitBytes: runSettings.unitBytes,
     maxConcurrency: runSettings.maxConcurrency,
     dryRun: z.boolean().default(false),
   })
@@ -67,6 +107,7 @@ export const retryInputSchema = z.strictObject({
   retryFrom: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'expected s3://bucket/key of a report.json'),
   deleteProcessed: z.boolean().optional(),
   maxConcurrency: z.number().int().min(1).max(MAX_CONCURRENCY).optional(),
+  unitBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   dryRun: z.boolean().default(false),
 });
 
@@ -116,10 +157,13 @@ export const planSummarySchema = z.object({
   objects: count,
   emptyObjects: count,
   chunks: count,
+  /** Work units (Distributed Map items) the chunks are packed into, and their target size. */
+  units: count,
+  unitBytes: count,
   /** Their stored bytes. */
   bytes: count,
   skipped: z.record(skipReasonSchema, count),
-  /** The chunk manifest, as the Distributed Map's ItemReader names it. */
+  /** The unit manifest, as the Distributed Map's ItemReader names it. */
   manifest: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
   /** Where the Distributed Map's ResultWriter puts its files. */
   results: z.object({ Bucket: z.string().min(1), Prefix: z.string() }),
@@ -272,10 +316,155 @@ export const retryReportSchema = z
 
 export type RetryReport = z.infer<typeof retryReportSchema>;
 
-/** What the definition hands the report step: the plan's answer and the Map's output. */
-export const reportInputSchema = z.object({
+/**
+ * Where the passes of the Distributed Map stand: the number of the next
+ * pass, its manifest (the plan's for the first), how many units it carries
+ * on, and where every pass so far wrote its results.
+ */
+export const passSchema = z.object({
+  number: count,
+  manifest: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
+  unfinished: count,
+  results: z.array(mapResultsSchema),
+});
+
+export type Pass = z.infer<typeof passSchema>;
+
+/** Passes after the first that carry unfinished units on, at most. */
+export const MAX_PASSES = 5;
+
+/** What the definition hands the next-pass step: the plan, the pass that ran and its results. */
+export const nextPassInputSchema = z.object({
+  step: z.literal('NextPass'),
   plan: planSummarySchema,
+  pass: passSchema,
   results: mapResultsSchema,
 });
 
+export type NextPassInput = z.infer<typeof nextPassInputSchema>;
+
+/** What the definition hands the report step: the plan's answer and every pass's Map output. */
+export const reportInputSchema = z.object({
+  plan: planSummarySchema,
+  passes: z.array(mapResultsSchema).min(1),
+});
+
 export type ReportInput = z.infer<typeof reportInputSchema>;
+
+/**
+ * One line of the unit manifest, one Distributed Map item: chunk items
+ * shipped in order by one worker call (or its continuations). `unit` is its
+ * index in the manifest; results name it, not their chunks
+ * (docs/design.md#work-units).
+ */
+export const unitItemSchema = z.object({
+  unit: count,
+  chunks: z.array(chunkItemSchema).min(1).max(MAX_UNIT_CHUNKS),
+});
+
+export type UnitItem = z.infer<typeof unitItemSchema>;
+
+/**
+ * What a unit result holds for each chunk shipped: its counts, whether it
+ * ended, and the error that ended or spoiled it (its message cut to
+ * {@link COMPACT_MESSAGE_CHARS}); the chunk is the unit's item at the same
+ * position, so the key and range are not repeated.
+ */
+export const compactChunkResultSchema = chunkCountsSchema.extend({
+  done: z.boolean(),
+  error: chunkErrorSchema.optional(),
+});
+
+export type CompactChunkResult = z.infer<typeof compactChunkResultSchema>;
+
+/**
+ * Where an unfinished unit carries on: the index of its next chunk, and that
+ * chunk's own cursor when it was begun.
+ */
+export const unitCursorSchema = z.object({
+  chunk: count,
+  chunkCursor: chunkCursorSchema.optional(),
+});
+
+export type UnitCursor = z.infer<typeof unitCursorSchema>;
+
+/**
+ * A unit as the worker takes it: the unit item, and from the previous call
+ * its cursor and the results of the chunks before the cursor.
+ */
+export const unitInputSchema = unitItemSchema
+  .extend({
+    cursor: unitCursorSchema.optional(),
+    results: z.array(compactChunkResultSchema).default([]),
+  })
+  .superRefine(({ chunks, cursor, results }, context) => {
+    const next = cursor?.chunk ?? 0;
+    if (next >= chunks.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['cursor', 'chunk'],
+        message: `${next} is not a chunk of a unit of ${chunks.length}`,
+      });
+    } else if (results.length !== next) {
+      context.addIssue({
+        code: 'custom',
+        path: ['results'],
+        message: `${results.length} results for the ${next} chunks before the cursor`,
+      });
+    }
+  });
+
+export type UnitInput = z.infer<typeof unitInputSchema>;
+
+/** How the Distributed Map runs its children: a deployment parameter. */
+export const childExecutionTypeSchema = z.enum(['EXPRESS', 'STANDARD']);
+
+export type ChildExecutionType = z.infer<typeof childExecutionTypeSchema>;
+
+/**
+ * What the definition hands the unit worker: the unit (an item, or the
+ * answer of an unfinished call), when its child started and how the child
+ * runs (an Express child lives 5 minutes, so its worker stops in time;
+ * without them only the Lambda's deadline counts).
+ */
+export const unitCallSchema = z.object({
+  item: unitInputSchema,
+  startedAt: timestamp.optional(),
+  executionType: childExecutionTypeSchema.optional(),
+});
+
+export type UnitCall = z.infer<typeof unitCallSchema>;
+
+/**
+ * A unit finished: the results of all its chunks, in order (`carryOn` is
+ * there for the definition's Choice, which reads it in every answer).
+ */
+export const finishedUnitSchema = z.object({
+  unit: count,
+  done: z.literal(true),
+  carryOn: z.literal(false),
+  results: z.array(compactChunkResultSchema).max(MAX_UNIT_CHUNKS),
+});
+
+/**
+ * A unit not finished: its next input (the item, where it stopped, the
+ * results before), so the child's loop and the parent's next pass call the
+ * worker with the answer as it is (a state's output holds the item only
+ * once); `carryOn` when its child has time for another call, `stalled` when
+ * the Collector or S3 stayed unavailable.
+ */
+export const unfinishedUnitSchema = unitItemSchema.extend({
+  done: z.literal(false),
+  cursor: unitCursorSchema,
+  results: z.array(compactChunkResultSchema).max(MAX_UNIT_CHUNKS),
+  carryOn: z.boolean(),
+  stalled: chunkErrorSchema.optional(),
+});
+
+/** What a worker answers for a unit (docs/design.md#work-units). */
+export const unitResultSchema = z.discriminatedUnion('done', [
+  finishedUnitSchema,
+  unfinishedUnitSchema,
+]);
+
+export type UnitResult = z.infer<typeof unitResultSchema>;

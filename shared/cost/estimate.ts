@@ -41,22 +41,27 @@ export const DEFAULT_RETRY_FRACTION = 0.01;
 export const DEFAULT_MEMORY_MB = 1769;
 export const DEFAULT_ARCHITECTURE: Architecture = 'arm64';
 /**
- * Seconds of work one worker call does before it answers a cursor: its 900 s
- * timeout less the 5 s deadline margin and 60 s flush reserve (chunk-step.ts).
+ * Seconds of work one worker call does before it answers a cursor: an Express
+ * child's 270 s budget (unit-step.ts; the worker's 300 s timeout allows no
+ * more) less the 5 s deadline margin and the 60 s flush reserve (chunk-step.ts).
  */
-export const DEFAULT_CALL_SECONDS = 835;
+export const DEFAULT_CALL_SECONDS = 205;
 /** What an Express child adds to its worker calls: the Lambda round trip and its own states (an assumption). */
 export const EXPRESS_OVERHEAD_SECONDS = 0.2;
 /** A small Express workflow is billed at 64 MB, duration rounded up to 100 ms. */
 export const EXPRESS_BILLED_GB = 64 / 1024;
 const EXPRESS_BILLED_SECONDS_STEP = 0.1;
-/** The parent's states on a run's way through: Plan, DryRun?, ShipChunks, Report, AllShipped?, Done. */
-export const PARENT_STATES = 6;
 /**
- * A Standard child's states per worker call: ProcessChunk and the Choice,
- * then CarryOn before the next call or the final Pass (ChunkDone).
+ * The parent's states on a run's way through with one pass: Plan, DryRun?,
+ * Planned, FirstPass, ShipUnits, NextPass, AnotherPass?, Report, AllShipped?,
+ * Done (a pass more adds BetweenPasses, ShipUnits, NextPass, AnotherPass?).
  */
-export const STANDARD_CHILD_STATES_PER_CALL = 3;
+export const PARENT_STATES = 10;
+/**
+ * A Standard child's states per worker call: ProcessUnit and the Choice
+ * (MoreOfTheUnit?); the child then ends in one more (UnitEnded).
+ */
+export const STANDARD_CHILD_STATES_PER_CALL = 2;
 /** Keys in a ListObjectsV2 page. */
 export const KEYS_PER_LIST_PAGE = 1000;
 /** A chunk item as JSON in the manifest, with an ELB key of about 175 characters. */
@@ -102,6 +107,8 @@ export interface EstimateOptions {
   callSeconds?: number;
   /** Seconds an Express child runs (default: its calls' work plus the overhead). */
   childSeconds?: number;
+  /** The parent's own transitions a run (default {@link PARENT_STATES}). */
+  parentStates?: number;
   /** Bytes per ranged GET, and GETs sent ahead (the reader's defaults). */
   rangeBytes?: number;
   rangesAhead?: number;
@@ -122,6 +129,7 @@ export function estimateRun(shape: RunShape, options: EstimateOptions = {}): Est
   const bytesPerLine = options.bytesPerLine ?? GZIP_BYTES_PER_LINE;
   const retryFraction = options.retryFraction ?? DEFAULT_RETRY_FRACTION;
   const callSeconds = options.callSeconds ?? DEFAULT_CALL_SECONDS;
+  const parentStates = options.parentStates ?? PARENT_STATES;
 
   const lines = shape.lines ?? Math.round(shape.bytes / bytesPerLine);
   const items = shape.items ?? shape.chunks;
@@ -132,13 +140,13 @@ export function estimateRun(shape: RunShape, options: EstimateOptions = {}): Est
   const invocations = wholeUp(calls * (1 + retryFraction));
   const gbSeconds = workSeconds * (memoryMb / 1024);
 
-  const parentTransitions = PARENT_STATES + items;
+  const parentTransitions = parentStates + items;
   let childTransitions = 0;
   let expressRequests = 0;
   let childSeconds = 0;
   if (childType === 'STANDARD') {
-    // A retry enters ProcessChunk once more.
-    childTransitions = calls * STANDARD_CHILD_STATES_PER_CALL + (invocations - calls);
+    // Each child ends in one more state; a retry enters ProcessUnit once more.
+    childTransitions = calls * STANDARD_CHILD_STATES_PER_CALL + items + (invocations - calls);
   } else if (items > 0) {
     expressRequests = items;
     childSeconds = billedExpressSeconds(
@@ -155,7 +163,7 @@ export function estimateRun(shape: RunShape, options: EstimateOptions = {}): Est
 
   const sf = prices.stepFunctions;
   const compute = gbSeconds * prices.lambda.gbSecond[architecture];
-  const fixed = PARENT_STATES * sf.standardTransition;
+  const fixed = parentStates * sf.standardTransition;
   const orchestration =
     (parentTransitions + childTransitions) * sf.standardTransition +
     expressRequests * sf.expressRequest +

@@ -1,5 +1,5 @@
 /**
- * The reprocessing state machine's three tasks as a run on this machine
+ * The reprocessing state machine's tasks as a run on this machine
  * calls them: the same engines the Lambda handlers call (plan-step.ts,
  * chunk-step.ts, report-step.ts), given this machine's S3 client and
  * exporter instead of a container's, quiet instead of logging, and no
@@ -10,16 +10,17 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
-import type { ChunkResult, PlanSummary } from '../contract/state-machine.ts';
+import type { Pass, PlanSummary, UnitResult } from '../contract/state-machine.ts';
 import type { CostSettings } from '../cost/cost-settings.ts';
 import type { ExporterClock, OtlpExporter } from '../otlp/exporter.ts';
-import { createProcessChunk } from '../reprocess/chunk-step.ts';
+
 import type { WorkLocation } from '../reprocess/plan.ts';
 import { createPlan } from '../reprocess/plan-step.ts';
 import type { ReportSummary } from '../reprocess/report.ts';
-import { createReport } from '../reprocess/report-step.ts';
+import { createNextPass, createReport } from '../reprocess/report-step.ts';
+import { createProcessUnit } from '../reprocess/unit-step.ts';
 
-/** A local run has no Lambda deadline: a day stands in for a chunk's remaining time. */
+/** A local run has no Lambda deadline: a day stands in for a unit's remaining time. */
 export const LOCAL_CHUNK_TIME_MS = 86_400_000;
 
 /** A logger that writes nothing: a local run reports through its own output. */
@@ -40,18 +41,19 @@ export interface LocalStepOptions {
   cost?: CostSettings;
 }
 
-/** The tasks of a local run, for `runReprocessLocally` (run-reprocess.ts). */
+/** The tasks of a local run, for `runReprocessLocally` (run-reprocess.ts); `processChunk` ships a unit. */
 export interface LocalSteps {
   plan(event: unknown): Promise<PlanSummary>;
-  processChunk(item: unknown): Promise<ChunkResult>;
+  processChunk(call: unknown): Promise<UnitResult>;
+  nextPass(event: unknown): Promise<Pass>;
   report(event: unknown): Promise<ReportSummary>;
 }
 
-/** Builds the three tasks from the engines the handlers call. */
+/** Builds the tasks from the engines the handlers call. */
 export function localSteps(options: LocalStepOptions): LocalSteps {
   const { s3, exporter, config, mapping, work, clock, now, cost } = options;
   const logger = QUIET_LOGGER;
-  const processChunk = createProcessChunk(() => ({
+  const processUnit = createProcessUnit(() => ({
     s3,
     exporter,
     config,
@@ -61,8 +63,9 @@ export function localSteps(options: LocalStepOptions): LocalSteps {
   }));
   return {
     plan: createPlan(() => ({ s3, work, logger, allowDelete: true, now, cost })),
-    processChunk: (item) =>
-      processChunk(item, { getRemainingTimeInMillis: () => LOCAL_CHUNK_TIME_MS }),
+    processChunk: (call) =>
+      processUnit(call, { getRemainingTimeInMillis: () => LOCAL_CHUNK_TIME_MS }),
+    nextPass: createNextPass(() => ({ s3, logger, allowDelete: true })),
     report: createReport(() => ({ s3, logger, allowDelete: true })),
   };
 }

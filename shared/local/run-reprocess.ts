@@ -5,22 +5,49 @@
  * Distributed Map (no ItemReader, no ResultWriter), so its Map state is run
  * by a small adapter instead: it reads the JSONL manifest the ItemReader
  * names, runs the ItemProcessor (the same child workflow, loop, retries and
- * catch) for each chunk item with bounded concurrency, and writes
+ * catch) for each unit item with bounded concurrency, and writes
  * ResultWriter's layout (`<Prefix>/<run>/manifest.json`, `SUCCEEDED_0.json`,
  * `FAILED_0.json`) so the report step reads the same files here and in AWS.
+ * It holds items and the worker's input and output to Step Functions'
+ * 256 KiB, as AWS does: an item over it fails the Map (and the run), a
+ * worker's input or output over it fails its child, whatever the child's
+ * Catch says.
  */
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { type ChildExecutionType, STATE_PAYLOAD_BYTES } from '../contract/state-machine.ts';
 
 const DEFINITION_URL = new URL('../../statemachines/reprocess.asl.json', import.meta.url);
+/**
+ * A task's time limit here when the definition sets none: aws-local-stepfunctions
+ * stops a task after 60 s by default, while a pass over many units, or one
+ * large unit, takes longer on this machine (in AWS the Lambda's timeout
+ * bounds each call, and a Map state has no time limit).
+ */
+const LOCAL_TASK_TIMEOUT_SECONDS = 86_400;
+
+/** Gives every Task state without a time limit {@link LOCAL_TASK_TIMEOUT_SECONDS}. */
+function withTaskTimeouts(states: Record<string, { Type: string; TimeoutSeconds?: number }>) {
+  for (const state of Object.values(states)) {
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined) {
+      state.TimeoutSeconds = LOCAL_TASK_TIMEOUT_SECONDS;
+    }
+  }
+}
+
+/** The error Step Functions ends a state with when its input or output is over 256 KiB. */
+export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
 /** Local stand-in ARNs for the `${…}` names filled in at deployment. */
 const LOCAL_ARN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
 type Json = unknown;
 export type LocalTask = (input: Json) => Promise<Json> | Json;
+
+/** The children's execution type here: this machine has no 5-minute limit to keep to. */
+export const LOCAL_CHILD_EXECUTION_TYPE: ChildExecutionType = 'STANDARD';
 
 export interface LocalRunOptions {
   /** The execution input (docs/design.md#run-input). */
@@ -32,10 +59,16 @@ export interface LocalRunOptions {
   plan: LocalTask;
   processChunk: LocalTask;
   report: LocalTask;
-  /** Chunks shipped at once here, whatever the input's maxConcurrency. */
+  /** The step between passes (in AWS the report function runs it too). */
+  nextPass: LocalTask;
+  /** Units shipped at once here, whatever the input's maxConcurrency. */
   concurrency: number;
-  /** Called after each chunk with the counts of chunks done so far. */
-  onChunk?: (done: number, total: number, result: Json) => void;
+  /** How the children run (default {@link LOCAL_CHILD_EXECUTION_TYPE}). */
+  childExecutionType?: ChildExecutionType;
+  /** Seconds between passes (default: the definition's). */
+  passWaitSeconds?: number;
+  /** Called after each child of a pass with the children done so far and its answer. */
+  onUnit?: (done: number, total: number, result: Json) => void;
 }
 
 export interface LocalRunOutcome {
@@ -48,14 +81,19 @@ export interface LocalRunOutcome {
 
 /** Runs one execution of the reprocessing state machine locally. */
 export async function runReprocessLocally(options: LocalRunOptions): Promise<LocalRunOutcome> {
+  const childType = options.childExecutionType ?? LOCAL_CHILD_EXECUTION_TYPE;
   const definition = JSON.parse(
-    readFileSync(DEFINITION_URL, 'utf8').replace(/\$\{(\w+)\}/g, (_, name) => LOCAL_ARN(name)),
+    readFileSync(DEFINITION_URL, 'utf8').replace(/\$\{(\w+)\}/g, (_, name) =>
+      name === 'ChildExecutionType' ? childType : LOCAL_ARN(name),
+    ),
   );
-  const map = definition.States.ShipChunks;
+  withTaskTimeouts(definition.States);
+  withTaskTimeouts(definition.States.ShipUnits.ItemProcessor.States);
+  const map = definition.States.ShipUnits;
   const { ProcessorConfig: _, ...processor } = map.ItemProcessor;
   // The Map state becomes a task whose parameters are what the Map's
   // ItemReader, ResultWriter and MaxConcurrencyPath evaluate to.
-  definition.States.ShipChunks = {
+  definition.States.ShipUnits = {
     Type: 'Task',
     Resource: LOCAL_ARN('LocalDistributedMap'),
     Parameters: {
@@ -65,6 +103,7 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
     },
     ResultPath: map.ResultPath,
     Next: map.Next,
+    TimeoutSeconds: LOCAL_TASK_TIMEOUT_SECONDS,
   };
   let output: Json;
   const report: LocalTask = async (input) => {
@@ -77,9 +116,13 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
     overrides: {
       taskResourceLocalHandlers: {
         Plan: options.plan as never,
-        ShipChunks: distributedMap as never,
+        ShipUnits: distributedMap as never,
+        NextPass: options.nextPass as never,
         Report: report as never,
       },
+      ...(options.passWaitSeconds !== undefined && {
+        waitTimeOverrides: { BetweenPasses: options.passWaitSeconds * 1000 },
+      }),
     },
     context: { Execution: { Name: options.runId, Input: options.input } } as never,
   });
@@ -120,10 +163,18 @@ async function runMapLocally(
 ): Promise<Json> {
   const { s3 } = options;
   const manifest = await readText(s3, parameters.reader.Bucket, parameters.reader.Key);
-  const items = manifest
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Json);
+  const lines = manifest.split('\n').filter((line) => line !== '');
+  lines.forEach((line, at) => {
+    const bytes = Buffer.byteLength(line);
+    if (bytes > STATE_PAYLOAD_BYTES) {
+      throw new DataLimitExceededError(
+        `item ${at} of s3://${parameters.reader.Bucket}/${parameters.reader.Key} is ${bytes} bytes, over the ${STATE_PAYLOAD_BYTES} a child execution's input may be`,
+      );
+    }
+  });
+  const items = lines.map((line) => JSON.parse(line) as Json);
+  const workerResultPath = (processor as { States: Record<string, { ResultPath?: string }> }).States
+    .ProcessUnit?.ResultPath;
   const mapRunId = randomUUID();
   const machine = new StateMachine(processor as never);
   const records: ChildRecord[] = new Array(items.length);
@@ -134,25 +185,50 @@ async function runMapLocally(
       const at = next++;
       const name = `${mapRunId}-${at}`;
       const base = {
-        ExecutionArn: `arn:aws:states:local:000000000000:execution:reprocess/ShipChunks:${name}`,
+        ExecutionArn: `arn:aws:states:local:000000000000:execution:reprocess/ShipUnits:${name}`,
         Name: name,
         Input: JSON.stringify(items[at]),
       };
+      // An answer over the limit fails the child in AWS, past any Catch.
+      let exceeded: string | undefined;
+      const task: LocalTask = async (input) => {
+        const inputBytes = Buffer.byteLength(JSON.stringify(input) ?? '');
+        if (inputBytes > STATE_PAYLOAD_BYTES) {
+          exceeded = `the worker's input is ${inputBytes} bytes, over the ${STATE_PAYLOAD_BYTES} a task's input may be`;
+          throw new DataLimitExceededError(exceeded);
+        }
+        const answer = await options.processChunk(input);
+        const bytes = stateOutputBytes(input, answer, workerResultPath);
+        if (bytes > STATE_PAYLOAD_BYTES) {
+          exceeded = `the worker's state output is ${bytes} bytes, over the ${STATE_PAYLOAD_BYTES} a state's output may be`;
+          throw new DataLimitExceededError(exceeded);
+        }
+        return answer;
+      };
       try {
         const result = await machine.run(items[at] as never, {
-          overrides: { taskResourceLocalHandlers: { ProcessChunk: options.processChunk as never } },
+          overrides: { taskResourceLocalHandlers: { ProcessUnit: task as never } },
+          context: { Execution: { Name: name } } as never,
         }).result;
-        records[at] = { ...base, Status: 'SUCCEEDED', Output: JSON.stringify(result) };
-        options.onChunk?.(++done, items.length, result);
+        const output = JSON.stringify(result);
+        if (exceeded === undefined && Buffer.byteLength(output) > STATE_PAYLOAD_BYTES) {
+          exceeded = `the child's output is ${Buffer.byteLength(output)} bytes, over the ${STATE_PAYLOAD_BYTES} a state's output may be`;
+        }
+        if (exceeded !== undefined) throw new DataLimitExceededError(exceeded);
+        records[at] = { ...base, Status: 'SUCCEEDED', Output: output };
+        options.onUnit?.(++done, items.length, result);
       } catch (error) {
-        const cause = (error as Error).cause as Error | undefined;
+        const cause =
+          exceeded !== undefined
+            ? new DataLimitExceededError(exceeded)
+            : ((error as Error).cause as Error | undefined);
         records[at] = {
           ...base,
           Status: 'FAILED',
           Error: cause?.name ?? (error as Error).name,
           Cause: cause?.message ?? (error as Error).message,
         };
-        options.onChunk?.(++done, items.length, null);
+        options.onUnit?.(++done, items.length, null);
       }
     }
   };
@@ -176,7 +252,7 @@ async function runMapLocally(
   const manifestKey = `${dir}/manifest.json`;
   await put(manifestKey, {
     DestinationBucket: parameters.writer.Bucket,
-    MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipChunks:${mapRunId}`,
+    MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipUnits:${mapRunId}`,
     ResultFiles: {
       SUCCEEDED: [{ Key: `${dir}/SUCCEEDED_0.json`, Size: JSON.stringify(succeeded).length }],
       FAILED: [{ Key: `${dir}/FAILED_0.json`, Size: JSON.stringify(failed).length }],
@@ -184,9 +260,25 @@ async function runMapLocally(
     },
   });
   return {
-    MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipChunks:${mapRunId}`,
+    MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipUnits:${mapRunId}`,
     ResultWriterDetails: { Bucket: parameters.writer.Bucket, Key: manifestKey },
   };
+}
+
+/**
+ * A task state's output size: its answer, or with a `ResultPath` inside the
+ * input, the input with the answer added (near enough: the key it goes under
+ * is left out).
+ */
+function stateOutputBytes(input: Json, answer: Json, resultPath: string | undefined): number {
+  const answerBytes = Buffer.byteLength(JSON.stringify(answer) ?? '');
+  if (resultPath === undefined || resultPath === '$') return answerBytes;
+  return Buffer.byteLength(JSON.stringify(input) ?? '') + answerBytes;
+}
+
+/** An item or an answer over Step Functions' 256 KiB: named as AWS names it. */
+export class DataLimitExceededError extends Error {
+  override readonly name = DATA_LIMIT_EXCEEDED;
 }
 
 async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {

@@ -133,7 +133,11 @@ export function parseChunkInput(event: unknown): ChunkInput {
  * with the counts so far; and the first error of the chunk, from this call
  * or an earlier one.
  */
-function chunkResult(input: ChunkInput, shipped: ShipResult, counts: ChunkCounts): ChunkResult {
+export function chunkResult(
+  input: ChunkInput,
+  shipped: ShipResult,
+  counts: ChunkCounts,
+): ChunkResult {
   const error = input.cursor?.error ?? chunkError(shipped);
   // Unreadable input, or settings the receiver refuses: the rest of the chunk cannot go.
   const stopped =
@@ -153,7 +157,7 @@ function chunkResult(input: ChunkInput, shipped: ShipResult, counts: ChunkCounts
 }
 
 /** An error a later attempt may not meet: the receiver or S3 was unavailable. */
-function retryableError(shipped: ShipResult): Error | undefined {
+export function retryableError(shipped: ShipResult): Error | undefined {
   if (shipped.exportError instanceof ExportRetryableError) return shipped.exportError;
   if (shipped.readError instanceof ObjectReadRetryableError) return shipped.readError;
   return undefined;
@@ -166,6 +170,7 @@ function chunkError(shipped: ShipResult): ChunkError | undefined {
   return describe(error);
 }
 
-function describe(error: Error): ChunkError {
+/** An error as a result carries it: its name, and a message that names the object. */
+export function describe(error: Error): ChunkError {
   return { name: readErrorName(error), message: describeReadError(error) };
 }

@@ -11,7 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { InputValidationError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import { type PlanSummary, planCallSchema } from '../contract/state-machine.ts';
-import type { CostSettings } from '../cost/cost-settings.ts';
+import { type CostSettings, DEFAULT_CHILD_TYPE } from '../cost/cost-settings.ts';
 import { estimateRun } from '../cost/estimate.ts';
 import { planShape } from '../cost/plan-shape.ts';
 import { planAnyRun, type WorkLocation } from './plan.ts';
@@ -52,7 +52,10 @@ export function createPlan(dependencies: () => PlanDependencies | Promise<PlanDe
       policy: { ...(scope !== undefined && { scope }), allowDelete },
       now,
     });
-    summary.estimate = estimateRun(planShape(summary, parsed), cost);
+    summary.estimate = estimateRun(planShape(summary, parsed, summary.units), {
+      childType: DEFAULT_CHILD_TYPE,
+      ...cost,
+    });
     logger.info('run planned', { ...summary });
     return summary;
   };

@@ -1,7 +1,8 @@
 /**
  * The plan step of a reprocessing run: lists the log objects of the run,
- * keeps those its filters select, cuts each into chunks and writes the chunk
- * manifest (JSONL, one chunk item a line) to the run's work location. It
+ * keeps those its filters select, cuts each into chunks, packs the chunks
+ * into work units (units.ts) and writes the unit manifest (JSONL, one unit
+ * item a line) to the run's work location. It
  * returns counts and where the manifest is, never the chunks themselves, so
  * its answer stays small for millions of objects.
  */
@@ -22,6 +23,7 @@ import {
   type RetryInput,
   type RunInput,
   type SkipReason,
+  type UnitItem,
   zeroSkipped,
 } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
@@ -35,6 +37,7 @@ import {
   requireDeletionAllowed,
   withinLogScope,
 } from './run-policy.ts';
+import { packUnits, UnitPacker } from './units.ts';
 
 /**
  * The `end` of an object's last chunk when its content size is not known
@@ -88,12 +91,16 @@ export async function planRun(options: PlanOptions): Promise<PlanSummary> {
     objects: 0,
     emptyObjects: 0,
     chunks: 0,
+    units: 0,
+    unitBytes: input.unitBytes,
     bytes: 0,
     skipped: zeroSkipped(),
     manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
     results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
   };
   const select = selector(input);
+  const packer = new UnitPacker(input.unitBytes);
+  const lines = (units: UnitItem[]) => units.map((unit) => `${JSON.stringify(unit)}\n`).join('');
 
   async function* manifestLines(): AsyncGenerator<string> {
     for await (const page of listedPages(client, input, summary, options.listPageSize)) {
@@ -110,12 +117,14 @@ export async function planRun(options: PlanOptions): Promise<PlanSummary> {
         summary.objects++;
         summary.bytes += chosen[i].size;
         if (chosen[i].size === 0) summary.emptyObjects++;
-        for (const chunk of planned[i]) {
-          summary.chunks++;
-          yield `${JSON.stringify(chunk)}\n`;
-        }
+        summary.chunks += planned[i].length;
+        const units = lines(packer.add(planned[i]));
+        if (units !== '') yield units;
       }
     }
+    const last = lines(packer.finish());
+    if (last !== '') yield last;
+    summary.units = packer.units;
   }
 
   await new Upload({
@@ -142,7 +151,8 @@ export interface RetryPlanOptions {
 
 /**
  * Plans a re-run of an earlier run's failed chunks, read from its
- * report.json: the same chunk items (an object changed since then fails its
+ * report.json, packed into units again: the same chunk items (from where
+ * an unfinished one stopped) (an object changed since then fails its
  * chunks with ObjectChangedError), the earlier bucket and prefix, and its
  * settings unless the input gives new ones. The report is validated and
  * scope-checked as an execution input is.
@@ -179,6 +189,8 @@ export async function planRetry({
   const deleteProcessed = retry.deleteProcessed ?? report.deleteProcessed;
   requireDeletionAllowed(deleteProcessed, policy, retry);
   const items = report.retryItems;
+  const unitBytes = retry.unitBytes ?? report.unitBytes;
+  const units = packUnits(objectsOf(items), unitBytes);
   const sizes = new Map(items.map((item) => [item.key, item.size]));
   const summary: PlanSummary = {
     runId,
@@ -191,6 +203,8 @@ export async function planRetry({
     objects: sizes.size,
     emptyObjects: [...sizes.values()].filter((size) => size === 0).length,
     chunks: items.length,
+    units: units.length,
+    unitBytes,
     bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
     skipped: zeroSkipped(),
     manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
@@ -202,7 +216,7 @@ export async function planRetry({
     params: {
       Bucket: summary.manifest.Bucket,
       Key: summary.manifest.Key,
-      Body: items.map((item) => `${JSON.stringify(item)}\n`).join(''),
+      Body: units.map((unit) => `${JSON.stringify(unit)}\n`).join(''),
       ContentType: 'application/jsonl',
     },
   }).done();
@@ -231,6 +245,17 @@ export async function planAnyRun(options: AnyRunPlanOptions): Promise<PlanSummar
   const run = policy.scope === undefined ? input : withinLogScope(input, policy.scope);
   requireDeletionAllowed(run.deleteProcessed, policy);
   return planRun({ client, input: run, runId, work, now });
+}
+
+/** Chunk items grouped by object, in order: what the packer takes. */
+function objectsOf(items: readonly ChunkItem[]): ChunkItem[][] {
+  const objects: ChunkItem[][] = [];
+  for (const item of items) {
+    const last = objects.at(-1);
+    if (last !== undefined && last[0].key === item.key) last.push(item);
+    else objects.push([item]);
+  }
+  return objects;
 }
 
 /** The reason an object is left out, or `undefined` when it is in the run. */

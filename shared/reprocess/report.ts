@@ -1,8 +1,8 @@
 /**
- * The report step of a reprocessing run: reads what the Distributed Map's
- * ResultWriter wrote (`manifest.json`, then `SUCCEEDED_n.json` and
- * `FAILED_n.json`, whose `Input`/`Output` are JSON strings) and the run's chunk
- * manifest, adds up the counts per object and in total, checks that every chunk
+ * The report step of a reprocessing run: reads what became of each work
+ * unit in every pass of the Distributed Map (unit-outcomes.ts) and the run's
+ * unit manifest, gives each planned chunk its result (the unit's result at
+ * the chunk's position), adds up the counts per object and in total, checks that every chunk
  * conserves its lines (docs/design.md#counts-and-conservation), deletes the
  * objects that were fully shipped when the run asked for it (only in the run's
  * bucket and under its prefix, only the version shipped), writes `report.json`
@@ -10,8 +10,7 @@
  * throughput.
  */
 
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   addLineCounts,
   addShipCounts,
@@ -22,15 +21,14 @@ import {
 } from '../contract/counts.ts';
 import { ReportInputError } from '../contract/errors.ts';
 import type { Estimate } from '../contract/estimate.ts';
-import { describeProblems, type Problem, parseOrThrow } from '../contract/parse.ts';
+import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
-  type ChildExecution,
   type ChunkItem,
   type ChunkResult,
-  childExecutionSchema,
   type FailedChunk,
   type ReportInput,
-  resultManifestSchema,
+  type UnitItem,
+  unitItemSchema,
 } from '../contract/state-machine.ts';
 import { type ActualFigures, actualFigures } from '../cost/estimate.ts';
 import {
@@ -38,9 +36,15 @@ import {
   type DeletionResult,
   deleteShippedObjects,
 } from '../s3/conditional-delete.ts';
+import { readText, readUnitOutcomes } from './unit-outcomes.ts';
 
 /** Failed chunks listed in the answer (all of them are in report.json). */
 const LISTED_FAILURES = 20;
+/** A chunk with no result at all. */
+const NO_RESULT = {
+  name: 'NoResult',
+  message: 'the chunk has no result (it never ran, or the run stopped)',
+};
 
 export interface ObjectStatus extends LineCounts {
   key: string;
@@ -55,6 +59,8 @@ export interface ReportSummary extends ShipCounts {
   runId: string;
   objects: number;
   chunks: number;
+  /** Work units the chunks were shipped in. */
+  units: number;
   /** Chunks that did not ship all their lines (an error, `failed > 0`, or no result). */
   failedChunks: number;
   shippedObjects: number;
@@ -108,71 +114,57 @@ export async function reportRun(
   options: ReportOptions,
 ): Promise<ReportSummary> {
   const now = options.now ?? Date.now;
-  const { plan, results } = input;
-  const bucket = results.ResultWriterDetails.Bucket;
-  const manifest = await readJson(client, bucket, results.ResultWriterDetails.Key);
-  const files =
-    parseOrThrow(
-      resultManifestSchema,
-      manifest,
-      notResults(bucket, results.ResultWriterDetails.Key),
-    ).ResultFiles ?? {};
-
-  /** Each planned chunk's result, by `key start end`. */
-  const outcomes = new Map<string, ChunkResult | FailedChunk>();
-  let children = 0;
-  for (const file of files.SUCCEEDED ?? []) {
-    for (const child of await readChildren(client, bucket, file.Key)) {
-      children++;
-      const output = JSON.parse(child.Output ?? 'null') as ChunkResult | null;
-      if (output !== null) outcomes.set(chunkId(output), output);
-    }
-  }
-  for (const file of files.FAILED ?? []) {
-    for (const child of await readChildren(client, bucket, file.Key)) {
-      children++;
-      const item = JSON.parse(child.Input ?? '{}') as { key: string; start: number; end: number };
-      outcomes.set(chunkId(item), {
-        key: item.key,
-        start: item.start,
-        end: item.end,
-        error: { name: child.Error ?? 'ChildExecutionFailed', message: child.Cause ?? '' },
-      });
-    }
-  }
+  const { plan, passes } = input;
+  const { outcomes, children } = await readUnitOutcomes(client, passes);
 
   let totals = zeroShipCounts();
   let chunkMs = 0;
   const objects = new Map<string, ObjectStatus>();
   const failures: FailedChunk[] = [];
-  /** The planned items of the failed chunks: what a re-run ships. */
+  /** The planned items of the failed chunks (an unfinished one from where it stopped): what a re-run ships. */
   const retryItems: ChunkItem[] = [];
   let chunks = 0;
+  let units = 0;
   const planned = await readText(client, plan.manifest.Bucket, plan.manifest.Key);
   for (const line of planned.split('\n')) {
     if (line === '') continue;
-    const item = JSON.parse(line) as ChunkItem;
-    chunks++;
-    const status = objects.get(item.key) ?? {
-      key: item.key,
-      etag: item.etag,
-      chunks: 0,
-      ...zeroLineCounts(),
-      shipped: true,
-    };
-    objects.set(item.key, status);
-    status.chunks++;
-    const outcome = outcomes.get(chunkId(item));
-    const failure = chunkFailure(item, outcome);
-    if (failure !== undefined) {
-      failures.push(failure);
-      retryItems.push(item);
-      status.shipped = false;
-    }
-    if (outcome !== undefined && 'lines' in outcome) {
-      totals = addShipCounts(totals, outcome);
-      chunkMs += outcome.durationMs;
-      Object.assign(status, addLineCounts(status, outcome));
+    const unit = parseManifestLine(line, plan.manifest);
+    units++;
+    const outcome = outcomes.get(unit.unit);
+    for (const [at, item] of unit.chunks.entries()) {
+      chunks++;
+      const status = objects.get(item.key) ?? {
+        key: item.key,
+        etag: item.etag,
+        chunks: 0,
+        ...zeroLineCounts(),
+        shipped: true,
+      };
+      objects.set(item.key, status);
+      status.chunks++;
+      const where = { key: item.key, start: item.start, end: item.end };
+      const result = outcome?.results[at];
+      // A chunk the unit began and did not finish: what it shipped counts, the rest is retried.
+      const partial = outcome?.cursor?.chunk === at ? outcome.cursor.chunkCursor : undefined;
+      const counted = result ?? partial;
+      const failure =
+        result !== undefined
+          ? chunkFailure(where, { ...where, ...result })
+          : { ...where, error: outcome?.error ?? NO_RESULT };
+      if (failure !== undefined) {
+        failures.push(failure);
+        retryItems.push(
+          partial !== undefined && partial.offset > item.start && partial.offset < item.end
+            ? { ...item, start: partial.offset }
+            : item,
+        );
+        status.shipped = false;
+      }
+      if (counted !== undefined) {
+        totals = addShipCounts(totals, counted);
+        chunkMs += counted.durationMs;
+        Object.assign(status, addLineCounts(status, counted));
+      }
     }
   }
 
@@ -188,6 +180,7 @@ export async function reportRun(
       ...totals,
       objects: objects.size,
       chunks,
+      units,
       failedChunks: failures.length,
       shippedObjects: [...objects.values()].filter((o) => o.shipped).length,
       deleted: deletion.deleted.length,
@@ -208,6 +201,7 @@ export async function reportRun(
       retryItems,
       deleteProcessed: plan.deleteProcessed,
       maxConcurrency: plan.maxConcurrency,
+      unitBytes: plan.unitBytes,
       objects: [...objects.values()],
       ...(pending !== undefined && { pendingDeletes: pending }),
       deletedKeys: deletion.deleted,
@@ -261,25 +255,13 @@ function throughput(
   };
 }
 
-function chunkId(chunk: { key: string; start: number; end: number }): string {
-  return `${chunk.key}\n${chunk.start}\n${chunk.end}`;
-}
-
 /** Why a chunk did not ship all its lines, or `undefined` when it did. */
 function chunkFailure(
   item: { key: string; start: number; end: number },
   outcome: ChunkResult | FailedChunk | undefined,
 ): FailedChunk | undefined {
   const where = { key: item.key, start: item.start, end: item.end };
-  if (outcome === undefined) {
-    return {
-      ...where,
-      error: {
-        name: 'NoResult',
-        message: 'the chunk has no result (it never ran, or the run stopped)',
-      },
-    };
-  }
+  if (outcome === undefined) return { ...where, error: NO_RESULT };
   if (!('lines' in outcome)) return outcome;
   if (outcome.error !== undefined) return { ...where, error: outcome.error };
   if (outcome.lines !== outcome.accepted + outcome.rejected + outcome.failed) {
@@ -316,36 +298,22 @@ function notAllowed(key: string): DeleteFailure {
   };
 }
 
-const childExecutionsSchema = z.array(childExecutionSchema);
-
-/** The child executions of one ResultWriter file. */
-async function readChildren(
-  client: S3Client,
-  bucket: string,
-  key: string,
-): Promise<ChildExecution[]> {
-  const children = await readJson(client, bucket, key);
-  return parseOrThrow(childExecutionsSchema, children, notResults(bucket, key));
-}
-
-/** The error for a ResultWriter file that is not one, naming it and every bad field. */
-function notResults(bucket: string, key: string) {
-  return (problems: Problem[]) =>
-    new ReportInputError(
-      `s3://${bucket}/${key} is not a Distributed Map result file: ${describeProblems(problems)}`,
-    );
-}
-
-async function readJson(client: S3Client, bucket: string, key: string): Promise<unknown> {
-  const text = await readText(client, bucket, key);
+/** A line of the unit manifest, or ReportInputError naming the manifest. */
+function parseManifestLine(line: string, manifest: { Bucket: string; Key: string }): UnitItem {
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(line);
   } catch (error) {
-    throw new ReportInputError(`s3://${bucket}/${key} is not JSON`, { cause: error });
+    throw new ReportInputError(`s3://${manifest.Bucket}/${manifest.Key}: a line is not JSON`, {
+      cause: error,
+    });
   }
-}
-
-async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
-  const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return (answer.Body as { transformToString(): Promise<string> }).transformToString();
+  return parseOrThrow(
+    unitItemSchema,
+    json,
+    (problems) =>
+      new ReportInputError(
+        `s3://${manifest.Bucket}/${manifest.Key}: a line is not a unit item: ${describeProblems(problems)}`,
+      ),
+  );
 }

@@ -1,12 +1,17 @@
 /**
  * The cost table of docs/performance.md#cost, rendered from the estimator:
- * a billion lines in fleets of small, typical and large objects, today (one
- * Standard child per chunk) and in work units run as Express children.
+ * a billion lines in fleets of small, typical and large objects, as runs were
+ * before work units (one Standard child per chunk, a parent of 6 states) and
+ * as they are (work units of the default size, run as Express children).
  * test/unit/cost-docs.test.ts holds the page to it; print it with
  * `node test/helpers/cost-table.ts` after changing the estimator or prices.
  */
 
-import { DEFAULT_CHUNK_BYTES } from '../../shared/contract/state-machine.ts';
+import {
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_UNIT_BYTES,
+  MAX_UNIT_CHUNKS,
+} from '../../shared/contract/state-machine.ts';
 import {
   DEFAULT_MEMORY_MB,
   DEFAULT_RETRY_FRACTION,
@@ -20,8 +25,10 @@ import { US_EAST_1_PRICES } from '../../shared/cost/prices.ts';
 export const BILLION = 1_000_000_000;
 /** Decompressed bytes per generated ALB line (655 measured): where a chunk of 256 MiB of content ends. */
 export const CONTENT_BYTES_PER_LINE = 655;
-/** The work unit the table assumes: 64 MiB stored, about 720 000 lines, 15 s of one vCPU. */
-export const TABLE_UNIT_BYTES = 64 * 1024 * 1024;
+/** The work unit the table assumes: the default, 128 MiB stored, about 1.44 million lines, 29 s of one vCPU. */
+export const TABLE_UNIT_BYTES = DEFAULT_UNIT_BYTES;
+/** The parent's own states before work units: Plan, DryRun?, ShipChunks, Report, AllShipped?, Done. */
+export const BEFORE_UNITS_PARENT_STATES = 6;
 
 export const FLEETS = [
   { name: 'small', linesPerObject: 500 },
@@ -39,7 +46,9 @@ export function fleetEstimate(linesPerObject: number, mode: Mode) {
     (linesPerObject * CONTENT_BYTES_PER_LINE) / DEFAULT_CHUNK_BYTES,
   );
   const chunks = objects * chunksPerObject;
-  const items = mode === 'today' ? chunks : Math.ceil(bytes / TABLE_UNIT_BYTES);
+  // A unit holds up to its stored bytes, and at most MAX_UNIT_CHUNKS chunks.
+  const units = Math.max(Math.ceil(bytes / TABLE_UNIT_BYTES), Math.ceil(chunks / MAX_UNIT_CHUNKS));
+  const items = mode === 'today' ? chunks : units;
   return estimateRun(
     {
       objects,
@@ -50,7 +59,9 @@ export function fleetEstimate(linesPerObject: number, mode: Mode) {
       listedKeys: objects,
       chunkBytes: DEFAULT_CHUNK_BYTES,
     },
-    { childType: mode === 'today' ? 'STANDARD' : 'EXPRESS' },
+    mode === 'today'
+      ? { childType: 'STANDARD', parentStates: BEFORE_UNITS_PARENT_STATES }
+      : { childType: 'EXPRESS' },
   );
 }
 
@@ -91,7 +102,10 @@ export function renderCostTable(): string {
     for (const mode of ['today', 'units'] as const) {
       const e = fleetEstimate(fleet.linesPerObject, mode);
       const sf = e.stepFunctions;
-      const how = mode === 'today' ? 'Standard child per chunk' : 'Express units';
+      const how =
+        mode === 'today'
+          ? 'before work units: a Standard child per chunk'
+          : 'work units of Express children';
       rows.push([
         `${n(fleet.linesPerObject)} lines`,
         how,
@@ -117,7 +131,7 @@ export function renderCostTable(): string {
   return [
     ...table(header, rows),
     '',
-    `The arithmetic of each row (${PARENT_STATES} of the transitions are the parent's own states, $${Number((PARENT_STATES * prices.stepFunctions.standardTransition).toPrecision(6))} a run):`,
+    `The arithmetic of each row (${BEFORE_UNITS_PARENT_STATES} of the transitions before work units, ${PARENT_STATES} with them, are the parent's own states, $${Number((PARENT_STATES * prices.stepFunctions.standardTransition).toPrecision(6))} a run):`,
     '',
     ...sums,
   ].join('\n');

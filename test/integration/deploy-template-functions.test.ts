@@ -109,6 +109,8 @@ describe('the packaged functions', () => {
       s3: s3.client,
       plan: handlers.plan,
       processChunk: handlers.processChunk,
+      // The report function runs the step between passes too.
+      nextPass: handlers.report,
       report: handlers.report,
       concurrency: 3,
     });

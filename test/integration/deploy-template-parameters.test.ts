@@ -56,6 +56,25 @@ describe('the deployment template: parameters and encryption (sls package)', () 
     SLS_TIMEOUT_MS,
   );
 
+  it(
+    'refuses at package time a childExecutionType other than EXPRESS or STANDARD',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-child-'));
+      try {
+        const refused = await packageStack(dir, { ...PARAMS, childExecutionType: 'BATCH' }).then(
+          () => undefined,
+          (error: { stdout?: string; stderr?: string }) => `${error.stdout}${error.stderr}`,
+        );
+        expect(refused).toMatch(
+          /childExecutionType: expected "EXPRESS" or "STANDARD", got "BATCH"/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    SLS_TIMEOUT_MS,
+  );
+
   it('grants the KMS keys of logs and run files only when given, only through S3, only to the roles that use them', () => {
     const viaS3 = { StringEquals: { 'kms:ViaService': sub(`s3.\${AWS::Region}.amazonaws.com`) } };
     const kms = (id: string) =>
@@ -109,7 +128,7 @@ describe('the deployment template: parameters and encryption (sls package)', () 
 
 describe('the deployment template with ingestMode sqs and metrics on', () => {
   it(
-    'reads a queue the stack creates, reports batch item failures, adds no trigger function, schedules the metrics, and passes allowInsecure on',
+    'reads a queue the stack creates, reports batch item failures, adds no trigger function, schedules the metrics, passes allowInsecure on, and runs Standard children',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-package-sqs-'));
       try {
@@ -123,8 +142,14 @@ describe('the deployment template with ingestMode sqs and metrics on', () => {
             logKmsKeyArn: LOG_KEY,
             workKmsKeyArn: WORK_KEY,
             allowInsecure: 'true',
+            childExecutionType: 'STANDARD',
           })
         ).Resources;
+        // Standard children where the deployment asks for them, the worker told so.
+        const [definition] = sqs.ReprocessStateMachine.Properties.DefinitionString['Fn::Sub'];
+        const units = JSON.parse(definition).States.ShipUnits.ItemProcessor;
+        expect(units.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+        expect(units.States.ProcessUnit.Parameters.executionType).toBe('STANDARD');
         // The keys given reach exactly the statements that use them.
         const granted = (id: string, sid: string) =>
           sqs[id].Properties.Policies[0].PolicyDocument.Statement.find(

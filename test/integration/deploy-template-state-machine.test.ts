@@ -79,7 +79,7 @@ describe('the deployment template: state machine and work bucket (sls package)',
     ]);
   });
 
-  it('deploys the repository state machine: a Distributed Map over the manifest, calling the three functions', () => {
+  it('deploys the repository state machine: a Distributed Map of Express children over the manifest, calling the three functions', () => {
     const [text, substitutions] =
       resources.ReprocessStateMachine.Properties.DefinitionString['Fn::Sub'];
     // Each ${name} is one of the functions' ARNs.
@@ -94,7 +94,7 @@ describe('the deployment template: state machine and work bucket (sls package)',
       readFileSync(new URL('statemachines/reprocess.asl.json', ROOT), 'utf8'),
     );
     expect(Object.keys(definition.States)).toEqual(Object.keys(source.States));
-    const map = definition.States.ShipChunks;
+    const map = definition.States.ShipUnits;
     expect(map).toMatchObject({
       Type: 'Map',
       ItemReader: {
@@ -102,18 +102,24 @@ describe('the deployment template: state machine and work bucket (sls package)',
         ReaderConfig: { InputType: 'JSONL' },
       },
       ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' },
-      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      // Express children unless the deployment asks for Standard (childExecutionType).
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } },
       MaxConcurrencyPath: '$.plan.maxConcurrency',
     });
-    const tasks = {
-      Plan: definition.States.Plan,
-      ProcessChunk: map.ItemProcessor.States.ProcessChunk,
-      Report: definition.States.Report,
-    };
-    for (const [name, task] of Object.entries(tasks)) {
+    const processUnit = map.ItemProcessor.States.ProcessUnit;
+    expect(processUnit.Parameters.executionType).toBe('EXPRESS');
+    const tasks: [string, Json][] = [
+      ['Plan', definition.States.Plan],
+      ['ProcessChunk', processUnit],
+      ['Report', definition.States.NextPass],
+      ['Report', definition.States.Report],
+    ];
+    for (const [name, task] of tasks) {
       expect(task.Resource, name).toBe(`fn:${name}LambdaFunction`);
       expect(task.TimeoutSeconds, name).toBe(resources[`${name}LambdaFunction`].Properties.Timeout);
     }
+    // An Express child lives 5 minutes: its worker's call fits in it.
+    expect(processUnit.TimeoutSeconds).toBeLessThanOrEqual(300);
   });
 
   it('creates a private work bucket whose run files expire', () => {

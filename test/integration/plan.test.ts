@@ -13,8 +13,8 @@ import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { InputValidationError } from '../../shared/contract/errors.ts';
 import {
   type ChunkItem,
-  chunkItemSchema,
   type PlanSummary,
+  unitItemSchema,
 } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter } from '../../shared/otlp/exporter.ts';
@@ -110,7 +110,7 @@ async function manifest(summary: PlanSummary): Promise<ChunkItem[]> {
   return text
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => chunkItemSchema.parse(JSON.parse(line)));
+    .flatMap((line) => unitItemSchema.parse(JSON.parse(line)).chunks);
 }
 
 describe('plan', () => {

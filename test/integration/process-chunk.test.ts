@@ -266,8 +266,12 @@ describe('process-chunk', () => {
         awsRequestId: 'test-request',
         getRemainingTimeInMillis: () => 60_000,
       } as unknown as Parameters<typeof handler>[1];
-      const { value, out } = await capturingStdout(() => handler(chunk, context));
-      expect(value).toMatchObject({ lines: LINES, accepted: LINES, done: true });
+      // The deployed worker ships a work unit: here one of this one chunk.
+      const { value, out } = await capturingStdout(() =>
+        handler({ item: { unit: 0, chunks: [chunk] } }, context),
+      );
+      expect(value).toMatchObject({ unit: 0, done: true });
+      expect(value.results).toMatchObject([{ lines: LINES, accepted: LINES, done: true }]);
       expect(out).toContain('"function_request_id":"test-request"');
     } finally {
       process.env = saved;

@@ -8,13 +8,22 @@
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChunkItem, ChunkResult, PlanSummary } from '../../shared/contract/state-machine.ts';
+import type {
+  ChunkItem,
+  ChunkResult,
+  PlanSummary,
+  UnitItem,
+} from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
 import { planRun } from '../../shared/reprocess/plan.ts';
 import { createPlan } from '../../shared/reprocess/plan-step.ts';
 import { reportRun } from '../../shared/reprocess/report.ts';
-import { createReport } from '../../shared/reprocess/report-step.ts';
+import {
+  createNextPass,
+  createReport,
+  isNextPassCall,
+} from '../../shared/reprocess/report-step.ts';
 import { parseRunInput } from '../../shared/reprocess/run-input.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { type StrictS3, startStrictS3 } from '../helpers/strict-s3.ts';
@@ -58,6 +67,31 @@ const result = (item: ChunkItem, counts: Partial<ChunkResult> = {}): ChunkResult
   ...counts,
 });
 
+/**
+ * The chunk items of a plan made with `unitBytes: 1` (a unit each), and the
+ * child records ResultWriter writes for them: `Input` the unit, `Output`
+ * the finished unit's answer.
+ */
+async function plannedItems(plan: PlanSummary): Promise<ChunkItem[]> {
+  const units = (await text(plan.manifest.Key))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as UnitItem);
+  expect(units.every((unit) => unit.chunks.length === 1)).toBe(true);
+  unitOf.clear();
+  for (const unit of units) unitOf.set(unit.chunks[0], unit);
+  return units.map((unit) => unit.chunks[0]);
+}
+const unitOf = new Map<ChunkItem, UnitItem>();
+const unitInput = (item: ChunkItem) => JSON.stringify(unitOf.get(item));
+const unitOutput = ({ key: _k, start: _s, end: _e, cursor: _c, ...compact }: ChunkResult) =>
+  JSON.stringify({
+    unit: [...unitOf.values()].find((unit) => unit.chunks[0].key === _k)?.unit,
+    done: true,
+    carryOn: false,
+    results: [compact],
+  });
+
 /** Writes ResultWriter's layout under `prefix/<map run id>/` and returns the Map's output. */
 async function writeResults(plan: PlanSummary, succeeded: object[], failed: object[]) {
   const dir = `${plan.results.Prefix}/0f6c-test-run`;
@@ -69,7 +103,7 @@ async function writeResults(plan: PlanSummary, succeeded: object[], failed: obje
   await put(`${dir}/FAILED_0.json`, failed);
   await put(`${dir}/manifest.json`, {
     DestinationBucket: TEST_BUCKET,
-    MapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:reprocess/ShipChunks:0f6c-test-run',
+    MapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:reprocess/ShipUnits:0f6c-test-run',
     ResultFiles: {
       SUCCEEDED: [{ Key: `${dir}/SUCCEEDED_0.json`, Size: 1 }],
       FAILED: [{ Key: `${dir}/FAILED_0.json`, Size: 1 }],
@@ -77,7 +111,7 @@ async function writeResults(plan: PlanSummary, succeeded: object[], failed: obje
     },
   });
   return {
-    MapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:reprocess/ShipChunks:0f6c-test-run',
+    MapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:reprocess/ShipUnits:0f6c-test-run',
     ResultWriterDetails: { Bucket: TEST_BUCKET, Key: `${dir}/manifest.json` },
   };
 }
@@ -86,23 +120,25 @@ describe('report', () => {
   it('adds up the chunks, names the failed ones and deletes only what was fully shipped', async () => {
     const plan = await planRun({
       client: s3.client,
-      input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT, deleteProcessed: true }),
+      input: parseRunInput({
+        bucket: TEST_BUCKET,
+        prefix: ROOT,
+        deleteProcessed: true,
+        unitBytes: 1,
+      }),
       runId: 'run-report',
       work: { bucket: TEST_BUCKET, prefix: 'work/run-report/' },
       now: () => new Date(),
     });
-    const items = (await text(plan.manifest.Key))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as ChunkItem);
+    const items = await plannedItems(plan);
     expect(items.map((i) => i.key).sort()).toEqual([...KEYS].sort());
     const [ok, rejected, crashed] = KEYS.map(
       (key) => items.find((i) => i.key === key) as ChunkItem,
     );
     const child = (item: ChunkItem, output: ChunkResult) => ({
-      ExecutionArn: `arn:aws:states:us-east-1:123456789012:execution:reprocess/ShipChunks:${item.start}`,
-      Input: JSON.stringify(item),
-      Output: JSON.stringify(output),
+      ExecutionArn: `arn:aws:states:us-east-1:123456789012:execution:reprocess/ShipUnits:${item.start}`,
+      Input: unitInput(item),
+      Output: unitOutput(output),
       Status: 'SUCCEEDED',
     });
     const results = await writeResults(
@@ -110,8 +146,8 @@ describe('report', () => {
       [child(ok, result(ok)), child(rejected, result(rejected, { accepted: 8, rejected: 2 }))],
       [
         {
-          ExecutionArn: 'arn:aws:states:us-east-1:123456789012:execution:reprocess/ShipChunks:x',
-          Input: JSON.stringify(crashed),
+          ExecutionArn: 'arn:aws:states:us-east-1:123456789012:execution:reprocess/ShipUnits:x',
+          Input: unitInput(crashed),
           Error: 'States.Timeout',
           Cause: 'The child execution timed out',
           Status: 'FAILED',
@@ -119,7 +155,7 @@ describe('report', () => {
       ],
     );
 
-    const summary = await reportRun(s3.client, { plan, results }, { allowDelete: true });
+    const summary = await reportRun(s3.client, { plan, passes: [results] }, { allowDelete: true });
     expect(summary).toMatchObject({
       objects: 3,
       chunks: 3,
@@ -166,7 +202,7 @@ describe('report', () => {
     const retried = (await text(again.manifest.Key))
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line));
+      .flatMap((line) => (JSON.parse(line) as UnitItem).chunks);
     expect(retried.sort((a, b) => a.key.localeCompare(b.key))).toEqual(
       [rejected, crashed].sort((a, b) => a.key.localeCompare(b.key)),
     );
@@ -178,19 +214,16 @@ describe('report', () => {
   it('deletes nothing when the run did not ask for it, and counts a chunk without a result as failed', async () => {
     const plan = await planRun({
       client: s3.client,
-      input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT }),
+      input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT, unitBytes: 1 }),
       runId: 'run-keep',
       work: { bucket: TEST_BUCKET, prefix: 'work/run-keep/' },
       now: () => new Date(),
     });
-    const items = (await text(plan.manifest.Key))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as ChunkItem);
+    const items = await plannedItems(plan);
     const [first, ...rest] = items;
     const results = await writeResults(
       plan,
-      rest.map((item) => ({ Input: JSON.stringify(item), Output: JSON.stringify(result(item)) })),
+      rest.map((item) => ({ Input: unitInput(item), Output: unitOutput(result(item)) })),
       [],
     );
     const logged: string[] = [];
@@ -199,7 +232,7 @@ describe('report', () => {
       logger: { info: (m: string) => logged.push(m), error: (m: string) => logged.push(m) },
       allowDelete: true,
     }));
-    const summary = await report({ plan, results });
+    const summary = await report({ plan, passes: [results] });
     expect(logged).toEqual(['run ended with failed chunks']);
     expect(summary).toMatchObject({
       failedChunks: 1,
@@ -231,18 +264,20 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
     }
     const plan = await planRun({
       client: s3.client,
-      input: parseRunInput({ bucket: TEST_BUCKET, prefix: prefix(), deleteProcessed: true }),
+      input: parseRunInput({
+        bucket: TEST_BUCKET,
+        prefix: prefix(),
+        deleteProcessed: true,
+        unitBytes: 1,
+      }),
       runId,
       work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
       now: () => new Date(),
     });
-    const items = (await text(plan.manifest.Key))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as ChunkItem);
+    const items = await plannedItems(plan);
     const results = await writeResults(
       plan,
-      items.map((item) => ({ Input: JSON.stringify(item), Output: JSON.stringify(result(item)) })),
+      items.map((item) => ({ Input: unitInput(item), Output: unitOutput(result(item)) })),
       [],
     );
     return { plan, items, results };
@@ -265,7 +300,7 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
       logger: { info: () => {}, error: () => {} },
       allowDelete: true,
     }));
-    const summary = await report({ plan, results });
+    const summary = await report({ plan, passes: [results] });
     client.destroy();
     expect(summary).toMatchObject({
       failedChunks: 0,
@@ -300,7 +335,7 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
     await s3.remove(pinned(1));
     strict.denyMissing = true;
     const client = s3.clientFor(strict.url);
-    const summary = await reportRun(client, { plan, results }, { allowDelete: true });
+    const summary = await reportRun(client, { plan, passes: [results] }, { allowDelete: true });
     client.destroy();
     strict.denyMissing = false;
     expect(summary).toMatchObject({ deleted: 2, deleteFailed: 0 });
@@ -312,7 +347,7 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
     const { plan, results } = await shippedRun('run-not-allowed', 2);
     const client = s3.clientFor(strict.url);
     const before = strict.deletes.length;
-    const summary = await reportRun(client, { plan, results }, { allowDelete: false });
+    const summary = await reportRun(client, { plan, passes: [results] }, { allowDelete: false });
     client.destroy();
     expect(summary).toMatchObject({ failedChunks: 0, deleted: 0, deleteFailed: 2 });
     expect(strict.deletes.length).toBe(before);
@@ -336,28 +371,30 @@ describe('the report step refuses input that is not a plan and the Map output', 
       now: () => new Date(),
     });
   }
+  const dependencies = () => ({
+    s3: s3.client,
+    logger: { info: () => {}, error: () => {} },
+    allowDelete: false,
+  });
+  /** The report function's two steps, as its handler tells them apart. */
   const refuse = (event: unknown) =>
-    createReport(() => ({
-      s3: s3.client,
-      logger: { info: () => {}, error: () => {} },
-      allowDelete: false,
-    }))(event);
+    isNextPassCall(event) ? createNextPass(dependencies)(event) : createReport(dependencies)(event);
 
   it.each<[string, (plan: PlanSummary, results: object) => unknown, string[]]>([
-    ['nothing at all', () => undefined, ['plan', 'results']],
+    ['nothing at all', () => undefined, ['plan', 'passes']],
     [
       'a plan without its manifest',
-      (_, results) => ({ plan: { runId: 'r' }, results }),
+      (_, results) => ({ plan: { runId: 'r' }, passes: [results] }),
       ['plan.manifest'],
     ],
     [
       'a Map output without its ResultWriter details',
-      (plan) => ({ plan, results: { MapRunArn: 'arn:x' } }),
-      ['results.ResultWriterDetails'],
+      (plan) => ({ plan, passes: [{ MapRunArn: 'arn:x' }] }),
+      ['passes.0.ResultWriterDetails'],
     ],
     [
       'a plan whose counts are not numbers',
-      (plan, results) => ({ plan: { ...plan, chunks: 'many' }, results }),
+      (plan, results) => ({ plan: { ...plan, chunks: 'many' }, passes: [results] }),
       ['plan.chunks'],
     ],
   ])('names the fields of %s with ReportInputError', async (_, event, fields) => {
@@ -378,7 +415,7 @@ describe('the report step refuses input that is not a plan and the Map output', 
         Body: JSON.stringify({ ResultFiles: { SUCCEEDED: 'not a list' } }),
       }),
     );
-    await expect(refuse({ plan, results })).rejects.toMatchObject({
+    await expect(refuse({ plan, passes: [results] })).rejects.toMatchObject({
       name: 'ReportInputError',
       message: expect.stringContaining(
         `s3://${TEST_BUCKET}/${results.ResultWriterDetails.Key} is not a Distributed Map result file: ResultFiles.SUCCEEDED:`,
@@ -393,7 +430,7 @@ describe('the report step refuses input that is not a plan and the Map output', 
       awsRequestId: 'test-request',
       getRemainingTimeInMillis: () => 60_000,
     } as unknown as Parameters<typeof handler>[1];
-    await expect(handler({ plan: {}, results: {} }, context)).rejects.toMatchObject({
+    await expect(handler({ plan: {}, passes: [] }, context)).rejects.toMatchObject({
       name: 'ReportInputError',
       message: expect.stringContaining('plan.manifest:'),
     });
@@ -409,6 +446,7 @@ describe('the report step refuses input that is not a plan and the Map output', 
       processChunk: () => {
         throw new Error('no chunks to process');
       },
+      nextPass: refuse,
       report: refuse,
       concurrency: 1,
     });

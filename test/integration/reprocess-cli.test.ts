@@ -84,7 +84,9 @@ describe('elb-otlp reprocess', () => {
       /^s3:\/\/elb-logs\/elb-otlp\/runs\/local-.*\/report\.json$/,
     );
     expect(stderr).toContain('planned 6 objects (0 empty');
-    expect(stderr).toContain('6/6 chunks');
+    // Six small objects: one work unit.
+    expect(stderr).toContain('in 6 chunks, 1 units');
+    expect(stderr).toContain('1/1 units');
     expect(stderr).toContain('ChunksFailed');
     const delivered = uids(receiver.deliveredRecords());
     expect(new Set(delivered).size).toBe(report.accepted);

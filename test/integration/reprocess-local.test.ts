@@ -131,7 +131,7 @@ async function run(input: unknown, runId: string) {
     now: () => new Date(),
   });
   let plan: PlanSummary | undefined;
-  let chunks = 0;
+  let units = 0;
   const outcome = await runReprocessLocally({
     input,
     runId,
@@ -141,14 +141,15 @@ async function run(input: unknown, runId: string) {
       return plan;
     },
     processChunk: steps.processChunk,
+    nextPass: steps.nextPass,
     report: steps.report,
     concurrency: 6,
-    onChunk: () => {
-      chunks++;
+    onUnit: () => {
+      units++;
     },
   });
   await exporter.close();
-  return { outcome, report: outcome.output as ReportSummary, plan: plan as PlanSummary, chunks };
+  return { outcome, report: outcome.output as ReportSummary, plan: plan as PlanSummary, units };
 }
 
 describe('elb-otlp reprocess, run locally', () => {
@@ -178,7 +179,8 @@ describe('elb-otlp reprocess, run locally', () => {
       deleted: logs - 2,
     });
     expect(report.chunks).toBe(first.plan.chunks);
-    expect(first.chunks).toBe(report.chunks);
+    expect(first.units).toBe(report.units);
+    expect(report.units).toBe(first.plan.units);
     // The large objects were cut into several chunks each.
     expect(report.chunks).toBeGreaterThanOrEqual(logs + 3 * 3);
     expect(report.failures.map((f) => f.key).sort()).toEqual([REFUSED, TRUNCATED].sort());

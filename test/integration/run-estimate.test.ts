@@ -74,6 +74,7 @@ async function run(input: unknown, runId: string) {
       return plan;
     },
     processChunk: steps.processChunk,
+    nextPass: steps.nextPass,
     report: steps.report,
     concurrency: 2,
   });
@@ -98,17 +99,19 @@ describe("a run's estimate", () => {
     expect(summary).toMatchObject({ objects: SMALL + 1, chunks: SMALL + 3 });
     const estimate = estimateSchema.parse(summary.estimate);
     expect(estimate.assumptions).toMatchObject({
-      items: summary.chunks,
+      items: summary.units,
       memoryMb: 3538,
-      childType: 'STANDARD',
+      childType: 'EXPRESS',
       prices: 'test prices',
     });
     // Lines from stored bytes: generated lines compress to about 93 bytes each.
     expect(estimate.assumptions.lines / LINES).toBeGreaterThan(0.9);
     expect(estimate.assumptions.lines / LINES).toBeLessThan(1.1);
-    expect(estimate.lambda.invocations).toBeGreaterThanOrEqual(summary.chunks);
-    expect(estimate.stepFunctions.parentTransitions).toBe(PARENT_STATES + summary.chunks);
-    expect(estimate.stepFunctions.childTransitions).toBeGreaterThanOrEqual(3 * summary.chunks);
+    // One Express child and at least one worker call per unit; Express children have no transitions.
+    expect(estimate.lambda.invocations).toBeGreaterThanOrEqual(summary.units);
+    expect(estimate.stepFunctions.parentTransitions).toBe(PARENT_STATES + summary.units);
+    expect(estimate.stepFunctions.expressRequests).toBe(summary.units);
+    expect(estimate.stepFunctions.childTransitions).toBe(0);
     // One listing page (the test file included); a GET per chunk at least, and the trailer of the large object.
     expect(estimate.s3.list).toBe(1);
     expect(estimate.s3.get).toBeGreaterThanOrEqual(summary.chunks + 1);
@@ -120,7 +123,7 @@ describe("a run's estimate", () => {
     expect(dry.outcome.status).toBe('SUCCEEDED');
     const planned = dry.outcome.output as PlanSummary;
     expect(planned.estimate).toEqual(dry.plan.estimate);
-    expect(planned.estimate?.assumptions.items).toBe(planned.chunks);
+    expect(planned.estimate?.assumptions.items).toBe(planned.units);
 
     const shipped = await run(RUN, 'estimate-run');
     expect(shipped.outcome.status).toBe('SUCCEEDED');
@@ -128,7 +131,7 @@ describe("a run's estimate", () => {
     expect(report.lines).toBe(LINES);
     expect(report.estimate).toEqual(shipped.plan.estimate);
     expect(report.actual).toMatchObject({
-      childExecutions: shipped.plan.chunks,
+      childExecutions: shipped.plan.units,
       workerSeconds: report.throughput.chunkSeconds,
     });
     expect(report.actual?.gbSeconds).toBeCloseTo((report.throughput.chunkSeconds * 1769) / 1024, 2);
@@ -140,7 +143,7 @@ describe("a run's estimate", () => {
     const planned = await runCli([...args, '--endpoint', receiver.url], { env });
     expect(planned.code).toBe(0);
     const plan = JSON.parse(planned.stdout.trim().split('\n').at(-1) as string) as PlanSummary;
-    expect(plan.estimate?.assumptions.items).toBe(plan.chunks);
+    expect(plan.estimate?.assumptions.items).toBe(plan.units);
     expect(planned.stderr).toContain(`estimated in AWS $${plan.estimate?.usd.total}`);
 
     const refused = await runCli([...args, '--endpoint', receiver.url], {

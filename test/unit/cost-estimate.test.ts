@@ -29,8 +29,17 @@ const SHAPE = {
   chunks: OBJECTS,
   lines: LINES,
 };
-/** The example's assumptions: 50,000 lines/s per vCPU at 1,769 MB arm64, no retries. */
-const EXAMPLE = { retryFraction: 0, memoryMb: 1769, architecture: 'arm64' as const };
+/**
+ * The example's assumptions: 50,000 lines/s per vCPU at 1,769 MB arm64, no
+ * retries, and the parent of its time (Plan, Choice, Map, Report, Choice,
+ * end: 6 states; the definition has 10 since work units).
+ */
+const EXAMPLE = {
+  retryFraction: 0,
+  memoryMb: 1769,
+  architecture: 'arm64' as const,
+  parentStates: 6,
+};
 
 describe('the worked example, one Standard child per object', () => {
   const estimate = estimateRun(SHAPE, { ...EXAMPLE, childType: 'STANDARD' });
@@ -126,14 +135,14 @@ describe('orchestration against compute', () => {
 });
 
 describe('the estimator', () => {
-  it('adds a worker call per 835 s of work, each with its 3 Standard transitions', () => {
-    // 100,000,000 lines in one item: 2,000 s of one vCPU, three calls.
+  it('adds a worker call per 205 s of work, each with its 2 Standard transitions, and one to end', () => {
+    // 100,000,000 lines in one item: 2,000 s of one vCPU, ten calls.
     const estimate = estimateRun(
       { objects: 1, bytes: 9.3e9, chunks: 1, lines: 100_000_000 },
       { retryFraction: 0 },
     );
-    expect(estimate.lambda.invocations).toBe(3);
-    expect(estimate.stepFunctions.childTransitions).toBe(9);
+    expect(estimate.lambda.invocations).toBe(10);
+    expect(estimate.stepFunctions.childTransitions).toBe(21);
   });
 
   it('counts a retried call as one more call, transition and share of the work', () => {

@@ -1,0 +1,37 @@
+/**
+ * The next-pass step of a reprocessing run (docs/design.md#passes): reads
+ * what the pass that just ran wrote, and writes the units it did not finish
+ * (each with its cursor and the results before it: the answer or input
+ * that carries it on) as the next pass's manifest. Its answer tells the
+ * definition whether to run another pass and keeps where every pass wrote
+ * its results, for the report.
+ */
+
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { NextPassInput, Pass } from '../contract/state-machine.ts';
+import { readPass } from './unit-outcomes.ts';
+
+/** The pass after `input.pass`: its number, its manifest and how many units it carries on. */
+export async function nextPass(client: S3Client, input: NextPassInput): Promise<Pass> {
+  const { plan, pass, results } = input;
+  const number = pass.number + 1;
+  const passes = [...pass.results, results];
+  const carried = (await readPass(client, results)).flatMap((outcome) =>
+    outcome.next === undefined ? [] : [outcome.next],
+  );
+  if (carried.length === 0) {
+    return { number, manifest: pass.manifest, unfinished: 0, results: passes };
+  }
+  const manifest = {
+    Bucket: plan.manifest.Bucket,
+    Key: plan.manifest.Key.replace(/manifest\.jsonl$/, `pass-${number}.jsonl`),
+  };
+  await client.send(
+    new PutObjectCommand({
+      ...manifest,
+      ContentType: 'application/jsonl',
+      Body: carried.map((item) => `${JSON.stringify(item)}\n`).join(''),
+    }),
+  );
+  return { number, manifest, unfinished: carried.length, results: passes };
+}

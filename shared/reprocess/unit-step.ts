@@ -1,0 +1,162 @@
+/**
+ * The Distributed Map's worker for a work unit, without Lambda: ships the
+ * unit's chunks in order with one exporter and one S3 client, carries the
+ * deadline across them, and answers the unit result
+ * (docs/design.md#unit-input-cursor-and-result).
+ *
+ * - Each chunk is shipped as the chunk worker ships it (chunk-step.ts): the
+ *   same counts, cursor and errors, kept compact in the unit's `results`.
+ * - Near the deadline (the Lambda's, or in an Express child, which lives 5
+ *   minutes, the child's) it stops at a line boundary
+ *   and answers the unit unfinished, with its cursor: the next input.
+ * - When the Collector or S3 stays unavailable it does not throw: the unit
+ *   answers unfinished with `stalled` naming the error and the cursor the
+ *   call began from, so the next call sends the same records again (the
+ *   same record ids) instead of a retrier outliving an Express child.
+ */
+
+import { addChunkCounts, shipCounts, zeroChunkCounts } from '../contract/counts.ts';
+import { ChunkInputError } from '../contract/errors.ts';
+import { describeProblems, parseOrThrow } from '../contract/parse.ts';
+import {
+  type ChunkError,
+  type ChunkResult,
+  COMPACT_MESSAGE_CHARS,
+  type CompactChunkResult,
+  type UnitCall,
+  type UnitCursor,
+  type UnitResult,
+  unitCallSchema,
+} from '../contract/state-machine.ts';
+import { shipChunk } from '../pipeline/ship-chunk.ts';
+import {
+  type ChunkContext,
+  chunkResult,
+  DEADLINE_MARGIN_MS,
+  describe,
+  FLUSH_RESERVE_MS,
+  type ProcessChunkDependencies,
+  retryableError,
+} from './chunk-step.ts';
+
+/**
+ * What a worker may use of an Express child's 5 minutes, from the child's
+ * start: the other 30 s are for the Lambda service's retries and the
+ * child's own states.
+ */
+export const CHILD_BUDGET_MS = 270_000;
+/** A child with less time left than this ends its unit for the parent's next pass. */
+export const MIN_CALL_MS = 60_000;
+
+/** The unit worker, given its dependencies (the handler, the local runner and tests pass theirs). */
+export function createProcessUnit(
+  dependencies: () => ProcessChunkDependencies | Promise<ProcessChunkDependencies>,
+) {
+  return async (event: unknown, context: ChunkContext): Promise<UnitResult> => {
+    const { item: input, startedAt, executionType } = parseUnitCall(event);
+    const { s3, exporter, config, mapping, clock, logger, rangeBytes } = await dependencies();
+    const started = clock.now();
+    const childEnd =
+      startedAt === undefined || executionType !== 'EXPRESS'
+        ? undefined
+        : Date.parse(startedAt) + CHILD_BUDGET_MS;
+    const deadlineMs =
+      Math.min(started + context.getRemainingTimeInMillis(), childEnd ?? Number.POSITIVE_INFINITY) -
+      DEADLINE_MARGIN_MS;
+    const stopAt = deadlineMs - Math.min(FLUSH_RESERVE_MS, Math.max(0, deadlineMs - started) / 4);
+    const results = [...input.results];
+    const first = input.cursor?.chunk ?? 0;
+    const where = { unit: input.unit, chunks: input.chunks.length, from: first };
+    logger.info('unit started', where);
+
+    const paused = (cursor: UnitCursor, stalled?: ChunkError): UnitResult => {
+      const now = clock.now();
+      const carryOn =
+        stalled === undefined && (childEnd === undefined || childEnd - now >= MIN_CALL_MS);
+      const answer: UnitResult = {
+        unit: input.unit,
+        chunks: input.chunks,
+        cursor,
+        results,
+        done: false,
+        carryOn,
+        ...(stalled !== undefined && { stalled }),
+      };
+      const details = { ...where, cursor: cursor.chunk, carryOn, ...(stalled && { stalled }) };
+      if (stalled !== undefined) logger.warn('unit stalled: the next pass carries on', details);
+      else logger.info('unit paused before the deadline', details);
+      return answer;
+    };
+
+    for (let at = first; at < input.chunks.length; at++) {
+      const chunkCursor = at === first ? input.cursor?.chunkCursor : undefined;
+      if (at > first && clock.now() >= stopAt) return paused({ chunk: at });
+      const chunk = {
+        ...input.chunks[at],
+        ...(chunkCursor !== undefined && { cursor: chunkCursor }),
+      };
+      const callStarted = clock.now();
+      const shipped = await shipChunk({
+        client: s3,
+        chunk,
+        from: chunkCursor?.offset ?? chunk.start,
+        exporter,
+        protocol: config.protocol,
+        limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+        concurrency: config.concurrency,
+        mapping,
+        nowNanos: () => BigInt(clock.now()) * 1_000_000n,
+        deadlineMs,
+        shouldStop: () => clock.now() >= stopAt,
+        ...(rangeBytes !== undefined && { rangeBytes }),
+      });
+      const retryable = retryableError(shipped);
+      if (retryable !== undefined) {
+        // From where this call found the chunk: its records go again, with the same ids.
+        return paused(
+          { chunk: at, ...(chunkCursor !== undefined && { chunkCursor }) },
+          compactError(describe(retryable)),
+        );
+      }
+      const counts = addChunkCounts(chunkCursor ?? zeroChunkCounts(), {
+        ...shipCounts(shipped),
+        durationMs: Math.round(clock.now() - callStarted),
+      });
+      const result = chunkResult(chunk, shipped, counts);
+      if (!result.done) return paused({ chunk: at, chunkCursor: result.cursor });
+      results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
+    }
+    const failed = results.filter((r) => r.error !== undefined || r.failed > 0).length;
+    const details = { ...where, failedChunks: failed };
+    if (failed > 0) logger.error('unit shipped with failed chunks', details);
+    else logger.info('unit shipped', details);
+    return { unit: input.unit, done: true, carryOn: false, results };
+  };
+}
+
+/** Validates a unit worker's input, or throws {@link ChunkInputError} naming every bad field. */
+export function parseUnitCall(event: unknown): UnitCall {
+  return parseOrThrow(
+    unitCallSchema,
+    event,
+    (problems) => new ChunkInputError(`not a unit item: ${describeProblems(problems)}`),
+  );
+}
+
+/**
+ * A finished chunk's result as a unit keeps it: its position names the
+ * chunk, so its key and range are left out, and so is the object's address
+ * in its error message (`object`, e.g. `s3://bucket/key`).
+ */
+function compact(result: ChunkResult, object: string): CompactChunkResult {
+  const { key: _key, start: _start, end: _end, cursor: _cursor, error, ...counts } = result;
+  if (error === undefined) return counts;
+  const message = error.message.replaceAll(object, 'the object');
+  return { ...counts, error: compactError({ name: error.name, message }) };
+}
+
+/** An error with its message cut to {@link COMPACT_MESSAGE_CHARS} (the worker's log has it whole). */
+function compactError(error: ChunkError): ChunkError {
+  if (error.message.length <= COMPACT_MESSAGE_CHARS) return error;
+  return { name: error.name, message: `${error.message.slice(0, COMPACT_MESSAGE_CHARS - 1)}…` };
+}

@@ -1,0 +1,236 @@
+/**
+ * The unit worker (shared/reprocess/unit-step.ts) against s3rver and the
+ * test OTLP receiver: a unit's chunks shipped in order with their results,
+ * the deadline carried across chunks and called again with the answer until
+ * done (every line exactly once), the child's budget, a receiver that stays
+ * unavailable (the unit stalls, not throws), and a missing object failing
+ * only its chunk. The Lambda context is the one stand-in (there is no local
+ * Lambda runtime): its remaining time reads the injected clock.
+ */
+
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { ChunkInputError } from '../../shared/contract/errors.ts';
+import type { ChunkItem, UnitItem, UnitResult } from '../../shared/contract/state-machine.ts';
+import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
+import type { ChunkContext } from '../../shared/reprocess/chunk-step.ts';
+import { chunkItems } from '../../shared/reprocess/plan.ts';
+import { CHILD_BUDGET_MS, createProcessUnit } from '../../shared/reprocess/unit-step.ts';
+import { packUnits } from '../../shared/reprocess/units.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { steppingClock, uids } from '../helpers/ship.ts';
+
+const ROOT = 'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
+const key = (n: number) =>
+  `${ROOT}123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T${String(n).padStart(4, '0')}Z_10.0.0.${n}_unit.log`;
+/** Lines of each object: a few small ones and one cut into three chunks. */
+const SIZES = [300, 1, 450, 200, 900];
+const LINES = SIZES.reduce((sum, lines) => sum + lines, 0);
+
+let s3: TestS3;
+let receiver: OtlpReceiver;
+/** Each object's chunks, the last one's cut in three. */
+const objects: ChunkItem[][] = [];
+beforeAll(async () => {
+  s3 = await startS3();
+  for (const [n, lines] of SIZES.entries()) {
+    const text = `${[...generateAlbLines(lines, { seed: 40 + n })].join('\n')}\n`;
+    const whole = await s3.putWholeChunk(key(n), text);
+    const { start: _, end: __, ...object } = whole;
+    objects.push(
+      n === SIZES.length - 1
+        ? chunkItems(object, text.length, Math.ceil(text.length / 3))
+        : [whole],
+    );
+  }
+});
+afterAll(async () => {
+  await s3.close();
+});
+beforeEach(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterEach(async () => {
+  await receiver.close();
+});
+
+/** The Lambda context stand-in: `budgetMs` from the call's start, by `clock`. */
+function contextFor(clock: ExporterClock, budgetMs: number): ChunkContext {
+  const end = clock.now() + budgetMs;
+  return { getRemainingTimeInMillis: () => end - clock.now() };
+}
+
+function worker(clock: ExporterClock) {
+  const config = loadExportConfig(
+    { ELB_OTLP_MAX_BATCH_RECORDS: '50', ELB_OTLP_EXPORT_CONCURRENCY: '1' },
+    { endpoint: receiver.url },
+  );
+  const exporter = createOtlpExporter(config, clock);
+  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+  const run = createProcessUnit(() => ({
+    s3: s3.client,
+    exporter,
+    config,
+    mapping: loadMappingConfig({}),
+    clock,
+    logger: quiet,
+    rangeBytes: 4 * 1024,
+  }));
+  return { run, close: () => exporter.close() };
+}
+
+/** Calls the worker with its own answer until the unit is done; the answers in order. */
+async function untilDone(
+  run: ReturnType<typeof worker>['run'],
+  unit: unknown,
+  context: () => ChunkContext,
+): Promise<UnitResult[]> {
+  const answers: UnitResult[] = [];
+  let input = unit;
+  while (answers.length < 200) {
+    const answer = await run({ item: input }, context());
+    answers.push(answer);
+    if (answer.done) return answers;
+    input = answer;
+  }
+  throw new Error('the unit did not finish in 200 calls');
+}
+
+/** Every chunk of every object in one unit. */
+const wholeUnit = (): UnitItem => ({ unit: 7, chunks: objects.flat() });
+
+describe('process a unit', () => {
+  it('ships every chunk in order in one call, a result for each', async () => {
+    const clock = steppingClock(1);
+    const { run, close } = worker(clock);
+    const answer = await run({ item: wholeUnit() }, contextFor(clock, 900_000));
+    await close();
+    expect(answer.done).toBe(true);
+    expect(answer.unit).toBe(7);
+    const lines = answer.results.map((result) => result.lines);
+    expect(lines.slice(0, 4)).toEqual(SIZES.slice(0, 4));
+    expect(lines.slice(4).reduce((a, b) => a + b, 0)).toBe(SIZES[4]);
+    for (const result of answer.results) {
+      expect(result).toMatchObject({ done: true, failed: 0, rejected: 0 });
+      expect(result.accepted).toBe(result.lines);
+      expect(result).not.toHaveProperty('key');
+    }
+    const delivered = uids(receiver.deliveredRecords());
+    expect(delivered).toHaveLength(LINES);
+    expect(new Set(delivered).size).toBe(LINES);
+  });
+
+  it.each([
+    { name: 'one chunk a unit', unitBytes: 1 },
+    { name: 'a few chunks a unit', unitBytes: 40_000 },
+    { name: 'every chunk in one unit', unitBytes: 1 << 30 },
+  ])(
+    'pauses at the deadline and carries on from its answer, every line once ($name)',
+    async ({ unitBytes }) => {
+      const clock = steppingClock(400);
+      const { run, close } = worker(clock);
+      let calls = 0;
+      for (const unit of packUnits(objects, unitBytes)) {
+        const answers = await untilDone(run, unit, () => contextFor(clock, 120_000));
+        calls += answers.length;
+        const last = answers.at(-1) as UnitResult;
+        expect(last.results).toHaveLength(unit.chunks.length);
+        for (const paused of answers.slice(0, -1)) {
+          expect(paused).toMatchObject({ done: false, carryOn: true, unit: unit.unit });
+        }
+      }
+      await close();
+      expect(calls).toBeGreaterThan(packUnits(objects, unitBytes).length);
+      const delivered = uids(receiver.deliveredRecords());
+      expect(delivered).toHaveLength(LINES);
+      expect(new Set(delivered).size).toBe(LINES);
+    },
+  );
+
+  it("stops in time for its child's budget and leaves the rest to the next pass", async () => {
+    const clock = steppingClock(400);
+    const { run, close } = worker(clock);
+    // The child started most of its budget ago: the Lambda's own deadline is further away.
+    const startedAt = new Date(clock.now() - CHILD_BUDGET_MS + 90_000).toISOString();
+    const answer = await run(
+      { item: wholeUnit(), startedAt, executionType: 'EXPRESS' },
+      contextFor(clock, 900_000),
+    );
+    await close();
+    expect(answer).toMatchObject({ done: false, carryOn: false });
+    if (answer.done) return;
+    expect(answer.results.length).toBe(answer.cursor.chunk);
+    expect(receiver.deliveredRecords().length).toBeLessThan(LINES);
+  });
+
+  it('takes no child budget in a Standard child', async () => {
+    const clock = steppingClock(1);
+    const { run, close } = worker(clock);
+    const startedAt = new Date(clock.now() - CHILD_BUDGET_MS).toISOString();
+    const answer = await run(
+      { item: wholeUnit(), startedAt, executionType: 'STANDARD' },
+      contextFor(clock, 900_000),
+    );
+    await close();
+    expect(answer.done).toBe(true);
+  });
+
+  it('stalls, not throws, while the receiver stays unavailable, then carries on from there', async () => {
+    receiver.script(
+      ...Array.from({ length: 400 }, () => ({ kind: 'status', status: 503 }) as const),
+    );
+    const clock = steppingClock(1);
+    const { run, close } = worker(clock);
+    const stalled = await run({ item: wholeUnit() }, contextFor(clock, 120_000));
+    expect(stalled).toMatchObject({
+      done: false,
+      carryOn: false,
+      cursor: { chunk: 0 },
+      stalled: { name: 'ExportRetryableError' },
+    });
+    receiver.reset();
+    const answers = await untilDone(run, stalled, () => contextFor(clock, 900_000));
+    await close();
+    const last = answers.at(-1) as UnitResult;
+    expect(last.results).toHaveLength(wholeUnit().chunks.length);
+    expect(last.results.every((result) => result.error === undefined)).toBe(true);
+    expect(new Set(uids(receiver.deliveredRecords())).size).toBe(LINES);
+  });
+
+  it('fails only the chunk whose object is missing, with the reason', async () => {
+    const clock = steppingClock(1);
+    const { run, close } = worker(clock);
+    const [first, second] = objects;
+    const missing = { ...second[0], key: `${second[0].key}.missing` };
+    const answer = await run(
+      { item: { unit: 0, chunks: [first[0], missing, objects[2][0]] } },
+      contextFor(clock, 900_000),
+    );
+    await close();
+    expect(answer.done).toBe(true);
+    expect(answer.results.map((result) => result.error?.name)).toEqual([
+      undefined,
+      'ObjectNotFoundError',
+      undefined,
+    ]);
+    // The position names the object: its address is left out of the message, kept short.
+    expect(answer.results[1].error?.message).toBe('the object: no such object');
+    expect(answer.results[1].error?.message).not.toContain(TEST_BUCKET);
+    expect(answer.results[1].error?.message.length).toBeLessThanOrEqual(200);
+    expect(receiver.deliveredRecords()).toHaveLength(SIZES[0] + SIZES[2]);
+  });
+
+  it('refuses an input that is not a unit, naming the field', async () => {
+    const clock = steppingClock(1);
+    const { run, close } = worker(clock);
+    const call = { item: { unit: 0, chunks: [] } };
+    await expect(run(call, contextFor(clock, 1000))).rejects.toThrow(ChunkInputError);
+    await expect(run(call, contextFor(clock, 1000))).rejects.toThrow(
+      /not a unit item: item\.chunks/,
+    );
+    await close();
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Work units (shared/reprocess/units.ts, the unit schemas of
+ * shared/contract/state-machine.ts): every chunk lands in exactly one unit,
+ * in order; large objects' chunks each get a unit; small objects share
+ * units bounded by stored bytes, chunk count and serialized size; and a
+ * unit's continuation input and result fit Step Functions' 256 KiB.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { zeroChunkCounts } from '../../shared/contract/counts.ts';
+import {
+  type ChunkItem,
+  COMPACT_MESSAGE_CHARS,
+  COMPACT_RESULT_BYTES,
+  type CompactChunkResult,
+  DEFAULT_UNIT_BYTES,
+  MAX_UNIT_CHUNKS,
+  STATE_PAYLOAD_BYTES,
+  UNIT_ITEM_BYTES,
+  unitInputSchema,
+  unitItemSchema,
+  unitResultSchema,
+} from '../../shared/contract/state-machine.ts';
+import { packUnits, UnitPacker } from '../../shared/reprocess/units.ts';
+
+const ELB_KEY = (n: number) =>
+  `AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T${String(n % 2400).padStart(4, '0')}Z_10.0.${n % 250}.${n % 199}_r${n}.log.gz`;
+
+/** One object of one chunk, `size` stored bytes. */
+function small(n: number, size: number, key = ELB_KEY(n)): ChunkItem[] {
+  return [
+    {
+      bucket: 'my-elb-logs',
+      key,
+      etag: '"9b2cf535f27731c974343645a3985328"',
+      size,
+      compression: 'gzip',
+      start: 0,
+      end: Number.MAX_SAFE_INTEGER,
+    },
+  ];
+}
+
+/** One object cut into `count` chunks. */
+function large(n: number, count: number): ChunkItem[] {
+  return Array.from({ length: count }, (_, i) => ({
+    ...small(n, 900_000_000)[0],
+    start: i * 268_435_456,
+    end: (i + 1) * 268_435_456,
+  }));
+}
+
+const range = (count: number, object: (n: number) => ChunkItem[]) =>
+  Array.from({ length: count }, (_, n) => object(n));
+
+describe('packUnits', () => {
+  it.each([
+    {
+      name: 'one chunk a unit when unitBytes is 1',
+      objects: range(5, (n) => small(n, 1000)),
+      unitBytes: 1,
+      sizes: [1, 1, 1, 1, 1],
+    },
+    {
+      name: 'small objects up to unitBytes of stored log',
+      objects: range(25, (n) => small(n, 100_000)),
+      unitBytes: 1024 * 1024,
+      sizes: [10, 10, 5],
+    },
+    {
+      name: 'at most MAX_UNIT_CHUNKS chunks however small the objects',
+      objects: range(600, (n) => small(n, 46_500)),
+      unitBytes: DEFAULT_UNIT_BYTES,
+      sizes: [MAX_UNIT_CHUNKS, MAX_UNIT_CHUNKS, 600 - 2 * MAX_UNIT_CHUNKS],
+    },
+    {
+      name: "a large object's chunks a unit each, between the small objects' units",
+      objects: [small(0, 10), small(1, 10), large(2, 3), small(3, 10)],
+      unitBytes: DEFAULT_UNIT_BYTES,
+      sizes: [2, 1, 1, 1, 1],
+    },
+    {
+      name: 'an object bigger than unitBytes a unit of its own',
+      objects: [small(0, 10), small(1, 5_000_000), small(2, 10)],
+      unitBytes: 1_000_000,
+      sizes: [1, 1, 1],
+    },
+    {
+      name: 'an empty object counted, packed like the rest',
+      objects: [small(0, 0), small(1, 10)],
+      unitBytes: 10,
+      sizes: [2],
+    },
+  ])('$name', ({ objects, unitBytes, sizes }) => {
+    const units = packUnits(objects, unitBytes);
+    expect(units.map((unit) => unit.chunks.length)).toEqual(sizes);
+    expect(units.map((unit) => unit.unit)).toEqual(sizes.map((_, i) => i));
+    // Every chunk exactly once, in the order planned.
+    expect(units.flatMap((unit) => unit.chunks)).toEqual(objects.flat());
+    for (const unit of units) expect(unitItemSchema.parse(unit)).toEqual(unit);
+  });
+
+  it('bounds a unit by its serialized size when keys are long', () => {
+    const objects = range(300, (n) => small(n, 10, `${'k'.repeat(1000)}/${n}.log.gz`));
+    const units = packUnits(objects, DEFAULT_UNIT_BYTES);
+    expect(units.length).toBeGreaterThan(3);
+    for (const unit of units) {
+      expect(Buffer.byteLength(JSON.stringify(unit))).toBeLessThanOrEqual(UNIT_ITEM_BYTES);
+    }
+    expect(units.flatMap((unit) => unit.chunks)).toEqual(objects.flat());
+  });
+
+  it('refuses a unit size that is not a whole number of bytes', () => {
+    expect(() => new UnitPacker(0)).toThrow(/unitBytes must be .* at least 1: 0/);
+    expect(() => new UnitPacker(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('the unit contract', () => {
+  /** The largest compact result the worker writes: big counts, an error cut to its length. */
+  const worstResult: CompactChunkResult = {
+    ...zeroChunkCounts(),
+    lines: 99_999_999_999,
+    accepted: 99_999_999_999,
+    bytesIn: 99_999_999_999,
+    durationMs: 99_999_999,
+    batches: 9_999_999,
+    done: true,
+    error: { name: 'ObjectReadRetryableError', message: 'x'.repeat(COMPACT_MESSAGE_CHARS) },
+  };
+  const fullUnit = packUnits(
+    range(MAX_UNIT_CHUNKS, (n) => small(n, 10)),
+    DEFAULT_UNIT_BYTES,
+  )[0];
+
+  it('keeps a compact result under COMPACT_RESULT_BYTES', () => {
+    expect(Buffer.byteLength(JSON.stringify(worstResult))).toBeLessThanOrEqual(
+      COMPACT_RESULT_BYTES,
+    );
+  });
+
+  it('fits a full unit with the results before its last chunk in 256 KiB, as input and answer', () => {
+    const input = {
+      ...fullUnit,
+      cursor: { chunk: MAX_UNIT_CHUNKS - 1, chunkCursor: { ...zeroChunkCounts(), offset: 1 } },
+      results: Array.from({ length: MAX_UNIT_CHUNKS - 1 }, () => worstResult),
+    };
+    expect(fullUnit.chunks).toHaveLength(MAX_UNIT_CHUNKS);
+    expect(unitInputSchema.parse(input).results).toHaveLength(MAX_UNIT_CHUNKS - 1);
+    expect(Buffer.byteLength(JSON.stringify(input))).toBeLessThan(STATE_PAYLOAD_BYTES);
+    // Unfinished, the answer is the next input (and the next pass's item).
+    const paused = { ...input, done: false, carryOn: true };
+    expect(unitResultSchema.parse(paused)).toMatchObject({ done: false, cursor: input.cursor });
+    expect(unitInputSchema.parse(paused).cursor).toEqual(input.cursor);
+    expect(Buffer.byteLength(JSON.stringify(paused))).toBeLessThan(STATE_PAYLOAD_BYTES);
+    const finished = {
+      unit: 0,
+      done: true,
+      carryOn: false,
+      results: Array(MAX_UNIT_CHUNKS).fill(worstResult),
+    };
+    expect(unitResultSchema.parse(finished).results).toHaveLength(MAX_UNIT_CHUNKS);
+    expect(Buffer.byteLength(JSON.stringify(finished))).toBeLessThan(STATE_PAYLOAD_BYTES);
+  });
+
+  it.each([
+    {
+      name: 'a cursor past the last chunk',
+      input: { cursor: { chunk: 3 }, results: [] },
+      problem: /cursor\.chunk.*3 is not a chunk of a unit of 2/,
+    },
+    {
+      name: 'results that do not match the cursor',
+      input: { cursor: { chunk: 1 }, results: [] },
+      problem: /results.*0 results for the 1 chunks before the cursor/,
+    },
+    {
+      name: 'results without a cursor',
+      input: { results: [{ ...zeroChunkCounts(), done: true }] },
+      problem: /results.*1 results for the 0 chunks before the cursor/,
+    },
+  ])('refuses $name', ({ input, problem }) => {
+    const unit = packUnits([small(0, 10), small(1, 10)], DEFAULT_UNIT_BYTES)[0];
+    const parsed = unitInputSchema.safeParse({ ...unit, ...input });
+    expect(parsed.success).toBe(false);
+    const issues = (parsed.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues.join('\n')).toMatch(problem);
+  });
+});
