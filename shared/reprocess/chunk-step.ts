@@ -32,6 +32,7 @@ import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
   type ChunkError,
   type ChunkInput,
+  type ChunkItem,
   type ChunkResult,
   chunkInputSchema,
 } from '../contract/state-machine.ts';
@@ -79,20 +80,13 @@ export function createProcessChunk(
     const where = { key: input.key, start: input.start, end: input.end, from };
     logger.info('chunk started', where);
 
-    const shipped = await shipChunk({
-      client: s3,
-      chunk: input,
+    const shipped = await shipChunkWith(
+      { s3, exporter, config, mapping, clock, ...(rangeBytes !== undefined && { rangeBytes }) },
+      input,
       from,
-      exporter,
-      protocol: config.protocol,
-      limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
-      concurrency: config.concurrency,
-      mapping,
-      nowNanos: () => BigInt(clock.now()) * 1_000_000n,
       deadlineMs,
-      shouldStop: () => clock.now() >= stopAt,
-      ...(rangeBytes !== undefined && { rangeBytes }),
-    });
+      stopAt,
+    );
 
     const counts = addChunkCounts(input.cursor ?? zeroChunkCounts(), {
       ...shipCounts(shipped),
@@ -117,6 +111,38 @@ export function createProcessChunk(
     else logger.info('chunk shipped', details);
     return result;
   };
+}
+
+/**
+ * Ships `chunk` from content byte `from` with a worker's dependencies: its
+ * batches stop retrying at `deadlineMs`, its reading at `stopAt` (the unit
+ * worker calls it for each chunk of a unit).
+ */
+export function shipChunkWith(
+  dependencies: Pick<
+    ProcessChunkDependencies,
+    'exporter' | 'config' | 'mapping' | 'clock' | 'rangeBytes'
+  > & { s3: S3Client },
+  chunk: ChunkItem,
+  from: number,
+  deadlineMs: number,
+  stopAt: number,
+): Promise<ShipResult> {
+  const { s3, exporter, config, mapping, clock, rangeBytes } = dependencies;
+  return shipChunk({
+    client: s3,
+    chunk,
+    from,
+    exporter,
+    protocol: config.protocol,
+    limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
+    concurrency: config.concurrency,
+    mapping,
+    nowNanos: () => BigInt(clock.now()) * 1_000_000n,
+    deadlineMs,
+    shouldStop: () => clock.now() >= stopAt,
+    ...(rangeBytes !== undefined && { rangeBytes }),
+  });
 }
 
 /** Validates a worker's input, or throws {@link ChunkInputError} naming every bad field. */

@@ -144,8 +144,17 @@ export async function reportRun(
       status.chunks++;
       const where = { key: item.key, start: item.start, end: item.end };
       const result = outcome?.results[at];
-      // A chunk the unit began and did not finish: what it shipped counts, the rest is retried.
+      // A chunk the unit began and did not finish: what it shipped counts, the
+      // rest is retried; all of it when a line before the cursor was rejected
+      // or failed, since those lines were not accepted either.
       const partial = outcome?.cursor?.chunk === at ? outcome.cursor.chunkCursor : undefined;
+      const retryFromCursor =
+        partial !== undefined &&
+        partial.rejected === 0 &&
+        partial.failed === 0 &&
+        partial.error === undefined &&
+        partial.offset > item.start &&
+        partial.offset < item.end;
       const counted = result ?? partial;
       const failure =
         result !== undefined
@@ -153,11 +162,7 @@ export async function reportRun(
           : { ...where, error: outcome?.error ?? NO_RESULT };
       if (failure !== undefined) {
         failures.push(failure);
-        retryItems.push(
-          partial !== undefined && partial.offset > item.start && partial.offset < item.end
-            ? { ...item, start: partial.offset }
-            : item,
-        );
+        retryItems.push(retryFromCursor ? { ...item, start: partial.offset } : item);
         status.shipped = false;
       }
       if (counted !== undefined) {

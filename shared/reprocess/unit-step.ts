@@ -28,7 +28,6 @@ import {
   type UnitResult,
   unitCallSchema,
 } from '../contract/state-machine.ts';
-import { shipChunk } from '../pipeline/ship-chunk.ts';
 import {
   type ChunkContext,
   chunkResult,
@@ -37,6 +36,7 @@ import {
   FLUSH_RESERVE_MS,
   type ProcessChunkDependencies,
   retryableError,
+  shipChunkWith,
 } from './chunk-step.ts';
 
 /**
@@ -96,20 +96,13 @@ export function createProcessUnit(
         ...(chunkCursor !== undefined && { cursor: chunkCursor }),
       };
       const callStarted = clock.now();
-      const shipped = await shipChunk({
-        client: s3,
+      const shipped = await shipChunkWith(
+        { s3, exporter, config, mapping, clock, ...(rangeBytes !== undefined && { rangeBytes }) },
         chunk,
-        from: chunkCursor?.offset ?? chunk.start,
-        exporter,
-        protocol: config.protocol,
-        limits: { maxRecords: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
-        concurrency: config.concurrency,
-        mapping,
-        nowNanos: () => BigInt(clock.now()) * 1_000_000n,
+        chunkCursor?.offset ?? chunk.start,
         deadlineMs,
-        shouldStop: () => clock.now() >= stopAt,
-        ...(rangeBytes !== undefined && { rangeBytes }),
-      });
+        stopAt,
+      );
       const retryable = retryableError(shipped);
       if (retryable !== undefined) {
         // From where this call found the chunk: its records go again, with the same ids.

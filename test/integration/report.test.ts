@@ -211,6 +211,59 @@ describe('report', () => {
     ).rejects.toThrow(/retryFrom: cannot read/);
   });
 
+  it('re-runs an unfinished chunk from its cursor only when nothing before the cursor was rejected or failed', async () => {
+    const plan = await planRun({
+      client: s3.client,
+      input: parseRunInput({
+        bucket: TEST_BUCKET,
+        prefix: ROOT,
+        deleteProcessed: true,
+        unitBytes: 1,
+      }),
+      runId: 'run-partial',
+      work: { bucket: TEST_BUCKET, prefix: 'work/run-partial/' },
+      now: () => new Date(),
+    });
+    const items = await plannedItems(plan);
+    const [clean, rejecting] = items;
+    const CURSOR = 100;
+    // Both units stalled past every pass in their first chunk, at content byte 100.
+    const stalled = (item: ChunkItem, counts: Partial<ChunkResult>) => ({
+      ExecutionArn: `arn:aws:states:us-east-1:123456789012:execution:reprocess/ShipUnits:${item.key}`,
+      Input: unitInput(item),
+      Output: JSON.stringify({
+        ...unitOf.get(item),
+        done: false,
+        carryOn: false,
+        cursor: {
+          chunk: 0,
+          chunkCursor: { ...result(item, counts), done: undefined, offset: CURSOR },
+        },
+        results: [],
+        stalled: { name: 'ExportRetryableError', message: 'the Collector stayed unavailable' },
+      }),
+      Status: 'SUCCEEDED',
+    });
+    const results = await writeResults(
+      plan,
+      [
+        stalled(clean, { lines: 3, accepted: 3 }),
+        stalled(rejecting, { lines: 3, accepted: 1, rejected: 2 }),
+      ],
+      [],
+    );
+    const summary = await reportRun(s3.client, { plan, passes: [results] }, { allowDelete: true });
+    expect(summary).toMatchObject({ failedChunks: items.length, deleted: 0 });
+    const report = JSON.parse(await text('work/run-partial/report.json'));
+    const retryOf = (key: string) =>
+      (report.retryItems as ChunkItem[]).find((retry) => retry.key === key);
+    // The clean chunk goes again from its cursor; the one whose rejected lines
+    // lie before the cursor goes again whole, so those lines are sent again.
+    expect(retryOf(clean.key)).toEqual({ ...clean, start: CURSOR });
+    expect(retryOf(rejecting.key)).toEqual(rejecting);
+    for (const item of items) expect(await s3.exists(item.key)).toBe(true);
+  });
+
   it('deletes nothing when the run did not ask for it, and counts a chunk without a result as failed', async () => {
     const plan = await planRun({
       client: s3.client,
