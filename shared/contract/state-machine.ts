@@ -41,10 +41,11 @@ export const MAX_UNIT_CHUNKS = 256;
 /** A compact chunk result's serialized size at most (counts ~230 B, an error cut short). */
 export const COMPACT_RESULT_BYTES = 480;
 /**
- * Characters of an error message a compact chunk result keeps (the worker's
- * log has it whole): enough for the reason and what the object begins with.
+ * Bytes an error message takes, as JSON writes it, in a compact chunk result
+ * (the worker's log has it whole): enough for the reason and what the object
+ * begins with, whatever characters it holds.
  */
-export const COMPACT_MESSAGE_CHARS = 200;
+export const COMPACT_MESSAGE_BYTES = 200;
 /** Worker lines per second on one vCPU, as measured (BENCHMARKS.md). */
 export const LINES_PER_VCPU_SECOND = 50_000;
 /** Stored bytes per line of a gzip ALB log: 55.7 MB for 600,000 lines. */
@@ -367,7 +368,7 @@ export type UnitItem = z.infer<typeof unitItemSchema>;
 /**
  * What a unit result holds for each chunk shipped: its counts, whether it
  * ended, and the error that ended or spoiled it (its message cut to
- * {@link COMPACT_MESSAGE_CHARS}); the chunk is the unit's item at the same
+ * {@link COMPACT_MESSAGE_BYTES}); the chunk is the unit's item at the same
  * position, so the key and range are not repeated.
  */
 export const compactChunkResultSchema = chunkCountsSchema.extend({

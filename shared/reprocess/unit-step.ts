@@ -21,7 +21,7 @@ import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
   type ChunkError,
   type ChunkResult,
-  COMPACT_MESSAGE_CHARS,
+  COMPACT_MESSAGE_BYTES,
   type CompactChunkResult,
   type UnitCall,
   type UnitCursor,
@@ -116,7 +116,15 @@ export function createProcessUnit(
         durationMs: Math.round(clock.now() - callStarted),
       });
       const result = chunkResult(chunk, shipped, counts);
-      if (!result.done) return paused({ chunk: at, chunkCursor: result.cursor });
+      if (!result.done) {
+        const { cursor } = result;
+        return paused({
+          chunk: at,
+          ...(cursor !== undefined && {
+            chunkCursor: cursor.error ? { ...cursor, error: compactError(cursor.error) } : cursor,
+          }),
+        });
+      }
       results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
     }
     const failed = results.filter((r) => r.error !== undefined || r.failed > 0).length;
@@ -148,8 +156,21 @@ function compact(result: ChunkResult, object: string): CompactChunkResult {
   return { ...counts, error: compactError({ name: error.name, message }) };
 }
 
-/** An error with its message cut to {@link COMPACT_MESSAGE_CHARS} (the worker's log has it whole). */
-function compactError(error: ChunkError): ChunkError {
-  if (error.message.length <= COMPACT_MESSAGE_CHARS) return error;
-  return { name: error.name, message: `${error.message.slice(0, COMPACT_MESSAGE_CHARS - 1)}…` };
+/**
+ * An error whose message, as JSON writes it, takes at most
+ * {@link COMPACT_MESSAGE_BYTES} (the worker's log has it whole): cut at a
+ * whole character, however many bytes its characters and escapes take.
+ */
+export function compactError(error: ChunkError): ChunkError {
+  if (jsonBytes(error.message) <= COMPACT_MESSAGE_BYTES) return error;
+  const characters = Array.from(error.message);
+  let keep = Math.min(characters.length, COMPACT_MESSAGE_BYTES);
+  let message = `${characters.slice(0, keep).join('')}…`;
+  while (jsonBytes(message) > COMPACT_MESSAGE_BYTES && keep > 0) {
+    keep = Math.floor(keep * 0.9);
+    message = `${characters.slice(0, keep).join('')}…`;
+  }
+  return { name: error.name, message };
 }
+
+const jsonBytes = (text: string) => Buffer.byteLength(JSON.stringify(text));

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { zeroChunkCounts } from '../../shared/contract/counts.ts';
 import {
   type ChunkItem,
-  COMPACT_MESSAGE_CHARS,
+  COMPACT_MESSAGE_BYTES,
   COMPACT_RESULT_BYTES,
   type CompactChunkResult,
   DEFAULT_UNIT_BYTES,
@@ -21,6 +21,7 @@ import {
   unitItemSchema,
   unitResultSchema,
 } from '../../shared/contract/state-machine.ts';
+import { compactError } from '../../shared/reprocess/unit-step.ts';
 import { packUnits, UnitPacker } from '../../shared/reprocess/units.ts';
 
 const ELB_KEY = (n: number) =>
@@ -126,12 +127,29 @@ describe('the unit contract', () => {
     durationMs: 99_999_999,
     batches: 9_999_999,
     done: true,
-    error: { name: 'ObjectReadRetryableError', message: 'x'.repeat(COMPACT_MESSAGE_CHARS) },
+    error: { name: 'ObjectReadRetryableError', message: 'x'.repeat(COMPACT_MESSAGE_BYTES - 2) },
   };
   const fullUnit = packUnits(
     range(MAX_UNIT_CHUNKS, (n) => small(n, 10)),
     DEFAULT_UNIT_BYTES,
   )[0];
+
+  it.each([
+    ['ASCII', 'x'.repeat(1000)],
+    ['CJK', '日本語のログ行'.repeat(100)],
+    ['emoji', '🙂'.repeat(300)],
+    ['control characters JSON escapes', '\u0001'.repeat(500)],
+  ])('cuts a message of %s to COMPACT_MESSAGE_BYTES as JSON writes it', (_kind, message) => {
+    const cut = compactError({ name: 'NotAnElbLogError', message });
+    expect(Buffer.byteLength(JSON.stringify(cut.message))).toBeLessThanOrEqual(
+      COMPACT_MESSAGE_BYTES,
+    );
+    expect(cut.message.endsWith('…')).toBe(true);
+    expect(message.startsWith(cut.message.slice(0, -1))).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify({ ...worstResult, error: cut }))).toBeLessThanOrEqual(
+      COMPACT_RESULT_BYTES,
+    );
+  });
 
   it('keeps a compact result under COMPACT_RESULT_BYTES', () => {
     expect(Buffer.byteLength(JSON.stringify(worstResult))).toBeLessThanOrEqual(
