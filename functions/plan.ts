@@ -1,7 +1,8 @@
 /**
  * `plan`: the first state of a reprocessing run. Validates the execution
  * input (`InputValidationError` names every bad field), lists and filters the
- * log objects, writes the chunk manifest to the run's work location and
+ * log objects, packs their chunks into work units, writes the manifest (one
+ * unit a line) to the run's work location and
  * answers counts and the manifest's location; the engine is
  * shared/reprocess/plan-step.ts. An input of
  * `{"retryFrom": "s3://…/report.json"}` plans the failed chunks of that run.

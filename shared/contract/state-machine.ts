@@ -200,7 +200,7 @@ const chunkItemShape = {
 const endAfterStart = (chunk: { start: number; end: number }) => chunk.end > chunk.start;
 const END_AFTER_START = { message: 'end must be greater than start', path: ['end'] };
 
-/** One line of the chunk manifest: what the planner hands a worker. */
+/** One chunk of a work unit: a byte range of one object (a unit's `chunks`). */
 export const chunkItemSchema = z.object(chunkItemShape).refine(endAfterStart, END_AFTER_START);
 
 export type ChunkItem = z.infer<typeof chunkItemSchema>;
@@ -254,9 +254,9 @@ export const chunkResultSchema = chunkCountsSchema.extend({
 export type ChunkResult = z.infer<typeof chunkResultSchema>;
 
 /**
- * A chunk whose worker failed for good: what the definition's `ChunkFailed`
- * state answers (from the error Step Functions caught), and what the report
- * makes of a failed child execution.
+ * A chunk that did not ship all its lines, as the report names it: the
+ * chunk, and the error that ended or spoiled it (from its result, or from
+ * the unit's child that failed or stopped).
  */
 export const failedChunkSchema = z.object({
   key: z.string(),

@@ -53,10 +53,11 @@ export const EXPRESS_BILLED_GB = 64 / 1024;
 const EXPRESS_BILLED_SECONDS_STEP = 0.1;
 /**
  * The parent's states on a run's way through with one pass: Plan, DryRun?,
- * Planned, FirstPass, ShipUnits, NextPass, AnotherPass?, Report, AllShipped?,
- * Done (a pass more adds BetweenPasses, ShipUnits, NextPass, AnotherPass?).
+ * FirstPass, ShipUnits, NextPass, AnotherPass?, Report, AllShipped?, and Done
+ * or a Fail state (a pass more adds BetweenPasses, ShipUnits, NextPass,
+ * AnotherPass?; a dry run ends at Planned after 3).
  */
-export const PARENT_STATES = 10;
+export const PARENT_STATES = 9;
 /**
  * A Standard child's states per worker call: ProcessUnit and the Choice
  * (MoreOfTheUnit?); the child then ends in one more (UnitEnded).

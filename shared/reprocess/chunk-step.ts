@@ -1,13 +1,15 @@
 /**
- * The Distributed Map's worker, without Lambda: ships one chunk item (and,
- * when an earlier call stopped short of the deadline, carries on from its
- * cursor) and answers the chunk result (docs/design.md#chunk-result).
+ * One chunk shipped by a worker, without Lambda: the call of the chunk
+ * engine, the result of a call (carrying on from the chunk's cursor) and the
+ * errors a later attempt may not meet, which the unit worker
+ * (unit-step.ts) uses for each chunk of a unit; and `createProcessChunk`, a
+ * worker of one chunk item (docs/design.md#chunk-result).
  *
  * - Stops reading at a line boundary well before the deadline, lets the
  *   batches in flight finish, and answers `done: false` with a cursor: no
  *   batch is ever cut by a timeout.
- * - Throws `ExportRetryableError` or `ObjectReadRetryableError` when a later
- *   attempt may succeed (the state machine's `Retry` matches them); answers
+ * - `createProcessChunk` throws `ExportRetryableError` or
+ *   `ObjectReadRetryableError` when a later attempt may succeed, and answers
  *   a result with `error` for everything a retry cannot fix.
  * - Logs JSON lines with the key, range and counts; never the OTLP headers.
  */
