@@ -14,15 +14,9 @@
 
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
-import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
-import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { localSteps } from '../../shared/local/local-steps.ts';
-import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
-import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
-import type { ReportSummary } from '../../shared/reprocess/report.ts';
 import { isGzip } from '../../shared/s3/compression.ts';
+import { runLocally } from '../helpers/local-run.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import type { OtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
@@ -117,39 +111,16 @@ function linesByKey(delivered: Map<string, string[]>): Map<string, number> {
   return counts;
 }
 
+/** The same engines the handlers call, composed as elb-otlp reprocess composes them. */
 async function run(input: unknown, runId: string) {
-  const config = loadExportConfig({}, { endpoint: receiver.url });
-  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-  // The same engines the handlers call, composed as elb-otlp reprocess composes them.
-  const steps = localSteps({
-    s3: s3.client,
-    exporter,
-    config,
-    mapping: loadMappingConfig({}),
-    work: { bucket: TEST_BUCKET, prefix: 'work/' },
-    clock: SYSTEM_CLOCK,
-    now: () => new Date(),
-  });
-  let plan: PlanSummary | undefined;
-  let units = 0;
-  const outcome = await runReprocessLocally({
+  const { children: units, ...ran } = await runLocally({
+    s3,
+    receiver,
     input,
     runId,
-    s3: s3.client,
-    plan: async (event) => {
-      plan = await steps.plan(event);
-      return plan;
-    },
-    processChunk: steps.processChunk,
-    nextPass: steps.nextPass,
-    report: steps.report,
     concurrency: 6,
-    onUnit: () => {
-      units++;
-    },
   });
-  await exporter.close();
-  return { outcome, report: outcome.output as ReportSummary, plan: plan as PlanSummary, units };
+  return { ...ran, units };
 }
 
 describe('elb-otlp reprocess, run locally', () => {

@@ -12,18 +12,10 @@
 
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
-import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
-import {
-  DEFAULT_UNIT_BYTES,
-  MAX_PASSES,
-  type PlanSummary,
-} from '../../shared/contract/state-machine.ts';
+import { DEFAULT_UNIT_BYTES, MAX_PASSES } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { localSteps } from '../../shared/local/local-steps.ts';
-import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
-import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
-import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import type { ExporterClock } from '../../shared/otlp/exporter.ts';
+import { runLocally } from '../helpers/local-run.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { uids } from '../helpers/ship.ts';
@@ -87,43 +79,17 @@ function childClock() {
 
 /** One run; one child at a time where the clock must follow each child's start. */
 async function run(receiver: OtlpReceiver, input: unknown, runId: string, concurrency = 4) {
-  const config = loadExportConfig({}, { endpoint: receiver.url });
   const { clock, enter } = childClock();
-  const exporter = createOtlpExporter(config, clock);
-  const steps = localSteps({
-    s3: s3.client,
-    exporter,
-    config,
-    mapping: loadMappingConfig({}),
-    work: { bucket: TEST_BUCKET, prefix: 'work/' },
-    clock,
-    now: () => new Date(),
-  });
-  let plan: PlanSummary | undefined;
-  let children = 0;
-  const outcome = await runReprocessLocally({
+  return runLocally({
+    s3,
+    receiver,
     input,
     runId,
-    s3: s3.client,
-    plan: async (event) => {
-      plan = await steps.plan(event);
-      return plan;
-    },
-    processChunk: (call) => {
-      enter(call);
-      return steps.processChunk(call);
-    },
-    nextPass: steps.nextPass,
-    report: steps.report,
     concurrency,
-    childExecutionType: 'EXPRESS',
-    passWaitSeconds: 0,
-    onUnit: () => {
-      children++;
-    },
+    clock,
+    onCall: enter,
+    run: { childExecutionType: 'EXPRESS', passWaitSeconds: 0 },
   });
-  await exporter.close();
-  return { outcome, report: outcome.output as ReportSummary, plan: plan as PlanSummary, children };
 }
 
 /** Every line once: the uid multiset of what the receiver accepted. */

@@ -10,19 +10,16 @@
 
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
-import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { estimateSchema } from '../../shared/contract/estimate.ts';
 import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import { costSettings } from '../../shared/cost/cost-settings.ts';
 import { PARENT_STATES } from '../../shared/cost/estimate.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { localSteps, QUIET_LOGGER } from '../../shared/local/local-steps.ts';
-import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
-import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import { QUIET_LOGGER } from '../../shared/local/local-steps.ts';
 import { createPlan } from '../../shared/reprocess/plan-step.ts';
 import type { ReportSummary } from '../../shared/reprocess/report.ts';
 import { runCli } from '../helpers/cli.ts';
+import { runLocally } from '../helpers/local-run.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 
@@ -53,33 +50,8 @@ afterAll(async () => {
 const RUN = { bucket: TEST_BUCKET, prefix: 'logs/', chunkBytes: CHUNK };
 
 async function run(input: unknown, runId: string) {
-  const config = loadExportConfig({}, { endpoint: receiver.url });
-  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-  const steps = localSteps({
-    s3: s3.client,
-    exporter,
-    config,
-    mapping: loadMappingConfig({}),
-    work: { bucket: TEST_BUCKET, prefix: 'work/' },
-    clock: SYSTEM_CLOCK,
-    now: () => new Date(),
-  });
-  let plan: PlanSummary | undefined;
-  const outcome = await runReprocessLocally({
-    input,
-    runId,
-    s3: s3.client,
-    plan: async (event) => {
-      plan = await steps.plan(event);
-      return plan;
-    },
-    processChunk: steps.processChunk,
-    nextPass: steps.nextPass,
-    report: steps.report,
-    concurrency: 2,
-  });
-  await exporter.close();
-  return { outcome, plan: plan as PlanSummary };
+  const { outcome, plan } = await runLocally({ s3, receiver, input, runId, concurrency: 2 });
+  return { outcome, plan };
 }
 
 describe("a run's estimate", () => {

@@ -285,6 +285,19 @@ describe('prices', () => {
     expect(costSettings(env).memoryMb).toBe(memoryMb);
   });
 
+  it.each([
+    ['the deployed default', {}, 'EXPRESS'],
+    ['STANDARD', { ELB_OTLP_CHILD_EXECUTION_TYPE: 'STANDARD' }, 'STANDARD'],
+  ])('reads how the Map runs its children: %s', (_name, env, childType) => {
+    expect(costSettings(env).childType).toBe(childType);
+  });
+
+  it('refuses a child type other than EXPRESS or STANDARD, naming the variable', () => {
+    expect(() => costSettings({ ELB_OTLP_CHILD_EXECUTION_TYPE: 'express' })).toThrow(
+      /^ELB_OTLP_CHILD_EXECUTION_TYPE: expected EXPRESS or STANDARD, got express$/,
+    );
+  });
+
   it.each(['64', '1769.5', 'lots'])(
     'refuses a worker memory of %s, naming the variable',
     (value) => {

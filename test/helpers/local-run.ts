@@ -1,0 +1,81 @@
+/**
+ * One execution of the reprocessing state machine on this machine, composed
+ * as `elb-otlp reprocess` composes it (shared/local/local-steps.ts and
+ * run-reprocess.ts), shipping to a loopback receiver; for the tests that
+ * drive whole runs.
+ */
+
+import { loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import type { PlanSummary } from '../../shared/contract/state-machine.ts';
+import { localSteps } from '../../shared/local/local-steps.ts';
+import { type LocalRunOptions, runReprocessLocally } from '../../shared/local/run-reprocess.ts';
+import {
+  createOtlpExporter,
+  type ExporterClock,
+  SYSTEM_CLOCK,
+} from '../../shared/otlp/exporter.ts';
+import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import type { OtlpReceiver } from './otlp-receiver.ts';
+import { TEST_BUCKET, type TestS3 } from './s3.ts';
+
+export interface LocalRun {
+  s3: TestS3;
+  receiver: OtlpReceiver;
+  input: unknown;
+  runId: string;
+  /** Units shipped at once. */
+  concurrency: number;
+  /** The exporter's and the worker's clock (default: the system's). */
+  clock?: ExporterClock;
+  /** Called with each worker call before the worker gets it. */
+  onCall?: (call: unknown) => void;
+  /** How the children run and how long passes wait. */
+  run?: Pick<LocalRunOptions, 'childExecutionType' | 'passWaitSeconds'>;
+}
+
+/** Runs it; answers the outcome, its report, the plan made and the children run. */
+export async function runLocally(options: LocalRun) {
+  const { s3, receiver, input, runId, concurrency, onCall } = options;
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const config = loadExportConfig({}, { endpoint: receiver.url });
+  const exporter = createOtlpExporter(config, clock);
+  const steps = localSteps({
+    s3: s3.client,
+    exporter,
+    config,
+    mapping: loadMappingConfig({}),
+    work: { bucket: TEST_BUCKET, prefix: 'work/' },
+    clock,
+    now: () => new Date(),
+  });
+  let plan: PlanSummary | undefined;
+  let children = 0;
+  const outcome = await runReprocessLocally({
+    input,
+    runId,
+    s3: s3.client,
+    plan: async (event) => {
+      plan = await steps.plan(event);
+      return plan;
+    },
+    processChunk: (call) => {
+      onCall?.(call);
+      return steps.processChunk(call);
+    },
+    nextPass: steps.nextPass,
+    report: steps.report,
+    concurrency,
+    ...options.run,
+    onUnit: () => {
+      children++;
+    },
+  });
+  await exporter.close();
+  return {
+    outcome,
+    report: outcome.output as ReportSummary,
+    plan: plan as PlanSummary,
+    children,
+  };
+}
