@@ -22,8 +22,27 @@ export const ARRAY_BUFFER_LIMIT_BYTES = 44 * 1024 * 1024;
 /** Pieces of input between two looks (a look costs a few microseconds). */
 const PIECES_PER_LOOK = 16;
 
+/**
+ * The bound the guards of a process share: the last collection of any of
+ * them sets it from what it left alive, so a new object's guard does not
+ * start from the limit again and collect at its first look while other
+ * objects and spare buffers keep more than the limit alive.
+ */
+export class MemoryBound {
+  readonly limit: number;
+  bytes: number;
+
+  constructor(limit = ARRAY_BUFFER_LIMIT_BYTES) {
+    this.limit = limit;
+    this.bytes = limit;
+  }
+}
+
+const processBound = new MemoryBound();
+
 export interface MemoryGuardOptions {
-  limitBytes?: number;
+  /** The bound and its limit (default: the one all guards of the process share). */
+  bound?: MemoryBound;
   /** Bytes of ArrayBuffers alive or awaiting collection. */
   arrayBuffers?: () => number;
   /** A full, synchronous collection; `undefined` disables the guard. */
@@ -34,17 +53,16 @@ export interface MemoryGuardOptions {
 export function createMemoryGuard(options: MemoryGuardOptions = {}): () => void {
   const collect = 'collect' in options ? options.collect : (globalThis as { gc?: () => void }).gc;
   if (collect === undefined) return () => {};
-  const limit = options.limitBytes ?? ARRAY_BUFFER_LIMIT_BYTES;
+  const bound = options.bound ?? processBound;
   const arrayBuffers = options.arrayBuffers ?? (() => process.memoryUsage().arrayBuffers);
   let pieces = 0;
-  let bound = limit;
   return () => {
     if (++pieces % PIECES_PER_LOOK !== 0) return;
-    if (arrayBuffers() <= bound) return;
+    if (arrayBuffers() <= bound.bytes) return;
     collect();
     // What a collection leaves is alive: several objects or chunks shipped at
-    // once can hold more than the bound. The next collection waits for half a
-    // bound of new garbage instead of coming at every look.
-    bound = Math.max(limit, arrayBuffers() + limit / 2);
+    // once can hold more than the limit. The next collection waits for half a
+    // limit of new garbage instead of coming at every look.
+    bound.bytes = Math.max(bound.limit, arrayBuffers() + bound.limit / 2);
   };
 }

@@ -35,6 +35,8 @@ export interface ShipChunkOptions {
   /** Asked after each piece of input: true stops at a line boundary. */
   shouldStop?: () => boolean;
   onProgress?: (counts: Readonly<ShipCounts>) => void;
+  /** Called once the chunk is read (or reading stopped), before its last batches are answered. */
+  onReadEnd?: () => void;
   /** Bytes per ranged GET (default: the reader's). */
   rangeBytes?: number;
   /** Ranges requested ahead of the one being read (default: the reader's). */
@@ -81,5 +83,6 @@ export async function shipChunk(options: ShipChunkOptions): Promise<ShipResult> 
     ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
     ...(options.shouldStop !== undefined && { shouldStop: options.shouldStop }),
     ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
+    ...(options.onReadEnd !== undefined && { onReadEnd: options.onReadEnd }),
   });
 }

@@ -93,6 +93,11 @@ export interface ShipObjectOptions {
   deadlineMs?: number;
   /** Called after each piece of input with the counts so far. */
   onProgress?: (counts: Readonly<ShipCounts>) => void;
+  /**
+   * Called once the input is read (or reading stopped) and its last batch
+   * is made, before the batches still sending are awaited.
+   */
+  onReadEnd?: () => void;
 }
 
 /**
@@ -223,6 +228,7 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     result.done = true;
   }
   target.flush();
+  options.onReadEnd?.();
   await dispatchReady();
   await Promise.all(inFlight);
   options.onProgress?.(result);
@@ -298,10 +304,12 @@ class ShipTarget implements LineTarget {
     if (full !== undefined) this.ready.push(full);
   }
 
-  /** Ends the open batch. */
+  /** Ends the open batch; the object's encoder gives its memory back. */
   flush(): void {
     const last = (this.protobuf ?? this.json)?.flush();
     if (last !== undefined) this.ready.push(last);
+    this.protobuf?.close();
+    this.protobuf = undefined;
   }
 
   private mapped(line: string, offset: number, observed: bigint): LogRecord {

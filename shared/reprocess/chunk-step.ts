@@ -87,7 +87,7 @@ export function createProcessChunk(
       input,
       from,
       deadlineMs,
-      stopAt,
+      () => clock.now() >= stopAt,
     );
 
     const counts = addChunkCounts(input.cursor ?? zeroChunkCounts(), {
@@ -117,8 +117,9 @@ export function createProcessChunk(
 
 /**
  * Ships `chunk` from content byte `from` with a worker's dependencies: its
- * batches stop retrying at `deadlineMs`, its reading at `stopAt` (the unit
- * worker calls it for each chunk of a unit).
+ * batches stop retrying at `deadlineMs`, its reading at a line boundary once
+ * `shouldStop` says so, and `onReadEnd` is called once it has read its
+ * lines (the unit worker calls it for each chunk of a unit).
  */
 export function shipChunkWith(
   dependencies: Pick<
@@ -128,7 +129,8 @@ export function shipChunkWith(
   chunk: ChunkItem,
   from: number,
   deadlineMs: number,
-  stopAt: number,
+  shouldStop: () => boolean,
+  onReadEnd?: () => void,
 ): Promise<ShipResult> {
   const { s3, exporter, config, mapping, clock, rangeBytes } = dependencies;
   return shipChunk({
@@ -142,7 +144,8 @@ export function shipChunkWith(
     mapping,
     nowNanos: () => BigInt(clock.now()) * 1_000_000n,
     deadlineMs,
-    shouldStop: () => clock.now() >= stopAt,
+    shouldStop,
+    ...(onReadEnd !== undefined && { onReadEnd }),
     ...(rangeBytes !== undefined && { rangeBytes }),
   });
 }

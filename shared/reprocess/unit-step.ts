@@ -20,6 +20,7 @@ import { ChunkInputError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
   type ChunkError,
+  type ChunkInput,
   type ChunkResult,
   COMPACT_MESSAGE_BYTES,
   type CompactChunkResult,
@@ -28,6 +29,7 @@ import {
   type UnitResult,
   unitCallSchema,
 } from '../contract/state-machine.ts';
+import type { ShipResult } from '../pipeline/ship-object.ts';
 import {
   type ChunkContext,
   chunkResult,
@@ -47,6 +49,19 @@ import {
 export const CHILD_BUDGET_MS = 270_000;
 /** A child with less time left than this ends its unit for the parent's next pass. */
 export const MIN_CALL_MS = 60_000;
+/**
+ * Chunks of a unit shipped at once: a small object's GET and its last
+ * batch's answer are waits, so one chunk at a time leaves the worker idle
+ * part of the time (BENCHMARKS.md, "Fleet").
+ */
+export const UNIT_CHUNKS_AT_ONCE = 3;
+
+/** A chunk's call: the chunk as shipped (with its cursor), what it shipped and when it started. */
+interface Shipment {
+  chunk: ChunkInput;
+  shipped: ShipResult;
+  started: number;
+}
 
 /** The unit worker, given its dependencies (the handler, the local runner and tests pass theirs). */
 export function createProcessUnit(
@@ -88,42 +103,102 @@ export function createProcessUnit(
       return answer;
     };
 
-    for (let at = first; at < input.chunks.length; at++) {
+    // Chunks are shipped in order, and the next starts as soon as one has
+    // read its lines: its GET and its lines overlap the answers to the
+    // batches before (up to UNIT_CHUNKS_AT_ONCE chunks at once, one of them
+    // reading). Only the chunk reading can stop before its end (at
+    // `stopAt`), so the one that pauses is the unit's cursor, and every
+    // chunk before it has ended. When the receiver or S3 is found
+    // unavailable, the chunks after that one stop too and ship again from
+    // their start in the next call (their records twice, with the same ids).
+    const shipWith = {
+      s3,
+      exporter,
+      config,
+      mapping,
+      clock,
+      ...(rangeBytes !== undefined && { rangeBytes }),
+    };
+    let halted = false;
+    let reading = false;
+    const running = new Map<number, Promise<Shipment>>();
+    let next = first;
+    const startChunk = () => {
+      if (
+        halted ||
+        reading ||
+        running.size >= UNIT_CHUNKS_AT_ONCE ||
+        next >= input.chunks.length ||
+        (next > first && clock.now() >= stopAt)
+      ) {
+        return;
+      }
+      const at = next++;
       const chunkCursor = at === first ? input.cursor?.chunkCursor : undefined;
-      if (at > first && clock.now() >= stopAt) return paused({ chunk: at });
       const chunk = {
         ...input.chunks[at],
         ...(chunkCursor !== undefined && { cursor: chunkCursor }),
       };
-      const callStarted = clock.now();
-      const shipped = await shipChunkWith(
-        { s3, exporter, config, mapping, clock, ...(rangeBytes !== undefined && { rangeBytes }) },
+      const started = clock.now();
+      reading = true;
+      const shipped = shipChunkWith(
+        shipWith,
         chunk,
         chunkCursor?.offset ?? chunk.start,
         deadlineMs,
-        stopAt,
-      );
+        () => halted || clock.now() >= stopAt,
+        () => {
+          reading = false;
+          startChunk();
+        },
+      ).then((result) => ({ chunk, shipped: result, started }));
+      running.set(at, shipped);
+    };
+    const halt = async (answer: UnitResult): Promise<UnitResult> => {
+      halted = true;
+      await Promise.all(running.values());
+      return answer;
+    };
+
+    // A chunk's `durationMs` is its share of the call's time: from when it
+    // started, or when the chunk before it ended, to its own end; the shares
+    // add up to the call's time, however many chunks overlapped.
+    let lastEnded = clock.now();
+    startChunk();
+    for (let at = first; at < input.chunks.length; at++) {
+      const shipment = running.get(at);
+      if (shipment === undefined) return halt(paused({ chunk: at }));
+      const { chunk, shipped, started } = await shipment;
+      running.delete(at);
+      const ended = clock.now();
+      const ms = ended - Math.max(started, lastEnded);
+      lastEnded = ended;
+      const chunkCursor = chunk.cursor;
       const retryable = retryableError(shipped);
       if (retryable !== undefined) {
         // From where this call found the chunk: its records go again, with the same ids.
-        return paused(
-          { chunk: at, ...(chunkCursor !== undefined && { chunkCursor }) },
-          compactError(describe(retryable)),
+        return halt(
+          paused(
+            { chunk: at, ...(chunkCursor !== undefined && { chunkCursor }) },
+            compactError(describe(retryable)),
+          ),
         );
       }
       const counts = addChunkCounts(chunkCursor ?? zeroChunkCounts(), {
         ...shipCounts(shipped),
-        durationMs: Math.round(clock.now() - callStarted),
+        durationMs: Math.round(ms),
       });
       const result = chunkResult(chunk, shipped, counts);
       if (!result.done) {
         const { cursor } = result;
-        return paused({
-          chunk: at,
-          ...(cursor !== undefined && {
-            chunkCursor: cursor.error ? { ...cursor, error: compactError(cursor.error) } : cursor,
+        return halt(
+          paused({
+            chunk: at,
+            ...(cursor !== undefined && {
+              chunkCursor: cursor.error ? { ...cursor, error: compactError(cursor.error) } : cursor,
+            }),
           }),
-        });
+        );
       }
       results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
     }

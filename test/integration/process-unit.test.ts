@@ -9,12 +9,17 @@
  */
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { JsonAttribute, JsonRequest } from '../../receiver/otlp-decoder.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { ChunkInputError } from '../../shared/contract/errors.ts';
 import type { ChunkItem, UnitItem, UnitResult } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
+import {
+  createOtlpExporter,
+  type ExporterClock,
+  SYSTEM_CLOCK,
+} from '../../shared/otlp/exporter.ts';
 import type { ChunkContext } from '../../shared/reprocess/chunk-step.ts';
 import { chunkItems } from '../../shared/reprocess/plan.ts';
 import { CHILD_BUDGET_MS, createProcessUnit } from '../../shared/reprocess/unit-step.ts';
@@ -63,9 +68,9 @@ function contextFor(clock: ExporterClock, budgetMs: number): ChunkContext {
   return { getRemainingTimeInMillis: () => end - clock.now() };
 }
 
-function worker(clock: ExporterClock) {
+function worker(clock: ExporterClock, concurrency = 1) {
   const config = loadExportConfig(
-    { ELB_OTLP_MAX_BATCH_RECORDS: '50', ELB_OTLP_EXPORT_CONCURRENCY: '1' },
+    { ELB_OTLP_MAX_BATCH_RECORDS: '50', ELB_OTLP_EXPORT_CONCURRENCY: String(concurrency) },
     { endpoint: receiver.url },
   );
   const exporter = createOtlpExporter(config, clock);
@@ -121,6 +126,46 @@ describe('process a unit', () => {
     const delivered = uids(receiver.deliveredRecords());
     expect(delivered).toHaveLength(LINES);
     expect(new Set(delivered).size).toBe(LINES);
+  });
+
+  it("reads the next chunks while a chunk's last batch waits for its answer", async () => {
+    // Object 1's only batch (its one line) is held until a batch of object
+    // 3 arrives: chunks 2 and 3 must be read while chunk 1 waits (over the
+    // second of two connections). One chunk at a time would wait out the
+    // fallback timer instead.
+    const objectOf = (body: JsonRequest) =>
+      (body.resourceLogs[0]?.resource?.attributes as JsonAttribute[] | undefined)?.find(
+        (attribute) => attribute.key === 'aws.s3.key',
+      )?.value.stringValue;
+    let releasedBy: string | undefined;
+    let release: (by: string) => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = (by) => {
+        releasedBy ??= by;
+        resolve();
+      };
+    });
+    const fallback = setTimeout(() => release('the timer'), 3_000);
+    receiver.rule((body) => {
+      const object = objectOf(body);
+      if (object === key(3)) release('object 3');
+      return object === key(1) ? { kind: 'hold', until: held } : { kind: 'ok' };
+    });
+    const clock = SYSTEM_CLOCK;
+    const { run, close } = worker(clock, 2);
+    const unit: UnitItem = { unit: 1, chunks: objects.slice(0, 4).flat() };
+    const before = clock.now();
+    const answer = await run({ item: unit }, contextFor(clock, 900_000));
+    const took = clock.now() - before;
+    clearTimeout(fallback);
+    await close();
+    expect(releasedBy).toBe('object 3');
+    expect(answer.done).toBe(true);
+    expect(answer.results.map((result) => result.accepted)).toEqual(SIZES.slice(0, 4));
+    // Each chunk's time is its share of the call's: they add up to no more than the call took.
+    const shares = answer.results.reduce((sum, result) => sum + result.durationMs, 0);
+    expect(shares).toBeGreaterThan(0);
+    expect(shares).toBeLessThanOrEqual(took);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryGuard } from '../../shared/pipeline/memory-guard.ts';
+import { createMemoryGuard, MemoryBound } from '../../shared/pipeline/memory-guard.ts';
 
 describe('the memory guard', () => {
   it('collects once the ArrayBuffer memory passes the bound, looking every 16 pieces', () => {
@@ -7,7 +7,7 @@ describe('the memory guard', () => {
     let collections = 0;
     let looks = 0;
     const guard = createMemoryGuard({
-      limitBytes: 100,
+      bound: new MemoryBound(100),
       arrayBuffers: () => {
         looks++;
         return bytes;
@@ -33,7 +33,7 @@ describe('the memory guard', () => {
     let garbage = 0;
     let collections = 0;
     const guard = createMemoryGuard({
-      limitBytes: 100,
+      bound: new MemoryBound(100),
       arrayBuffers: () => live + garbage,
       collect: () => {
         collections++;
@@ -62,6 +62,36 @@ describe('the memory guard', () => {
     garbage = 91;
     looks(1);
     expect(collections).toBe(4);
+  });
+
+  it("shares its bound with the process's other guards, so a new object's guard does not collect at once", () => {
+    // Objects shipped one after another, each with its own guard: spare
+    // buffers and the objects still sending keep more than the limit alive,
+    // and a guard starting from the limit would collect at its first look.
+    const live = 150;
+    let garbage = 0;
+    let collections = 0;
+    const bound = new MemoryBound(100);
+    const options = {
+      bound,
+      arrayBuffers: () => live + garbage,
+      collect: () => {
+        collections++;
+        garbage = 0;
+      },
+    };
+    const looks = (guard: () => void, n: number) => {
+      for (let i = 0; i < 16 * n; i++) guard();
+    };
+    looks(createMemoryGuard(options), 1);
+    expect(collections).toBe(1);
+    expect(bound.bytes).toBe(200);
+    garbage = 40;
+    for (let object = 0; object < 5; object++) looks(createMemoryGuard(options), 2);
+    expect(collections).toBe(1);
+    garbage = 60;
+    looks(createMemoryGuard(options), 1);
+    expect(collections).toBe(2);
   });
 
   it('does nothing when the process cannot collect on demand', () => {

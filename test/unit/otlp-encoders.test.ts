@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeProtobufRequest } from '../../receiver/otlp-decoder.ts';
 import type { OtlpProtocol } from '../../shared/config/export-config.ts';
-import { createBatchEncoder, type EncodedBatch } from '../../shared/otlp/batch-encoder.ts';
+import {
+  createBatchEncoder,
+  type EncodedBatch,
+  ProtobufBatchEncoder,
+} from '../../shared/otlp/batch-encoder.ts';
 import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
 import { ProtobufWriter } from '../../shared/otlp/protobuf-writer.ts';
 import { SCOPE } from '../../shared/otlp/scope.ts';
@@ -190,6 +194,34 @@ describe('protobuf batches and their buffers', () => {
     expect(uidsOf(b.body)).toEqual(tenFrom(10));
     expect(uidsOf(c.body)).toEqual(tenFrom(20));
     expect(uidsOf(d.body)).toEqual(tenFrom(30));
+  });
+
+  it("gives its buffers back when closed: the next object's encoder writes into them", () => {
+    // Limits of their own, so no other test's spare buffers are of this size.
+    const own = { maxRecords: 10, maxBytes: 1024 * 1024 - 7 };
+    const first = new ProtobufBatchEncoder(resource, SCOPE, own);
+    for (let n = 0; n < 3; n++) first.add(numbered(`first:${n}`));
+    const last = first.flush();
+    if (last === undefined) throw new Error('no batch');
+    first.add(numbered('after'));
+    expect(() => first.close()).toThrow(/not flushed/);
+    const afterBatch = first.flush();
+    if (afterBatch === undefined) throw new Error('no batch');
+    const writerBuffer = first.writer.bytes().buffer;
+    afterBatch.release?.();
+    last.release?.();
+    first.close();
+    const firstBuffers = [last.body.buffer, afterBatch.body.buffer, writerBuffer];
+    const second = new ProtobufBatchEncoder(resource, SCOPE, own);
+    second.add(numbered('second:0'));
+    const next = second.flush();
+    const third = new ProtobufBatchEncoder(resource, SCOPE, own);
+    third.add(numbered('third:0'));
+    const after = third.flush();
+    expect(firstBuffers).toContain(next?.body.buffer);
+    expect(firstBuffers).toContain(after?.body.buffer);
+    expect(uidsOf(next?.body ?? new Uint8Array())).toEqual(['second:0']);
+    expect(uidsOf(after?.body ?? new Uint8Array())).toEqual(['third:0']);
   });
 });
 
