@@ -26,18 +26,20 @@ export const MAX_CONCURRENCY = 10_000;
  */
 export const STATE_PAYLOAD_BYTES = 256 * 1024;
 /**
- * A unit item's serialized size at most: with the compact results of its
- * chunks (at most {@link MAX_UNIT_CHUNKS} × {@link COMPACT_RESULT_BYTES}) in
- * its cursor, a continuation input stays about 40 KiB under
- * {@link STATE_PAYLOAD_BYTES} (docs/design.md#work-units).
+ * What a unit may take of {@link STATE_PAYLOAD_BYTES}: its item and the
+ * largest compact results of all its chunks ({@link COMPACT_RESULT_BYTES}
+ * each) stay within it, so a paused unit (item, cursor and the results
+ * before it) and its answer fit with 16 KiB to spare for the cursor, the
+ * reason it stalled and the definition's wrapper (docs/design.md#work-units).
+ * A chunk item of an ELB key (~175 characters) is ~320 B: with its result,
+ * ~800 B of the budget, about 307 small objects a unit.
  */
-export const UNIT_ITEM_BYTES = 96 * 1024;
+export const UNIT_BUDGET_BYTES = STATE_PAYLOAD_BYTES - 16 * 1024;
 /**
- * Chunks in one unit at most: 256 chunk items of an ELB key (~175
- * characters, ~320 B an item) are ~80 KiB; one parent transition and one
- * child request then stand for 256 small objects.
+ * Chunks in one unit at most, as the schema checks it: no chunk item is
+ * under ~110 B, so {@link UNIT_BUDGET_BYTES} never packs more than ~420.
  */
-export const MAX_UNIT_CHUNKS = 256;
+export const MAX_UNIT_CHUNKS = 512;
 /** A compact chunk result's serialized size at most (counts ~230 B, an error cut short). */
 export const COMPACT_RESULT_BYTES = 480;
 /**

@@ -2,20 +2,31 @@
  * Packs a run's chunks into work units, one Distributed Map item each
  * (docs/design.md#work-units): an object cut into several chunks gives a
  * unit per chunk, so its ranges run in parallel; objects of one chunk share
- * units of about `unitBytes` of stored log, at most {@link MAX_UNIT_CHUNKS}
- * chunks and {@link UNIT_ITEM_BYTES} serialized, so one parent transition
- * and one child stand for many small objects.
+ * units of about `unitBytes` of stored log, as many as Step Functions'
+ * payload limit allows ({@link UNIT_BUDGET_BYTES}: the items and the largest
+ * results of their chunks), so one parent transition and one child stand
+ * for hundreds of small objects.
  */
 
 import {
   type ChunkItem,
+  COMPACT_RESULT_BYTES,
   MAX_UNIT_CHUNKS,
-  UNIT_ITEM_BYTES,
+  UNIT_BUDGET_BYTES,
   type UnitItem,
 } from '../contract/state-machine.ts';
 
 /** `{"unit":<index>,"chunks":[]}` around the chunk items, with room for a long index. */
 const UNIT_FRAME_BYTES = 40;
+
+/**
+ * Chunks a unit of small objects holds when each chunk item is `itemBytes`
+ * serialized (e.g. ~320 B with an ELB key): the budget's bound alone.
+ */
+export function chunksPerUnit(itemBytes: number): number {
+  const perChunk = itemBytes + 1 + COMPACT_RESULT_BYTES;
+  return Math.min(MAX_UNIT_CHUNKS, Math.floor((UNIT_BUDGET_BYTES - UNIT_FRAME_BYTES) / perChunk));
+}
 
 /**
  * Packs chunks into units as they are planned, keeping the order: `add`
@@ -33,8 +44,8 @@ export class UnitPacker {
   #open: ChunkItem[] = [];
   /** Stored bytes of the open unit's objects. */
   #openBytes = 0;
-  /** The open unit's chunk items, serialized with their commas. */
-  #openItemBytes = 0;
+  /** The open unit's chunk items, serialized with their commas, and their results' room. */
+  #openPayloadBytes = UNIT_FRAME_BYTES;
 
   /** @param unitBytes stored bytes a unit of small objects holds at most (one object bigger is a unit of its own) */
   constructor(unitBytes: number) {
@@ -57,17 +68,18 @@ export class UnitPacker {
       return [...this.finish(), ...chunks.map((chunk) => this.#unit([chunk]))];
     }
     const [chunk] = chunks;
-    const itemBytes = Buffer.byteLength(JSON.stringify(chunk)) + 1;
+    // The item with its comma, and room for the chunk's largest result.
+    const payloadBytes = Buffer.byteLength(JSON.stringify(chunk)) + 1 + COMPACT_RESULT_BYTES;
     const done =
       this.#open.length > 0 &&
       (this.#open.length >= MAX_UNIT_CHUNKS ||
         this.#openBytes + chunk.size > this.#unitBytes ||
-        UNIT_FRAME_BYTES + this.#openItemBytes + itemBytes > UNIT_ITEM_BYTES)
+        this.#openPayloadBytes + payloadBytes > UNIT_BUDGET_BYTES)
         ? this.finish()
         : [];
     this.#open.push(chunk);
     this.#openBytes += chunk.size;
-    this.#openItemBytes += itemBytes;
+    this.#openPayloadBytes += payloadBytes;
     return done;
   }
 
@@ -77,7 +89,7 @@ export class UnitPacker {
     const unit = this.#unit(this.#open);
     this.#open = [];
     this.#openBytes = 0;
-    this.#openItemBytes = 0;
+    this.#openPayloadBytes = UNIT_FRAME_BYTES;
     return [unit];
   }
 

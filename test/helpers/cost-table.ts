@@ -7,20 +7,18 @@
  * `node test/helpers/cost-table.ts` after changing the estimator or prices.
  */
 
-import {
-  DEFAULT_CHUNK_BYTES,
-  DEFAULT_UNIT_BYTES,
-  MAX_UNIT_CHUNKS,
-} from '../../shared/contract/state-machine.ts';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_UNIT_BYTES } from '../../shared/contract/state-machine.ts';
 import {
   DEFAULT_MEMORY_MB,
   DEFAULT_RETRY_FRACTION,
   estimateRun,
   GZIP_BYTES_PER_LINE,
   LINES_PER_VCPU_SECOND,
+  MANIFEST_BYTES_PER_ITEM,
   PARENT_STATES,
 } from '../../shared/cost/estimate.ts';
 import { US_EAST_1_PRICES } from '../../shared/cost/prices.ts';
+import { chunksPerUnit } from '../../shared/reprocess/units.ts';
 
 export const BILLION = 1_000_000_000;
 /** Decompressed bytes per generated ALB line (655 measured): where a chunk of 256 MiB of content ends. */
@@ -46,8 +44,12 @@ export function fleetEstimate(linesPerObject: number, mode: Mode) {
     (linesPerObject * CONTENT_BYTES_PER_LINE) / DEFAULT_CHUNK_BYTES,
   );
   const chunks = objects * chunksPerObject;
-  // A unit holds up to its stored bytes, and at most MAX_UNIT_CHUNKS chunks.
-  const units = Math.max(Math.ceil(bytes / TABLE_UNIT_BYTES), Math.ceil(chunks / MAX_UNIT_CHUNKS));
+  // A unit holds up to its stored bytes, and as many chunk items of an ELB
+  // key (and their results) as Step Functions' payload limit allows.
+  const units = Math.max(
+    Math.ceil(bytes / TABLE_UNIT_BYTES),
+    Math.ceil(chunks / chunksPerUnit(MANIFEST_BYTES_PER_ITEM)),
+  );
   const items = mode === 'today' ? chunks : units;
   return estimateRun(
     {

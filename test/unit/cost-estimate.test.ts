@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { estimateSchema } from '../../shared/contract/estimate.ts';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_UNIT_BYTES } from '../../shared/contract/state-machine.ts';
 import { costSettings } from '../../shared/cost/cost-settings.ts';
 import {
   actualFigures,
@@ -20,6 +21,7 @@ import {
   GZIP_BYTES_PER_LINE,
 } from '../../shared/cost/estimate.ts';
 import { pricesFromEnv, US_EAST_1_PRICES } from '../../shared/cost/prices.ts';
+import { packUnits } from '../../shared/reprocess/units.ts';
 
 const OBJECTS = 1_000_000;
 const LINES = OBJECTS * 2000;
@@ -122,6 +124,46 @@ describe('orchestration against compute', () => {
     );
     expect(estimate.assumptions.lines).toBe(LINES);
     expect(estimate.usd.orchestration).toBeLessThanOrEqual(estimate.usd.compute / 4);
+  });
+
+  /** Objects of one chunk each under ELB's key layout, `size` stored bytes. */
+  const elbObjects = (count: number, size: number) =>
+    Array.from({ length: count }, (_, n) => [
+      {
+        bucket: 'my-elb-logs',
+        key: `AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/2${n % 2}/123456789012_elasticloadbalancing_eu-west-1_app.shop-frontend.50dc6c495c0c9188_20261125T${String(n % 2400).padStart(4, '0')}Z_10.0.${n % 250}.${n % 199}_2k4m1q7x.log.gz`,
+        etag: '"9b2cf535f27731c974343645a3985328"',
+        size,
+        compression: 'gzip' as const,
+        start: 0,
+        end: DEFAULT_CHUNK_BYTES,
+      },
+    ]);
+
+  it('is at most a quarter of the compute for 1e6 objects of 2,000 lines in units as the plan packs them', () => {
+    const size = 2000 * GZIP_BYTES_PER_LINE;
+    // Every unit of these is alike: pack the first thousand objects, count the rest.
+    const perUnit = packUnits(elbObjects(1000, size), DEFAULT_UNIT_BYTES)[0].chunks.length;
+    expect(perUnit).toBeGreaterThan(300);
+    const items = Math.ceil(OBJECTS / perUnit);
+    const estimate = estimateRun(
+      { objects: OBJECTS, bytes: OBJECTS * size, chunks: OBJECTS, items },
+      { childType: 'EXPRESS' },
+    );
+    expect(estimate.usd.orchestration).toBeLessThanOrEqual(estimate.usd.compute / 4);
+  });
+
+  it('is at most a quarter of the compute for the fleet benchmark once its fixed part is set aside', () => {
+    // 800 objects of 1,250 lines, 89.2 MiB stored (BENCHMARKS.md "Fleet").
+    const objects = elbObjects(800, Math.round((89.2 * 1048576) / 800));
+    const items = packUnits(objects, DEFAULT_UNIT_BYTES).length;
+    expect(items).toBe(3);
+    const estimate = estimateRun(
+      { objects: 800, bytes: 800 * objects[0][0].size, chunks: 800, items, lines: 1_000_000 },
+      { childType: 'EXPRESS' },
+    );
+    const variable = estimate.usd.orchestration - estimate.usd.fixed;
+    expect(variable).toBeLessThanOrEqual(estimate.usd.compute / 4);
   });
 
   it('is about a hundred times the compute with one Standard child per object', () => {

@@ -2,7 +2,7 @@
  * Work units (shared/reprocess/units.ts, the unit schemas of
  * shared/contract/state-machine.ts): every chunk lands in exactly one unit,
  * in order; large objects' chunks each get a unit; small objects share
- * units bounded by stored bytes, chunk count and serialized size; and a
+ * units bounded by stored bytes and by their items and results' size; and a
  * unit's continuation input and result fit Step Functions' 256 KiB.
  */
 
@@ -14,15 +14,14 @@ import {
   COMPACT_RESULT_BYTES,
   type CompactChunkResult,
   DEFAULT_UNIT_BYTES,
-  MAX_UNIT_CHUNKS,
   STATE_PAYLOAD_BYTES,
-  UNIT_ITEM_BYTES,
+  UNIT_BUDGET_BYTES,
   unitInputSchema,
   unitItemSchema,
   unitResultSchema,
 } from '../../shared/contract/state-machine.ts';
 import { compactError } from '../../shared/reprocess/unit-step.ts';
-import { packUnits, UnitPacker } from '../../shared/reprocess/units.ts';
+import { chunksPerUnit, packUnits, UnitPacker } from '../../shared/reprocess/units.ts';
 
 const ELB_KEY = (n: number) =>
   `AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T${String(n % 2400).padStart(4, '0')}Z_10.0.${n % 250}.${n % 199}_r${n}.log.gz`;
@@ -69,12 +68,6 @@ describe('packUnits', () => {
       sizes: [10, 10, 5],
     },
     {
-      name: 'at most MAX_UNIT_CHUNKS chunks however small the objects',
-      objects: range(600, (n) => small(n, 46_500)),
-      unitBytes: DEFAULT_UNIT_BYTES,
-      sizes: [MAX_UNIT_CHUNKS, MAX_UNIT_CHUNKS, 600 - 2 * MAX_UNIT_CHUNKS],
-    },
-    {
       name: "a large object's chunks a unit each, between the small objects' units",
       objects: [small(0, 10), small(1, 10), large(2, 3), small(3, 10)],
       unitBytes: DEFAULT_UNIT_BYTES,
@@ -101,14 +94,36 @@ describe('packUnits', () => {
     for (const unit of units) expect(unitItemSchema.parse(unit)).toEqual(unit);
   });
 
-  it('bounds a unit by its serialized size when keys are long', () => {
-    const objects = range(300, (n) => small(n, 10, `${'k'.repeat(1000)}/${n}.log.gz`));
+  /** A unit's item and the largest results of its chunks, as the budget counts them. */
+  const payloadOf = (unit: { chunks: unknown[] }) =>
+    Buffer.byteLength(JSON.stringify(unit)) + unit.chunks.length * COMPACT_RESULT_BYTES;
+
+  it.each([
+    { name: 'ELB keys', key: ELB_KEY, units: 3 },
+    {
+      name: 'keys of 1,000 characters',
+      key: (n: number) => `${'k'.repeat(1000)}/${n}.log.gz`,
+      units: 6,
+    },
+  ])('fills units of small objects up to the payload budget ($name)', ({ key, units: count }) => {
+    // 800 objects of 1,250 lines (the fleet benchmark's): 100 MB in all,
+    // under one unit's stored bytes, so the payload budget alone cuts them.
+    const objects = range(800, (n) => small(n, 111_500, key(n)));
     const units = packUnits(objects, DEFAULT_UNIT_BYTES);
-    expect(units.length).toBeGreaterThan(3);
-    for (const unit of units) {
-      expect(Buffer.byteLength(JSON.stringify(unit))).toBeLessThanOrEqual(UNIT_ITEM_BYTES);
+    expect(units).toHaveLength(count);
+    for (const [i, unit] of units.entries()) {
+      expect(payloadOf(unit)).toBeLessThanOrEqual(UNIT_BUDGET_BYTES);
+      if (i < units.length - 1) {
+        // Full: one chunk more would not have fitted.
+        const next = units[i + 1].chunks[0];
+        expect(payloadOf({ chunks: [...unit.chunks, next] })).toBeGreaterThan(
+          UNIT_BUDGET_BYTES - 40,
+        );
+      }
     }
     expect(units.flatMap((unit) => unit.chunks)).toEqual(objects.flat());
+    const itemBytes = Buffer.byteLength(JSON.stringify(objects[400][0]));
+    expect(units[0].chunks.length).toBe(chunksPerUnit(itemBytes));
   });
 
   it('refuses a unit size that is not a whole number of bytes', () => {
@@ -129,10 +144,12 @@ describe('the unit contract', () => {
     done: true,
     error: { name: 'ObjectReadRetryableError', message: 'x'.repeat(COMPACT_MESSAGE_BYTES - 2) },
   };
+  const { done: _done, error: _error, ...worstCounts } = worstResult;
   const fullUnit = packUnits(
-    range(MAX_UNIT_CHUNKS, (n) => small(n, 10)),
+    range(1000, (n) => small(n, 10)),
     DEFAULT_UNIT_BYTES,
   )[0];
+  const full = fullUnit.chunks.length;
 
   it.each([
     ['ASCII', 'x'.repeat(1000)],
@@ -158,13 +175,18 @@ describe('the unit contract', () => {
   });
 
   it('fits a full unit with the results before its last chunk in 256 KiB, as input and answer', () => {
+    // The worst case: every result and the cursor at their largest, and the unit stalled.
     const input = {
       ...fullUnit,
-      cursor: { chunk: MAX_UNIT_CHUNKS - 1, chunkCursor: { ...zeroChunkCounts(), offset: 1 } },
-      results: Array.from({ length: MAX_UNIT_CHUNKS - 1 }, () => worstResult),
+      cursor: {
+        chunk: full - 1,
+        chunkCursor: { ...worstCounts, offset: 99_999_999_999, error: worstResult.error },
+      },
+      results: Array.from({ length: full - 1 }, () => worstResult),
+      stalled: worstResult.error,
     };
-    expect(fullUnit.chunks).toHaveLength(MAX_UNIT_CHUNKS);
-    expect(unitInputSchema.parse(input).results).toHaveLength(MAX_UNIT_CHUNKS - 1);
+    expect(full).toBeGreaterThan(300);
+    expect(unitInputSchema.parse(input).results).toHaveLength(full - 1);
     expect(Buffer.byteLength(JSON.stringify(input))).toBeLessThan(STATE_PAYLOAD_BYTES);
     // Unfinished, the answer is the next input (and the next pass's item).
     const paused = { ...input, done: false, carryOn: true };
@@ -175,9 +197,9 @@ describe('the unit contract', () => {
       unit: 0,
       done: true,
       carryOn: false,
-      results: Array(MAX_UNIT_CHUNKS).fill(worstResult),
+      results: Array(full).fill(worstResult),
     };
-    expect(unitResultSchema.parse(finished).results).toHaveLength(MAX_UNIT_CHUNKS);
+    expect(unitResultSchema.parse(finished).results).toHaveLength(full);
     expect(Buffer.byteLength(JSON.stringify(finished))).toBeLessThan(STATE_PAYLOAD_BYTES);
   });
 
