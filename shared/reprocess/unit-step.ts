@@ -152,56 +152,63 @@ export function createProcessUnit(
           startChunk();
         },
       ).then((result) => ({ chunk, shipped: result, started }));
+      // Awaited in order; until then a failure must not count as unhandled.
+      shipped.catch(() => {});
       running.set(at, shipped);
     };
-    const halt = async (answer: UnitResult): Promise<UnitResult> => {
-      halted = true;
-      await Promise.all(running.values());
-      return answer;
-    };
-
     // A chunk's `durationMs` is its share of the call's time: from when it
     // started, or when the chunk before it ended, to its own end; the shares
     // add up to the call's time, however many chunks overlapped.
     let lastEnded = clock.now();
-    startChunk();
-    for (let at = first; at < input.chunks.length; at++) {
-      const shipment = running.get(at);
-      if (shipment === undefined) return halt(paused({ chunk: at }));
-      const { chunk, shipped, started } = await shipment;
-      running.delete(at);
-      const ended = clock.now();
-      const ms = ended - Math.max(started, lastEnded);
-      lastEnded = ended;
-      const chunkCursor = chunk.cursor;
-      const retryable = retryableError(shipped);
-      if (retryable !== undefined) {
-        // From where this call found the chunk: its records go again, with the same ids.
-        return halt(
-          paused(
+    /** Ends the chunks in order; answers the unit unfinished where one could not end. */
+    const shipInOrder = async (): Promise<UnitResult | undefined> => {
+      for (let at = first; at < input.chunks.length; at++) {
+        // Chunks ended since the last one read make room for the next.
+        startChunk();
+        const shipment = running.get(at);
+        if (shipment === undefined) return paused({ chunk: at });
+        const { chunk, shipped, started } = await shipment;
+        running.delete(at);
+        const ended = clock.now();
+        const ms = ended - Math.max(started, lastEnded);
+        lastEnded = ended;
+        const chunkCursor = chunk.cursor;
+        const retryable = retryableError(shipped);
+        if (retryable !== undefined) {
+          // From where this call found the chunk: its records go again, with the same ids.
+          return paused(
             { chunk: at, ...(chunkCursor !== undefined && { chunkCursor }) },
             compactError(describe(retryable)),
-          ),
-        );
-      }
-      const counts = addChunkCounts(chunkCursor ?? zeroChunkCounts(), {
-        ...shipCounts(shipped),
-        durationMs: Math.round(ms),
-      });
-      const result = chunkResult(chunk, shipped, counts);
-      if (!result.done) {
-        const { cursor } = result;
-        return halt(
-          paused({
+          );
+        }
+        const counts = addChunkCounts(chunkCursor ?? zeroChunkCounts(), {
+          ...shipCounts(shipped),
+          durationMs: Math.round(ms),
+        });
+        const result = chunkResult(chunk, shipped, counts);
+        if (!result.done) {
+          const { cursor } = result;
+          return paused({
             chunk: at,
             ...(cursor !== undefined && {
               chunkCursor: cursor.error ? { ...cursor, error: compactError(cursor.error) } : cursor,
             }),
-          }),
-        );
+          });
+        }
+        results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
       }
-      results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
+      return undefined;
+    };
+    let unfinished: UnitResult | undefined;
+    try {
+      unfinished = await shipInOrder();
+    } finally {
+      // After a pause, a stall or an error, the chunks still running stop
+      // at a line boundary; the call answers once they have.
+      halted = true;
+      await Promise.allSettled(running.values());
     }
+    if (unfinished !== undefined) return unfinished;
     const failed = results.filter((r) => r.error !== undefined || r.failed > 0).length;
     const details = { ...where, failedChunks: failed };
     if (failed > 0) logger.error('unit shipped with failed chunks', details);

@@ -104,6 +104,12 @@ async function untilDone(
   throw new Error('the unit did not finish in 200 calls');
 }
 
+/** The object a request's records come from. */
+const objectOf = (body: JsonRequest): string | undefined =>
+  (body.resourceLogs[0]?.resource?.attributes as JsonAttribute[] | undefined)?.find(
+    (attribute) => attribute.key === 'aws.s3.key',
+  )?.value.stringValue as string | undefined;
+
 /** Every chunk of every object in one unit. */
 const wholeUnit = (): UnitItem => ({ unit: 7, chunks: objects.flat() });
 
@@ -133,10 +139,6 @@ describe('process a unit', () => {
     // 3 arrives: chunks 2 and 3 must be read while chunk 1 waits (over the
     // second of two connections). One chunk at a time would wait out the
     // fallback timer instead.
-    const objectOf = (body: JsonRequest) =>
-      (body.resourceLogs[0]?.resource?.attributes as JsonAttribute[] | undefined)?.find(
-        (attribute) => attribute.key === 'aws.s3.key',
-      )?.value.stringValue;
     let releasedBy: string | undefined;
     let release: (by: string) => void = () => {};
     const held = new Promise<void>((resolve) => {
@@ -166,6 +168,29 @@ describe('process a unit', () => {
     const shares = answer.results.reduce((sum, result) => sum + result.durationMs, 0);
     expect(shares).toBeGreaterThan(0);
     expect(shares).toBeLessThanOrEqual(took);
+  });
+
+  it('starts the next chunk once the three at once have ended, without pausing the unit', async () => {
+    // The last batches of objects 0 and 1 wait 1.5 s for their
+    // answers while object 2 is read: three chunks at once, so object 3
+    // waits for room, which the answers make.
+    const requests = new Map<string, number>();
+    receiver.rule((body) => {
+      const object = objectOf(body) ?? '';
+      const nth = (requests.get(object) ?? 0) + 1;
+      requests.set(object, nth);
+      const last = (object === key(0) && nth === 6) || object === key(1);
+      return last
+        ? { kind: 'hold', until: new Promise((resolve) => setTimeout(resolve, 1500)) }
+        : { kind: 'ok' };
+    });
+    const { run, close } = worker(SYSTEM_CLOCK, 4);
+    const unit: UnitItem = { unit: 2, chunks: objects.slice(0, 4).flat() };
+    const answer = await run({ item: unit }, contextFor(SYSTEM_CLOCK, 900_000));
+    await close();
+    expect(requests.get(key(0))).toBe(SIZES[0] / 50);
+    expect(answer).toMatchObject({ done: true, unit: 2 });
+    expect(answer.results.map((result) => result.accepted)).toEqual(SIZES.slice(0, 4));
   });
 
   it.each([
