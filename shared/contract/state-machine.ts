@@ -29,25 +29,33 @@ export const STATE_PAYLOAD_BYTES = 256 * 1024;
  * What a unit may take of {@link STATE_PAYLOAD_BYTES}: its item and the
  * largest compact results of all its chunks ({@link COMPACT_RESULT_BYTES}
  * each) stay within it, so a paused unit (item, cursor and the results
- * before it) and its answer fit with 16 KiB to spare for the cursor, the
- * reason it stalled and the definition's wrapper (docs/design.md#work-units).
- * A chunk item of an ELB key (~175 characters) is ~320 B: with its result,
- * ~800 B of the budget, about 307 small objects a unit.
+ * before it) and its answer fit with 40 KiB to spare: for the error a failed
+ * call adds to the child's state (`$.failure`, whose `Cause` Step Functions
+ * allows up to 32 KiB), the cursor, the reason a unit stalled and the
+ * definition's wrapper (docs/design.md#work-units). A chunk item of an ELB
+ * key (~175 characters) is ~320 B: with its result, ~800 B of the budget,
+ * about 276 small objects a unit.
  */
-export const UNIT_BUDGET_BYTES = STATE_PAYLOAD_BYTES - 16 * 1024;
+export const UNIT_BUDGET_BYTES = STATE_PAYLOAD_BYTES - 40 * 1024;
 /**
  * Chunks in one unit at most, as the schema checks it: no chunk item is
- * under ~110 B, so {@link UNIT_BUDGET_BYTES} never packs more than ~420.
+ * under ~84 B, so {@link UNIT_BUDGET_BYTES} never packs more than ~390.
  */
 export const MAX_UNIT_CHUNKS = 512;
-/** A compact chunk result's serialized size at most (counts ~230 B, an error cut short). */
+/**
+ * A compact chunk result's serialized size at most: nine counts of up to 13
+ * digits (a 5 TB object's bytes), `done`, and an error of a name and a
+ * message cut short.
+ */
 export const COMPACT_RESULT_BYTES = 480;
 /**
  * Bytes an error message takes, as JSON writes it, in a compact chunk result
  * (the worker's log has it whole): enough for the reason and what the object
  * begins with, whatever characters it holds.
  */
-export const COMPACT_MESSAGE_BYTES = 200;
+export const COMPACT_MESSAGE_BYTES = 160;
+/** Bytes an error's name takes, as JSON writes it, in a compact chunk result (this project's names take fewer). */
+export const COMPACT_NAME_BYTES = 48;
 /** Worker lines per second on one vCPU, as measured (BENCHMARKS.md). */
 export const LINES_PER_VCPU_SECOND = 50_000;
 /** Stored bytes per line of a gzip ALB log: 55.7 MB for 600,000 lines. */

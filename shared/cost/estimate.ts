@@ -65,7 +65,11 @@ export const PARENT_STATES = 9;
 export const STANDARD_CHILD_STATES_PER_CALL = 2;
 /** Keys in a ListObjectsV2 page. */
 export const KEYS_PER_LIST_PAGE = 1000;
-/** A chunk item as JSON in the manifest, with an ELB key of about 175 characters. */
+/**
+ * A chunk item as JSON in the manifest, with an ELB key of about 175
+ * characters: the manifest holds every chunk item once, however they are
+ * packed into units.
+ */
 export const MANIFEST_BYTES_PER_ITEM = 320;
 /** The manifest's upload goes multipart past one part of this size (lib-storage's default). */
 export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
@@ -157,7 +161,7 @@ export function estimateRun(shape: RunShape, options: EstimateOptions = {}): Est
   }
   const expressGbSeconds = items * childSeconds * EXPRESS_BILLED_GB;
 
-  const s3 = s3Requests(shape, items, retryFraction, {
+  const s3 = s3Requests(shape, retryFraction, {
     rangeBytes: options.rangeBytes ?? DEFAULT_RANGE_BYTES,
     rangesAhead: options.rangesAhead ?? DEFAULT_RANGES_AHEAD,
   });
@@ -225,7 +229,6 @@ export function billedExpressSeconds(seconds: number): number {
  */
 function s3Requests(
   shape: RunShape,
-  items: number,
   retryFraction: number,
   reader: { rangeBytes: number; rangesAhead: number },
 ): Estimate['s3'] {
@@ -246,7 +249,7 @@ function s3Requests(
   const fixedGets = 1 + 1 + RESULT_WRITER_FILES + (shape.retry === true ? 1 : 0);
   const get =
     (shape.headedKeys ?? 0) + trailerReads + wholeUp(rangedGets * (1 + retryFraction)) + fixedGets;
-  const manifestBytes = items * MANIFEST_BYTES_PER_ITEM;
+  const manifestBytes = chunks * MANIFEST_BYTES_PER_ITEM;
   const manifestPuts =
     manifestBytes <= UPLOAD_PART_BYTES ? 1 : Math.ceil(manifestBytes / UPLOAD_PART_BYTES) + 2;
   const put = manifestPuts + RESULT_WRITER_FILES + (shape.deleteProcessed === true ? 2 : 1);

@@ -67,27 +67,54 @@ export function createBatchEncoder(
 
 /**
  * Spare buffers kept for the next batches, by all encoders of a process
- * together: an object's encoder takes its first buffer from them and gives
- * its last back when the object ends ({@link ProtobufBatchEncoder.close}),
- * so a run of many small objects reuses the same few buffers instead of
- * allocating two new ones (8 MiB) per object (BENCHMARKS.md, "Fleet").
+ * together (at most this many in all): an object's encoder takes its first
+ * buffer from them and gives its last back when the object ends
+ * ({@link ProtobufBatchEncoder.close}), so a run of many small objects
+ * reuses the same few buffers instead of allocating two new ones (8 MiB) per
+ * object (BENCHMARKS.md, "Fleet").
  */
 const SPARE_BUFFERS = 8;
+/**
+ * Buffer sizes are rounded up to this, so objects whose resources differ by
+ * a few bytes (key and load balancer lengths) share their spare buffers.
+ */
+const BUFFER_SIZE_STEP = 64 * 1024;
 const spareBuffers = new Map<number, Buffer[]>();
+let spareCount = 0;
 
 /** A spare buffer of `bytes`, or a new one. */
 function takeBuffer(bytes: number): Buffer {
-  return spareBuffers.get(bytes)?.pop() ?? Buffer.allocUnsafeSlow(bytes);
+  const spare = spareBuffers.get(bytes)?.pop();
+  if (spare === undefined) return Buffer.allocUnsafeSlow(bytes);
+  spareCount--;
+  return spare;
 }
 
-/** Keeps `buffer` for a later batch, unless enough of its size are kept already. */
+/**
+ * Keeps `buffer` for a later batch: in place of one of another size when
+ * enough are kept already (the encoders of now take this size), else not.
+ */
 function giveBack(buffer: Buffer): void {
+  if (spareCount >= SPARE_BUFFERS && !dropSpareOtherThan(buffer.length)) return;
   let spares = spareBuffers.get(buffer.length);
   if (spares === undefined) {
     spares = [];
     spareBuffers.set(buffer.length, spares);
   }
-  if (spares.length < SPARE_BUFFERS) spares.push(buffer);
+  spares.push(buffer);
+  spareCount++;
+}
+
+/** Drops a spare buffer whose size is not `bytes`; false when there is none. */
+function dropSpareOtherThan(bytes: number): boolean {
+  for (const [size, spares] of spareBuffers) {
+    if (size !== bytes && spares.length > 0) {
+      spares.pop();
+      spareCount--;
+      return true;
+    }
+  }
+  return false;
 }
 
 const NO_BUFFER = Buffer.alloc(0);
@@ -121,7 +148,8 @@ export class ProtobufBatchEncoder implements BatchEncoder {
     // A record larger than `maxBytes` can lengthen the head's two length varints.
     this.headroom = this.overhead + 16;
     this.bufferBytes = Math.min(
-      this.headroom + limits.maxBytes + CROSSING_RECORD_BYTES,
+      Math.ceil((this.headroom + limits.maxBytes + CROSSING_RECORD_BYTES) / BUFFER_SIZE_STEP) *
+        BUFFER_SIZE_STEP,
       MAX_START_BYTES,
     );
     this.writer = new ProtobufWriter(takeBuffer(this.bufferBytes));

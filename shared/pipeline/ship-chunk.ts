@@ -37,6 +37,8 @@ export interface ShipChunkOptions {
   onProgress?: (counts: Readonly<ShipCounts>) => void;
   /** Called once the chunk is read (or reading stopped), before its last batches are answered. */
   onReadEnd?: () => void;
+  /** The requests in flight of every chunk shipped at once with this one (default: its own). */
+  requestSlots?: Set<Promise<void>>;
   /** Bytes per ranged GET (default: the reader's). */
   rangeBytes?: number;
   /** Ranges requested ahead of the one being read (default: the reader's). */
@@ -84,5 +86,6 @@ export async function shipChunk(options: ShipChunkOptions): Promise<ShipResult> 
     ...(options.shouldStop !== undefined && { shouldStop: options.shouldStop }),
     ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
     ...(options.onReadEnd !== undefined && { onReadEnd: options.onReadEnd }),
+    ...(options.requestSlots !== undefined && { requestSlots: options.requestSlots }),
   });
 }

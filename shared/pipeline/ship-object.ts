@@ -98,6 +98,11 @@ export interface ShipObjectOptions {
    * is made, before the batches still sending are awaited.
    */
   onReadEnd?: () => void;
+  /**
+   * The requests in flight of every object shipped at once with this one
+   * (default: this object's own): `concurrency` bounds them all together.
+   */
+  requestSlots?: Set<Promise<void>>;
 }
 
 /**
@@ -141,8 +146,10 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     }
   };
 
+  // Requests in flight, this object's and those of the objects it shares the limit with.
+  const slots = options.requestSlots ?? inFlight;
   const dispatch = async (batch: EncodedBatch) => {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    while (slots.size >= concurrency) await Promise.race(slots);
     if (stopped) {
       result.failed += batch.records;
       batch.release?.();
@@ -160,8 +167,12 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
         }),
       )
       .then(settle);
-    const tracked = sent.finally(() => inFlight.delete(tracked));
+    const tracked = sent.finally(() => {
+      inFlight.delete(tracked);
+      slots.delete(tracked);
+    });
     inFlight.add(tracked);
+    slots.add(tracked);
   };
 
   /** Batches completed while lines were handed over, waiting to be dispatched. */

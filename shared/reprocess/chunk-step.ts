@@ -86,8 +86,7 @@ export function createProcessChunk(
       { s3, exporter, config, mapping, clock, ...(rangeBytes !== undefined && { rangeBytes }) },
       input,
       from,
-      deadlineMs,
-      () => clock.now() >= stopAt,
+      { deadlineMs, shouldStop: () => clock.now() >= stopAt },
     );
 
     const counts = addChunkCounts(input.cursor ?? zeroChunkCounts(), {
@@ -115,11 +114,21 @@ export function createProcessChunk(
   };
 }
 
+/** How one call of the chunk engine stops, and what it shares with the chunks shipped beside it. */
+export interface ShipChunkControls {
+  /** Batches stop retrying at this time (ms since the epoch). */
+  deadlineMs: number;
+  /** Asked after each piece of input: true stops reading at a line boundary. */
+  shouldStop: () => boolean;
+  /** Called once the chunk's lines are read, before its last batches are answered. */
+  onReadEnd?: () => void;
+  /** The requests in flight of every chunk shipped at once (the export concurrency bounds them together). */
+  requestSlots?: Set<Promise<void>>;
+}
+
 /**
- * Ships `chunk` from content byte `from` with a worker's dependencies: its
- * batches stop retrying at `deadlineMs`, its reading at a line boundary once
- * `shouldStop` says so, and `onReadEnd` is called once it has read its
- * lines (the unit worker calls it for each chunk of a unit).
+ * Ships `chunk` from content byte `from` with a worker's dependencies (the
+ * unit worker calls it for each chunk of a unit).
  */
 export function shipChunkWith(
   dependencies: Pick<
@@ -128,9 +137,7 @@ export function shipChunkWith(
   > & { s3: S3Client },
   chunk: ChunkItem,
   from: number,
-  deadlineMs: number,
-  shouldStop: () => boolean,
-  onReadEnd?: () => void,
+  { deadlineMs, shouldStop, onReadEnd, requestSlots }: ShipChunkControls,
 ): Promise<ShipResult> {
   const { s3, exporter, config, mapping, clock, rangeBytes } = dependencies;
   return shipChunk({
@@ -146,6 +153,7 @@ export function shipChunkWith(
     deadlineMs,
     shouldStop,
     ...(onReadEnd !== undefined && { onReadEnd }),
+    ...(requestSlots !== undefined && { requestSlots }),
     ...(rangeBytes !== undefined && { rangeBytes }),
   });
 }

@@ -23,6 +23,7 @@ import {
   type ChunkInput,
   type ChunkResult,
   COMPACT_MESSAGE_BYTES,
+  COMPACT_NAME_BYTES,
   type CompactChunkResult,
   type UnitCall,
   type UnitCursor,
@@ -121,6 +122,8 @@ export function createProcessUnit(
     };
     let halted = false;
     let reading = false;
+    /** The unit's requests in flight: the export concurrency bounds all its chunks together. */
+    const requestSlots = new Set<Promise<void>>();
     const running = new Map<number, Promise<Shipment>>();
     let next = first;
     const startChunk = () => {
@@ -141,17 +144,19 @@ export function createProcessUnit(
       };
       const started = clock.now();
       reading = true;
-      const shipped = shipChunkWith(
-        shipWith,
-        chunk,
-        chunkCursor?.offset ?? chunk.start,
+      const shipped = shipChunkWith(shipWith, chunk, chunkCursor?.offset ?? chunk.start, {
         deadlineMs,
-        () => halted || clock.now() >= stopAt,
-        () => {
+        shouldStop: () => halted || clock.now() >= stopAt,
+        onReadEnd: () => {
           reading = false;
           startChunk();
         },
-      ).then((result) => ({ chunk, shipped: result, started }));
+        requestSlots,
+      }).then((result) => {
+        // The receiver or S3 is unavailable: the chunks after this one stop too.
+        if (retryableError(result) !== undefined) halted = true;
+        return { chunk, shipped: result, started };
+      });
       // Awaited in order; until then a failure must not count as unhandled.
       shipped.catch(() => {});
       running.set(at, shipped);
@@ -239,20 +244,29 @@ function compact(result: ChunkResult, object: string): CompactChunkResult {
 }
 
 /**
- * An error whose message, as JSON writes it, takes at most
- * {@link COMPACT_MESSAGE_BYTES} (the worker's log has it whole): cut at a
- * whole character, however many bytes its characters and escapes take.
+ * An error whose message and name, as JSON writes them, take at most
+ * {@link COMPACT_MESSAGE_BYTES} and {@link COMPACT_NAME_BYTES} (the worker's
+ * log has them whole): cut at a whole character, however many bytes its
+ * characters and escapes take.
  */
 export function compactError(error: ChunkError): ChunkError {
-  if (jsonBytes(error.message) <= COMPACT_MESSAGE_BYTES) return error;
-  const characters = Array.from(error.message);
-  let keep = Math.min(characters.length, COMPACT_MESSAGE_BYTES);
-  let message = `${characters.slice(0, keep).join('')}…`;
-  while (jsonBytes(message) > COMPACT_MESSAGE_BYTES && keep > 0) {
+  return {
+    name: cutToJsonBytes(error.name, COMPACT_NAME_BYTES),
+    message: cutToJsonBytes(error.message, COMPACT_MESSAGE_BYTES),
+  };
+}
+
+/** `text` as it is when JSON writes it in `bytes` or fewer; else cut, with an ellipsis. */
+function cutToJsonBytes(text: string, bytes: number): string {
+  if (jsonBytes(text) <= bytes) return text;
+  const characters = Array.from(text);
+  let keep = Math.min(characters.length, bytes);
+  let cut = `${characters.slice(0, keep).join('')}…`;
+  while (jsonBytes(cut) > bytes && keep > 0) {
     keep = Math.floor(keep * 0.9);
-    message = `${characters.slice(0, keep).join('')}…`;
+    cut = `${characters.slice(0, keep).join('')}…`;
   }
-  return { name: error.name, message };
+  return cut;
 }
 
 const jsonBytes = (text: string) => Buffer.byteLength(JSON.stringify(text));

@@ -20,6 +20,7 @@ import {
 } from '../../shared/otlp/exporter.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
+import type { ChunkContext } from '../../shared/reprocess/chunk-step.ts';
 import type { OtlpReceiver } from './otlp-receiver.ts';
 import { OBSERVED } from './records.ts';
 
@@ -56,6 +57,15 @@ export function steppingClock(stepMs: number, start = Date.parse('2026-11-27T10:
     random: () => 0.5,
   };
   return clock;
+}
+
+/**
+ * The Lambda context stand-in (there is no local Lambda runtime): `budgetMs`
+ * from the call's start, as `clock` reads the time.
+ */
+export function contextFor(clock: ExporterClock, budgetMs: number): ChunkContext {
+  const end = clock.now() + budgetMs;
+  return { getRemainingTimeInMillis: () => end - clock.now() };
 }
 
 export interface ShipTestOptions {

@@ -13,13 +13,13 @@ import { ChunkInputError, ExportRetryableError } from '../../shared/contract/err
 import type { ChunkItem, ChunkResult } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
-import { type ChunkContext, createProcessChunk } from '../../shared/reprocess/chunk-step.ts';
+import { createProcessChunk } from '../../shared/reprocess/chunk-step.ts';
 import { TO_THE_END } from '../../shared/reprocess/plan.ts';
 import { isGzip } from '../../shared/s3/compression.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
-import { steppingClock, uids } from '../helpers/ship.ts';
+import { contextFor, steppingClock, uids } from '../helpers/ship.ts';
 
 const KEY =
   'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261101T0000Z_10.0.0.1_worker.log';
@@ -43,12 +43,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await receiver.close();
 });
-
-/** The Lambda context stand-in: `budgetMs` from the call's start, by `clock`. */
-function contextFor(clock: ExporterClock, budgetMs: number): ChunkContext {
-  const end = clock.now() + budgetMs;
-  return { getRemainingTimeInMillis: () => end - clock.now() };
-}
 
 function worker(clock: ExporterClock, env: Record<string, string> = {}) {
   const config = loadExportConfig(

@@ -26,7 +26,7 @@ import { CHILD_BUDGET_MS, createProcessUnit } from '../../shared/reprocess/unit-
 import { packUnits } from '../../shared/reprocess/units.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
-import { steppingClock, uids } from '../helpers/ship.ts';
+import { contextFor, steppingClock, uids } from '../helpers/ship.ts';
 
 const ROOT = 'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
 const key = (n: number) =>
@@ -61,12 +61,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await receiver.close();
 });
-
-/** The Lambda context stand-in: `budgetMs` from the call's start, by `clock`. */
-function contextFor(clock: ExporterClock, budgetMs: number): ChunkContext {
-  const end = clock.now() + budgetMs;
-  return { getRemainingTimeInMillis: () => end - clock.now() };
-}
 
 function worker(clock: ExporterClock, concurrency = 1) {
   const config = loadExportConfig(

@@ -4,8 +4,8 @@
  * test/helpers/cost-table.ts renders from the estimator (print it with
  * `node test/helpers/cost-table.ts`), and with work units the orchestration
  * is at most a quarter of the compute for objects of 2,000 lines and more,
- * and at most half of it for the 500-line objects, whose units the 256-chunk
- * cap keeps small.
+ * and at most half of it for the 500-line objects, whose units Step
+ * Functions' 256 KiB payload keeps small.
  */
 
 import { readFileSync } from 'node:fs';

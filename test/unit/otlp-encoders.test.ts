@@ -198,7 +198,7 @@ describe('protobuf batches and their buffers', () => {
 
   it("gives its buffers back when closed: the next object's encoder writes into them", () => {
     // Limits of their own, so no other test's spare buffers are of this size.
-    const own = { maxRecords: 10, maxBytes: 1024 * 1024 - 7 };
+    const own = { maxRecords: 10, maxBytes: 3 * 1024 * 1024 };
     const first = new ProtobufBatchEncoder(resource, SCOPE, own);
     for (let n = 0; n < 3; n++) first.add(numbered(`first:${n}`));
     const last = first.flush();
@@ -222,6 +222,25 @@ describe('protobuf batches and their buffers', () => {
     expect(firstBuffers).toContain(after?.body.buffer);
     expect(uidsOf(next?.body ?? new Uint8Array())).toEqual(['second:0']);
     expect(uidsOf(after?.body ?? new Uint8Array())).toEqual(['third:0']);
+  });
+
+  it('shares spare buffers between objects whose resources differ in length', () => {
+    const own = { maxRecords: 10, maxBytes: 3 * 1024 * 1024 - 32 * 1024 };
+    const short = new ProtobufBatchEncoder({ attributes: [] }, SCOPE, own);
+    short.add(numbered('short:0'));
+    short.flush()?.release?.();
+    const writerBuffer = short.writer.bytes().buffer;
+    short.close();
+    const long = new ProtobufBatchEncoder(
+      { attributes: [{ key: 'aws.s3.key', type: 'string', value: 'k'.repeat(300) }] },
+      SCOPE,
+      own,
+    );
+    long.add(numbered('long:0'));
+    const next = long.flush();
+    // The buffer the short one's writer held last is the long one's first.
+    expect(next?.body.buffer === writerBuffer).toBe(true);
+    expect(uidsOf(next?.body ?? new Uint8Array())).toEqual(['long:0']);
   });
 });
 

@@ -11,6 +11,7 @@ import { zeroChunkCounts } from '../../shared/contract/counts.ts';
 import {
   type ChunkItem,
   COMPACT_MESSAGE_BYTES,
+  COMPACT_NAME_BYTES,
   COMPACT_RESULT_BYTES,
   type CompactChunkResult,
   DEFAULT_UNIT_BYTES,
@@ -133,17 +134,15 @@ describe('packUnits', () => {
 });
 
 describe('the unit contract', () => {
-  /** The largest compact result the worker writes: big counts, an error cut to its length. */
+  /**
+   * The largest compact result the worker writes: every count of 13 digits
+   * (a 5 TB object's bytes), an error's name and message cut to their length.
+   */
   const worstResult: CompactChunkResult = {
-    ...zeroChunkCounts(),
-    lines: 99_999_999_999,
-    accepted: 99_999_999_999,
-    bytesIn: 99_999_999_999,
-    durationMs: 99_999_999,
-    batches: 9_999_999,
+    ...Object.fromEntries(Object.keys(zeroChunkCounts()).map((name) => [name, 5_000_000_000_000])),
     done: true,
-    error: { name: 'ObjectReadRetryableError', message: 'x'.repeat(COMPACT_MESSAGE_BYTES - 2) },
-  };
+    error: compactError({ name: 'N'.repeat(500), message: 'x'.repeat(5000) }),
+  } as CompactChunkResult;
   const { done: _done, error: _error, ...worstCounts } = worstResult;
   const fullUnit = packUnits(
     range(1000, (n) => small(n, 10)),
@@ -168,6 +167,19 @@ describe('the unit contract', () => {
     );
   });
 
+  it("cuts an error's name to COMPACT_NAME_BYTES and keeps this project's names whole", () => {
+    const cut = compactError({ name: '名前'.repeat(100), message: 'm' });
+    expect(Buffer.byteLength(JSON.stringify(cut.name))).toBeLessThanOrEqual(COMPACT_NAME_BYTES);
+    expect(cut.name.endsWith('…')).toBe(true);
+    for (const name of [
+      'ExportRetryableError',
+      'ObjectReadRetryableError',
+      'UnsupportedCompressionError',
+    ]) {
+      expect(compactError({ name, message: 'm' }).name).toBe(name);
+    }
+  });
+
   it('keeps a compact result under COMPACT_RESULT_BYTES', () => {
     expect(Buffer.byteLength(JSON.stringify(worstResult))).toBeLessThanOrEqual(
       COMPACT_RESULT_BYTES,
@@ -185,7 +197,7 @@ describe('the unit contract', () => {
       results: Array.from({ length: full - 1 }, () => worstResult),
       stalled: worstResult.error,
     };
-    expect(full).toBeGreaterThan(300);
+    expect(full).toBeGreaterThan(250);
     expect(unitInputSchema.parse(input).results).toHaveLength(full - 1);
     expect(Buffer.byteLength(JSON.stringify(input))).toBeLessThan(STATE_PAYLOAD_BYTES);
     // Unfinished, the answer is the next input (and the next pass's item).
@@ -193,6 +205,15 @@ describe('the unit contract', () => {
     expect(unitResultSchema.parse(paused)).toMatchObject({ done: false, cursor: input.cursor });
     expect(unitInputSchema.parse(paused).cursor).toEqual(input.cursor);
     expect(Buffer.byteLength(JSON.stringify(paused))).toBeLessThan(STATE_PAYLOAD_BYTES);
+    // A call that fails adds the error to the child's state (Catch, `$.failure`):
+    // its Cause may be 32 KiB.
+    const failed = {
+      item: input,
+      startedAt: '2026-12-02T10:00:00.000Z',
+      executionType: 'EXPRESS',
+      failure: { Error: 'Lambda.Unknown', Cause: 'c'.repeat(32 * 1024) },
+    };
+    expect(Buffer.byteLength(JSON.stringify(failed))).toBeLessThan(STATE_PAYLOAD_BYTES);
     const finished = {
       unit: 0,
       done: true,
