@@ -34,6 +34,12 @@ export interface UnitOutcome {
   cursor?: UnitCursor;
   /** Why it did not finish: the stall, the error its child caught or failed with. */
   error?: ChunkError;
+  /**
+   * How an unfinished unit ended its pass: `paused` (its child ran out of
+   * time), `stalled` (the Collector or S3 unavailable), or `failed` (its
+   * worker or its child failed).
+   */
+  ended?: 'paused' | 'stalled' | 'failed';
   /** The input that carries an unfinished unit on (its item, cursor and results). */
   next?: UnitInput;
 }
@@ -81,10 +87,11 @@ export async function readPass(client: S3Client, pass: MapResults): Promise<Unit
     for (const child of await readChildren(client, bucket, file.Key)) {
       const input = parseJson(child.Input, unitInputSchema, `s3://${bucket}/${file.Key}`, 'Input');
       outcomes.push(
-        unfinished(input, {
-          name: child.Error ?? 'ChildExecutionFailed',
-          message: child.Cause ?? '',
-        }),
+        unfinished(
+          input,
+          { name: child.Error ?? 'ChildExecutionFailed', message: child.Cause ?? '' },
+          'failed',
+        ),
       );
     }
   }
@@ -109,7 +116,11 @@ function succeeded(child: ChildExecution, file: string): UnitOutcome | undefined
   if (caught.success) {
     const input = parseJson(child.Output, unitInputSchema, file, 'Output');
     const { Error: name, Cause: message } = caught.data.failure;
-    return unfinished(input, { name: name ?? 'ChildExecutionFailed', message: message ?? '' });
+    return unfinished(
+      input,
+      { name: name ?? 'ChildExecutionFailed', message: message ?? '' },
+      'failed',
+    );
   }
   const result = parseJson(child.Output, unitResultSchema, file, 'Output');
   if (result.done) return { unit: result.unit, results: result.results };
@@ -119,15 +130,21 @@ function succeeded(child: ChildExecution, file: string): UnitOutcome | undefined
       name: 'NotDone',
       message: 'the unit did not finish in the passes the run allows',
     },
+    result.stalled === undefined ? 'paused' : 'stalled',
   );
 }
 
-function unfinished(input: UnitInput, error: ChunkError): UnitOutcome {
+function unfinished(
+  input: UnitInput,
+  error: ChunkError,
+  ended: NonNullable<UnitOutcome['ended']>,
+): UnitOutcome {
   return {
     unit: input.unit,
     results: input.results,
     cursor: input.cursor ?? { chunk: 0 },
     error,
+    ended,
     next: input,
   };
 }

@@ -78,7 +78,13 @@ function childClock() {
 }
 
 /** One run; one child at a time where the clock must follow each child's start. */
-async function run(receiver: OtlpReceiver, input: unknown, runId: string, concurrency = 4) {
+async function run(
+  receiver: OtlpReceiver,
+  input: unknown,
+  runId: string,
+  concurrency = 4,
+  onCall?: (call: unknown) => void,
+) {
   const { clock, enter } = childClock();
   return runLocally({
     s3,
@@ -87,7 +93,10 @@ async function run(receiver: OtlpReceiver, input: unknown, runId: string, concur
     runId,
     concurrency,
     clock,
-    onCall: enter,
+    onCall: (call) => {
+      enter(call);
+      onCall?.(call);
+    },
     run: { childExecutionType: 'EXPRESS', passWaitSeconds: 0 },
   });
 }
@@ -168,6 +177,44 @@ describe('work units, run locally', () => {
       expect(new Set(delivered).size).toBe(shipped);
     } finally {
       await up.close();
+    }
+  });
+
+  it('stops carrying on a unit whose worker fails twice from the same place, its chunks failed with the error', async () => {
+    // The worker crashes on every call of the unit holding object 2 (the
+    // Lambda stand-in throws before the worker runs): the pass after the
+    // first fails it again from the same place, so no third pass runs it.
+    const receiver = await startOtlpReceiver();
+    const keys = [1, 2, 3].map((n) => name(n, '.log.gz'));
+    let calls = 0;
+    try {
+      const { outcome, report, plan, children } = await run(
+        receiver,
+        { bucket: TEST_BUCKET, prefix: ROOT, keys, unitBytes: 1 },
+        'units-crash',
+        1,
+        (call) => {
+          const chunks = (call as { item: { chunks: { key: string }[] } }).item.chunks;
+          if (chunks.some((chunk) => chunk.key === keys[1])) {
+            calls++;
+            throw new Error('the worker crashed');
+          }
+        },
+      );
+      expect(plan.units).toBe(3);
+      expect(calls).toBe(2);
+      expect(children).toBe(3 + 1);
+      expect(outcome.status).toBe('FAILED');
+      expect(report).toMatchObject({ failedChunks: 1, shippedObjects: 2 });
+      expect(report.failures).toEqual([
+        expect.objectContaining({
+          key: keys[1],
+          error: expect.objectContaining({ name: 'Error' }),
+        }),
+      ]);
+      expect(report.failures[0].error.message).toMatch(/the worker crashed/);
+    } finally {
+      await receiver.close();
     }
   });
 });
