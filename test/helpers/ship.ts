@@ -5,6 +5,7 @@
  */
 
 import { gzipSync } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import type { JsonRecord } from '../../receiver/otlp-decoder.ts';
 import {
@@ -21,6 +22,7 @@ import {
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { type ShipResult, shipObject } from '../../shared/pipeline/ship-object.ts';
 import type { ChunkContext } from '../../shared/reprocess/chunk-step.ts';
+import { createProcessUnit } from '../../shared/reprocess/unit-step.ts';
 import type { OtlpReceiver } from './otlp-receiver.ts';
 import { OBSERVED } from './records.ts';
 
@@ -66,6 +68,34 @@ export function steppingClock(stepMs: number, start = Date.parse('2026-11-27T10:
 export function contextFor(clock: ExporterClock, budgetMs: number): ChunkContext {
   const end = clock.now() + budgetMs;
   return { getRemainingTimeInMillis: () => end - clock.now() };
+}
+
+export interface UnitWorkerOptions {
+  s3: S3Client;
+  /** The receiver's base URL. */
+  endpoint: string;
+  clock: ExporterClock;
+  /** Export settings, as the environment gives them. */
+  env?: Record<string, string>;
+  rangeBytes: number;
+  /** Stands between the worker and the exporter (to watch its calls). */
+  wrap?: (exporter: OtlpExporter) => OtlpExporter;
+}
+
+/** The unit worker with a quiet logger, its own exporter and the test S3; close when done. */
+export function unitWorker(options: UnitWorkerOptions) {
+  const config = loadExportConfig(options.env ?? {}, { endpoint: options.endpoint });
+  const exporter = createOtlpExporter(config, options.clock);
+  const run = createProcessUnit(() => ({
+    s3: options.s3,
+    exporter: options.wrap?.(exporter) ?? exporter,
+    config,
+    mapping: loadMappingConfig({}),
+    clock: options.clock,
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+    rangeBytes: options.rangeBytes,
+  }));
+  return { run, close: () => exporter.close() };
 }
 
 export interface ShipTestOptions {

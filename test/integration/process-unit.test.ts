@@ -10,23 +10,23 @@
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JsonAttribute, JsonRequest } from '../../receiver/otlp-decoder.ts';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
-import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { ChunkInputError } from '../../shared/contract/errors.ts';
 import type { ChunkItem, UnitItem, UnitResult } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import {
-  createOtlpExporter,
-  type ExporterClock,
-  SYSTEM_CLOCK,
-} from '../../shared/otlp/exporter.ts';
+import { type ExporterClock, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import type { ChunkContext } from '../../shared/reprocess/chunk-step.ts';
 import { chunkItems } from '../../shared/reprocess/plan.ts';
-import { CHILD_BUDGET_MS, createProcessUnit } from '../../shared/reprocess/unit-step.ts';
+import { CHILD_BUDGET_MS } from '../../shared/reprocess/unit-step.ts';
 import { packUnits } from '../../shared/reprocess/units.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
-import { contextFor, steppingClock, uids } from '../helpers/ship.ts';
+import {
+  contextFor,
+  steppingClock,
+  type UnitWorkerOptions,
+  uids,
+  unitWorker,
+} from '../helpers/ship.ts';
 
 const ROOT = 'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/01/';
 const key = (n: number) =>
@@ -62,23 +62,15 @@ afterEach(async () => {
   await receiver.close();
 });
 
-function worker(clock: ExporterClock, concurrency = 1) {
-  const config = loadExportConfig(
-    { ELB_OTLP_MAX_BATCH_RECORDS: '50', ELB_OTLP_EXPORT_CONCURRENCY: String(concurrency) },
-    { endpoint: receiver.url },
-  );
-  const exporter = createOtlpExporter(config, clock);
-  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-  const run = createProcessUnit(() => ({
+function worker(clock: ExporterClock, concurrency = 1, wrap?: UnitWorkerOptions['wrap']) {
+  return unitWorker({
     s3: s3.client,
-    exporter,
-    config,
-    mapping: loadMappingConfig({}),
+    endpoint: receiver.url,
     clock,
-    logger: quiet,
+    env: { ELB_OTLP_MAX_BATCH_RECORDS: '50', ELB_OTLP_EXPORT_CONCURRENCY: String(concurrency) },
     rangeBytes: 4 * 1024,
-  }));
-  return { run, close: () => exporter.close() };
+    ...(wrap !== undefined && { wrap }),
+  });
 }
 
 /** Calls the worker with its own answer until the unit is done; the answers in order. */
@@ -185,6 +177,34 @@ describe('process a unit', () => {
     expect(requests.get(key(0))).toBe(SIZES[0] / 50);
     expect(answer).toMatchObject({ done: true, unit: 2 });
     expect(answer.results.map((result) => result.accepted)).toEqual(SIZES.slice(0, 4));
+  });
+
+  it("keeps the unit's requests in flight within the export concurrency, whatever the chunks at once", async () => {
+    // Object 0's answers wait 300 ms: when it has read its lines, its last
+    // two batches are still waiting while the next chunk makes its own.
+    receiver.rule((body) =>
+      objectOf(body) === key(0)
+        ? { kind: 'hold', until: new Promise((resolve) => setTimeout(resolve, 300)) }
+        : { kind: 'ok' },
+    );
+    let inFlight = 0;
+    let most = 0;
+    const { run, close } = worker(SYSTEM_CLOCK, 2, (exporter) => ({
+      export: async (batch, options) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await exporter.export(batch, options);
+        } finally {
+          inFlight--;
+        }
+      },
+      close: () => exporter.close(),
+    }));
+    const unit: UnitItem = { unit: 3, chunks: objects.slice(0, 4).flat() };
+    const answer = await run({ item: unit }, contextFor(SYSTEM_CLOCK, 900_000));
+    await close();
+    expect(answer.results.map((result) => result.accepted)).toEqual(SIZES.slice(0, 4));
+    expect(most).toBe(2);
   });
 
   it.each([

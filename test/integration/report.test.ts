@@ -72,6 +72,17 @@ const result = (item: ChunkItem, counts: Partial<ChunkResult> = {}): ChunkResult
  * child records ResultWriter writes for them: `Input` the unit, `Output`
  * the finished unit's answer.
  */
+/** Plans run `runId` of `input` (a run's execution input), its files under `work/<runId>/`. */
+function planFor(runId: string, input: unknown): Promise<PlanSummary> {
+  return planRun({
+    client: s3.client,
+    input: parseRunInput(input),
+    runId,
+    work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
+    now: () => new Date(),
+  });
+}
+
 async function plannedItems(plan: PlanSummary): Promise<ChunkItem[]> {
   const units = (await text(plan.manifest.Key))
     .split('\n')
@@ -118,17 +129,11 @@ async function writeResults(plan: PlanSummary, succeeded: object[], failed: obje
 
 describe('report', () => {
   it('adds up the chunks, names the failed ones and deletes only what was fully shipped', async () => {
-    const plan = await planRun({
-      client: s3.client,
-      input: parseRunInput({
-        bucket: TEST_BUCKET,
-        prefix: ROOT,
-        deleteProcessed: true,
-        unitBytes: 1,
-      }),
-      runId: 'run-report',
-      work: { bucket: TEST_BUCKET, prefix: 'work/run-report/' },
-      now: () => new Date(),
+    const plan = await planFor('run-report', {
+      bucket: TEST_BUCKET,
+      prefix: ROOT,
+      deleteProcessed: true,
+      unitBytes: 1,
     });
     const items = await plannedItems(plan);
     expect(items.map((i) => i.key).sort()).toEqual([...KEYS].sort());
@@ -212,17 +217,11 @@ describe('report', () => {
   });
 
   it('re-runs an unfinished chunk from its cursor only when nothing before the cursor was rejected or failed', async () => {
-    const plan = await planRun({
-      client: s3.client,
-      input: parseRunInput({
-        bucket: TEST_BUCKET,
-        prefix: ROOT,
-        deleteProcessed: true,
-        unitBytes: 1,
-      }),
-      runId: 'run-partial',
-      work: { bucket: TEST_BUCKET, prefix: 'work/run-partial/' },
-      now: () => new Date(),
+    const plan = await planFor('run-partial', {
+      bucket: TEST_BUCKET,
+      prefix: ROOT,
+      deleteProcessed: true,
+      unitBytes: 1,
     });
     const items = await plannedItems(plan);
     const [clean, rejecting] = items;
@@ -265,13 +264,7 @@ describe('report', () => {
   });
 
   it('deletes nothing when the run did not ask for it, and counts a chunk without a result as failed', async () => {
-    const plan = await planRun({
-      client: s3.client,
-      input: parseRunInput({ bucket: TEST_BUCKET, prefix: ROOT, unitBytes: 1 }),
-      runId: 'run-keep',
-      work: { bucket: TEST_BUCKET, prefix: 'work/run-keep/' },
-      now: () => new Date(),
-    });
+    const plan = await planFor('run-keep', { bucket: TEST_BUCKET, prefix: ROOT, unitBytes: 1 });
     const items = await plannedItems(plan);
     const [first, ...rest] = items;
     const results = await writeResults(
@@ -315,17 +308,11 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
     for (let n = 1; n <= count; n++) {
       await s3.put(pinned(n), gzipSync(`${[...generateAlbLines(10, { seed: n })].join('\n')}\n`));
     }
-    const plan = await planRun({
-      client: s3.client,
-      input: parseRunInput({
-        bucket: TEST_BUCKET,
-        prefix: prefix(),
-        deleteProcessed: true,
-        unitBytes: 1,
-      }),
-      runId,
-      work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
-      now: () => new Date(),
+    const plan = await planFor(runId, {
+      bucket: TEST_BUCKET,
+      prefix: prefix(),
+      deleteProcessed: true,
+      unitBytes: 1,
     });
     const items = await plannedItems(plan);
     const results = await writeResults(
@@ -416,13 +403,7 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
 describe('the report step refuses input that is not a plan and the Map output', () => {
   /** A plan of no objects, its (empty) manifest written, as the report would be handed it. */
   async function emptyPlan(runId: string): Promise<PlanSummary> {
-    return planRun({
-      client: s3.client,
-      input: parseRunInput({ bucket: TEST_BUCKET, prefix: 'nothing-here/' }),
-      runId,
-      work: { bucket: TEST_BUCKET, prefix: `work/${runId}/` },
-      now: () => new Date(),
-    });
+    return planFor(runId, { bucket: TEST_BUCKET, prefix: 'nothing-here/' });
   }
   const dependencies = () => ({
     s3: s3.client,

@@ -12,15 +12,13 @@ import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadExportConfig } from '../../shared/config/export-config.ts';
-import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { ChunkItem } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
-import { CHILD_BUDGET_MS, createProcessUnit } from '../../shared/reprocess/unit-step.ts';
+import type { ExporterClock } from '../../shared/otlp/exporter.ts';
+import { CHILD_BUDGET_MS } from '../../shared/reprocess/unit-step.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, type TestS3 } from '../helpers/s3.ts';
-import { steppingClock, uids } from '../helpers/ship.ts';
+import { contextFor, steppingClock, uids, unitWorker } from '../helpers/ship.ts';
 
 const TEXT = readFileSync(
   new URL('../../statemachines/reprocess.asl.json', import.meta.url),
@@ -60,28 +58,19 @@ afterEach(async () => {
 
 /** The unit worker as the state machine's local task, each call with a 60 s budget. */
 function processChunkTask(clock: ExporterClock) {
-  const config = loadExportConfig(
-    { ELB_OTLP_MAX_BATCH_RECORDS: '100' },
-    { endpoint: receiver.url },
-  );
-  const exporter = createOtlpExporter(config, clock);
-  const logger = { info: () => {}, warn: () => {}, error: () => {} };
-  const run = createProcessUnit(() => ({
+  const { run, close } = unitWorker({
     s3: s3.client,
-    exporter,
-    config,
-    mapping: loadMappingConfig({}),
+    endpoint: receiver.url,
     clock,
-    logger,
+    env: { ELB_OTLP_MAX_BATCH_RECORDS: '100' },
     rangeBytes: 16 * 1024,
-  }));
+  });
   let calls = 0;
   const task = (input: unknown) => {
     calls++;
-    const end = clock.now() + 60_000;
-    return run(input, { getRemainingTimeInMillis: () => end - clock.now() });
+    return run(input, contextFor(clock, 60_000));
   };
-  return { task, calls: () => calls, close: () => exporter.close() };
+  return { task, calls: () => calls, close };
 }
 
 type Task = (input: unknown) => unknown;
