@@ -12,6 +12,7 @@ import { runChunkBench } from './chunk.ts';
 import { runEncodeBench } from './encode.ts';
 import { runFleetBench } from './fleet.ts';
 import { runParseBench } from './parse.ts';
+import { runScaleBench } from './scale.ts';
 import { runShipBench } from './ship.ts';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>[]> | Record<string, unknown>> =
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]> | Record<
     chunk: runChunkBench,
     bulk: runBulkBench,
     fleet: runFleetBench,
+    scale: runScaleBench,
   };
 
 const chosen = process.argv.slice(2);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { listCommonPrefixesAsS3 } from '../shared/local/s3rver-listing.ts';
 
 /** s3rver's fixed credentials. */
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -24,6 +25,7 @@ export interface BenchS3 {
 
 export async function startBenchS3(bucket: string): Promise<BenchS3> {
   const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-bench-s3-'));
+  listCommonPrefixesAsS3();
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,

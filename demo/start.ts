@@ -30,6 +30,7 @@ import S3rver from 's3rver';
 import { runReprocess } from '../cli/commands/reprocess.ts';
 import { printableUrl } from '../shared/config/printable-url.ts';
 import { putElbObjects } from '../shared/generate/elb-objects.ts';
+import { listCommonPrefixesAsS3 } from '../shared/local/s3rver-listing.ts';
 import { type DemoReceiver, startDemoReceiver } from './receiver.ts';
 
 const BUCKET = 'elb-logs';
@@ -49,6 +50,7 @@ if (receiverMode !== 'count' && receiverMode !== 'drain') {
   process.exit(2);
 }
 const directory = mkdtempSync(join(tmpdir(), 'elb-otlp-demo-'));
+listCommonPrefixesAsS3();
 const s3rver = new S3rver({
   address: '127.0.0.1',
   port: 0,

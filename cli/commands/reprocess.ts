@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WORK_PREFIX } from '../../shared/config/environment.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
-import type { PlanSummary } from '../../shared/contract/state-machine.ts';
+import type { PlanPart, PlanSummary } from '../../shared/contract/state-machine.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import type { CommandIo } from '../command-io.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
@@ -170,6 +170,8 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
   const runId = `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
   const started = performance.now();
   let lines = 0;
+  /** Plan workers done of how many, and the objects they planned. */
+  const planned = { workers: 0, of: 0, objects: 0 };
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
   // Without a terminal, a progress line every so often (and at the end).
   let nextLine = started + PROGRESS_EVERY_MS;
@@ -179,7 +181,28 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
       runId,
       s3,
       plan: async (event) => {
-        const plan = await steps.plan(event);
+        const answer = await steps.plan(event);
+        const step = (event as { step?: string }).step;
+        if (step === 'PlanPart') {
+          planned.workers++;
+          planned.objects += (answer as PlanPart).objects;
+          await write(
+            io.stderr,
+            `elb-otlp reprocess: planning: ${planned.workers}/${planned.of} plan workers done, ${planned.objects.toLocaleString('en-US')} objects\n`,
+          );
+          return answer;
+        }
+        const plan = answer as PlanSummary;
+        if (step !== 'PlanTotals') {
+          planned.of = plan.planWorkers.length;
+          if (planned.of > 0) {
+            await write(
+              io.stderr,
+              `elb-otlp reprocess: listing s3://${plan.bucket}/${plan.prefix} in ${plan.listingParts} parts with ${planned.of} plan workers\n`,
+            );
+          }
+          return plan;
+        }
         await write(io.stderr, `elb-otlp reprocess: ${describePlan(plan)}\n`);
         if (plan.retryOf !== undefined && plan.deleteProcessed && values.delete === undefined) {
           const deleting = plan.dryRun ? 'a run would delete' : 'deleting';

@@ -154,6 +154,37 @@ export function zeroSkipped(): Record<SkipReason, number> {
   >;
 }
 
+/**
+ * Where a run's unit manifest is: the JSONL files (one unit item a line)
+ * under `Prefix`, each written by one plan worker, which the Distributed
+ * Map's ItemReader lists and reads as one list of items (`LOAD_AND_FLATTEN`).
+ * An ItemReader reads at most 10 GB from one file; a worker's part holds
+ * about 1.9 GB at 30 million objects (docs/design.md#planning).
+ */
+export const manifestSchema = z
+  .object({
+    Bucket: z.string().min(1),
+    Prefix: z.string().min(1),
+    /** The files written, in order (a worker that planned nothing writes none). */
+    Keys: z.array(z.string().min(1)),
+  })
+  .refine((manifest) => manifest.Keys.every((key) => key.startsWith(manifest.Prefix)), {
+    message: 'every key must lie under Prefix',
+    path: ['Keys'],
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** Plan workers of a listed run at most: the inline Map's concurrency (docs/design.md#planning). */
+export const PLAN_WORKERS = 16;
+/**
+ * Unit numbers a plan worker may give: worker `w` numbers its units from
+ * `w × UNITS_PER_PLAN_WORKER`, so units are numbered once across workers
+ * that plan at the same time (a worker's share of 30 million objects is
+ * about 7,000 units).
+ */
+export const UNITS_PER_PLAN_WORKER = 1_000_000;
+
 /** The plan step's answer: counts and where the manifest is, never the chunks themselves. */
 export const planSummarySchema = z.object({
   runId: z.string(),
@@ -174,8 +205,14 @@ export const planSummarySchema = z.object({
   /** Their stored bytes. */
   bytes: count,
   skipped: z.record(skipReasonSchema, count),
-  /** The unit manifest, as the Distributed Map's ItemReader names it. */
-  manifest: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
+  /** The unit manifest, whose files the Distributed Map's ItemReader reads. */
+  manifest: manifestSchema,
+  /**
+   * The listing's parts (prefixes listed apart) and the plan workers still
+   * to list them; none once the plan is whole (docs/design.md#planning).
+   */
+  listingParts: count.default(0),
+  planWorkers: z.array(count).max(PLAN_WORKERS).default([]),
   /** Where the Distributed Map's ResultWriter puts its files. */
   results: z.object({ Bucket: z.string().min(1), Prefix: z.string() }),
   /** For a re-run: the run it re-runs (its id, or its report's address). */
@@ -185,6 +222,41 @@ export const planSummarySchema = z.object({
 });
 
 export type PlanSummary = z.infer<typeof planSummarySchema>;
+
+/** What one plan worker planned: its counts and the manifest file it wrote. */
+export const planPartSchema = z.object({
+  worker: count,
+  objects: count,
+  emptyObjects: count,
+  chunks: count,
+  units: count,
+  bytes: count,
+  skipped: z.record(skipReasonSchema, count),
+  /** The manifest file written; none when the worker planned nothing. */
+  manifestKey: z.string().min(1).optional(),
+});
+
+export type PlanPart = z.infer<typeof planPartSchema>;
+
+/** What the definition hands a plan worker: the execution input and name, and which worker it is. */
+export const planPartCallSchema = z.object({
+  step: z.literal('PlanPart'),
+  input: z.unknown(),
+  runId: z.string({ error: RUN_ID_MESSAGE }).regex(RUN_ID, RUN_ID_MESSAGE),
+  worker: count.max(PLAN_WORKERS - 1),
+});
+
+export type PlanPartCall = z.infer<typeof planPartCallSchema>;
+
+/** What the definition hands the step that adds the workers' counts up: the plan begun, and every worker's answer. */
+export const planTotalsCallSchema = z.object({
+  step: z.literal('PlanTotals'),
+  input: z.unknown(),
+  plan: planSummarySchema,
+  parts: z.array(planPartSchema).max(PLAN_WORKERS),
+});
+
+export type PlanTotalsCall = z.infer<typeof planTotalsCallSchema>;
 
 /**
  * One byte range of one object. A chunk owns exactly the lines whose first
@@ -334,7 +406,7 @@ export type RetryReport = z.infer<typeof retryReportSchema>;
  */
 export const passSchema = z.object({
   number: count,
-  manifest: z.object({ Bucket: z.string().min(1), Key: z.string().min(1) }),
+  manifest: manifestSchema,
   unfinished: count,
   results: z.array(mapResultsSchema),
 });

@@ -20,7 +20,7 @@ import { parseS3Key } from '../formats/s3-key.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import { describeReadError, readErrorName } from '../pipeline/read-error.ts';
 import { shipChunk } from '../pipeline/ship-chunk.ts';
-import { TO_THE_END } from '../reprocess/plan.ts';
+import { TO_THE_END } from '../reprocess/object-chunks.ts';
 import { type DeleteOutcome, deleteIfUnchanged } from '../s3/conditional-delete.ts';
 import { isGone } from '../s3/key-presence.ts';
 import { objectFacts } from '../s3/object-reader.ts';

@@ -10,14 +10,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
-import type { Pass, PlanSummary, UnitResult } from '../contract/state-machine.ts';
+import type { Pass, PlanPart, PlanSummary, UnitResult } from '../contract/state-machine.ts';
 import type { CostSettings } from '../cost/cost-settings.ts';
 import type { ExporterClock, OtlpExporter } from '../otlp/exporter.ts';
-
-import type { WorkLocation } from '../reprocess/plan.ts';
 import { createPlan } from '../reprocess/plan-step.ts';
 import type { ReportSummary } from '../reprocess/report.ts';
 import { createNextPass, createReport } from '../reprocess/report-step.ts';
+import type { WorkLocation } from '../reprocess/run-files.ts';
 import { createProcessUnit } from '../reprocess/unit-step.ts';
 
 /** A local run has no Lambda deadline: a day stands in for a unit's remaining time. */
@@ -43,7 +42,8 @@ export interface LocalStepOptions {
 
 /** The tasks of a local run, for `runReprocessLocally` (run-reprocess.ts); `processChunk` ships a unit. */
 export interface LocalSteps {
-  plan(event: unknown): Promise<PlanSummary>;
+  /** The three plan steps (plan-step.ts). */
+  plan(event: unknown): Promise<PlanSummary | PlanPart>;
   processChunk(call: unknown): Promise<UnitResult>;
   nextPass(event: unknown): Promise<Pass>;
   report(event: unknown): Promise<ReportSummary>;

@@ -3,8 +3,8 @@
  * (`statemachines/reprocess.asl.json`) through aws-local-stepfunctions, with
  * the Lambda tasks as local functions. aws-local-stepfunctions has no
  * Distributed Map (no ItemReader, no ResultWriter), so its Map state is run
- * by a small adapter instead: it reads the JSONL manifest the ItemReader
- * names, runs the ItemProcessor (the same child workflow, loop, retries and
+ * by a small adapter instead: it reads the JSONL files the ItemReader
+ * lists (`LOAD_AND_FLATTEN`), runs the ItemProcessor (the same child workflow, loop, retries and
  * catch) for each unit item with bounded concurrency, and writes
  * ResultWriter's layout (`<Prefix>/<run>/manifest.json`, `SUCCEEDED_0.json`,
  * `FAILED_0.json`) so the report step reads the same files here and in AWS.
@@ -16,9 +16,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { type ChildExecutionType, STATE_PAYLOAD_BYTES } from '../contract/state-machine.ts';
+import { listPages } from '../s3/listing.ts';
+import { objectLines } from '../s3/object-lines.ts';
 
 const DEFINITION_URL = new URL('../../statemachines/reprocess.asl.json', import.meta.url);
 /**
@@ -29,14 +31,34 @@ const DEFINITION_URL = new URL('../../statemachines/reprocess.asl.json', import.
  */
 const LOCAL_TASK_TIMEOUT_SECONDS = 86_400;
 
-/** Gives every Task state without a time limit {@link LOCAL_TASK_TIMEOUT_SECONDS}. */
-function withTaskTimeouts(states: Record<string, { Type: string; TimeoutSeconds?: number }>) {
+/** A Task or Map state, as far as the local runner changes it. */
+interface LocalState {
+  Type: string;
+  TimeoutSeconds?: number;
+  MaxConcurrency?: number;
+  ItemProcessor?: { States: Record<string, LocalState> };
+}
+
+/**
+ * Gives every Task state without a time limit {@link LOCAL_TASK_TIMEOUT_SECONDS},
+ * those in a Map's ItemProcessor too.
+ */
+function withTaskTimeouts(states: Record<string, LocalState>) {
   for (const state of Object.values(states)) {
     if (state.Type === 'Task' && state.TimeoutSeconds === undefined) {
       state.TimeoutSeconds = LOCAL_TASK_TIMEOUT_SECONDS;
     }
+    if (state.ItemProcessor !== undefined) withTaskTimeouts(state.ItemProcessor.States);
   }
 }
+
+/**
+ * Plan workers run at once here. In AWS each is a Lambda of its own (16 at
+ * once); here they share this process's one thread and its memory, and 4
+ * of them, each listing 8 parts at once, already hide a listing's latency
+ * (BENCHMARKS.md, "Scale").
+ */
+export const LOCAL_PLAN_WORKERS_AT_ONCE = 4;
 
 /** The error Step Functions ends a state with when its input or output is over 256 KiB. */
 export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
@@ -88,8 +110,9 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
     ),
   );
   withTaskTimeouts(definition.States);
-  withTaskTimeouts(definition.States.ShipUnits.ItemProcessor.States);
+  definition.States.PlanParts.MaxConcurrency = LOCAL_PLAN_WORKERS_AT_ONCE;
   const map = definition.States.ShipUnits;
+  requireFlattenedListing(map.ItemReader);
   const { ProcessorConfig: _, ...processor } = map.ItemProcessor;
   // The Map state becomes a task whose parameters are what the Map's
   // ItemReader, ResultWriter and MaxConcurrencyPath evaluate to.
@@ -116,6 +139,8 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
     overrides: {
       taskResourceLocalHandlers: {
         Plan: options.plan as never,
+        PlanPart: options.plan as never,
+        PlanTotals: options.plan as never,
         ShipUnits: distributedMap as never,
         NextPass: options.nextPass as never,
         Report: report as never,
@@ -139,8 +164,46 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
   }
 }
 
+/**
+ * The ItemReader this adapter reads as AWS would: every JSONL file listed
+ * under a prefix, each line an item (`LOAD_AND_FLATTEN`); a definition that
+ * reads otherwise fails here rather than run another way than in AWS.
+ */
+function requireFlattenedListing(reader: {
+  Resource?: string;
+  ReaderConfig?: { InputType?: string; Transformation?: string };
+}): void {
+  const { Resource, ReaderConfig } = reader;
+  if (
+    Resource !== 'arn:aws:states:::s3:listObjectsV2' ||
+    ReaderConfig?.InputType !== 'JSONL' ||
+    ReaderConfig.Transformation !== 'LOAD_AND_FLATTEN'
+  ) {
+    throw new Error(
+      `the local Distributed Map reads JSONL files listed under a prefix (s3:listObjectsV2, LOAD_AND_FLATTEN); the definition's ItemReader is ${JSON.stringify(reader)}`,
+    );
+  }
+}
+
+/** The items of every JSONL file listed under the reader's prefix, in key order, with where each was read. */
+async function readItems(
+  s3: S3Client,
+  reader: { Bucket: string; Prefix: string },
+): Promise<{ line: string; where: string }[]> {
+  const items: { line: string; where: string }[] = [];
+  for await (const page of listPages(s3, { Bucket: reader.Bucket, Prefix: reader.Prefix })) {
+    for (const { key } of page.objects) {
+      let at = 0;
+      for await (const line of objectLines(s3, reader.Bucket, key)) {
+        items.push({ line, where: `item ${at++} of s3://${reader.Bucket}/${key}` });
+      }
+    }
+  }
+  return items;
+}
+
 interface MapParameters {
-  reader: { Bucket: string; Key: string };
+  reader: { Bucket: string; Prefix: string };
   writer: { Bucket: string; Prefix: string };
   maxConcurrency: number;
 }
@@ -162,17 +225,16 @@ async function runMapLocally(
   options: LocalRunOptions,
 ): Promise<Json> {
   const { s3 } = options;
-  const manifest = await readText(s3, parameters.reader.Bucket, parameters.reader.Key);
-  const lines = manifest.split('\n').filter((line) => line !== '');
-  lines.forEach((line, at) => {
+  const lines = await readItems(s3, parameters.reader);
+  for (const { line, where } of lines) {
     const bytes = Buffer.byteLength(line);
     if (bytes > STATE_PAYLOAD_BYTES) {
       throw new DataLimitExceededError(
-        `item ${at} of s3://${parameters.reader.Bucket}/${parameters.reader.Key} is ${bytes} bytes, over the ${STATE_PAYLOAD_BYTES} a child execution's input may be`,
+        `${where} is ${bytes} bytes, over the ${STATE_PAYLOAD_BYTES} a child execution's input may be`,
       );
     }
-  });
-  const items = lines.map((line) => JSON.parse(line) as Json);
+  }
+  const items = lines.map(({ line }) => JSON.parse(line) as Json);
   const workerResultPath = (processor as { States: Record<string, { ResultPath?: string }> }).States
     .ProcessUnit?.ResultPath;
   const mapRunId = randomUUID();
@@ -279,9 +341,4 @@ function stateOutputBytes(input: Json, answer: Json, resultPath: string | undefi
 /** An item or an answer over Step Functions' 256 KiB: named as AWS names it. */
 export class DataLimitExceededError extends Error {
   override readonly name = DATA_LIMIT_EXCEEDED;
-}
-
-async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
-  const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return (answer.Body as { transformToString(): Promise<string> }).transformToString();
 }

@@ -12,6 +12,7 @@
 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { NextPassInput, Pass } from '../contract/state-machine.ts';
+import { runFiles, runFolderOf } from './run-files.ts';
 import { readPass, type UnitOutcome } from './unit-outcomes.ts';
 
 /** The pass after `input.pass`: its number, its manifest and how many units it carries on. */
@@ -34,13 +35,19 @@ export async function nextPass(client: S3Client, input: NextPassInput): Promise<
   if (carried.length === 0) {
     return { number, manifest: pass.manifest, unfinished: 0, results: passes };
   }
+  const prefix = runFiles({
+    bucket: plan.manifest.Bucket,
+    prefix: runFolderOf(plan.manifest.Prefix),
+  }).pass(number);
   const manifest = {
     Bucket: plan.manifest.Bucket,
-    Key: plan.manifest.Key.replace(/manifest\.jsonl$/, `pass-${number}.jsonl`),
+    Prefix: prefix,
+    Keys: [`${prefix}part-00.jsonl`],
   };
   await client.send(
     new PutObjectCommand({
-      ...manifest,
+      Bucket: manifest.Bucket,
+      Key: manifest.Keys[0],
       ContentType: 'application/jsonl',
       Body: carried.map((item) => `${JSON.stringify(item)}\n`).join(''),
     }),

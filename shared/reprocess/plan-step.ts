@@ -1,20 +1,34 @@
 /**
- * The plan step, without Lambda: validates what the definition hands it
- * (`{"input": <execution input>, "runId": <execution name>}`;
- * `InputValidationError` names every bad field), plans the run (or, for
- * `{"retryFrom": "s3://…/report.json"}`, the failed chunks of that run)
- * within what the deployment allows, and answers the plan summary.
+ * The plan steps, without Lambda (docs/design.md#planning). One function
+ * answers three calls of the definition:
+ *
+ * - `{"input": <execution input>, "runId": <execution name>}` begins the
+ *   plan: validates the input (`InputValidationError` names every bad field)
+ *   within what the deployment allows, and cuts the listing into parts for
+ *   the plan workers (a run of given keys, or of `{"retryFrom":
+ *   "s3://…/report.json"}`, is planned whole here);
+ * - `{"step": "PlanPart", "input", "runId", "worker"}` plans one worker's
+ *   share of the listing;
+ * - `{"step": "PlanTotals", "input", "plan", "parts"}` adds the workers'
+ *   counts up and prices the run: the plan summary.
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InputValidationError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
-import { type PlanSummary, planCallSchema } from '../contract/state-machine.ts';
+import {
+  type PlanPart,
+  type PlanSummary,
+  planCallSchema,
+  planPartCallSchema,
+  planTotalsCallSchema,
+} from '../contract/state-machine.ts';
 import { type CostSettings, DEFAULT_CHILD_TYPE } from '../cost/cost-settings.ts';
 import { estimateRun } from '../cost/estimate.ts';
 import { planShape } from '../cost/plan-shape.ts';
-import { planAnyRun, type WorkLocation } from './plan.ts';
+import { addPlanParts, beginPlan, planWorker, runWithin } from './plan.ts';
+import type { WorkLocation } from './run-files.ts';
 import { parseAnyRunInput } from './run-input.ts';
 import type { LogScope } from './run-policy.ts';
 
@@ -33,30 +47,92 @@ export interface PlanDependencies {
   cost?: CostSettings;
 }
 
-/** The plan step, given its dependencies (the handler, the local runner and tests pass theirs). */
+/** The plan steps, given their dependencies (the handler, the local runner and tests pass theirs). */
 export function createPlan(dependencies: () => PlanDependencies | Promise<PlanDependencies>) {
-  return async (event: unknown): Promise<PlanSummary> => {
-    const { input, runId } = parseOrThrow(
-      planCallSchema,
-      event ?? {},
-      (problems) => new InputValidationError(`bad plan call: ${describeProblems(problems)}`),
-      'event',
-    );
-    const parsed = parseAnyRunInput(input);
-    const { s3, work, logger, scope, allowDelete, now, cost } = await dependencies();
-    const summary = await planAnyRun({
-      client: s3,
-      input: parsed,
-      runId,
-      work: { bucket: work.bucket, prefix: `${work.prefix}${runId}/` },
-      policy: { ...(scope !== undefined && { scope }), allowDelete },
-      now,
-    });
-    summary.estimate = estimateRun(planShape(summary, parsed, summary.units), {
-      childType: DEFAULT_CHILD_TYPE,
-      ...cost,
-    });
-    logger.info('run planned', { ...summary });
-    return summary;
+  return async (event: unknown): Promise<PlanSummary | PlanPart> => {
+    const step = stepOf(event);
+    const deps = await dependencies();
+    if (step === 'PlanPart') return planPart(event, deps);
+    if (step === 'PlanTotals') return planTotals(event, deps);
+    return begin(event, deps);
   };
+}
+
+/**
+ * The three plan steps one after the other in this process (the workers at
+ * once), for a caller without the state machine: the plan summary.
+ */
+export function createWholePlan(dependencies: () => PlanDependencies | Promise<PlanDependencies>) {
+  const step = createPlan(dependencies);
+  return async (event: unknown): Promise<PlanSummary> => {
+    const plan = (await step(event)) as PlanSummary;
+    const { input, runId } = event as { input: unknown; runId: string };
+    const parts = await Promise.all(
+      plan.planWorkers.map((worker) => step({ step: 'PlanPart', input, runId, worker })),
+    );
+    return (await step({ step: 'PlanTotals', input, plan, parts })) as PlanSummary;
+  };
+}
+
+/** Which plan step an event calls: `PlanPart`, `PlanTotals`, or (without `step`) the first. */
+function stepOf(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null || !('step' in event)) return undefined;
+  const { step } = event as { step: unknown };
+  if (step === 'PlanPart' || step === 'PlanTotals') return step;
+  throw new InputValidationError(
+    `bad plan call: step: expected "PlanPart" or "PlanTotals", got ${JSON.stringify(step)}`,
+  );
+}
+
+const badCall = (problems: Parameters<typeof describeProblems>[0]) =>
+  new InputValidationError(`bad plan call: ${describeProblems(problems)}`);
+
+async function begin(event: unknown, deps: PlanDependencies): Promise<PlanSummary> {
+  const { input, runId } = parseOrThrow(planCallSchema, event ?? {}, badCall, 'event');
+  const parsed = parseAnyRunInput(input);
+  const { s3, work, logger, scope, allowDelete, now } = deps;
+  const plan = await beginPlan({
+    client: s3,
+    input: parsed,
+    runId,
+    work: runWork(work, runId),
+    policy: { ...(scope !== undefined && { scope }), allowDelete },
+    now,
+  });
+  logger.info('plan begun', {
+    runId,
+    listingParts: plan.listingParts,
+    planWorkers: plan.planWorkers.length,
+  });
+  return plan;
+}
+
+async function planPart(event: unknown, deps: PlanDependencies): Promise<PlanPart> {
+  const { input, runId, worker } = parseOrThrow(planPartCallSchema, event, badCall, 'event');
+  const parsed = parseAnyRunInput(input);
+  if ('retryFrom' in parsed) {
+    throw new InputValidationError('bad plan call: a re-run has no plan workers');
+  }
+  const { s3, work, logger, scope, allowDelete } = deps;
+  const run = runWithin(parsed, { ...(scope !== undefined && { scope }), allowDelete });
+  const part = await planWorker({ client: s3, input: run, work: runWork(work, runId), worker });
+  logger.info('plan worker done', { runId, ...part });
+  return part;
+}
+
+async function planTotals(event: unknown, deps: PlanDependencies): Promise<PlanSummary> {
+  const { input, plan, parts } = parseOrThrow(planTotalsCallSchema, event, badCall, 'event');
+  const parsed = parseAnyRunInput(input);
+  const summary = addPlanParts(plan, parts);
+  summary.estimate = estimateRun(planShape(summary, parsed, summary.units), {
+    childType: DEFAULT_CHILD_TYPE,
+    ...deps.cost,
+  });
+  deps.logger.info('run planned', { ...summary });
+  return summary;
+}
+
+/** A run's own work location. */
+function runWork(work: WorkLocation, runId: string): WorkLocation {
+  return { bucket: work.bucket, prefix: `${work.prefix}${runId}/` };
 }

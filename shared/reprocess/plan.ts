@@ -1,227 +1,62 @@
 /**
- * The plan step of a reprocessing run: lists the log objects of the run,
- * keeps those its filters select, cuts each into chunks, packs the chunks
- * into work units (units.ts) and writes the unit manifest (JSONL, one unit
- * item a line) to the run's work location. It
- * returns counts and where the manifest is, never the chunks themselves, so
- * its answer stays small for millions of objects.
+ * The plan of a reprocessing run, in three steps so that millions of objects
+ * are listed by several workers at once (docs/design.md#planning):
+ *
+ * 1. {@link beginPlan}: cuts the listing into parts (listing-parts.ts) and
+ *    writes them to the run's files, or plans a run of given keys (or a
+ *    re-run of a report) whole.
+ * 2. {@link planWorker}, once per plan worker and at the same time: lists its
+ *    share of the parts, keeps the objects the run's filters select, cuts each
+ *    into chunks, packs the chunks into work units (units.ts) and writes its
+ *    part of the unit manifest (JSONL, one unit item a line).
+ * 3. {@link addPlanParts}: adds the workers' counts up.
+ *
+ * Each answers counts and where the files are, never the chunks themselves,
+ * so its answer stays small for millions of objects.
  */
 
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
-  paginateListObjectsV2,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { InputValidationError } from '../contract/errors.ts';
+import { z } from 'zod';
 import {
-  type ChunkItem,
-  type Compression,
+  PLAN_WORKERS,
+  type PlanPart,
   type PlanSummary,
   type RetryInput,
   type RunInput,
   type SkipReason,
+  UNITS_PER_PLAN_WORKER,
   type UnitItem,
   zeroSkipped,
 } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
 import { isGone } from '../s3/key-presence.ts';
+import type { ListedObject } from '../s3/listing.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
-import { parseRetryReport } from './run-input.ts';
-import {
-  type RunPolicy,
-  reportWithinLogScope,
-  requireDeletionAllowed,
-  withinLogScope,
-} from './run-policy.ts';
-import { packUnits, UnitPacker } from './units.ts';
+import { type ListingPart, listingParts, listPart } from './listing-parts.ts';
+import { chunksOfObject } from './object-chunks.ts';
+import { planRetry } from './plan-retry.ts';
+import { runFiles, type WorkLocation } from './run-files.ts';
+import { type RunPolicy, requireDeletionAllowed, withinLogScope } from './run-policy.ts';
+import { UnitPacker } from './units.ts';
 
-/**
- * The `end` of an object's last chunk when its content size is not known
- * exactly (gzip): the chunk reads to the end of the content, whatever it is.
- */
-export const TO_THE_END = Number.MAX_SAFE_INTEGER;
-/**
- * No ELB log compresses better than this; a gzip object smaller than
- * `chunkBytes / MAX_GZIP_RATIO` fits one chunk without reading its trailer.
- */
-export const MAX_GZIP_RATIO = 20;
 /** Objects whose size (HEAD) or gzip trailer is read at once. */
 const LOOKUP_CONCURRENCY = 16;
+/**
+ * Parts one plan worker lists at once: with {@link PLAN_WORKERS} workers,
+ * 128 listings in flight hide S3's 30–100 ms a page (docs/design.md#planning).
+ */
+const LISTINGS_PER_WORKER = 8;
 /** A 5-minute log interval, which the time in an object's name ends. */
 const INTERVAL_MS = 5 * 60 * 1000;
-
-export interface WorkLocation {
-  bucket: string;
-  /** Key prefix of this run's files (manifest, results, report), ending in `/`. */
-  prefix: string;
-}
-
-interface ListedObject {
-  key: string;
-  size: number;
-  etag: string;
-}
-
-export interface PlanOptions {
-  client: S3Client;
-  input: RunInput;
-  runId: string;
-  work: WorkLocation;
-  /** The clock: when the plan is made. */
-  now: () => Date;
-  /** Keys per listing page (S3's own maximum, 1000, by default). */
-  listPageSize?: number;
-}
-
-/** Lists, filters and chunks the run's objects and writes the manifest. */
-export async function planRun(options: PlanOptions): Promise<PlanSummary> {
-  const { client, input, runId, work, now } = options;
-  const summary: PlanSummary = {
-    runId,
-    plannedAt: now().toISOString(),
-    bucket: input.bucket,
-    prefix: input.prefix,
-    dryRun: input.dryRun,
-    deleteProcessed: input.deleteProcessed,
-    maxConcurrency: input.maxConcurrency,
-    objects: 0,
-    emptyObjects: 0,
-    chunks: 0,
-    units: 0,
-    unitBytes: input.unitBytes,
-    bytes: 0,
-    skipped: zeroSkipped(),
-    manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
-    results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
-  };
-  const select = selector(input);
-  const packer = new UnitPacker(input.unitBytes);
-  const lines = (units: UnitItem[]) => units.map((unit) => `${JSON.stringify(unit)}\n`).join('');
-
-  async function* manifestLines(): AsyncGenerator<string> {
-    for await (const page of listedPages(client, input, summary, options.listPageSize)) {
-      const chosen: ListedObject[] = [];
-      for (const object of page) {
-        const reason = select(object.key);
-        if (reason === undefined) chosen.push(object);
-        else summary.skipped[reason]++;
-      }
-      const planned = await mapBounded(chosen, LOOKUP_CONCURRENCY, (object) =>
-        chunksOfObject(client, input, object),
-      );
-      for (let i = 0; i < chosen.length; i++) {
-        summary.objects++;
-        summary.bytes += chosen[i].size;
-        if (chosen[i].size === 0) summary.emptyObjects++;
-        summary.chunks += planned[i].length;
-        const units = lines(packer.add(planned[i]));
-        if (units !== '') yield units;
-      }
-    }
-    const last = lines(packer.finish());
-    if (last !== '') yield last;
-    summary.units = packer.units;
-  }
-
-  await new Upload({
-    client,
-    params: {
-      Bucket: summary.manifest.Bucket,
-      Key: summary.manifest.Key,
-      Body: Readable.from(manifestLines()),
-      ContentType: 'application/jsonl',
-    },
-  }).done();
-  return summary;
-}
-
-export interface RetryPlanOptions {
-  client: S3Client;
-  retry: RetryInput;
-  runId: string;
-  work: WorkLocation;
-  policy: RunPolicy;
-  /** The clock: when the plan is made. */
-  now: () => Date;
-}
-
-/**
- * Plans a re-run of an earlier run's failed chunks, read from its
- * report.json, packed into units again: the same chunk items (from where
- * an unfinished one stopped) (an object changed since then fails its
- * chunks with ObjectChangedError), the earlier bucket and prefix, and its
- * settings unless the input gives new ones. The report is validated and
- * scope-checked as an execution input is.
- */
-export async function planRetry({
-  client,
-  retry,
-  runId,
-  work,
-  policy,
-  now,
-}: RetryPlanOptions): Promise<PlanSummary> {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(retry.retryFrom) as RegExpExecArray;
-  let text: string;
-  try {
-    const answer = await client.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-    const body = answer.Body as { transformToString(): Promise<string> };
-    text = await body.transformToString();
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new InputValidationError(`retryFrom: cannot read ${retry.retryFrom}: ${reason}`, {
-      cause: error,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new InputValidationError(`retryFrom: ${retry.retryFrom} is not JSON`);
-  }
-  let report = parseRetryReport(json, retry.retryFrom);
-  if (policy.scope !== undefined)
-    report = reportWithinLogScope(report, policy.scope, retry.retryFrom);
-  const deleteProcessed = retry.deleteProcessed ?? report.deleteProcessed;
-  requireDeletionAllowed(deleteProcessed, policy, retry);
-  const items = report.retryItems;
-  const unitBytes = retry.unitBytes ?? report.unitBytes;
-  const units = packUnits(objectsOf(items), unitBytes);
-  const sizes = new Map(items.map((item) => [item.key, item.size]));
-  const summary: PlanSummary = {
-    runId,
-    plannedAt: now().toISOString(),
-    bucket: report.bucket,
-    prefix: report.prefix,
-    dryRun: retry.dryRun,
-    deleteProcessed,
-    maxConcurrency: retry.maxConcurrency ?? report.maxConcurrency,
-    objects: sizes.size,
-    emptyObjects: [...sizes.values()].filter((size) => size === 0).length,
-    chunks: items.length,
-    units: units.length,
-    unitBytes,
-    bytes: [...sizes.values()].reduce((sum, size) => sum + size, 0),
-    skipped: zeroSkipped(),
-    manifest: { Bucket: work.bucket, Key: `${work.prefix}manifest.jsonl` },
-    results: { Bucket: work.bucket, Prefix: `${work.prefix}results` },
-    retryOf: report.runId ?? retry.retryFrom,
-  };
-  await new Upload({
-    client,
-    params: {
-      Bucket: summary.manifest.Bucket,
-      Key: summary.manifest.Key,
-      Body: units.map((unit) => `${JSON.stringify(unit)}\n`).join(''),
-      ContentType: 'application/jsonl',
-    },
-  }).done();
-  return summary;
-}
 
 export interface AnyRunPlanOptions {
   client: S3Client;
@@ -235,27 +70,276 @@ export interface AnyRunPlanOptions {
 }
 
 /**
- * Plans either kind of run within what the deployment allows: a run outside
- * its logs, or one asking for deletion where deletion is not allowed, is
- * refused with `InputValidationError` before anything is listed.
+ * Begins the plan of either kind of run within what the deployment allows:
+ * a run outside its logs, or one asking for deletion where deletion is not
+ * allowed, is refused with `InputValidationError` before anything is listed.
+ * A listed run answers its plan workers (`planWorkers`), the others their
+ * whole plan.
  */
-export async function planAnyRun(options: AnyRunPlanOptions): Promise<PlanSummary> {
+export async function beginPlan(options: AnyRunPlanOptions): Promise<PlanSummary> {
   const { client, input, runId, work, policy, now } = options;
   if ('retryFrom' in input) return planRetry({ client, retry: input, runId, work, policy, now });
-  const run = policy.scope === undefined ? input : withinLogScope(input, policy.scope);
-  requireDeletionAllowed(run.deleteProcessed, policy);
-  return planRun({ client, input: run, runId, work, now });
+  const run = runWithin(input, policy);
+  const summary = emptySummary(run, runId, work, now);
+  if (run.keys !== undefined) {
+    const part = await planObjects(client, run, work, 0, givenKeys(client, run, summary.skipped));
+    return addPlanParts(summary, [part]);
+  }
+  const parts = await listingParts(client, run.bucket, run.prefix);
+  const workers = Math.min(PLAN_WORKERS, parts.length);
+  await client.send(
+    new PutObjectCommand({
+      Bucket: work.bucket,
+      Key: runFiles(work).parts,
+      ContentType: 'application/json',
+      Body: JSON.stringify({ workers, parts }),
+    }),
+  );
+  return {
+    ...summary,
+    listingParts: parts.length,
+    planWorkers: Array.from({ length: workers }, (_, worker) => worker),
+  };
 }
 
-/** Chunk items grouped by object, in order: what the packer takes. */
-function objectsOf(items: readonly ChunkItem[]): ChunkItem[][] {
-  const objects: ChunkItem[][] = [];
-  for (const item of items) {
-    const last = objects.at(-1);
-    if (last !== undefined && last[0].key === item.key) last.push(item);
-    else objects.push([item]);
+/** The run's input within the deployment's logs, deletion allowed if asked for. */
+export function runWithin(input: RunInput, policy: RunPolicy): RunInput {
+  const run = policy.scope === undefined ? input : withinLogScope(input, policy.scope);
+  requireDeletionAllowed(run.deleteProcessed, policy);
+  return run;
+}
+
+/** A plan of nothing yet. */
+function emptySummary(
+  run: RunInput,
+  runId: string,
+  work: WorkLocation,
+  now: () => Date,
+): PlanSummary {
+  const files = runFiles(work);
+  return {
+    runId,
+    plannedAt: now().toISOString(),
+    bucket: run.bucket,
+    prefix: run.prefix,
+    dryRun: run.dryRun,
+    deleteProcessed: run.deleteProcessed,
+    maxConcurrency: run.maxConcurrency,
+    objects: 0,
+    emptyObjects: 0,
+    chunks: 0,
+    units: 0,
+    unitBytes: run.unitBytes,
+    bytes: 0,
+    skipped: zeroSkipped(),
+    manifest: { Bucket: work.bucket, Prefix: files.manifest, Keys: [] },
+    listingParts: 0,
+    planWorkers: [],
+    results: { Bucket: work.bucket, Prefix: files.results },
+  };
+}
+
+const partsFileSchema = z.object({
+  workers: z.number().int().min(1).max(PLAN_WORKERS),
+  parts: z.array(z.object({ prefix: z.string(), direct: z.literal(true).optional() })),
+});
+
+export interface PlanWorkerOptions {
+  client: S3Client;
+  /** The run's input, as {@link runWithin} answered it. */
+  input: RunInput;
+  work: WorkLocation;
+  worker: number;
+  /** Keys a listing page (S3's own maximum, 1000, by default). */
+  pageSize?: number;
+}
+
+/**
+ * Plans one worker's share of a listed run: every `workers`-th part of the
+ * listing, from its `worker`-th, {@link LISTINGS_PER_WORKER} at a time.
+ */
+export async function planWorker(options: PlanWorkerOptions): Promise<PlanPart> {
+  const { client, input, work, worker } = options;
+  const partsKey = runFiles(work).parts;
+  const answer = await client.send(new GetObjectCommand({ Bucket: work.bucket, Key: partsKey }));
+  const text = await (answer.Body as { transformToString(): Promise<string> }).transformToString();
+  const file = partsFileSchema.safeParse(JSON.parse(text));
+  if (!file.success) throw new Error(`s3://${work.bucket}/${partsKey}: not a plan's parts`);
+  const { workers, parts } = file.data;
+  const mine = parts.filter((_, at) => at % workers === worker) as ListingPart[];
+  const skipped = zeroSkipped();
+  const select = selector(input);
+  async function* pages(): AsyncGenerator<AsyncIterable<ListedObject[]>> {
+    for (const part of mine)
+      yield selected(listPart(client, input.bucket, part, options.pageSize), select, skipped);
   }
-  return objects;
+  const planned = await planObjects(client, input, work, worker, pages(), LISTINGS_PER_WORKER);
+  return { ...planned, skipped: addSkipped(planned.skipped, skipped) };
+}
+
+/** The pages of a listing with the objects the run leaves out counted, not kept. */
+async function* selected(
+  pages: AsyncIterable<{ objects: ListedObject[] }>,
+  select: (key: string) => SkipReason | undefined,
+  skipped: Record<SkipReason, number>,
+): AsyncGenerator<ListedObject[]> {
+  for await (const page of pages) {
+    const chosen: ListedObject[] = [];
+    for (const object of page.objects) {
+      const reason = select(object.key);
+      if (reason === undefined) chosen.push(object);
+      else skipped[reason]++;
+    }
+    yield chosen;
+  }
+}
+
+/**
+ * Chunks and packs the objects of `sources` (each a run of pages, `at once`
+ * of them read at the same time) and writes them as manifest part `worker`:
+ * its units numbered from `worker × UNITS_PER_PLAN_WORKER`. The file is begun
+ * with the first unit, so a worker that plans nothing writes none.
+ */
+async function planObjects(
+  client: S3Client,
+  input: RunInput,
+  work: WorkLocation,
+  worker: number,
+  sources: AsyncIterable<AsyncIterable<ListedObject[]>>,
+  atOnce = 1,
+): Promise<PlanPart> {
+  const part: PlanPart = {
+    worker,
+    objects: 0,
+    emptyObjects: 0,
+    chunks: 0,
+    units: 0,
+    bytes: 0,
+    skipped: zeroSkipped(),
+  };
+  const first = worker * UNITS_PER_PLAN_WORKER;
+  const packer = new UnitPacker(input.unitBytes, first);
+  const key = runFiles(work).manifestPart(worker);
+  let body: PassThrough | undefined;
+  let uploaded: Promise<unknown> | undefined;
+  const write = async (units: UnitItem[]) => {
+    if (units.length === 0) return;
+    if (packer.units - first > UNITS_PER_PLAN_WORKER) {
+      throw new Error(
+        `plan worker ${worker}: more than ${UNITS_PER_PLAN_WORKER} units; give a larger unitBytes or a narrower prefix`,
+      );
+    }
+    if (body === undefined) {
+      body = new PassThrough();
+      uploaded = new Upload({
+        client,
+        // One part in flight: workers upload at the same time, each holding a part or two.
+        queueSize: 1,
+        params: { Bucket: work.bucket, Key: key, Body: body, ContentType: 'application/jsonl' },
+      }).done();
+      uploaded.catch(() => {});
+    }
+    const text = units.map((unit) => `${JSON.stringify(unit)}\n`).join('');
+    if (!body.write(text)) await Promise.race([once(body, 'drain'), uploaded]);
+  };
+  /** The first error of a listing: the others stop at their next page. */
+  let failure: { error: unknown } | undefined;
+  const plan = async (pages: AsyncIterable<ListedObject[]>) => {
+    for await (const page of pages) {
+      if (failure !== undefined) return;
+      const chunks = await mapBounded(page, LOOKUP_CONCURRENCY, (object) =>
+        chunksOfObject(client, input.bucket, object, input.chunkBytes),
+      );
+      for (const [at, object] of page.entries()) {
+        part.objects++;
+        part.bytes += object.size;
+        if (object.size === 0) part.emptyObjects++;
+        part.chunks += chunks[at].length;
+        await write(packer.add(chunks[at]));
+      }
+    }
+  };
+  try {
+    const running = new Set<Promise<void>>();
+    for await (const pages of sources) {
+      if (failure !== undefined) break;
+      const listing: Promise<void> = plan(pages)
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => running.delete(listing));
+      running.add(listing);
+      if (running.size >= atOnce) await Promise.race(running);
+    }
+    await Promise.all(running);
+    if (failure !== undefined) throw failure.error;
+    await write(packer.finish());
+    body?.end();
+    await uploaded;
+  } catch (error) {
+    body?.destroy(error as Error);
+    await uploaded?.catch(() => {});
+    throw error;
+  }
+  part.units = packer.units - first;
+  return { ...part, ...(body !== undefined && { manifestKey: key }) };
+}
+
+/**
+ * The plan with every worker's counts added and its manifest files named:
+ * whole, with no worker left.
+ */
+export function addPlanParts(plan: PlanSummary, parts: readonly PlanPart[]): PlanSummary {
+  const summary: PlanSummary = {
+    ...plan,
+    skipped: { ...plan.skipped },
+    manifest: { ...plan.manifest, Keys: [...plan.manifest.Keys] },
+    planWorkers: [],
+  };
+  for (const part of [...parts].sort((a, b) => a.worker - b.worker)) {
+    summary.objects += part.objects;
+    summary.emptyObjects += part.emptyObjects;
+    summary.chunks += part.chunks;
+    summary.units += part.units;
+    summary.bytes += part.bytes;
+    summary.skipped = addSkipped(summary.skipped, part.skipped);
+    if (part.manifestKey !== undefined) summary.manifest.Keys.push(part.manifestKey);
+  }
+  return summary;
+}
+
+function addSkipped(
+  a: Record<SkipReason, number>,
+  b: Partial<Record<SkipReason, number>>,
+): Record<SkipReason, number> {
+  const sum = { ...a };
+  for (const reason of Object.keys(sum) as SkipReason[]) sum[reason] += b[reason] ?? 0;
+  return sum;
+}
+
+/**
+ * A whole plan in this process: begun, every worker's share planned (all at
+ * once), added up. The state machine runs the same steps as states.
+ */
+export async function planRun(
+  options: Omit<AnyRunPlanOptions, 'policy'> & { policy?: RunPolicy; listPageSize?: number },
+): Promise<PlanSummary> {
+  const policy = options.policy ?? { allowDelete: true };
+  const begun = await beginPlan({ ...options, policy });
+  if (begun.planWorkers.length === 0 || 'retryFrom' in options.input) return begun;
+  const input = runWithin(options.input, policy);
+  const parts = await Promise.all(
+    begun.planWorkers.map((worker) =>
+      planWorker({
+        client: options.client,
+        input,
+        work: options.work,
+        worker,
+        ...(options.listPageSize !== undefined && { pageSize: options.listPageSize }),
+      }),
+    ),
+  );
+  return addPlanParts(begun, parts);
 }
 
 /** The reason an object is left out, or `undefined` when it is in the run. */
@@ -287,38 +371,28 @@ function intervalEnd(text: string | undefined): number | undefined {
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
 }
 
-/** The objects of the run, a page at a time: listed under the prefix, or the given keys. */
-async function* listedPages(
+/** The run's given keys (each once), a thousand at a time, found with HEAD; missing ones counted. */
+async function* givenKeys(
   client: S3Client,
   input: RunInput,
-  summary: PlanSummary,
-  pageSize: number | undefined,
-): AsyncGenerator<ListedObject[]> {
-  if (input.keys !== undefined) {
+  skipped: Record<SkipReason, number>,
+): AsyncGenerator<AsyncIterable<ListedObject[]>> {
+  const select = selector(input);
+  async function* pages(): AsyncGenerator<{ objects: ListedObject[] }> {
     const keys = [...new Set(input.keys)];
     for (let at = 0; at < keys.length; at += 1000) {
       const heads = await mapBounded(keys.slice(at, at + 1000), LOOKUP_CONCURRENCY, (key) =>
         headObject(client, input.bucket, key),
       );
-      const page: ListedObject[] = [];
+      const objects: ListedObject[] = [];
       for (const head of heads) {
-        if (head === undefined) summary.skipped.missing++;
-        else page.push(head);
+        if (head === undefined) skipped.missing++;
+        else objects.push(head);
       }
-      yield page;
+      yield { objects };
     }
-    return;
   }
-  for await (const page of paginateListObjectsV2(
-    { client, ...(pageSize !== undefined && { pageSize }) },
-    { Bucket: input.bucket, Prefix: input.prefix },
-  )) {
-    yield (page.Contents ?? []).map((object) => ({
-      key: object.Key as string,
-      size: object.Size ?? 0,
-      etag: object.ETag as string,
-    }));
-  }
+  yield selected(pages(), select, skipped);
 }
 
 async function headObject(
@@ -336,76 +410,6 @@ async function headObject(
       cause: error,
     });
   }
-}
-
-/** The chunks of one object; reads the gzip trailer only when it may need several. */
-async function chunksOfObject(
-  client: S3Client,
-  input: RunInput,
-  object: ListedObject,
-): Promise<ChunkItem[]> {
-  const compression: Compression = object.key.endsWith('.gz') ? 'gzip' : 'none';
-  let contentSize: number | undefined = object.size;
-  if (compression === 'gzip') {
-    contentSize =
-      object.size >= 18 && object.size * MAX_GZIP_RATIO > input.chunkBytes
-        ? await gzipContentSize(client, input.bucket, object)
-        : undefined;
-  }
-  return chunkItems(
-    { bucket: input.bucket, ...object, compression },
-    contentSize,
-    input.chunkBytes,
-  );
-}
-
-/**
- * The content size a gzip trailer gives (ISIZE: the last member's size,
- * modulo 2^32), or `undefined` when it cannot be right (smaller than the
- * stored object: not gzip, or over 4 GiB). Only a hint for where to cut: the
- * last chunk reads to the end of the content, so a wrong hint unbalances the
- * chunks but loses nothing.
- */
-async function gzipContentSize(
-  client: S3Client,
-  bucket: string,
-  object: ListedObject,
-): Promise<number | undefined> {
-  const answer = await client.send(
-    new GetObjectCommand({
-      Bucket: bucket,
-      Key: object.key,
-      Range: `bytes=${object.size - 4}-${object.size - 1}`,
-      IfMatch: object.etag,
-    }),
-  );
-  const body = answer.Body as { transformToByteArray(): Promise<Uint8Array> };
-  const trailer = Buffer.from(await body.transformToByteArray());
-  const size = trailer.length === 4 ? trailer.readUInt32LE(0) : 0;
-  return size >= object.size ? size : undefined;
-}
-
-/**
- * Cuts an object into chunks of `chunkBytes` of content: exact for plain
- * objects; for gzip, by `contentSize` when known, with the last chunk reading
- * to the end. An empty object gets one chunk, so the run accounts for it.
- */
-export function chunkItems(
-  object: Omit<ChunkItem, 'start' | 'end'>,
-  contentSize: number | undefined,
-  chunkBytes: number,
-): ChunkItem[] {
-  if (object.size === 0) return [{ ...object, start: 0, end: 1 }];
-  const exact = object.compression === 'none';
-  const total = contentSize ?? 0;
-  const chunks: ChunkItem[] = [];
-  let start = 0;
-  while (start + chunkBytes < total) {
-    chunks.push({ ...object, start, end: start + chunkBytes });
-    start += chunkBytes;
-  }
-  chunks.push({ ...object, start, end: exact ? Math.max(total, start + 1) : TO_THE_END });
-  return chunks;
 }
 
 /** S3's answer in words; a HEAD's 403 has no body, so the SDK cannot name it. */

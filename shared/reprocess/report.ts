@@ -36,7 +36,9 @@ import {
   type DeletionResult,
   deleteShippedObjects,
 } from '../s3/conditional-delete.ts';
-import { readText, readUnitOutcomes } from './unit-outcomes.ts';
+import { objectLines } from '../s3/object-lines.ts';
+import { runFiles, runFolderOf } from './run-files.ts';
+import { readUnitOutcomes } from './unit-outcomes.ts';
 
 /** Failed chunks listed in the answer (all of them are in report.json). */
 const LISTED_FAILURES = 20;
@@ -125,10 +127,14 @@ export async function reportRun(
   const retryItems: ChunkItem[] = [];
   let chunks = 0;
   let units = 0;
-  const planned = await readText(client, plan.manifest.Bucket, plan.manifest.Key);
-  for (const line of planned.split('\n')) {
-    if (line === '') continue;
-    const unit = parseManifestLine(line, plan.manifest);
+  const manifestLines = async function* () {
+    for (const key of plan.manifest.Keys) {
+      for await (const line of objectLines(client, plan.manifest.Bucket, key)) {
+        yield parseManifestLine(line, { Bucket: plan.manifest.Bucket, Key: key });
+      }
+    }
+  };
+  for await (const unit of manifestLines()) {
     units++;
     const outcome = outcomes.get(unit.unit);
     for (const [at, item] of unit.chunks.entries()) {
@@ -177,7 +183,10 @@ export async function reportRun(
     .filter((o) => o.shipped && o.key.startsWith(plan.prefix))
     .map(({ key, etag }) => ({ key, etag }));
   const deleting = plan.deleteProcessed && !plan.dryRun && options.allowDelete;
-  const reportKey = plan.manifest.Key.replace(/manifest\.jsonl$/, 'report.json');
+  const reportKey = runFiles({
+    bucket: plan.manifest.Bucket,
+    prefix: runFolderOf(plan.manifest.Prefix),
+  }).report;
   const reportUrl = `s3://${plan.manifest.Bucket}/${reportKey}`;
   const writeReport = (deletion: DeletionResult, pending?: string[]) => {
     const summary: ReportSummary = {

@@ -47,15 +47,19 @@ export class UnitPacker {
   /** The open unit's chunk items, serialized with their commas, and their results' room. */
   #openPayloadBytes = UNIT_FRAME_BYTES;
 
-  /** @param unitBytes stored bytes a unit of small objects holds at most (one object bigger is a unit of its own) */
-  constructor(unitBytes: number) {
+  /**
+   * @param unitBytes stored bytes a unit of small objects holds at most (one object bigger is a unit of its own)
+   * @param firstUnit the number of the first unit (a plan worker's own range)
+   */
+  constructor(unitBytes: number, firstUnit = 0) {
     if (!Number.isSafeInteger(unitBytes) || unitBytes < 1) {
       throw new RangeError(`unitBytes must be a whole number of bytes, at least 1: ${unitBytes}`);
     }
     this.#unitBytes = unitBytes;
+    this.#next = firstUnit;
   }
 
-  /** Units made so far, the open one not counted. */
+  /** The number the next unit gets: after the last unit made (the open one not counted). */
   get units(): number {
     return this.#next;
   }

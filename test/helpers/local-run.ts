@@ -56,8 +56,10 @@ export async function runLocally(options: LocalRun) {
     runId,
     s3: s3.client,
     plan: async (event) => {
-      plan = await steps.plan(event);
-      return plan;
+      const answer = await steps.plan(event);
+      // The plan as it stands after each step; whole after PlanTotals.
+      if ((event as { step?: string }).step !== 'PlanPart') plan = answer as PlanSummary;
+      return answer;
     },
     processChunk: (call) => {
       onCall?.(call);

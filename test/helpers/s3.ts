@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DeleteObjectCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import type { ChunkItem } from '../../shared/contract/state-machine.ts';
+import { listCommonPrefixesAsS3 } from '../../shared/local/s3rver-listing.ts';
 
 export const TEST_BUCKET = 'elb-logs';
 
@@ -37,6 +39,8 @@ export interface TestS3 {
   put(key: string, body: Buffer | string): Promise<string>;
   /** Stores a plain-text object and returns the chunk item of all of it. */
   putWholeChunk(key: string, text: string): Promise<ChunkItem>;
+  /** An object's text. */
+  text(key: string): Promise<string>;
   /** Whether the object is there; any answer but 404 is an error, not `false`. */
   exists(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
@@ -45,6 +49,7 @@ export interface TestS3 {
 
 export async function startS3(): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 'elb-otlp-s3rver-'));
+  listCommonPrefixesAsS3();
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -80,6 +85,10 @@ export async function startS3(): Promise<TestS3> {
       const etag = await put(key, text);
       const size = Buffer.byteLength(text);
       return { bucket: TEST_BUCKET, key, etag, size, compression: 'none', start: 0, end: size };
+    },
+    async text(key) {
+      const answer = await client.send(new GetObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
+      return (answer.Body as { transformToString(): Promise<string> }).transformToString();
     },
     async exists(key) {
       try {

@@ -17,3 +17,9 @@ declare module 's3rver' {
     close(): Promise<void>;
   }
 }
+
+// The store whose listing shared/local/s3rver-listing.ts corrects.
+declare module 's3rver/lib/stores/filesystem.js' {
+  const FilesystemStore: { prototype: object };
+  export default FilesystemStore;
+}

@@ -213,9 +213,22 @@ describe('the deployment template: roles and least privilege (sls package)', () 
       );
       // Listing, under the prefix: the plan's, and the deleting roles' to tell a missing
       // object from a denied one (S3 answers 403 for both without it).
-      expect(allowing(id, 's3:ListBucket').length, id).toBe(
+      const listsLogs = allowing(id, 's3:ListBucket').filter((s) =>
+        JSON.stringify(s.Resource).includes(`:s3:::${TEST_BUCKET}"`),
+      );
+      expect(listsLogs.length, id).toBe(
         ['PlanRole', 'IngestRole', 'ReportRole'].includes(id) ? 1 : 0,
       );
+    }
+    // The state machine lists only the runs' files: the ItemReader over a manifest's files.
+    expect(allowing('ReprocessStateMachineRole', 's3:ListBucket')).toEqual([
+      expect.objectContaining({
+        Sid: 'ListRunFiles',
+        Condition: { StringLike: { 's3:prefix': 'elb-otlp/runs/*' } },
+      }),
+    ]);
+    for (const id of roleIds().filter((r) => r !== 'ReprocessStateMachineRole')) {
+      expect(JSON.stringify(allowing(id, 's3:ListBucket')), id).not.toContain('elb-otlp/runs');
     }
     for (const id of ['IngestRole', 'ReportRole']) {
       expect(allowing(id, 's3:ListBucket'), id).toEqual(allowing('PlanRole', 's3:ListBucket'));

@@ -97,9 +97,11 @@ describe('the deployment template: state machine and work bucket (sls package)',
     const map = definition.States.ShipUnits;
     expect(map).toMatchObject({
       Type: 'Map',
+      // Every manifest file the plan workers wrote, each line an item.
       ItemReader: {
-        Resource: 'arn:aws:states:::s3:getObject',
-        ReaderConfig: { InputType: 'JSONL' },
+        Resource: 'arn:aws:states:::s3:listObjectsV2',
+        ReaderConfig: { InputType: 'JSONL', Transformation: 'LOAD_AND_FLATTEN' },
+        Parameters: { 'Bucket.$': '$.pass.manifest.Bucket', 'Prefix.$': '$.pass.manifest.Prefix' },
       },
       ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' },
       // Express children unless the deployment asks for Standard (childExecutionType).
@@ -108,8 +110,18 @@ describe('the deployment template: state machine and work bucket (sls package)',
     });
     const processUnit = map.ItemProcessor.States.ProcessUnit;
     expect(processUnit.Parameters.executionType).toBe('EXPRESS');
+    // The plan workers: an inline Map of the plan function, at most 16 at once.
+    const planParts = definition.States.PlanParts;
+    expect(planParts).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.planWorkers',
+      MaxConcurrency: 16,
+      ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' } },
+    });
     const tasks: [string, Json][] = [
       ['Plan', definition.States.Plan],
+      ['Plan', planParts.ItemProcessor.States.PlanPart],
+      ['Plan', definition.States.PlanTotals],
       ['ProcessChunk', processUnit],
       ['Report', definition.States.NextPass],
       ['Report', definition.States.Report],

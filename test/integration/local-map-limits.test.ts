@@ -24,14 +24,21 @@ afterAll(async () => {
 /** A plan task that writes `lines` as the manifest of run `runId`. */
 function planWriting(runId: string, lines: string[]) {
   return async () => {
-    const manifest = { Bucket: TEST_BUCKET, Key: `runs/${runId}/manifest.jsonl` };
+    const key = `runs/${runId}/manifest/part-00.jsonl`;
+    const manifest = { Bucket: TEST_BUCKET, Prefix: `runs/${runId}/manifest/`, Keys: [key] };
     await s3.client.send(
-      new PutObjectCommand({ ...manifest, Body: lines.map((line) => `${line}\n`).join('') }),
+      new PutObjectCommand({
+        Bucket: TEST_BUCKET,
+        Key: key,
+        Body: lines.map((line) => `${line}\n`).join(''),
+      }),
     );
+    // Answered to each plan step alike: no plan workers, so the plan is whole at once.
     return {
       runId,
       dryRun: false,
       maxConcurrency: 2,
+      planWorkers: [],
       manifest,
       results: { Bucket: TEST_BUCKET, Prefix: `runs/${runId}/results` },
     };
@@ -91,7 +98,7 @@ describe('the local Distributed Map', () => {
     expect(outcome.error?.name).toBe(DATA_LIMIT_EXCEEDED);
     expect(outcome.error?.message).toMatch(
       new RegExp(
-        `item 1 of s3://${TEST_BUCKET}/runs/big-item/manifest.jsonl is ${STATE_PAYLOAD_BYTES + 1} bytes`,
+        `item 1 of s3://${TEST_BUCKET}/runs/big-item/manifest/part-00.jsonl is ${STATE_PAYLOAD_BYTES + 1} bytes`,
       ),
     );
     expect(calls).toBe(0);

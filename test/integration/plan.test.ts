@@ -19,8 +19,9 @@ import {
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter } from '../../shared/otlp/exporter.ts';
 import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
-import { planRun, TO_THE_END } from '../../shared/reprocess/plan.ts';
-import { createPlan } from '../../shared/reprocess/plan-step.ts';
+import { TO_THE_END } from '../../shared/reprocess/object-chunks.ts';
+import { planRun } from '../../shared/reprocess/plan.ts';
+import { createWholePlan } from '../../shared/reprocess/plan-step.ts';
 import { parseRunInput } from '../../shared/reprocess/run-input.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { OBSERVED } from '../helpers/records.ts';
@@ -51,10 +52,36 @@ const OBJECTS: [string, Buffer | string][] = [
   ['elsewhere/AWSLogs/123456789012/x.log.gz', gzipSync(lines(3, 6))],
 ];
 
+/**
+ * Objects at every border a listing's parts have: directly under the
+ * prefix, in folders above the day folders, in day folders and below one, in
+ * folders whose names begin another's (`0/`, `10/`, `11/`), and more in one
+ * folder than a page holds.
+ */
+const BORDERS_DAYS = 'borders/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/';
+const borderName = (n: number) =>
+  `123456789012_elasticloadbalancing_us-east-2_app.web.50dc6c495c0c9188_20261101T${String(n).padStart(4, '0')}Z_10.0.0.1_abcd.log.gz`;
+const BORDER_FOLDERS: [string, number][] = [
+  ['borders/', 2],
+  ['borders/AWSLogs/', 3],
+  ['borders/AWSLogs/123456789012/', 1],
+  [`${BORDERS_DAYS}0/`, 2],
+  [`${BORDERS_DAYS}10/`, 2],
+  [`${BORDERS_DAYS}11/`, 2],
+  [`${BORDERS_DAYS}11/01/`, 2],
+  [`${BORDERS_DAYS}11/01/late/`, 1],
+  [`${BORDERS_DAYS}11/02/`, 3],
+  [`${BORDERS_DAYS}12/31/`, 22],
+];
+const BORDER_KEYS = BORDER_FOLDERS.flatMap(([folder, count], at) =>
+  Array.from({ length: count }, (_, n) => `${folder}${borderName(at * 100 + n)}`),
+);
+
 let s3: TestS3;
 beforeAll(async () => {
   s3 = await startS3();
   for (const [key, body] of OBJECTS) await s3.put(key, body);
+  for (const key of BORDER_KEYS) await s3.put(key, gzipSync('x\n'));
 });
 afterAll(async () => {
   await s3.close();
@@ -64,7 +91,7 @@ afterAll(async () => {
 const PLANNED_AT = new Date('2026-11-02T03:04:05.678Z');
 
 function planner(scope?: { bucket: string; prefix: string }, allowDelete = true) {
-  return createPlan(() => ({
+  return createWholePlan(() => ({
     s3: s3.client,
     work: { bucket: TEST_BUCKET, prefix: 'work/' },
     logger: { info: () => {} },
@@ -102,15 +129,32 @@ async function putReport(name: string, report: object): Promise<string> {
   return `s3://${TEST_BUCKET}/${key}`;
 }
 
+/** The unit numbers of a plan's manifest, every file of it in order. */
+async function manifestUnits(summary: PlanSummary): Promise<number[]> {
+  const units: number[] = [];
+  for (const key of summary.manifest.Keys) {
+    for (const line of (await s3.text(key)).split('\n')) {
+      if (line !== '') units.push(unitItemSchema.parse(JSON.parse(line)).unit);
+    }
+  }
+  return units;
+}
+
+/** The chunk items of a plan's manifest, every file of it in order. */
 async function manifest(summary: PlanSummary): Promise<ChunkItem[]> {
-  const answer = await s3.client.send(
-    new GetObjectCommand({ Bucket: summary.manifest.Bucket, Key: summary.manifest.Key }),
-  );
-  const text = await (answer.Body as { transformToString(): Promise<string> }).transformToString();
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .flatMap((line) => unitItemSchema.parse(JSON.parse(line)).chunks);
+  const chunks: ChunkItem[] = [];
+  for (const key of summary.manifest.Keys) {
+    const answer = await s3.client.send(
+      new GetObjectCommand({ Bucket: summary.manifest.Bucket, Key: key }),
+    );
+    const text = await (
+      answer.Body as { transformToString(): Promise<string> }
+    ).transformToString();
+    for (const line of text.split('\n')) {
+      if (line !== '') chunks.push(...unitItemSchema.parse(JSON.parse(line)).chunks);
+    }
+  }
+  return chunks;
 }
 
 describe('plan', () => {
@@ -155,7 +199,15 @@ describe('plan', () => {
       objects: 7,
       emptyObjects: 1,
       skipped: { testFile: 1, notALog: 1, outsideWindow: 0, otherLoadBalancer: 0, missing: 0 },
-      manifest: { Bucket: TEST_BUCKET, Key: 'work/run-all/manifest.jsonl' },
+      // Two parts: the account folder's own keys (the test file) and the day folder.
+      listingParts: 2,
+      planWorkers: [],
+      manifest: {
+        Bucket: TEST_BUCKET,
+        Prefix: 'work/run-all/manifest/',
+        // The worker of the account folder planned nothing, and wrote no file.
+        Keys: ['work/run-all/manifest/part-01.jsonl'],
+      },
       results: { Bucket: TEST_BUCKET, Prefix: 'work/run-all/results' },
     });
     const chunks = await manifest(summary);
@@ -209,6 +261,58 @@ describe('plan', () => {
       listPageSize: 3,
     });
     expect(summary).toMatchObject({ objects: 7, skipped: { testFile: 1, notALog: 1 } });
+  });
+
+  it.each([
+    ['a prefix ending in "/"', 'borders/', 40],
+    ['a prefix ending inside a folder name', `${BORDERS_DAYS}1`, 32],
+    ['a day folder', `${BORDERS_DAYS}11/01/`, 3],
+  ])(
+    'plans every object of %s once, across the parts of its listing and their pages',
+    async (_, prefix, listed) => {
+      const summary = await planRun({
+        client: s3.client,
+        input: parseRunInput({ bucket: TEST_BUCKET, prefix }),
+        runId: 'run-borders',
+        now: () => PLANNED_AT,
+        work: { bucket: TEST_BUCKET, prefix: `work/borders-${listed}/` },
+        listPageSize: 2,
+      });
+      const expected = BORDER_KEYS.filter((key) => key.startsWith(prefix)).sort();
+      expect(expected).toHaveLength(listed);
+      const planned = (await manifest(summary)).map((chunk) => chunk.key);
+      expect(planned.sort()).toEqual(expected);
+      expect(summary).toMatchObject({ objects: listed, chunks: listed });
+      // Units numbered once across the workers.
+      const units = await manifestUnits(summary);
+      expect(new Set(units).size).toBe(units.length);
+    },
+  );
+
+  it('cuts a listing at its folders, down to the day folders, and shares the parts among the workers', async () => {
+    const summary = await planRun({
+      client: s3.client,
+      input: parseRunInput({ bucket: TEST_BUCKET, prefix: 'borders/' }),
+      runId: 'run-parts',
+      now: () => PLANNED_AT,
+      work: { bucket: TEST_BUCKET, prefix: 'work/parts/' },
+    });
+    const parts = JSON.parse(await s3.text('work/parts/plan/parts.json'));
+    expect(parts.parts).toEqual([
+      { prefix: 'borders/', direct: true },
+      { prefix: 'borders/AWSLogs/', direct: true },
+      { prefix: 'borders/AWSLogs/123456789012/', direct: true },
+      // Not day folders: their own keys only, and no folder below.
+      { prefix: `${BORDERS_DAYS}0/`, direct: true },
+      { prefix: `${BORDERS_DAYS}10/`, direct: true },
+      { prefix: `${BORDERS_DAYS}11/`, direct: true },
+      { prefix: `${BORDERS_DAYS}11/01/` },
+      { prefix: `${BORDERS_DAYS}11/02/` },
+      { prefix: 'borders/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/12/31/' },
+    ]);
+    expect(summary.listingParts).toBe(9);
+    expect(parts.workers).toBe(9);
+    expect(summary.manifest.Keys).toHaveLength(9);
   });
 
   it('takes explicit keys, counting the missing ones', async () => {
@@ -304,7 +408,7 @@ describe('plan', () => {
     strict.denyMissing = true;
     const client = s3.clientFor(strict.url);
     const plan = (keys: string[]) =>
-      createPlan(() => ({
+      createWholePlan(() => ({
         s3: client,
         work: { bucket: TEST_BUCKET, prefix: 'work/' },
         logger: { info: () => {} },

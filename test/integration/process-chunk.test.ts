@@ -14,7 +14,7 @@ import type { ChunkItem, ChunkResult } from '../../shared/contract/state-machine
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { createOtlpExporter, type ExporterClock } from '../../shared/otlp/exporter.ts';
 import { createProcessChunk } from '../../shared/reprocess/chunk-step.ts';
-import { TO_THE_END } from '../../shared/reprocess/plan.ts';
+import { TO_THE_END } from '../../shared/reprocess/object-chunks.ts';
 import { isGzip } from '../../shared/s3/compression.ts';
 import { lineCount, NOT_A_LOG } from '../helpers/not-a-log.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';

@@ -15,7 +15,7 @@ import type { ChunkItem, UnitItem, UnitResult } from '../../shared/contract/stat
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { type ExporterClock, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import type { ChunkContext } from '../../shared/reprocess/chunk-step.ts';
-import { chunkItems } from '../../shared/reprocess/plan.ts';
+import { chunkItems } from '../../shared/reprocess/object-chunks.ts';
 import { CHILD_BUDGET_MS } from '../../shared/reprocess/unit-step.ts';
 import { packUnits } from '../../shared/reprocess/units.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';

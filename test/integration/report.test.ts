@@ -17,7 +17,7 @@ import type {
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
 import { planRun } from '../../shared/reprocess/plan.ts';
-import { createPlan } from '../../shared/reprocess/plan-step.ts';
+import { createWholePlan } from '../../shared/reprocess/plan-step.ts';
 import { reportRun } from '../../shared/reprocess/report.ts';
 import {
   createNextPass,
@@ -83,8 +83,14 @@ function planFor(runId: string, input: unknown): Promise<PlanSummary> {
   });
 }
 
+/** A plan's manifest files, one after the other. */
+async function manifestText(plan: PlanSummary): Promise<string> {
+  const texts = await Promise.all(plan.manifest.Keys.map((key) => text(key)));
+  return texts.join('');
+}
+
 async function plannedItems(plan: PlanSummary): Promise<ChunkItem[]> {
-  const units = (await text(plan.manifest.Key))
+  const units = (await manifestText(plan))
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as UnitItem);
@@ -189,7 +195,7 @@ describe('report', () => {
     expect(report.failures).toHaveLength(2);
 
     // Its retryFrom input plans exactly the failed chunks, with the run's settings.
-    const plan2 = createPlan(() => ({
+    const plan2 = createWholePlan(() => ({
       s3: s3.client,
       work: { bucket: TEST_BUCKET, prefix: 'work/' },
       logger: { info: () => {} },
@@ -204,7 +210,7 @@ describe('report', () => {
       objects: 2,
       chunks: 2,
     });
-    const retried = (await text(again.manifest.Key))
+    const retried = (await manifestText(again))
       .split('\n')
       .filter(Boolean)
       .flatMap((line) => (JSON.parse(line) as UnitItem).chunks);

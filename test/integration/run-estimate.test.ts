@@ -16,7 +16,7 @@ import { costSettings } from '../../shared/cost/cost-settings.ts';
 import { PARENT_STATES } from '../../shared/cost/estimate.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { QUIET_LOGGER } from '../../shared/local/local-steps.ts';
-import { createPlan } from '../../shared/reprocess/plan-step.ts';
+import { createWholePlan } from '../../shared/reprocess/plan-step.ts';
 import type { ReportSummary } from '../../shared/reprocess/report.ts';
 import { runCli } from '../helpers/cli.ts';
 import { runLocally } from '../helpers/local-run.ts';
@@ -56,7 +56,7 @@ async function run(input: unknown, runId: string) {
 
 describe("a run's estimate", () => {
   it('is in the plan, its counts the plan’s, priced with the deployment’s memory and prices', async () => {
-    const plan = createPlan(() => ({
+    const plan = createWholePlan(() => ({
       s3: s3.client,
       work: { bucket: TEST_BUCKET, prefix: 'work/' },
       logger: QUIET_LOGGER,
