@@ -54,6 +54,12 @@ export const COMPACT_RESULT_BYTES = 480;
  * begins with, whatever characters it holds.
  */
 export const COMPACT_MESSAGE_BYTES = 160;
+/**
+ * Bytes a failed delete's message takes in a compact chunk result: a chunk
+ * with a deletion has no error, and `"deletion"` is 3 bytes longer a key than
+ * `"error"`, so a result stays within {@link COMPACT_RESULT_BYTES}.
+ */
+export const COMPACT_DELETION_MESSAGE_BYTES = COMPACT_MESSAGE_BYTES - 8;
 /** Bytes an error's name takes, as JSON writes it, in a compact chunk result (this project's names take fewer). */
 export const COMPACT_NAME_BYTES = 48;
 /** Worker lines per second on one vCPU, as measured (BENCHMARKS.md). */
@@ -443,6 +449,12 @@ export type ReportInput = z.infer<typeof reportInputSchema>;
 export const unitItemSchema = z.object({
   unit: count,
   chunks: z.array(chunkItemSchema).min(1).max(MAX_UNIT_CHUNKS),
+  /**
+   * The run deletes what it shipped: the worker deletes each object whose
+   * every line it shipped in one chunk, pinned to its ETag
+   * (docs/design.md#deletion).
+   */
+  deleteShipped: z.literal(true).optional(),
 });
 
 export type UnitItem = z.infer<typeof unitItemSchema>;
@@ -456,6 +468,13 @@ export type UnitItem = z.infer<typeof unitItemSchema>;
 export const compactChunkResultSchema = chunkCountsSchema.extend({
   done: z.boolean(),
   error: chunkErrorSchema.optional(),
+  /**
+   * What became of the object, when the worker deleted it
+   * (docs/design.md#deletion): `deleted`, `gone` (deleted already, by an
+   * earlier attempt of the unit), `changed` (another version now: kept), or
+   * why the delete failed (its message cut shorter than an error's).
+   */
+  deletion: z.union([z.enum(['deleted', 'gone', 'changed']), chunkErrorSchema]).optional(),
 });
 
 export type CompactChunkResult = z.infer<typeof compactChunkResultSchema>;

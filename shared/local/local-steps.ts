@@ -60,6 +60,7 @@ export function localSteps(options: LocalStepOptions): LocalSteps {
     mapping,
     clock,
     logger,
+    allowDelete: true,
   }));
   return {
     plan: createPlan(() => ({ s3, work, logger, allowDelete: true, now, cost })),

@@ -61,6 +61,11 @@ export interface ProcessChunkDependencies {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Bytes per ranged GET (default: the reader's, a few MiB). */
   rangeBytes?: number;
+  /**
+   * Whether the deployment allows deletion (`ELB_OTLP_ALLOW_DELETE`): the
+   * unit worker deletes what a run asks it to only then.
+   */
+  allowDelete?: boolean;
 }
 
 /** The part of the Lambda context the worker reads (a local run gives its own). */

@@ -69,7 +69,7 @@ export async function planRetry({
   requireDeletionAllowed(deleteProcessed, policy, retry);
   const items = report.retryItems;
   const unitBytes = retry.unitBytes ?? report.unitBytes;
-  const units = packUnits(objectsOf(items), unitBytes);
+  const units = packUnits(objectsOf(items), unitBytes, deleteProcessed && !retry.dryRun);
   const sizes = new Map(items.map((item) => [item.key, item.size]));
   const files = runFiles(work);
   const summary: PlanSummary = {

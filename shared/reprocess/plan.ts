@@ -218,7 +218,7 @@ async function planObjects(
     skipped: zeroSkipped(),
   };
   const first = worker * UNITS_PER_PLAN_WORKER;
-  const packer = new UnitPacker(input.unitBytes, first);
+  const packer = new UnitPacker(input.unitBytes, first, input.deleteProcessed && !input.dryRun);
   const key = runFiles(work).manifestPart(worker);
   let body: PassThrough | undefined;
   let uploaded: Promise<unknown> | undefined;

@@ -127,6 +127,9 @@ export async function reportRun(
   const retryItems: ChunkItem[] = [];
   let chunks = 0;
   let units = 0;
+  /** What the workers' own deletions came to (docs/design.md#deletion). */
+  const workerDeletion: DeletionResult = { deleted: [], changed: [], failed: [] };
+  const deletedByWorker = new Set<string>();
   const manifestLines = async function* () {
     for (const key of plan.manifest.Keys) {
       for await (const line of objectLines(client, plan.manifest.Bucket, key)) {
@@ -171,6 +174,19 @@ export async function reportRun(
         retryItems.push(retryFromCursor ? { ...item, start: partial.offset } : item);
         status.shipped = false;
       }
+      if (result?.deletion !== undefined && failure === undefined) {
+        // The worker shipped it whole and deleted it (or tried to).
+        const { deletion } = result;
+        if (deletion === 'deleted' || deletion === 'gone') workerDeletion.deleted.push(item.key);
+        else if (deletion === 'changed') workerDeletion.changed.push(item.key);
+        else
+          workerDeletion.failed.push({
+            key: item.key,
+            code: deletion.name,
+            message: deletion.message,
+          });
+        deletedByWorker.add(item.key);
+      }
       if (counted !== undefined) {
         totals = addShipCounts(totals, counted);
         chunkMs += counted.durationMs;
@@ -179,8 +195,9 @@ export async function reportRun(
     }
   }
 
+  // What the workers did not delete themselves: objects split across units.
   const deletable = [...objects.values()]
-    .filter((o) => o.shipped && o.key.startsWith(plan.prefix))
+    .filter((o) => o.shipped && o.key.startsWith(plan.prefix) && !deletedByWorker.has(o.key))
     .map(({ key, etag }) => ({ key, etag }));
   const deleting = plan.deleteProcessed && !plan.dryRun && options.allowDelete;
   const reportKey = runFiles({
@@ -188,7 +205,12 @@ export async function reportRun(
     prefix: runFolderOf(plan.manifest.Prefix),
   }).report;
   const reportUrl = `s3://${plan.manifest.Bucket}/${reportKey}`;
-  const writeReport = (deletion: DeletionResult, pending?: string[]) => {
+  const writeReport = (own: DeletionResult, pending?: string[]) => {
+    const deletion: DeletionResult = {
+      deleted: [...workerDeletion.deleted, ...own.deleted],
+      changed: [...workerDeletion.changed, ...own.changed],
+      failed: [...workerDeletion.failed, ...own.failed],
+    };
     const summary: ReportSummary = {
       runId: plan.runId,
       ...totals,

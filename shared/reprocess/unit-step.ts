@@ -15,13 +15,16 @@
  *   same record ids) instead of a retrier outliving an Express child.
  */
 
+import type { S3Client } from '@aws-sdk/client-s3';
 import { addChunkCounts, shipCounts, zeroChunkCounts } from '../contract/counts.ts';
 import { ChunkInputError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
   type ChunkError,
   type ChunkInput,
+  type ChunkItem,
   type ChunkResult,
+  COMPACT_DELETION_MESSAGE_BYTES,
   COMPACT_MESSAGE_BYTES,
   COMPACT_NAME_BYTES,
   type CompactChunkResult,
@@ -31,6 +34,8 @@ import {
   unitCallSchema,
 } from '../contract/state-machine.ts';
 import type { ShipResult } from '../pipeline/ship-object.ts';
+import { deleteShippedObjects } from '../s3/conditional-delete.ts';
+import { isGone } from '../s3/key-presence.ts';
 import {
   type ChunkContext,
   chunkResult,
@@ -41,6 +46,7 @@ import {
   retryableError,
   shipChunkWith,
 } from './chunk-step.ts';
+import { TO_THE_END } from './object-chunks.ts';
 
 /**
  * What a worker may use of an Express child's 5 minutes, from the child's
@@ -70,7 +76,11 @@ export function createProcessUnit(
 ) {
   return async (event: unknown, context: ChunkContext): Promise<UnitResult> => {
     const { item: input, startedAt, executionType } = parseUnitCall(event);
-    const { s3, exporter, config, mapping, clock, logger, rangeBytes } = await dependencies();
+    const { s3, exporter, config, mapping, clock, logger, rangeBytes, allowDelete } =
+      await dependencies();
+    const deleting = input.deleteShipped === true;
+    /** Positions in `results` of the objects this call shipped whole, to delete before answering. */
+    const shippedWhole: number[] = [];
     const started = clock.now();
     const childEnd =
       startedAt === undefined || executionType !== 'EXPRESS'
@@ -190,6 +200,16 @@ export function createProcessUnit(
           ...shipCounts(shipped),
           durationMs: Math.round(ms),
         });
+        if (deleting && (await goneBeforeRead(s3, chunk, shipped))) {
+          // Deleted by an earlier attempt of this unit, after it shipped it whole.
+          results.push({
+            ...zeroChunkCounts(),
+            durationMs: Math.round(ms),
+            done: true,
+            deletion: 'gone',
+          });
+          continue;
+        }
         const result = chunkResult(chunk, shipped, counts);
         if (!result.done) {
           const { cursor } = result;
@@ -201,6 +221,9 @@ export function createProcessUnit(
           });
         }
         results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
+        if (deleting && isWholeObject(chunk) && fullyAccepted(results[results.length - 1])) {
+          shippedWhole.push(results.length - 1);
+        }
       }
       return undefined;
     };
@@ -213,6 +236,8 @@ export function createProcessUnit(
       halted = true;
       await Promise.allSettled(running.values());
     }
+    // Paused or done, the objects this call shipped whole go before it answers.
+    await deleteShippedWhole(s3, input.chunks, results, shippedWhole, allowDelete === true, logger);
     if (unfinished !== undefined) return unfinished;
     const failed = results.filter((r) => r.error !== undefined || r.failed > 0).length;
     const details = { ...where, failedChunks: failed };
@@ -220,6 +245,109 @@ export function createProcessUnit(
     else logger.info('unit shipped', details);
     return { unit: input.unit, done: true, carryOn: false, results };
   };
+}
+
+/**
+ * Whether a chunk is all of its object: from its start to its end (a gzip
+ * object's offsets are in its content, so only "to the end" says so), or an
+ * empty object's one chunk.
+ */
+function isWholeObject(chunk: ChunkItem): boolean {
+  if (chunk.start !== 0) return false;
+  if (chunk.size === 0 || chunk.end === TO_THE_END) return true;
+  return chunk.compression === 'none' && chunk.end >= chunk.size;
+}
+
+/** Whether every line of a finished chunk was accepted (nothing rejected, failed, or in error). */
+function fullyAccepted(result: CompactChunkResult): boolean {
+  return (
+    result.done &&
+    result.error === undefined &&
+    result.failed === 0 &&
+    result.rejected === 0 &&
+    result.lines === result.accepted
+  );
+}
+
+/**
+ * Whether a whole-object chunk found its object gone before reading a line:
+ * S3's 404, or its 403 for a key a listing does not show.
+ */
+async function goneBeforeRead(
+  s3: S3Client,
+  chunk: ChunkInput,
+  shipped: ShipResult,
+): Promise<boolean> {
+  const error = shipped.readError;
+  if (error === undefined || chunk.cursor !== undefined || !isWholeObject(chunk)) return false;
+  if (shipped.lines > 0) return false;
+  if (error.name !== 'ObjectNotFoundError' && error.name !== 'ObjectAccessDeniedError')
+    return false;
+  return isGone(s3, chunk.bucket, chunk.key, error).catch(() => false);
+}
+
+/**
+ * Deletes the objects at `positions` of `results` (each pinned to the ETag
+ * shipped, in as few DeleteObjects requests as there are buckets), and
+ * writes what became of each in its result's `deletion`.
+ */
+async function deleteShippedWhole(
+  s3: S3Client,
+  chunks: readonly ChunkItem[],
+  results: CompactChunkResult[],
+  positions: readonly number[],
+  allowed: boolean,
+  logger: Pick<ProcessChunkDependencies['logger'], 'error'>,
+): Promise<void> {
+  if (positions.length === 0) return;
+  if (!allowed) {
+    for (const at of positions) {
+      results[at] = {
+        ...results[at],
+        deletion: {
+          name: 'DeletionNotAllowed',
+          message: 'this deployment does not allow deletion (allowDeleteProcessed)',
+        },
+      };
+    }
+    return;
+  }
+  const buckets = new Map<string, number[]>();
+  for (const at of positions) {
+    const bucket = chunks[at].bucket;
+    buckets.set(bucket, [...(buckets.get(bucket) ?? []), at]);
+  }
+  for (const [bucket, ats] of buckets) {
+    const outcome = await deleteShippedObjects(
+      s3,
+      bucket,
+      ats.map((at) => ({ key: chunks[at].key, etag: chunks[at].etag })),
+    );
+    const deleted = new Set(outcome.deleted);
+    const changed = new Set(outcome.changed);
+    const failed = new Map(outcome.failed.map((failure) => [failure.key, failure]));
+    for (const at of ats) {
+      const { key } = chunks[at];
+      const failure = failed.get(key);
+      results[at] = {
+        ...results[at],
+        deletion: deleted.has(key)
+          ? 'deleted'
+          : changed.has(key)
+            ? 'changed'
+            : compactDeletionError({
+                name: failure?.code ?? 'NoAnswer',
+                message: (failure?.message ?? 'not in S3’s answer').replaceAll(
+                  `s3://${bucket}/${key}`,
+                  'the object',
+                ),
+              }),
+      };
+    }
+    if (outcome.failed.length > 0) {
+      logger.error('objects shipped whole could not be deleted', { failures: outcome.failed });
+    }
+  }
 }
 
 /** Validates a unit worker's input, or throws {@link ChunkInputError} naming every bad field. */
@@ -253,6 +381,17 @@ export function compactError(error: ChunkError): ChunkError {
   return {
     name: cutToJsonBytes(error.name, COMPACT_NAME_BYTES),
     message: cutToJsonBytes(error.message, COMPACT_MESSAGE_BYTES),
+  };
+}
+
+/**
+ * Why a delete failed, as a compact result keeps it: the name cut as an
+ * error's, the message to {@link COMPACT_DELETION_MESSAGE_BYTES}.
+ */
+export function compactDeletionError(error: ChunkError): ChunkError {
+  return {
+    name: cutToJsonBytes(error.name, COMPACT_NAME_BYTES),
+    message: cutToJsonBytes(error.message, COMPACT_DELETION_MESSAGE_BYTES),
   };
 }
 

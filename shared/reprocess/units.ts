@@ -18,6 +18,8 @@ import {
 
 /** `{"unit":<index>,"chunks":[]}` around the chunk items, with room for a long index. */
 const UNIT_FRAME_BYTES = 40;
+/** `,"deleteShipped":true`, in the units of a run that deletes. */
+const DELETE_FLAG_BYTES = 21;
 
 /**
  * Chunks a unit of small objects holds when each chunk item is `itemBytes`
@@ -47,16 +49,23 @@ export class UnitPacker {
   /** The open unit's chunk items, serialized with their commas, and their results' room. */
   #openPayloadBytes = UNIT_FRAME_BYTES;
 
+  readonly #frameBytes: number;
+  readonly #deleteShipped: boolean;
+
   /**
    * @param unitBytes stored bytes a unit of small objects holds at most (one object bigger is a unit of its own)
    * @param firstUnit the number of the first unit (a plan worker's own range)
+   * @param deleteShipped mark every unit `deleteShipped` (a run that deletes)
    */
-  constructor(unitBytes: number, firstUnit = 0) {
+  constructor(unitBytes: number, firstUnit = 0, deleteShipped = false) {
     if (!Number.isSafeInteger(unitBytes) || unitBytes < 1) {
       throw new RangeError(`unitBytes must be a whole number of bytes, at least 1: ${unitBytes}`);
     }
     this.#unitBytes = unitBytes;
     this.#next = firstUnit;
+    this.#deleteShipped = deleteShipped;
+    this.#frameBytes = UNIT_FRAME_BYTES + (deleteShipped ? DELETE_FLAG_BYTES : 0);
+    this.#openPayloadBytes = this.#frameBytes;
   }
 
   /** The number the next unit gets: after the last unit made (the open one not counted). */
@@ -93,18 +102,22 @@ export class UnitPacker {
     const unit = this.#unit(this.#open);
     this.#open = [];
     this.#openBytes = 0;
-    this.#openPayloadBytes = UNIT_FRAME_BYTES;
+    this.#openPayloadBytes = this.#frameBytes;
     return [unit];
   }
 
   #unit(chunks: ChunkItem[]): UnitItem {
-    return { unit: this.#next++, chunks };
+    return { unit: this.#next++, chunks, ...(this.#deleteShipped && { deleteShipped: true }) };
   }
 }
 
 /** Every object's chunks (in order) packed into units: {@link UnitPacker} over a list. */
-export function packUnits(objects: Iterable<readonly ChunkItem[]>, unitBytes: number): UnitItem[] {
-  const packer = new UnitPacker(unitBytes);
+export function packUnits(
+  objects: Iterable<readonly ChunkItem[]>,
+  unitBytes: number,
+  deleteShipped = false,
+): UnitItem[] {
+  const packer = new UnitPacker(unitBytes, 0, deleteShipped);
   const units: UnitItem[] = [];
   for (const chunks of objects) units.push(...packer.add(chunks));
   units.push(...packer.finish());

@@ -5,6 +5,7 @@
  * drive whole runs.
  */
 
+import type { S3Client } from '@aws-sdk/client-s3';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { PlanSummary } from '../../shared/contract/state-machine.ts';
@@ -30,6 +31,13 @@ export interface LocalRun {
   clock?: ExporterClock;
   /** Called with each worker call before the worker gets it. */
   onCall?: (call: unknown) => void;
+  /**
+   * Stands between the child and the worker: gets each call and the worker
+   * (e.g. to call it twice, as a child run twice would).
+   */
+  worker?: (call: unknown, ship: (call: unknown) => Promise<unknown>) => Promise<unknown>;
+  /** The S3 client the run's steps use (default: `s3.client`; e.g. a proxy's). */
+  client?: S3Client;
   /** How the children run and how long passes wait. */
   run?: Pick<LocalRunOptions, 'childExecutionType' | 'passWaitSeconds'>;
 }
@@ -40,8 +48,9 @@ export async function runLocally(options: LocalRun) {
   const clock = options.clock ?? SYSTEM_CLOCK;
   const config = loadExportConfig({}, { endpoint: receiver.url });
   const exporter = createOtlpExporter(config, clock);
+  const client = options.client ?? s3.client;
   const steps = localSteps({
-    s3: s3.client,
+    s3: client,
     exporter,
     config,
     mapping: loadMappingConfig({}),
@@ -54,7 +63,7 @@ export async function runLocally(options: LocalRun) {
   const outcome = await runReprocessLocally({
     input,
     runId,
-    s3: s3.client,
+    s3: client,
     plan: async (event) => {
       const answer = await steps.plan(event);
       // The plan as it stands after each step; whole after PlanTotals.
@@ -63,7 +72,9 @@ export async function runLocally(options: LocalRun) {
     },
     processChunk: (call) => {
       onCall?.(call);
-      return steps.processChunk(call);
+      return options.worker === undefined
+        ? steps.processChunk(call)
+        : options.worker(call, steps.processChunk);
     },
     nextPass: steps.nextPass,
     report: steps.report,

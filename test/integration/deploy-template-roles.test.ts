@@ -136,10 +136,12 @@ describe('the deployment template: roles and least privilege (sls package)', () 
     });
   });
 
-  it('lets only the report delete, only with allowDeleteProcessed (or deleteAfterIngest), and ingest only with deleteAfterIngest, only log objects under the prefix', () => {
+  it('lets only the report and the chunk workers delete, only with allowDeleteProcessed (or deleteAfterIngest), and ingest only with deleteAfterIngest, only log objects under the prefix', () => {
     for (const id of roleIds()) {
       const deletes = allowing(id, 's3:DeleteObject');
-      if (id !== 'ReportRole' && id !== 'IngestRole') expect(deletes, id).toEqual([]);
+      if (!['ReportRole', 'IngestRole', 'ProcessChunkRole'].includes(id)) {
+        expect(deletes, id).toEqual([]);
+      }
     }
     const policy = (id: string) => resources[id].Properties.Policies[0].PolicyDocument.Statement;
     // Only conditional deletes (pinned to the shipped ETag), which need s3:GetObject on the key too.
@@ -164,6 +166,23 @@ describe('the deployment template: roles and least privilege (sls package)', () 
         onlyWith('AllowDeleteProcessed', expect.objectContaining({ Action: 's3:ListBucket' })),
       ]),
     );
+    // The workers delete the objects they shipped whole; they read the logs already.
+    expect(policy('ProcessChunkRole')).toEqual(
+      expect.arrayContaining([
+        onlyWith(
+          'AllowDeleteProcessed',
+          expect.objectContaining({
+            Action: 's3:DeleteObject',
+            Resource: logObjects,
+            Condition: pinned,
+          }),
+        ),
+        onlyWith('AllowDeleteProcessed', expect.objectContaining({ Action: 's3:ListBucket' })),
+      ]),
+    );
+    expect(allowing('ProcessChunkRole', 's3:GetObject').map((s) => s.Resource)).toContainEqual(
+      logObjects,
+    );
     expect(policy('IngestRole')).toContainEqual(
       onlyWith(
         'DeleteAfterIngest',
@@ -183,7 +202,7 @@ describe('the deployment template: roles and least privilege (sls package)', () 
       'Fn::Or': [{ 'Fn::Equals': ['false', 'true'] }, { Condition: 'DeleteAfterIngest' }],
     });
     // The plan refuses a run asking for deletion, and the report deletes nothing, unless it is on.
-    for (const fn of ['PlanLambdaFunction', 'ReportLambdaFunction']) {
+    for (const fn of ['PlanLambdaFunction', 'ProcessChunkLambdaFunction', 'ReportLambdaFunction']) {
       expect(resources[fn].Properties.Environment.Variables.ELB_OTLP_ALLOW_DELETE, fn).toEqual({
         'Fn::If': ['AllowDeleteProcessed', 'true', 'false'],
       });
@@ -211,13 +230,13 @@ describe('the deployment template: roles and least privilege (sls package)', () 
       expect(reads.length, id).toBe(
         ['PlanRole', 'ProcessChunkRole', 'IngestRole', 'ReportRole'].includes(id) ? 1 : 0,
       );
-      // Listing, under the prefix: the plan's, and the deleting roles' to tell a missing
+      // Listing, under the prefix: the plan's, and the deleting roles' (the workers' too) to tell a missing
       // object from a denied one (S3 answers 403 for both without it).
       const listsLogs = allowing(id, 's3:ListBucket').filter((s) =>
         JSON.stringify(s.Resource).includes(`:s3:::${TEST_BUCKET}"`),
       );
       expect(listsLogs.length, id).toBe(
-        ['PlanRole', 'IngestRole', 'ReportRole'].includes(id) ? 1 : 0,
+        ['PlanRole', 'IngestRole', 'ReportRole', 'ProcessChunkRole'].includes(id) ? 1 : 0,
       );
     }
     // The state machine lists only the runs' files: the ItemReader over a manifest's files.
@@ -230,7 +249,7 @@ describe('the deployment template: roles and least privilege (sls package)', () 
     for (const id of roleIds().filter((r) => r !== 'ReprocessStateMachineRole')) {
       expect(JSON.stringify(allowing(id, 's3:ListBucket')), id).not.toContain('elb-otlp/runs');
     }
-    for (const id of ['IngestRole', 'ReportRole']) {
+    for (const id of ['IngestRole', 'ReportRole', 'ProcessChunkRole']) {
       expect(allowing(id, 's3:ListBucket'), id).toEqual(allowing('PlanRole', 's3:ListBucket'));
     }
     // Everything else in S3 is the work location.

@@ -14,6 +14,7 @@ import {
   COMPACT_NAME_BYTES,
   COMPACT_RESULT_BYTES,
   type CompactChunkResult,
+  compactChunkResultSchema,
   DEFAULT_UNIT_BYTES,
   STATE_PAYLOAD_BYTES,
   UNIT_BUDGET_BYTES,
@@ -21,7 +22,7 @@ import {
   unitItemSchema,
   unitResultSchema,
 } from '../../shared/contract/state-machine.ts';
-import { compactError } from '../../shared/reprocess/unit-step.ts';
+import { compactDeletionError, compactError } from '../../shared/reprocess/unit-step.ts';
 import { chunksPerUnit, packUnits, UnitPacker } from '../../shared/reprocess/units.ts';
 
 const ELB_KEY = (n: number) =>
@@ -184,6 +185,26 @@ describe('the unit contract', () => {
     expect(Buffer.byteLength(JSON.stringify(worstResult))).toBeLessThanOrEqual(
       COMPACT_RESULT_BYTES,
     );
+  });
+
+  it('keeps a result whose delete failed under COMPACT_RESULT_BYTES', () => {
+    const { error: _e, ...counts } = worstResult;
+    const deletion = compactDeletionError({ name: 'N'.repeat(500), message: '🙂'.repeat(500) });
+    const result = compactChunkResultSchema.parse({ ...counts, deletion });
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(COMPACT_RESULT_BYTES);
+  });
+
+  it("keeps a deleting run's units, their flag and long numbers, within the budget", () => {
+    const objects = range(800, (n) => small(n, 111_500, ELB_KEY(n)));
+    const packer = new UnitPacker(DEFAULT_UNIT_BYTES, 15_000_000, true);
+    const units = [...objects.flatMap((chunks) => packer.add(chunks)), ...packer.finish()];
+    expect(units.map((unit) => unit.unit)).toEqual([15_000_000, 15_000_001, 15_000_002]);
+    for (const unit of units) {
+      expect(unitItemSchema.parse(unit).deleteShipped).toBe(true);
+      const payload =
+        Buffer.byteLength(JSON.stringify(unit)) + unit.chunks.length * COMPACT_RESULT_BYTES;
+      expect(payload).toBeLessThanOrEqual(UNIT_BUDGET_BYTES);
+    }
   });
 
   it('fits a full unit with the results before its last chunk in 256 KiB, as input and answer', () => {
