@@ -538,11 +538,15 @@ export const unitCallSchema = z.object({
 export type UnitCall = z.infer<typeof unitCallSchema>;
 
 /**
- * A unit finished: the results of all its chunks, in order (`carryOn` is
- * there for the definition's Choice, which reads it in every answer).
+ * A unit finished: its chunks and the results of all of them, in order
+ * (`carryOn` is there for the definition's Choice, which reads it in every
+ * answer). With the chunks, an answer is read alone: the report needs no
+ * manifest to know what each result is of (docs/design.md#report).
  */
 export const finishedUnitSchema = z.object({
   unit: count,
+  /** The unit's chunks, so each result names its chunk wherever the report reads it. */
+  chunks: z.array(chunkItemSchema).min(1).max(MAX_UNIT_CHUNKS),
   done: z.literal(true),
   carryOn: z.literal(false),
   results: z.array(compactChunkResultSchema).max(MAX_UNIT_CHUNKS),

@@ -6,8 +6,8 @@
  * by a small adapter instead: it reads the JSONL files the ItemReader
  * lists (`LOAD_AND_FLATTEN`), runs the ItemProcessor (the same child workflow, loop, retries and
  * catch) for each unit item with bounded concurrency, and writes
- * ResultWriter's layout (`<Prefix>/<run>/manifest.json`, `SUCCEEDED_0.json`,
- * `FAILED_0.json`) so the report step reads the same files here and in AWS.
+ * ResultWriter's layout (`<Prefix>/<run>/manifest.json`, `SUCCEEDED_0.jsonl`,
+ * `FAILED_0.jsonl`, as `WriterConfig` asks) so the report step reads the same files here and in AWS.
  * It holds items and the worker's input and output to Step Functions'
  * 256 KiB, as AWS does: an item over it fails the Map (and the run), a
  * worker's input or output over it fails its child, whatever the child's
@@ -113,6 +113,7 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
   definition.States.PlanParts.MaxConcurrency = LOCAL_PLAN_WORKERS_AT_ONCE;
   const map = definition.States.ShipUnits;
   requireFlattenedListing(map.ItemReader);
+  requireCompactLines(map.ResultWriter);
   const { ProcessorConfig: _, ...processor } = map.ItemProcessor;
   // The Map state becomes a task whose parameters are what the Map's
   // ItemReader, ResultWriter and MaxConcurrencyPath evaluate to.
@@ -181,6 +182,23 @@ function requireFlattenedListing(reader: {
   ) {
     throw new Error(
       `the local Distributed Map reads JSONL files listed under a prefix (s3:listObjectsV2, LOAD_AND_FLATTEN); the definition's ItemReader is ${JSON.stringify(reader)}`,
+    );
+  }
+}
+
+/**
+ * The ResultWriter layout this adapter writes as AWS would: JSON Lines, a
+ * child's output a line for those that succeeded (`COMPACT`), the whole
+ * record for those that failed (which AWS writes in full whatever the
+ * transformation).
+ */
+function requireCompactLines(writer: {
+  WriterConfig?: { OutputType?: string; Transformation?: string };
+}): void {
+  const config = writer.WriterConfig;
+  if (config?.OutputType !== 'JSONL' || config.Transformation !== 'COMPACT') {
+    throw new Error(
+      `the local Distributed Map writes JSONL results, COMPACT (WriterConfig); the definition's ResultWriter is ${JSON.stringify(writer)}`,
     );
   }
 }
@@ -298,29 +316,37 @@ async function runMapLocally(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 
   const dir = `${parameters.writer.Prefix}/${mapRunId}`;
-  const put = (key: string, body: unknown) =>
+  const put = (key: string, body: string) =>
     s3.send(
       new PutObjectCommand({
         Bucket: parameters.writer.Bucket,
         Key: key,
-        Body: JSON.stringify(body),
-        ContentType: 'application/json',
+        Body: body,
+        ContentType: key.endsWith('.jsonl') ? 'application/jsonl' : 'application/json',
       }),
     );
-  const succeeded = records.filter((r) => r.Status === 'SUCCEEDED');
-  const failed = records.filter((r) => r.Status === 'FAILED');
-  await put(`${dir}/SUCCEEDED_0.json`, succeeded);
-  await put(`${dir}/FAILED_0.json`, failed);
+  const jsonLines = (values: unknown[]) =>
+    values.map((value) => `${JSON.stringify(value)}\n`).join('');
+  // COMPACT: a succeeded child's output alone; a failed one's whole record.
+  const succeeded = jsonLines(
+    records.filter((r) => r.Status === 'SUCCEEDED').map((r) => JSON.parse(r.Output as string)),
+  );
+  const failed = jsonLines(records.filter((r) => r.Status === 'FAILED'));
+  await put(`${dir}/SUCCEEDED_0.jsonl`, succeeded);
+  await put(`${dir}/FAILED_0.jsonl`, failed);
   const manifestKey = `${dir}/manifest.json`;
-  await put(manifestKey, {
-    DestinationBucket: parameters.writer.Bucket,
-    MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipUnits:${mapRunId}`,
-    ResultFiles: {
-      SUCCEEDED: [{ Key: `${dir}/SUCCEEDED_0.json`, Size: JSON.stringify(succeeded).length }],
-      FAILED: [{ Key: `${dir}/FAILED_0.json`, Size: JSON.stringify(failed).length }],
-      PENDING: [],
-    },
-  });
+  await put(
+    manifestKey,
+    JSON.stringify({
+      DestinationBucket: parameters.writer.Bucket,
+      MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipUnits:${mapRunId}`,
+      ResultFiles: {
+        SUCCEEDED: [{ Key: `${dir}/SUCCEEDED_0.jsonl`, Size: Buffer.byteLength(succeeded) }],
+        FAILED: [{ Key: `${dir}/FAILED_0.jsonl`, Size: Buffer.byteLength(failed) }],
+        PENDING: [],
+      },
+    }),
+  );
   return {
     MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipUnits:${mapRunId}`,
     ResultWriterDetails: { Bucket: parameters.writer.Bucket, Key: manifestKey },

@@ -86,3 +86,14 @@ export function chunkItems(
   chunks.push({ ...object, start, end: exact ? Math.max(total, start + 1) : TO_THE_END });
   return chunks;
 }
+
+/**
+ * Whether a chunk is all of its object: from its start to its end (a gzip
+ * object's offsets are in its content, so only "to the end" says so), or an
+ * empty object's one chunk.
+ */
+export function coversWholeObject(chunk: ChunkItem): boolean {
+  if (chunk.start !== 0) return false;
+  if (chunk.size === 0 || chunk.end === TO_THE_END) return true;
+  return chunk.compression === 'none' && chunk.end >= chunk.size;
+}

@@ -15,15 +15,12 @@
  * so its answer stays small for millions of objects.
  */
 
-import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { z } from 'zod';
 import {
   PLAN_WORKERS,
@@ -38,6 +35,7 @@ import {
 } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
+import { JsonlUpload } from '../s3/jsonl-upload.ts';
 import { isGone } from '../s3/key-presence.ts';
 import type { ListedObject } from '../s3/listing.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
@@ -220,8 +218,8 @@ async function planObjects(
   const first = worker * UNITS_PER_PLAN_WORKER;
   const packer = new UnitPacker(input.unitBytes, first, input.deleteProcessed && !input.dryRun);
   const key = runFiles(work).manifestPart(worker);
-  let body: PassThrough | undefined;
-  let uploaded: Promise<unknown> | undefined;
+  // Begun with the first unit: a worker that plans nothing writes no file.
+  const manifest = new JsonlUpload(client, work.bucket, key);
   const write = async (units: UnitItem[]) => {
     if (units.length === 0) return;
     if (packer.units - first > UNITS_PER_PLAN_WORKER) {
@@ -229,18 +227,7 @@ async function planObjects(
         `plan worker ${worker}: more than ${UNITS_PER_PLAN_WORKER} units; give a larger unitBytes or a narrower prefix`,
       );
     }
-    if (body === undefined) {
-      body = new PassThrough();
-      uploaded = new Upload({
-        client,
-        // One part in flight: workers upload at the same time, each holding a part or two.
-        queueSize: 1,
-        params: { Bucket: work.bucket, Key: key, Body: body, ContentType: 'application/jsonl' },
-      }).done();
-      uploaded.catch(() => {});
-    }
-    const text = units.map((unit) => `${JSON.stringify(unit)}\n`).join('');
-    if (!body.write(text)) await Promise.race([once(body, 'drain'), uploaded]);
+    await manifest.writeText(units.map((unit) => `${JSON.stringify(unit)}\n`).join(''));
   };
   /** The first error of a listing: the others stop at their next page. */
   let failure: { error: unknown } | undefined;
@@ -274,15 +261,13 @@ async function planObjects(
     await Promise.all(running);
     if (failure !== undefined) throw failure.error;
     await write(packer.finish());
-    body?.end();
-    await uploaded;
+    await manifest.end();
   } catch (error) {
-    body?.destroy(error as Error);
-    await uploaded?.catch(() => {});
+    await manifest.abort(error);
     throw error;
   }
   part.units = packer.units - first;
-  return { ...part, ...(body !== undefined && { manifestKey: key }) };
+  return { ...part, ...(manifest.started && { manifestKey: key }) };
 }
 
 /**

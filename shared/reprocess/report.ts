@@ -1,61 +1,39 @@
 /**
- * The report step of a reprocessing run: reads what became of each work
- * unit in every pass of the Distributed Map (unit-outcomes.ts) and the run's
- * unit manifest, gives each planned chunk its result (the unit's result at
- * the chunk's position), adds up the counts per object and in total, checks that every chunk
- * conserves its lines (docs/design.md#counts-and-conservation), deletes the
- * objects that were fully shipped when the run asked for it (only in the run's
- * bucket and under its prefix, only the version shipped), writes `report.json`
- * whatever the deletions came to, and answers a short summary with the run's
- * throughput.
+ * The report step of a reprocessing run (docs/design.md#report): reads what
+ * became of each work unit in every pass of the Distributed Map
+ * (unit-outcomes.ts; each answer names its chunks) and, for the units with
+ * no outcome, the run's unit manifest, all as streams; adds up the counts per
+ * object and in total (run-tally.ts), checks that every chunk conserves its
+ * lines (docs/design.md#counts-and-conservation), deletes the objects split
+ * across units that were fully shipped when the run asked for it (the
+ * workers delete the others: docs/design.md#deletion; only in the run's
+ * bucket and under its prefix, only the version shipped), writes the
+ * per-object detail (`objects.jsonl`) and `report.json` whatever the
+ * deletions came to, and answers a short summary with the run's throughput.
  */
 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  addLineCounts,
-  addShipCounts,
-  type LineCounts,
-  type ShipCounts,
-  zeroLineCounts,
-  zeroShipCounts,
-} from '../contract/counts.ts';
+import type { ShipCounts } from '../contract/counts.ts';
 import { ReportInputError } from '../contract/errors.ts';
 import type { Estimate } from '../contract/estimate.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
-  type ChunkItem,
-  type ChunkResult,
+  type ChunkError,
   type FailedChunk,
   type ReportInput,
   type UnitItem,
   unitItemSchema,
 } from '../contract/state-machine.ts';
 import { type ActualFigures, actualFigures } from '../cost/estimate.ts';
-import {
-  type DeleteFailure,
-  type DeletionResult,
-  deleteShippedObjects,
-} from '../s3/conditional-delete.ts';
+import { type DeletionResult, deleteShippedObjects } from '../s3/conditional-delete.ts';
+import { JsonlUpload } from '../s3/jsonl-upload.ts';
 import { objectLines } from '../s3/object-lines.ts';
 import { runFiles, runFolderOf } from './run-files.ts';
-import { readUnitOutcomes } from './unit-outcomes.ts';
+import { type Deletion, RunTally } from './run-tally.ts';
+import { lastOutcomes, type UnitOutcome } from './unit-outcomes.ts';
 
 /** Failed chunks listed in the answer (all of them are in report.json). */
 const LISTED_FAILURES = 20;
-/** A chunk with no result at all. */
-const NO_RESULT = {
-  name: 'NoResult',
-  message: 'the chunk has no result (it never ran, or the run stopped)',
-};
-
-export interface ObjectStatus extends LineCounts {
-  key: string;
-  /** The version the run read (deletion is pinned to it). */
-  etag: string;
-  chunks: number;
-  /** Every chunk ended done, with nothing failed or rejected and no error. */
-  shipped: boolean;
-}
 
 export interface ReportSummary extends ShipCounts {
   runId: string;
@@ -105,10 +83,11 @@ export interface ReportOptions {
 }
 
 /**
- * Builds the run's report, deletes what may go (each object pinned to the
- * ETag it was shipped from), and writes report.json whatever the deletions
- * came to: a deletion that failed is counted in `deleteFailed` and named in
- * the report, never thrown.
+ * Builds the run's report, deletes what the workers left to it (objects
+ * split across units, each pinned to the ETag it was shipped from), and
+ * writes report.json whatever the deletions came to: a deletion that failed
+ * is counted in `deleteFailed` and named in the report, never thrown.
+ * Everything is read and written as streams (docs/design.md#report).
  */
 export async function reportRun(
   client: S3Client,
@@ -117,161 +96,113 @@ export async function reportRun(
 ): Promise<ReportSummary> {
   const now = options.now ?? Date.now;
   const { plan, passes } = input;
-  const { outcomes, children } = await readUnitOutcomes(client, passes);
-
-  let totals = zeroShipCounts();
-  let chunkMs = 0;
-  const objects = new Map<string, ObjectStatus>();
-  const failures: FailedChunk[] = [];
-  /** The planned items of the failed chunks (an unfinished one from where it stopped): what a re-run ships. */
-  const retryItems: ChunkItem[] = [];
-  let chunks = 0;
+  const workBucket = plan.manifest.Bucket;
+  const files = runFiles({ bucket: workBucket, prefix: runFolderOf(plan.manifest.Prefix) });
+  const asked = plan.deleteProcessed && !plan.dryRun;
+  const detail = new JsonlUpload(client, workBucket, files.objects);
+  const tally = new RunTally(detail, asked);
   let units = 0;
-  /** What the workers' own deletions came to (docs/design.md#deletion). */
-  const workerDeletion: DeletionResult = { deleted: [], changed: [], failed: [] };
-  const deletedByWorker = new Set<string>();
-  const manifestLines = async function* () {
+  const count = { children: 0 };
+  try {
+    // Every unit's last outcome, each naming its chunks; then, from the
+    // manifest, the units that have none (or were refused: no chunks named).
+    const seen = new Set<number>();
+    const refused = new Map<number, UnitOutcome>();
+    for await (const outcome of lastOutcomes(client, passes, seen, count)) {
+      if (outcome.chunks.length === 0) refused.set(outcome.unit, outcome);
+      else await tally.unit(outcome.chunks, outcome);
+    }
     for (const key of plan.manifest.Keys) {
-      for await (const line of objectLines(client, plan.manifest.Bucket, key)) {
-        yield parseManifestLine(line, { Bucket: plan.manifest.Bucket, Key: key });
+      for await (const line of objectLines(client, workBucket, key)) {
+        const unit = parseManifestLine(line, { Bucket: workBucket, Key: key });
+        units++;
+        if (!seen.has(unit.unit) || refused.has(unit.unit)) {
+          await tally.unit(unit.chunks, refused.get(unit.unit));
+        }
       }
     }
-  };
-  for await (const unit of manifestLines()) {
-    units++;
-    const outcome = outcomes.get(unit.unit);
-    for (const [at, item] of unit.chunks.entries()) {
-      chunks++;
-      const status = objects.get(item.key) ?? {
-        key: item.key,
-        etag: item.etag,
-        chunks: 0,
-        ...zeroLineCounts(),
-        shipped: true,
-      };
-      objects.set(item.key, status);
-      status.chunks++;
-      const where = { key: item.key, start: item.start, end: item.end };
-      const result = outcome?.results[at];
-      // A chunk the unit began and did not finish: what it shipped counts, the
-      // rest is retried; all of it when a line before the cursor was rejected
-      // or failed, since those lines were not accepted either.
-      const partial = outcome?.cursor?.chunk === at ? outcome.cursor.chunkCursor : undefined;
-      const retryFromCursor =
-        partial !== undefined &&
-        partial.rejected === 0 &&
-        partial.failed === 0 &&
-        partial.error === undefined &&
-        partial.offset > item.start &&
-        partial.offset < item.end;
-      const counted = result ?? partial;
-      const failure =
-        result !== undefined
-          ? chunkFailure(where, { ...where, ...result })
-          : { ...where, error: outcome?.error ?? NO_RESULT };
-      if (failure !== undefined) {
-        failures.push(failure);
-        retryItems.push(retryFromCursor ? { ...item, start: partial.offset } : item);
-        status.shipped = false;
-      }
-      if (result?.deletion !== undefined && failure === undefined) {
-        // The worker shipped it whole and deleted it (or tried to).
-        const { deletion } = result;
-        if (deletion === 'deleted' || deletion === 'gone') workerDeletion.deleted.push(item.key);
-        else if (deletion === 'changed') workerDeletion.changed.push(item.key);
-        else
-          workerDeletion.failed.push({
-            key: item.key,
-            code: deletion.name,
-            message: deletion.message,
-          });
-        deletedByWorker.add(item.key);
-      }
-      if (counted !== undefined) {
-        totals = addShipCounts(totals, counted);
-        chunkMs += counted.durationMs;
-        Object.assign(status, addLineCounts(status, counted));
-      }
-    }
+  } catch (error) {
+    await detail.abort(error);
+    throw error;
   }
 
-  // What the workers did not delete themselves: objects split across units.
-  const deletable = [...objects.values()]
-    .filter((o) => o.shipped && o.key.startsWith(plan.prefix) && !deletedByWorker.has(o.key))
-    .map(({ key, etag }) => ({ key, etag }));
-  const deleting = plan.deleteProcessed && !plan.dryRun && options.allowDelete;
-  const reportKey = runFiles({
-    bucket: plan.manifest.Bucket,
-    prefix: runFolderOf(plan.manifest.Prefix),
-  }).report;
-  const reportUrl = `s3://${plan.manifest.Bucket}/${reportKey}`;
-  const writeReport = (own: DeletionResult, pending?: string[]) => {
-    const deletion: DeletionResult = {
-      deleted: [...workerDeletion.deleted, ...own.deleted],
-      changed: [...workerDeletion.changed, ...own.changed],
-      failed: [...workerDeletion.failed, ...own.failed],
-    };
+  const reportUrl = `s3://${workBucket}/${files.report}`;
+  const writeReport = async (pending?: string[]) => {
+    const { failures } = tally;
     const summary: ReportSummary = {
       runId: plan.runId,
-      ...totals,
-      objects: objects.size,
-      chunks,
+      ...tally.totals,
+      objects: tally.objects,
+      chunks: tally.chunks,
       units,
       failedChunks: failures.length,
-      shippedObjects: [...objects.values()].filter((o) => o.shipped).length,
-      deleted: deletion.deleted.length,
-      keptChanged: deletion.changed.length,
-      deleteFailed: deletion.failed.length,
+      shippedObjects: tally.shippedObjects,
+      deleted: tally.deleted,
+      keptChanged: tally.changedKeys.length,
+      deleteFailed: tally.deleteFailures.length,
       failures: failures.slice(0, LISTED_FAILURES),
       report: reportUrl,
       ...(failures.length > 0 && { retry: { retryFrom: reportUrl } }),
-      throughput: throughput(totals, plan.plannedAt, now(), chunkMs),
+      throughput: throughput(tally.totals, plan.plannedAt, now(), tally.chunkMs),
       ...(plan.estimate !== undefined && {
         estimate: plan.estimate,
-        actual: actualFigures(plan.estimate, children, chunkMs),
+        actual: actualFigures(plan.estimate, count.children, tally.chunkMs),
       }),
     };
     const document = {
       ...summary,
       failures,
-      retryItems,
+      retryItems: tally.retryItems,
       deleteProcessed: plan.deleteProcessed,
       maxConcurrency: plan.maxConcurrency,
       unitBytes: plan.unitBytes,
-      objects: [...objects.values()],
+      objectsDetail: `s3://${workBucket}/${files.objects}`,
       ...(pending !== undefined && { pendingDeletes: pending }),
-      deletedKeys: deletion.deleted,
-      changedKeys: deletion.changed,
-      deleteFailures: deletion.failed,
+      changedKeys: tally.changedKeys,
+      deleteFailures: tally.deleteFailures,
       bucket: plan.bucket,
       prefix: plan.prefix,
     };
-    return client
-      .send(
-        new PutObjectCommand({
-          Bucket: plan.manifest.Bucket,
-          Key: reportKey,
-          ContentType: 'application/json',
-          Body: JSON.stringify(document),
-        }),
-      )
-      .then(() => summary);
+    await client.send(
+      new PutObjectCommand({
+        Bucket: workBucket,
+        Key: files.report,
+        ContentType: 'application/json',
+        Body: JSON.stringify(document),
+      }),
+    );
+    return summary;
   };
-  const none: DeletionResult = { deleted: [], changed: [], failed: [] };
-  if (!deleting) {
-    const refused =
-      plan.deleteProcessed && !plan.dryRun
-        ? { ...none, failed: deletable.map(({ key }) => notAllowed(key)) }
-        : none;
-    return writeReport(refused);
+
+  // What the workers left: objects split across units (docs/design.md#deletion).
+  const deletable = tally.toDelete(plan.prefix);
+  if (deletable.length > 0) {
+    if (options.allowDelete) {
+      // Written first with what is about to be deleted, so no deletion by
+      // the report happens without a report that names it.
+      await writeReport(deletable.map(({ key }) => key));
+      tally.deletedByReport(outcomesOf(await deleteShippedObjects(client, plan.bucket, deletable)));
+    } else {
+      tally.deletedByReport(new Map(deletable.map(({ key }) => [key, notAllowed()])));
+    }
   }
-  // Written first with what is about to be deleted, so no deletion happens
-  // without a report that names it; then again with what became of each.
-  await writeReport(
-    none,
-    deletable.map(({ key }) => key),
-  );
-  return writeReport(await deleteShippedObjects(client, plan.bucket, deletable));
+  try {
+    await tally.finish();
+    await detail.end();
+  } catch (error) {
+    await detail.abort(error);
+    throw error;
+  }
+  return writeReport();
+}
+
+/** What became of each key of a deletion, as the per-object detail records it. */
+function outcomesOf(result: DeletionResult): Map<string, Deletion> {
+  const outcomes = new Map<string, Deletion>();
+  for (const key of result.deleted) outcomes.set(key, 'deleted');
+  for (const key of result.changed) outcomes.set(key, 'changed');
+  for (const { key, code, message } of result.failed) outcomes.set(key, { name: code, message });
+  return outcomes;
 }
 
 function throughput(
@@ -291,45 +222,9 @@ function throughput(
   };
 }
 
-/** Why a chunk did not ship all its lines, or `undefined` when it did. */
-function chunkFailure(
-  item: { key: string; start: number; end: number },
-  outcome: ChunkResult | FailedChunk | undefined,
-): FailedChunk | undefined {
-  const where = { key: item.key, start: item.start, end: item.end };
-  if (outcome === undefined) return { ...where, error: NO_RESULT };
-  if (!('lines' in outcome)) return outcome;
-  if (outcome.error !== undefined) return { ...where, error: outcome.error };
-  if (outcome.lines !== outcome.accepted + outcome.rejected + outcome.failed) {
-    return {
-      ...where,
-      error: {
-        name: 'CountsNotConserved',
-        message: `lines ${outcome.lines} ≠ accepted ${outcome.accepted} + rejected ${outcome.rejected} + failed ${outcome.failed}`,
-      },
-    };
-  }
-  if (outcome.failed > 0 || outcome.rejected > 0 || outcome.done !== true) {
-    return {
-      ...where,
-      error: {
-        name:
-          outcome.failed > 0
-            ? 'RecordsFailed'
-            : outcome.rejected > 0
-              ? 'RecordsRejected'
-              : 'NotDone',
-        message: `${outcome.failed} failed, ${outcome.rejected} rejected of ${outcome.lines} lines`,
-      },
-    };
-  }
-  return undefined;
-}
-
-function notAllowed(key: string): DeleteFailure {
+function notAllowed(): ChunkError {
   return {
-    key,
-    code: 'DeletionNotAllowed',
+    name: 'DeletionNotAllowed',
     message: 'this deployment does not allow deletion (its allowDeleteProcessed parameter)',
   };
 }

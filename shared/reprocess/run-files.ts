@@ -25,6 +25,8 @@ export function runFiles(work: WorkLocation) {
     /** Where the Distributed Map's ResultWriter writes. */
     results: `${work.prefix}results`,
     report: `${work.prefix}report.json`,
+    /** The report's per-object detail, one object a line. */
+    objects: `${work.prefix}objects.jsonl`,
   };
 }
 

@@ -1,11 +1,14 @@
 /**
  * What became of each work unit, read from what the Distributed Map's
- * ResultWriter wrote for one or more passes (`manifest.json`, then
- * `SUCCEEDED_n.json` and `FAILED_n.json`, whose `Input`/`Output` are JSON
- * strings): the results of its chunks finished, and for a unit not finished
+ * ResultWriter wrote for one or more passes (`manifest.json`, then the
+ * files it names: JSON Lines, one child a line, `COMPACT` (a child's output)
+ * for those that succeeded and in full (`Input` as JSON text, `Error`,
+ * `Cause`) for those that failed; JSON arrays of full records are read
+ * too). Each file is read as a stream, a line at a time, so a pass of any
+ * size is read in bounded memory (docs/design.md#report): the results of a
+ * unit's chunks finished, with its chunks, and for a unit not finished
  * where it stopped, why, and the item that carries it on
- * (docs/design.md#passes). A later pass's outcome of a unit replaces an
- * earlier one's.
+ * (docs/design.md#passes).
  */
 
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +19,7 @@ import { describeProblems, type Problem, parseOrThrow } from '../contract/parse.
 import {
   type ChildExecution,
   type ChunkError,
+  type ChunkItem,
   type CompactChunkResult,
   childExecutionSchema,
   type MapResults,
@@ -25,9 +29,12 @@ import {
   unitInputSchema,
   unitResultSchema,
 } from '../contract/state-machine.ts';
+import { objectLines } from '../s3/object-lines.ts';
 
 export interface UnitOutcome {
   unit: number;
+  /** The unit's chunks (from its answer, or its input). */
+  chunks: ChunkItem[];
   /** The results of the unit's chunks finished, in order. */
   results: CompactChunkResult[];
   /** Where an unfinished unit stopped. */
@@ -52,54 +59,73 @@ const caughtSchema = z.object({
 });
 
 /**
- * The outcome of every unit in `passes`, in pass order (a later pass's
- * outcome replaces an earlier one's), and how many child executions of all
- * the passes answered.
+ * Every unit's last outcome over `passes` (a later pass's replaces an
+ * earlier one's), each once: the passes are read from the last, and a unit
+ * met again in an earlier pass is passed over. `seen` collects the units met
+ * (the report then finds the ones with no outcome in the manifest), and
+ * `count.children` the child executions that answered.
  */
-export async function readUnitOutcomes(
+export async function* lastOutcomes(
   client: S3Client,
   passes: readonly MapResults[],
-): Promise<{ outcomes: Map<number, UnitOutcome>; children: number }> {
-  const outcomes = new Map<number, UnitOutcome>();
-  let children = 0;
-  for (const pass of passes) {
-    const read = await readPass(client, pass);
-    children += read.length;
-    for (const outcome of read) outcomes.set(outcome.unit, outcome);
+  seen: Set<number>,
+  count: { children: number },
+): AsyncGenerator<UnitOutcome> {
+  for (const pass of [...passes].reverse()) {
+    for await (const outcome of passOutcomes(client, pass)) {
+      count.children++;
+      if (seen.has(outcome.unit)) continue;
+      seen.add(outcome.unit);
+      yield outcome;
+    }
   }
-  return { outcomes, children };
 }
 
-/** The outcome of every unit one pass ran. */
-export async function readPass(client: S3Client, pass: MapResults): Promise<UnitOutcome[]> {
+/** The outcome of every unit one pass ran, a child at a time. */
+export async function* passOutcomes(
+  client: S3Client,
+  pass: MapResults,
+): AsyncGenerator<UnitOutcome> {
   const { Bucket: bucket, Key: key } = pass.ResultWriterDetails;
   const files =
     parseOrThrow(resultManifestSchema, await readJson(client, bucket, key), notResults(bucket, key))
       .ResultFiles ?? {};
-  const outcomes: UnitOutcome[] = [];
   for (const file of files.SUCCEEDED ?? []) {
-    for (const child of await readChildren(client, bucket, file.Key)) {
-      const outcome = succeeded(child, `s3://${bucket}/${file.Key}`);
-      if (outcome !== undefined) outcomes.push(outcome);
+    const where = `s3://${bucket}/${file.Key}`;
+    for await (const child of childLines(client, bucket, file.Key)) {
+      // COMPACT: the line is the child's output; a full record holds it as text.
+      const output = isRecord(child)
+        ? parseJson(child.Output, z.unknown(), where, 'Output')
+        : child;
+      const outcome = succeeded(output, where);
+      if (outcome !== undefined) yield outcome;
     }
   }
   for (const file of files.FAILED ?? []) {
-    for (const child of await readChildren(client, bucket, file.Key)) {
-      const input = parseJson(child.Input, unitInputSchema, `s3://${bucket}/${file.Key}`, 'Input');
-      outcomes.push(
-        unfinished(
-          input,
-          { name: child.Error ?? 'ChildExecutionFailed', message: child.Cause ?? '' },
-          'failed',
-        ),
+    const where = `s3://${bucket}/${file.Key}`;
+    for await (const line of childLines(client, bucket, file.Key)) {
+      const child = parseOrThrow(childExecutionSchema, line, notResults(bucket, file.Key));
+      const input = parseJson(child.Input, unitInputSchema, where, 'Input');
+      yield unfinished(
+        input,
+        { name: child.Error ?? 'ChildExecutionFailed', message: child.Cause ?? '' },
+        'failed',
       );
     }
   }
-  return outcomes;
 }
 
-function succeeded(child: ChildExecution, file: string): UnitOutcome | undefined {
-  const output: unknown = parseJson(child.Output, z.unknown(), file, 'Output');
+/** Whether a result line is a full child record (with its output as JSON text). */
+function isRecord(line: unknown): line is ChildExecution {
+  // A unit's answer never has an `Output` of its own.
+  return (
+    typeof line === 'object' &&
+    line !== null &&
+    typeof (line as { Output?: unknown }).Output === 'string'
+  );
+}
+
+function succeeded(output: unknown, file: string): UnitOutcome | undefined {
   const caught = caughtSchema.safeParse(output);
   if (caught.success && caught.data.refused === true) {
     // Not a unit: no pass can ship it; its chunks are reported without a result.
@@ -108,13 +134,14 @@ function succeeded(child: ChildExecution, file: string): UnitOutcome | undefined
     return unit.success
       ? {
           unit: unit.data.unit,
+          chunks: [],
           results: [],
           error: { name: name ?? 'ChunkInputError', message: message ?? '' },
         }
       : undefined;
   }
   if (caught.success) {
-    const input = parseJson(child.Output, unitInputSchema, file, 'Output');
+    const input = validated(output, unitInputSchema, file);
     const { Error: name, Cause: message } = caught.data.failure;
     return unfinished(
       input,
@@ -122,8 +149,8 @@ function succeeded(child: ChildExecution, file: string): UnitOutcome | undefined
       'failed',
     );
   }
-  const result = parseJson(child.Output, unitResultSchema, file, 'Output');
-  if (result.done) return { unit: result.unit, results: result.results };
+  const result = validated(output, unitResultSchema, file);
+  if (result.done) return { unit: result.unit, chunks: result.chunks, results: result.results };
   return unfinished(
     { unit: result.unit, chunks: result.chunks, cursor: result.cursor, results: result.results },
     result.stalled ?? {
@@ -141,6 +168,7 @@ function unfinished(
 ): UnitOutcome {
   return {
     unit: input.unit,
+    chunks: input.chunks,
     results: input.results,
     cursor: input.cursor ?? { chunk: 0 },
     error,
@@ -162,6 +190,11 @@ function parseJson<T>(
   } catch (error) {
     throw new ReportInputError(`${file}: a child's ${field} is not JSON`, { cause: error });
   }
+  return validated(json, schema, file, field);
+}
+
+/** A child's output validated, or ReportInputError naming the file and every bad field. */
+function validated<T>(json: unknown, schema: z.ZodType<T>, file: string, field = 'Output'): T {
   return parseOrThrow(
     schema,
     json,
@@ -172,16 +205,25 @@ function parseJson<T>(
   );
 }
 
-const childExecutionsSchema = z.array(childExecutionSchema);
-
-/** The child executions of one ResultWriter file. */
-async function readChildren(
-  client: S3Client,
-  bucket: string,
-  key: string,
-): Promise<ChildExecution[]> {
-  const children = await readJson(client, bucket, key);
-  return parseOrThrow(childExecutionsSchema, children, notResults(bucket, key));
+/**
+ * The children of one ResultWriter file, one at a time: a line each of a
+ * JSON Lines file, or the elements of a JSON array (read whole).
+ */
+async function* childLines(client: S3Client, bucket: string, key: string): AsyncGenerator<unknown> {
+  if (!key.endsWith('.jsonl')) {
+    const children = await readJson(client, bucket, key);
+    yield* parseOrThrow(z.array(z.unknown()), children, notResults(bucket, key));
+    return;
+  }
+  let at = 0;
+  for await (const line of objectLines(client, bucket, key)) {
+    at++;
+    try {
+      yield JSON.parse(line);
+    } catch (error) {
+      throw new ReportInputError(`s3://${bucket}/${key}: line ${at} is not JSON`, { cause: error });
+    }
+  }
 }
 
 /** The error for a ResultWriter file that is not one, naming it and every bad field. */

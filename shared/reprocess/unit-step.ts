@@ -46,7 +46,7 @@ import {
   retryableError,
   shipChunkWith,
 } from './chunk-step.ts';
-import { TO_THE_END } from './object-chunks.ts';
+import { coversWholeObject } from './object-chunks.ts';
 
 /**
  * What a worker may use of an Express child's 5 minutes, from the child's
@@ -221,7 +221,7 @@ export function createProcessUnit(
           });
         }
         results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
-        if (deleting && isWholeObject(chunk) && fullyAccepted(results[results.length - 1])) {
+        if (deleting && coversWholeObject(chunk) && fullyAccepted(results[results.length - 1])) {
           shippedWhole.push(results.length - 1);
         }
       }
@@ -243,19 +243,8 @@ export function createProcessUnit(
     const details = { ...where, failedChunks: failed };
     if (failed > 0) logger.error('unit shipped with failed chunks', details);
     else logger.info('unit shipped', details);
-    return { unit: input.unit, done: true, carryOn: false, results };
+    return { unit: input.unit, chunks: input.chunks, done: true, carryOn: false, results };
   };
-}
-
-/**
- * Whether a chunk is all of its object: from its start to its end (a gzip
- * object's offsets are in its content, so only "to the end" says so), or an
- * empty object's one chunk.
- */
-function isWholeObject(chunk: ChunkItem): boolean {
-  if (chunk.start !== 0) return false;
-  if (chunk.size === 0 || chunk.end === TO_THE_END) return true;
-  return chunk.compression === 'none' && chunk.end >= chunk.size;
 }
 
 /** Whether every line of a finished chunk was accepted (nothing rejected, failed, or in error). */
@@ -279,7 +268,7 @@ async function goneBeforeRead(
   shipped: ShipResult,
 ): Promise<boolean> {
   const error = shipped.readError;
-  if (error === undefined || chunk.cursor !== undefined || !isWholeObject(chunk)) return false;
+  if (error === undefined || chunk.cursor !== undefined || !coversWholeObject(chunk)) return false;
   if (shipped.lines > 0) return false;
   if (error.name !== 'ObjectNotFoundError' && error.name !== 'ObjectAccessDeniedError')
     return false;

@@ -103,7 +103,11 @@ describe('the deployment template: state machine and work bucket (sls package)',
         ReaderConfig: { InputType: 'JSONL', Transformation: 'LOAD_AND_FLATTEN' },
         Parameters: { 'Bucket.$': '$.pass.manifest.Bucket', 'Prefix.$': '$.pass.manifest.Prefix' },
       },
-      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' },
+      // JSON Lines of the children's outputs (failed children in full): read as streams.
+      ResultWriter: {
+        Resource: 'arn:aws:states:::s3:putObject',
+        WriterConfig: { OutputType: 'JSONL', Transformation: 'COMPACT' },
+      },
       // Express children unless the deployment asks for Standard (childExecutionType).
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } },
       MaxConcurrencyPath: '$.plan.maxConcurrency',

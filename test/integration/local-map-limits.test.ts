@@ -48,18 +48,22 @@ function planWriting(runId: string, lines: string[]) {
 /** A report task that answers what the Map's ResultWriter wrote, for the test to read. */
 async function reportOfChildren(event: unknown) {
   const [results] = (event as { passes: { ResultWriterDetails: { Key: string } }[] }).passes;
-  const read = async (key: string) => {
+  const text = async (key: string) => {
     const answer = await s3.client.send(new GetObjectCommand({ Bucket: TEST_BUCKET, Key: key }));
-    return JSON.parse(
-      await (answer.Body as { transformToString(): Promise<string> }).transformToString(),
-    );
+    return (answer.Body as { transformToString(): Promise<string> }).transformToString();
   };
-  const manifest = await read(results.ResultWriterDetails.Key);
+  // JSON Lines: a succeeded child's output a line (COMPACT), a failed one's record.
+  const lines = async (key: string) =>
+    (await text(key))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line));
+  const manifest = JSON.parse(await text(results.ResultWriterDetails.Key));
   return {
     failedChunks: 0,
     deleteFailed: 0,
-    succeeded: await read(manifest.ResultFiles.SUCCEEDED[0].Key),
-    failed: await read(manifest.ResultFiles.FAILED[0].Key),
+    succeeded: await lines(manifest.ResultFiles.SUCCEEDED[0].Key),
+    failed: await lines(manifest.ResultFiles.FAILED[0].Key),
   };
 }
 
@@ -129,20 +133,22 @@ describe('the local Distributed Map', () => {
       runId: 'big-answer',
       s3: s3.client,
       plan: planWriting('big-answer', [itemOf(100, 0), itemOf(100, 1)]),
-      processChunk: (input) =>
-        (input as { item: { n: number } }).item.n === 1
-          ? { done: true, carryOn: false, pad: 'x'.repeat(STATE_PAYLOAD_BYTES) }
-          : { done: true, carryOn: false },
+      processChunk: (input) => {
+        const { n } = (input as { item: { n: number } }).item;
+        return n === 1
+          ? { n, done: true, carryOn: false, pad: 'x'.repeat(STATE_PAYLOAD_BYTES) }
+          : { n, done: true, carryOn: false };
+      },
       nextPass: noMorePasses,
       report: reportOfChildren,
       concurrency: 2,
     });
     expect(outcome.status).toBe('SUCCEEDED');
     const { succeeded, failed } = outcome.output as {
-      succeeded: { Input: string }[];
+      succeeded: { n: number }[];
       failed: { Input: string; Error: string; Cause: string }[];
     };
-    expect(succeeded.map((child) => JSON.parse(child.Input).n)).toEqual([0]);
+    expect(succeeded.map((output) => output.n)).toEqual([0]);
     expect(failed).toHaveLength(1);
     expect(JSON.parse(failed[0].Input).n).toBe(1);
     expect(failed[0].Error).toBe(DATA_LIMIT_EXCEEDED);

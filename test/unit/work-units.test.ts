@@ -235,8 +235,10 @@ describe('the unit contract', () => {
       failure: { Error: 'Lambda.Unknown', Cause: 'c'.repeat(32 * 1024) },
     };
     expect(Buffer.byteLength(JSON.stringify(failed))).toBeLessThan(STATE_PAYLOAD_BYTES);
+    // Finished, the answer names its chunks, so it is read without the manifest.
     const finished = {
       unit: 0,
+      chunks: fullUnit.chunks,
       done: true,
       carryOn: false,
       results: Array(full).fill(worstResult),
