@@ -14,6 +14,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -36,6 +37,76 @@ export interface SyntheticFleet {
   latencyMs: number;
   /** Prefix of every key of the log bucket (before `AWSLogs/`). */
   prefix?: string;
+  /** A finished run's files in the work bucket, made as they are read (see {@link SyntheticRun}). */
+  run?: SyntheticRun;
+}
+
+/**
+ * A run whose every unit shipped, as the report reads it: under `prefix`,
+ * `manifest/part-00.jsonl` (the units) and `results/map/manifest.json` with
+ * `SUCCEEDED_<n>.jsonl` files of `unitsPerFile` units each (COMPACT: each
+ * line a unit's answer, naming its chunks), every object of one chunk.
+ */
+export interface SyntheticRun {
+  prefix: string;
+  units: number;
+  chunksPerUnit: number;
+  unitsPerFile: number;
+}
+
+/** Lines each synthetic chunk shipped. */
+const SYNTHETIC_LINES = 250;
+
+/** The chunk items of synthetic unit `unit`, as JSON text. */
+function syntheticChunks(bucket: string, run: SyntheticRun, unit: number): string {
+  const items: string[] = [];
+  for (let at = 0; at < run.chunksPerUnit; at++) {
+    const n = unit * run.chunksPerUnit + at;
+    const key = `AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/01/01/123456789012_elasticloadbalancing_eu-west-1_app.web.50dc6c495c0c9188_20260101T0005Z_10.0.0.1_${n.toString(36).padStart(8, '0')}.log.gz`;
+    items.push(
+      `{"bucket":"${bucket}","key":"${key}","etag":"\\"${n.toString(16).padStart(32, '0')}\\"","size":20000,"compression":"gzip","start":0,"end":9007199254740991}`,
+    );
+  }
+  return `[${items.join(',')}]`;
+}
+
+const SYNTHETIC_RESULT = `{"lines":${SYNTHETIC_LINES},"accepted":${SYNTHETIC_LINES},"rejected":0,"failed":0,"parseErrors":0,"batches":1,"retries":0,"bytesIn":20000,"durationMs":120,"done":true}`;
+
+/** The lines of a synthetic run file, or `undefined` for a key it does not have. */
+function syntheticFile(
+  bucket: string,
+  run: SyntheticRun,
+  key: string,
+): (() => Generator<string>) | undefined {
+  const files = Math.ceil(run.units / run.unitsPerFile);
+  if (key === `${run.prefix}manifest/part-00.jsonl`) {
+    return function* () {
+      for (let unit = 0; unit < run.units; unit++) {
+        yield `{"unit":${unit},"chunks":${syntheticChunks(bucket, run, unit)}}\n`;
+      }
+    };
+  }
+  if (key === `${run.prefix}results/map/manifest.json`) {
+    return function* () {
+      const succeeded = Array.from({ length: files }, (_, n) => ({
+        Key: `${run.prefix}results/map/SUCCEEDED_${n}.jsonl`,
+        Size: 0,
+      }));
+      yield JSON.stringify({
+        DestinationBucket: bucket,
+        ResultFiles: { SUCCEEDED: succeeded, FAILED: [], PENDING: [] },
+      });
+    };
+  }
+  const file = new RegExp(`^${run.prefix}results/map/SUCCEEDED_(\\d+)\\.jsonl$`).exec(key);
+  if (file === null || Number(file[1]) >= files) return undefined;
+  const first = Number(file[1]) * run.unitsPerFile;
+  return function* () {
+    const results = `[${Array(run.chunksPerUnit).fill(SYNTHETIC_RESULT).join(',')}]`;
+    for (let unit = first; unit < Math.min(run.units, first + run.unitsPerFile); unit++) {
+      yield `{"unit":${unit},"chunks":${syntheticChunks(bucket, run, unit)},"done":true,"carryOn":false,"results":${results}}\n`;
+    }
+  };
 }
 
 /** Objects a fleet holds: accounts × Regions × days × load balancers × nodes × 288. */
@@ -276,6 +347,18 @@ export async function startListingS3(fleet: SyntheticFleet): Promise<ListingS3> 
       );
     }
     if (bucket !== fleet.workBucket) return notFound();
+    const generated =
+      fleet.run === undefined || request.method !== 'GET'
+        ? undefined
+        : syntheticFile(bucket, fleet.run, key);
+    if (generated !== undefined) {
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (const text of generated()) {
+        if (!response.write(text)) await once(response, 'drain');
+      }
+      response.end();
+      return;
+    }
     if (request.method === 'POST' && query.has('uploads')) {
       const uploadId = createHash('md5').update(`${key}${Math.random()}`).digest('hex');
       uploads.set(uploadId, new Map());

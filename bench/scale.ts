@@ -91,6 +91,109 @@ async function planDryRun(): Promise<Record<string, unknown>> {
   }
 }
 
+const REPORT_RUN = new URL('./report-run.ts', import.meta.url).pathname;
+
+/**
+ * The report of a run whose `units` units of `chunksPerUnit` chunks all
+ * shipped, read from a stand-in that makes the run's files as they are read
+ * (no file is stored: the manifest, ResultWriter's manifest and JSON Lines
+ * results), in a process of its own: its time and peak RSS.
+ */
+async function reportAtScale(
+  name: string,
+  units: number,
+  chunksPerUnit: number,
+): Promise<Record<string, unknown>> {
+  const prefix = 'elb-otlp/runs/synthetic/';
+  const fleet: SyntheticFleet = {
+    ...FLEET,
+    days: 1,
+    run: { prefix, units, chunksPerUnit, unitsPerFile: Math.ceil(units / 4) },
+  };
+  const server = spawn(process.execPath, [LISTING_S3, JSON.stringify(fleet)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const [line] = await once(server.stdout, 'data');
+    const { port } = JSON.parse(String(line)) as { port: number };
+    const chunks = units * chunksPerUnit;
+    const plan = {
+      runId: 'synthetic',
+      plannedAt: new Date().toISOString(),
+      bucket: FLEET.bucket,
+      prefix: '',
+      dryRun: false,
+      deleteProcessed: false,
+      maxConcurrency: 1000,
+      objects: chunks,
+      emptyObjects: 0,
+      chunks,
+      units,
+      unitBytes: 134217728,
+      bytes: chunks * 20_000,
+      skipped: {},
+      manifest: {
+        Bucket: FLEET.workBucket,
+        Prefix: `${prefix}manifest/`,
+        Keys: [`${prefix}manifest/part-00.jsonl`],
+      },
+      listingParts: 1,
+      planWorkers: [],
+      results: { Bucket: FLEET.workBucket, Prefix: `${prefix}results` },
+    };
+    const passes = [
+      {
+        ResultWriterDetails: {
+          Bucket: FLEET.workBucket,
+          Key: `${prefix}results/map/manifest.json`,
+        },
+      },
+    ];
+    const run = await timeProcess([
+      ...CLI_NODE_OPTIONS,
+      ...(process.env.SCALE_HEAP_MB === undefined
+        ? []
+        : [`--max-old-space-size=${process.env.SCALE_HEAP_MB}`]),
+      '--import',
+      MAX_RSS,
+      REPORT_RUN,
+      JSON.stringify({ endpoint: `http://127.0.0.1:${port}`, plan, passes }),
+    ]);
+    if (run.code !== 0) throw new Error(`the report exited ${run.code}: ${run.stderr}`);
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1) as string) as {
+      chunks: number;
+      objects: number;
+      lines: number;
+      failedChunks: number;
+    };
+    if (summary.chunks !== chunks || summary.objects !== chunks || summary.failedChunks !== 0) {
+      throw new Error(`the report counted ${JSON.stringify(summary)} of ${chunks} chunks`);
+    }
+    const seconds = run.ms / 1000;
+    return {
+      bench: `scale-report-${name}`,
+      childResults: units,
+      chunkResults: chunks,
+      seconds: Math.round(seconds * 10) / 10,
+      secondsPerMillionChunks: Math.round((seconds / chunks) * 1e7) / 10,
+      cpuSeconds: Math.round(cpuMsOf(run.stderr) / 100) / 10,
+      peakRssMiB: Math.round(Number(/max-rss-kib=(\d+)/.exec(run.stderr)?.[1] ?? 0) / 1024),
+    };
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
 export async function runScaleBench(): Promise<Record<string, unknown>[]> {
-  return [await planDryRun()];
+  const only = process.env.SCALE_ONLY;
+  const lines: Record<string, unknown>[] = [];
+  if (only === undefined || only === 'plan') lines.push(await planDryRun());
+  // A million Map children of one chunk each; ten million chunks in units of 276.
+  if (only === undefined || only === 'report') {
+    lines.push(
+      await reportAtScale('1m-children', Number(process.env.SCALE_CHILDREN ?? 1_000_000), 1),
+    );
+    lines.push(await reportAtScale('10m-chunks', Number(process.env.SCALE_UNITS ?? 36_232), 276));
+  }
+  return lines;
 }

@@ -32,6 +32,9 @@ import { runFiles, runFolderOf } from './run-files.ts';
 import { type Deletion, RunTally } from './run-tally.ts';
 import { lastOutcomes, type UnitOutcome } from './unit-outcomes.ts';
 
+/** The start of a unit manifest line: its unit's number. */
+const UNIT_NUMBER = /^\{"unit":(\d+),/;
+
 /** Failed chunks listed in the answer (all of them are in report.json). */
 const LISTED_FAILURES = 20;
 
@@ -114,8 +117,14 @@ export async function reportRun(
     }
     for (const key of plan.manifest.Keys) {
       for await (const line of objectLines(client, workBucket, key)) {
-        const unit = parseManifestLine(line, { Bucket: workBucket, Key: key });
         units++;
+        // A line begins with its unit's number (the plan writes it first):
+        // a unit already reported is passed over without reading the rest.
+        const number = UNIT_NUMBER.exec(line);
+        if (number !== null && seen.has(Number(number[1])) && !refused.has(Number(number[1]))) {
+          continue;
+        }
+        const unit = parseManifestLine(line, { Bucket: workBucket, Key: key });
         if (!seen.has(unit.unit) || refused.has(unit.unit)) {
           await tally.unit(unit.chunks, refused.get(unit.unit));
         }

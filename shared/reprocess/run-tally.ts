@@ -24,7 +24,6 @@ import type {
   UnitCursor,
 } from '../contract/state-machine.ts';
 import type { DeleteFailure } from '../s3/conditional-delete.ts';
-import type { JsonlUpload } from '../s3/jsonl-upload.ts';
 import { coversWholeObject } from './object-chunks.ts';
 
 /** A chunk with no result at all. */
@@ -46,6 +45,11 @@ export interface ObjectStatus extends LineCounts {
   shipped: boolean;
   /** What became of it when the run deleted (or tried to). */
   deletion?: Deletion;
+}
+
+/** Where each object's line goes: the report's `objects.jsonl` (a JsonlUpload). */
+export interface DetailSink {
+  write(status: ObjectStatus): Promise<void>;
 }
 
 /** A unit's outcome as the tally takes it: its results, and where and why it stopped. */
@@ -71,14 +75,14 @@ export class RunTally {
   readonly deleteFailures: DeleteFailure[] = [];
   /** Objects held until the end: split into several chunks, or for the report to delete. */
   readonly #held = new Map<string, ObjectStatus>();
-  readonly #detail: JsonlUpload;
+  readonly #detail: DetailSink;
   readonly #reportDeletes: boolean;
 
   /**
    * @param detail where each object's line goes
    * @param reportDeletes the report deletes what shipped and no worker deleted
    */
-  constructor(detail: JsonlUpload, reportDeletes: boolean) {
+  constructor(detail: DetailSink, reportDeletes: boolean) {
     this.#detail = detail;
     this.#reportDeletes = reportDeletes;
   }
