@@ -149,16 +149,17 @@ describe('the deployment template: roles and least privilege (sls package)', () 
     const onlyWith = (condition: string, statement: Json) => ({
       'Fn::If': [condition, statement, { Ref: 'AWS::NoValue' }],
     });
+    const pinnedDeletes = onlyWith(
+      'AllowDeleteProcessed',
+      expect.objectContaining({
+        Action: 's3:DeleteObject',
+        Resource: logObjects,
+        Condition: pinned,
+      }),
+    );
     expect(policy('ReportRole')).toEqual(
       expect.arrayContaining([
-        onlyWith(
-          'AllowDeleteProcessed',
-          expect.objectContaining({
-            Action: 's3:DeleteObject',
-            Resource: logObjects,
-            Condition: pinned,
-          }),
-        ),
+        pinnedDeletes,
         onlyWith(
           'AllowDeleteProcessed',
           expect.objectContaining({ Action: 's3:GetObject', Resource: logObjects }),
@@ -169,14 +170,7 @@ describe('the deployment template: roles and least privilege (sls package)', () 
     // The workers delete the objects they shipped whole; they read the logs already.
     expect(policy('ProcessChunkRole')).toEqual(
       expect.arrayContaining([
-        onlyWith(
-          'AllowDeleteProcessed',
-          expect.objectContaining({
-            Action: 's3:DeleteObject',
-            Resource: logObjects,
-            Condition: pinned,
-          }),
-        ),
+        pinnedDeletes,
         onlyWith('AllowDeleteProcessed', expect.objectContaining({ Action: 's3:ListBucket' })),
       ]),
     );

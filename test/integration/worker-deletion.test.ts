@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UnitResult } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
-import { runLocally } from '../helpers/local-run.ts';
+import { type LocalRun, runLocally } from '../helpers/local-run.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { type StrictS3, startStrictS3 } from '../helpers/strict-s3.ts';
@@ -57,6 +57,19 @@ function acceptedUids(): Set<string> {
   return uids;
 }
 
+/** A run that deletes, of everything under `run/`, through the stand-in, each worker call through `worker`. */
+function deletingRun(run: string, worker: NonNullable<LocalRun['worker']>) {
+  return runLocally({
+    s3,
+    client: s3.clientFor(strict.url),
+    receiver,
+    input: { bucket: TEST_BUCKET, prefix: `${run}/`, deleteProcessed: true, chunkBytes: CHUNK },
+    runId: `${run}-run`,
+    concurrency: 2,
+    worker,
+  });
+}
+
 beforeAll(async () => {
   s3 = await startS3();
   strict = await startStrictS3(s3.endpoint, s3.client);
@@ -79,21 +92,13 @@ describe('deletion at scale', () => {
         : { kind: 'ok' },
     );
     const deletedByWorkers: string[] = [];
-    const ran = await runLocally({
-      s3,
-      client: s3.clientFor(strict.url),
-      receiver,
-      input: { bucket: TEST_BUCKET, prefix: 'whole/', deleteProcessed: true, chunkBytes: CHUNK },
-      runId: 'whole-run',
-      concurrency: 2,
-      worker: async (call, ship) => {
-        const answer = (await ship(call)) as UnitResult;
-        const { chunks } = (call as { item: { chunks: { key: string }[] } }).item;
-        answer.results.forEach((result, at) => {
-          if (result.deletion === 'deleted') deletedByWorkers.push(chunks[at].key);
-        });
-        return answer;
-      },
+    const ran = await deletingRun('whole', async (call, ship) => {
+      const answer = (await ship(call)) as UnitResult;
+      const { chunks } = (call as { item: { chunks: { key: string }[] } }).item;
+      answer.results.forEach((result, at) => {
+        if (result.deletion === 'deleted') deletedByWorkers.push(chunks[at].key);
+      });
+      return answer;
     });
     receiver.rule(undefined);
 
@@ -115,19 +120,11 @@ describe('deletion at scale', () => {
     const before = acceptedUids().size;
     const answers: UnitResult[] = [];
     // Every worker call made twice, the first answer lost: as a child run twice would.
-    const ran = await runLocally({
-      s3,
-      client: s3.clientFor(strict.url),
-      receiver,
-      input: { bucket: TEST_BUCKET, prefix: 'again/', deleteProcessed: true, chunkBytes: CHUNK },
-      runId: 'again-run',
-      concurrency: 2,
-      worker: async (call, ship) => {
-        await ship(call);
-        const answer = (await ship(call)) as UnitResult;
-        answers.push(answer);
-        return answer;
-      },
+    const ran = await deletingRun('again', async (call, ship) => {
+      await ship(call);
+      const answer = (await ship(call)) as UnitResult;
+      answers.push(answer);
+      return answer;
     });
     expect(ran.outcome.status).toBe('SUCCEEDED');
     expect(ran.report).toMatchObject({
