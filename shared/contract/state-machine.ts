@@ -451,10 +451,15 @@ export const unitItemSchema = z.object({
   chunks: z.array(chunkItemSchema).min(1).max(MAX_UNIT_CHUNKS),
   /**
    * The run deletes what it shipped: the worker deletes each object whose
-   * every line it shipped in one chunk, pinned to its ETag
+   * every line it shipped in one chunk, pinned to its ETag, after recording
+   * it under this `s3://bucket/prefix/` (the run's deletion ledger), so a
+   * repeated call can tell an object it deleted from one gone otherwise
    * (docs/design.md#deletion).
    */
-  deleteShipped: z.literal(true).optional(),
+  deleteShipped: z
+    .string()
+    .regex(/^s3:\/\/[^/]+\/.+\/$/, "expected s3://bucket/prefix/ of the run's deletion ledger")
+    .optional(),
 });
 
 export type UnitItem = z.infer<typeof unitItemSchema>;

@@ -13,7 +13,7 @@ import {
   type RetryInput,
   zeroSkipped,
 } from '../contract/state-machine.ts';
-import { runFiles, type WorkLocation } from './run-files.ts';
+import { ledgerOf, runFiles, type WorkLocation } from './run-files.ts';
 import { parseRetryReport } from './run-input.ts';
 import { type RunPolicy, reportWithinLogScope, requireDeletionAllowed } from './run-policy.ts';
 import { packUnits } from './units.ts';
@@ -69,7 +69,11 @@ export async function planRetry({
   requireDeletionAllowed(deleteProcessed, policy, retry);
   const items = report.retryItems;
   const unitBytes = retry.unitBytes ?? report.unitBytes;
-  const units = packUnits(objectsOf(items), unitBytes, deleteProcessed && !retry.dryRun);
+  const units = packUnits(
+    objectsOf(items),
+    unitBytes,
+    deleteProcessed && !retry.dryRun ? ledgerOf(work) : undefined,
+  );
   const sizes = new Map(items.map((item) => [item.key, item.size]));
   const files = runFiles(work);
   const summary: PlanSummary = {

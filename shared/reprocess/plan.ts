@@ -42,7 +42,7 @@ import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import { type ListingPart, listingParts, listPart } from './listing-parts.ts';
 import { chunksOfObject } from './object-chunks.ts';
 import { planRetry } from './plan-retry.ts';
-import { runFiles, type WorkLocation } from './run-files.ts';
+import { ledgerOf, runFiles, type WorkLocation } from './run-files.ts';
 import { type RunPolicy, requireDeletionAllowed, withinLogScope } from './run-policy.ts';
 import { UnitPacker } from './units.ts';
 
@@ -216,7 +216,8 @@ async function planObjects(
     skipped: zeroSkipped(),
   };
   const first = worker * UNITS_PER_PLAN_WORKER;
-  const packer = new UnitPacker(input.unitBytes, first, input.deleteProcessed && !input.dryRun);
+  const deleting = input.deleteProcessed && !input.dryRun;
+  const packer = new UnitPacker(input.unitBytes, first, deleting ? ledgerOf(work) : undefined);
   const key = runFiles(work).manifestPart(worker);
   // Begun with the first unit: a worker that plans nothing writes no file.
   const manifest = new JsonlUpload(client, work.bucket, key);

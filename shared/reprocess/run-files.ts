@@ -25,6 +25,8 @@ export function runFiles(work: WorkLocation) {
     /** Where the Distributed Map's ResultWriter writes. */
     results: `${work.prefix}results`,
     report: `${work.prefix}report.json`,
+    /** The deletion ledger: what the workers deleted, recorded before each delete. */
+    deletions: `${work.prefix}deletions/`,
     /** The report's per-object detail, one object a line. */
     objects: `${work.prefix}objects.jsonl`,
   };
@@ -33,4 +35,9 @@ export function runFiles(work: WorkLocation) {
 /** The work location of the run whose manifest lies under `manifestPrefix` (`<run>/manifest/`). */
 export function runFolderOf(manifestPrefix: string): string {
   return manifestPrefix.replace(/manifest\/$/, '');
+}
+
+/** The `s3://` address of a run's deletion ledger, as its units carry it. */
+export function ledgerOf(work: WorkLocation): string {
+  return `s3://${work.bucket}/${runFiles(work).deletions}`;
 }

@@ -23,7 +23,7 @@ import type {
   FailedChunk,
   UnitCursor,
 } from '../contract/state-machine.ts';
-import type { DeleteFailure } from '../s3/conditional-delete.ts';
+import { type DeleteFailure, isRetryableDeleteCode } from '../s3/conditional-delete.ts';
 import { coversWholeObject } from './object-chunks.ts';
 
 /** A chunk with no result at all. */
@@ -130,7 +130,13 @@ export class RunTally {
       this.chunkMs += counted.durationMs;
       Object.assign(status, addLineCounts(status, counted));
     }
-    if (failure === undefined && result?.deletion !== undefined) {
+    // A worker's delete refused for a reason that may pass (throttling, a
+    // server error) is left to the report to try again; any other is final.
+    const retryDelete =
+      this.#reportDeletes &&
+      typeof result?.deletion === 'object' &&
+      isRetryableDeleteCode(result.deletion.name);
+    if (failure === undefined && result?.deletion !== undefined && !retryDelete) {
       status.deletion = result.deletion;
       this.#countDeletion(item.key, result.deletion);
     }

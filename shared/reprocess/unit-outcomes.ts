@@ -152,7 +152,13 @@ function succeeded(output: unknown, file: string): UnitOutcome | undefined {
   const result = validated(output, unitResultSchema, file);
   if (result.done) return { unit: result.unit, chunks: result.chunks, results: result.results };
   return unfinished(
-    { unit: result.unit, chunks: result.chunks, cursor: result.cursor, results: result.results },
+    {
+      unit: result.unit,
+      chunks: result.chunks,
+      ...(result.deleteShipped !== undefined && { deleteShipped: result.deleteShipped }),
+      cursor: result.cursor,
+      results: result.results,
+    },
     result.stalled ?? {
       name: 'NotDone',
       message: 'the unit did not finish in the passes the run allows',
@@ -207,23 +213,32 @@ function validated<T>(json: unknown, schema: z.ZodType<T>, file: string, field =
 
 /**
  * The children of one ResultWriter file, one at a time: a line each of a
- * JSON Lines file, or the elements of a JSON array (read whole).
+ * JSON Lines file, or the elements of a JSON array (told by its first
+ * character, whatever the file's name; an array is read whole).
  */
 async function* childLines(client: S3Client, bucket: string, key: string): AsyncGenerator<unknown> {
-  if (!key.endsWith('.jsonl')) {
-    const children = await readJson(client, bucket, key);
-    yield* parseOrThrow(z.array(z.unknown()), children, notResults(bucket, key));
-    return;
-  }
   let at = 0;
+  let array: string[] | undefined;
   for await (const line of objectLines(client, bucket, key)) {
-    at++;
+    if (at++ === 0 && line.trimStart().startsWith('[')) array = [];
+    if (array !== undefined) {
+      array.push(line);
+      continue;
+    }
     try {
       yield JSON.parse(line);
     } catch (error) {
       throw new ReportInputError(`s3://${bucket}/${key}: line ${at} is not JSON`, { cause: error });
     }
   }
+  if (array === undefined) return;
+  let children: unknown;
+  try {
+    children = JSON.parse(array.join('\n'));
+  } catch (error) {
+    throw new ReportInputError(`s3://${bucket}/${key} is not JSON`, { cause: error });
+  }
+  yield* parseOrThrow(z.array(z.unknown()), children, notResults(bucket, key));
 }
 
 /** The error for a ResultWriter file that is not one, naming it and every bad field. */

@@ -46,6 +46,7 @@ import {
   retryableError,
   shipChunkWith,
 } from './chunk-step.ts';
+import { DeletionLedger } from './deletion-ledger.ts';
 import { coversWholeObject } from './object-chunks.ts';
 
 /**
@@ -78,7 +79,10 @@ export function createProcessUnit(
     const { item: input, startedAt, executionType } = parseUnitCall(event);
     const { s3, exporter, config, mapping, clock, logger, rangeBytes, allowDelete } =
       await dependencies();
-    const deleting = input.deleteShipped === true;
+    const ledger =
+      input.deleteShipped === undefined
+        ? undefined
+        : new DeletionLedger(s3, input.deleteShipped, input.unit);
     /** Positions in `results` of the objects this call shipped whole, to delete before answering. */
     const shippedWhole: number[] = [];
     const started = clock.now();
@@ -102,6 +106,7 @@ export function createProcessUnit(
       const answer: UnitResult = {
         unit: input.unit,
         chunks: input.chunks,
+        ...(input.deleteShipped !== undefined && { deleteShipped: input.deleteShipped }),
         cursor,
         results,
         done: false,
@@ -200,7 +205,7 @@ export function createProcessUnit(
           ...shipCounts(shipped),
           durationMs: Math.round(ms),
         });
-        if (deleting && (await goneBeforeRead(s3, chunk, shipped))) {
+        if (ledger !== undefined && (await goneBeforeRead(s3, ledger, chunk, shipped))) {
           // Deleted by an earlier attempt of this unit, after it shipped it whole.
           results.push({
             ...zeroChunkCounts(),
@@ -221,7 +226,11 @@ export function createProcessUnit(
           });
         }
         results.push(compact(result, `s3://${chunk.bucket}/${chunk.key}`));
-        if (deleting && coversWholeObject(chunk) && fullyAccepted(results[results.length - 1])) {
+        if (
+          ledger !== undefined &&
+          coversWholeObject(chunk) &&
+          fullyAccepted(results[results.length - 1])
+        ) {
           shippedWhole.push(results.length - 1);
         }
       }
@@ -237,7 +246,13 @@ export function createProcessUnit(
       await Promise.allSettled(running.values());
     }
     // Paused or done, the objects this call shipped whole go before it answers.
-    await deleteShippedWhole(s3, input.chunks, results, shippedWhole, allowDelete === true, logger);
+    if (ledger !== undefined) {
+      await deleteShippedWhole(s3, ledger, input.chunks, results, {
+        positions: shippedWhole,
+        allowed: allowDelete === true,
+        logger,
+      });
+    }
     if (unfinished !== undefined) return unfinished;
     const failed = results.filter((r) => r.error !== undefined || r.failed > 0).length;
     const details = { ...where, failedChunks: failed };
@@ -259,11 +274,14 @@ function fullyAccepted(result: CompactChunkResult): boolean {
 }
 
 /**
- * Whether a whole-object chunk found its object gone before reading a line:
- * S3's 404, or its 403 for a key a listing does not show.
+ * Whether a whole-object chunk found its object gone before reading a line
+ * (S3's 404, or its 403 for a key a listing does not show) because an
+ * earlier call of this unit shipped and deleted it: recorded in the ledger
+ * with the same ETag. Gone otherwise, it fails as any missing object does.
  */
 async function goneBeforeRead(
   s3: S3Client,
+  ledger: DeletionLedger,
   chunk: ChunkInput,
   shipped: ShipResult,
 ): Promise<boolean> {
@@ -272,7 +290,8 @@ async function goneBeforeRead(
   if (shipped.lines > 0) return false;
   if (error.name !== 'ObjectNotFoundError' && error.name !== 'ObjectAccessDeniedError')
     return false;
-  return isGone(s3, chunk.bucket, chunk.key, error).catch(() => false);
+  const gone = await isGone(s3, chunk.bucket, chunk.key, error).catch(() => false);
+  return gone && (await ledger.recorded(chunk).catch(() => false));
 }
 
 /**
@@ -282,11 +301,18 @@ async function goneBeforeRead(
  */
 async function deleteShippedWhole(
   s3: S3Client,
+  ledger: DeletionLedger,
   chunks: readonly ChunkItem[],
   results: CompactChunkResult[],
-  positions: readonly number[],
-  allowed: boolean,
-  logger: Pick<ProcessChunkDependencies['logger'], 'error'>,
+  {
+    positions,
+    allowed,
+    logger,
+  }: {
+    positions: readonly number[];
+    allowed: boolean;
+    logger: Pick<ProcessChunkDependencies['logger'], 'error'>;
+  },
 ): Promise<void> {
   if (positions.length === 0) return;
   if (!allowed) {
@@ -299,6 +325,18 @@ async function deleteShippedWhole(
         },
       };
     }
+    return;
+  }
+  // Recorded first: a later call that finds one of them gone knows this run deleted it.
+  try {
+    await ledger.record(
+      positions[0],
+      positions.map((at) => ({ key: chunks[at].key, etag: chunks[at].etag })),
+    );
+  } catch (error) {
+    logger.error('the deletion ledger refused a record: nothing deleted', { error });
+    const refused = compactDeletionError(describe(error as Error));
+    for (const at of positions) results[at] = { ...results[at], deletion: refused };
     return;
   }
   const buckets = new Map<string, number[]>();

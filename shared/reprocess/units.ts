@@ -18,8 +18,6 @@ import {
 
 /** `{"unit":<index>,"chunks":[]}` around the chunk items, with room for a long index. */
 const UNIT_FRAME_BYTES = 40;
-/** `,"deleteShipped":true`, in the units of a run that deletes. */
-const DELETE_FLAG_BYTES = 21;
 
 /**
  * Chunks a unit of small objects holds when each chunk item is `itemBytes`
@@ -50,21 +48,26 @@ export class UnitPacker {
   #openPayloadBytes = UNIT_FRAME_BYTES;
 
   readonly #frameBytes: number;
-  readonly #deleteShipped: boolean;
+  readonly #deleteShipped: string | undefined;
 
   /**
    * @param unitBytes stored bytes a unit of small objects holds at most (one object bigger is a unit of its own)
    * @param firstUnit the number of the first unit (a plan worker's own range)
-   * @param deleteShipped mark every unit `deleteShipped` (a run that deletes)
+   * @param deleteShipped the deletion ledger of a run that deletes, which every unit carries
    */
-  constructor(unitBytes: number, firstUnit = 0, deleteShipped = false) {
+  constructor(unitBytes: number, firstUnit = 0, deleteShipped?: string) {
     if (!Number.isSafeInteger(unitBytes) || unitBytes < 1) {
       throw new RangeError(`unitBytes must be a whole number of bytes, at least 1: ${unitBytes}`);
     }
     this.#unitBytes = unitBytes;
     this.#next = firstUnit;
     this.#deleteShipped = deleteShipped;
-    this.#frameBytes = UNIT_FRAME_BYTES + (deleteShipped ? DELETE_FLAG_BYTES : 0);
+    // `,"deleteShipped":"<ledger>"` in every unit of a run that deletes.
+    this.#frameBytes =
+      UNIT_FRAME_BYTES +
+      (deleteShipped === undefined
+        ? 0
+        : Buffer.byteLength(`,"deleteShipped":${JSON.stringify(deleteShipped)}`));
     this.#openPayloadBytes = this.#frameBytes;
   }
 
@@ -107,7 +110,11 @@ export class UnitPacker {
   }
 
   #unit(chunks: ChunkItem[]): UnitItem {
-    return { unit: this.#next++, chunks, ...(this.#deleteShipped && { deleteShipped: true }) };
+    return {
+      unit: this.#next++,
+      chunks,
+      ...(this.#deleteShipped !== undefined && { deleteShipped: this.#deleteShipped }),
+    };
   }
 }
 
@@ -115,7 +122,7 @@ export class UnitPacker {
 export function packUnits(
   objects: Iterable<readonly ChunkItem[]>,
   unitBytes: number,
-  deleteShipped = false,
+  deleteShipped?: string,
 ): UnitItem[] {
   const packer = new UnitPacker(unitBytes, 0, deleteShipped);
   const units: UnitItem[] = [];

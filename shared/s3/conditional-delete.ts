@@ -49,6 +49,24 @@ export interface DeletionResult {
   failed: DeleteFailure[];
 }
 
+/**
+ * S3's refusals a later attempt may not meet (throttling, a server error,
+ * no answer for a key): a delete refused so is tried again by the report.
+ */
+const RETRYABLE_CODES = new Set([
+  'SlowDown',
+  'InternalError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'NoAnswer',
+  'TimeoutError',
+]);
+
+/** Whether a delete refused with `code` may succeed if tried again. */
+export function isRetryableDeleteCode(code: string): boolean {
+  return RETRYABLE_CODES.has(code) || /^HTTP 5\d\d$/.test(code);
+}
+
 /** What one conditional delete came to. */
 export type DeleteOutcome = 'deleted' | 'gone' | 'changed';
 

@@ -80,6 +80,8 @@ export interface UnitWorkerOptions {
   rangeBytes: number;
   /** Stands between the worker and the exporter (to watch its calls). */
   wrap?: (exporter: OtlpExporter) => OtlpExporter;
+  /** Whether the deployment allows deletion (`ELB_OTLP_ALLOW_DELETE`). */
+  allowDelete?: boolean;
 }
 
 /** The unit worker with a quiet logger, its own exporter and the test S3; close when done. */
@@ -94,6 +96,7 @@ export function unitWorker(options: UnitWorkerOptions) {
     clock: options.clock,
     logger: { info: () => {}, warn: () => {}, error: () => {} },
     rangeBytes: options.rangeBytes,
+    ...(options.allowDelete !== undefined && { allowDelete: options.allowDelete }),
   }));
   return { run, close: () => exporter.close() };
 }

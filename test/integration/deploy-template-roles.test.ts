@@ -233,17 +233,22 @@ describe('the deployment template: roles and least privilege (sls package)', () 
         ['PlanRole', 'IngestRole', 'ReportRole', 'ProcessChunkRole'].includes(id) ? 1 : 0,
       );
     }
-    // The state machine lists only the runs' files: the ItemReader over a manifest's files.
-    expect(allowing('ReprocessStateMachineRole', 's3:ListBucket')).toEqual([
-      expect.objectContaining({
-        Sid: 'ListRunFiles',
-        Condition: { StringLike: { 's3:prefix': 'elb-otlp/runs/*' } },
-      }),
-    ]);
-    for (const id of roleIds().filter((r) => r !== 'ReprocessStateMachineRole')) {
+    // Listing the runs' files: the state machine (the ItemReader over a
+    // manifest's files), and the workers only where they delete (their ledger).
+    const listsRuns = expect.objectContaining({
+      Condition: { StringLike: { 's3:prefix': 'elb-otlp/runs/*' } },
+    });
+    expect(allowing('ReprocessStateMachineRole', 's3:ListBucket')).toEqual([listsRuns]);
+    expect(allowing('ProcessChunkRole', 's3:ListBucket')).toContainEqual(listsRuns);
+    expect(
+      JSON.stringify(resources.ProcessChunkRole.Properties.Policies[0].PolicyDocument.Statement),
+    ).toMatch(/"Fn::If":\["AllowDeleteProcessed",\{"Sid":"ListDeletionLedger"/);
+    for (const id of roleIds().filter(
+      (r) => r !== 'ReprocessStateMachineRole' && r !== 'ProcessChunkRole',
+    )) {
       expect(JSON.stringify(allowing(id, 's3:ListBucket')), id).not.toContain('elb-otlp/runs');
     }
-    for (const id of ['IngestRole', 'ReportRole', 'ProcessChunkRole']) {
+    for (const id of ['IngestRole', 'ReportRole']) {
       expect(allowing(id, 's3:ListBucket'), id).toEqual(allowing('PlanRole', 's3:ListBucket'));
     }
     // Everything else in S3 is the work location.

@@ -8,12 +8,16 @@
  */
 
 import { gzipSync } from 'node:zlib';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UnitResult } from '../../shared/contract/state-machine.ts';
+import type { ChunkItem, UnitItem, UnitResult } from '../../shared/contract/state-machine.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import type { ChunkContext } from '../../shared/reprocess/chunk-step.ts';
 import { type LocalRun, runLocally } from '../helpers/local-run.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { contextFor, steppingClock, unitWorker } from '../helpers/ship.ts';
 import { type StrictS3, startStrictS3 } from '../helpers/strict-s3.ts';
 
 const day = (run: string) =>
@@ -81,7 +85,81 @@ afterAll(async () => {
   await s3.close();
 });
 
+/** Four plain objects under `run/`, as a deleting unit's whole chunks. */
+async function deletingUnit(run: string): Promise<UnitItem> {
+  const chunks: ChunkItem[] = [];
+  for (let n = 1; n <= 4; n++) chunks.push(await s3.putWholeChunk(name(run, n), access(200, n)));
+  return { unit: 7, chunks, deleteShipped: `s3://${TEST_BUCKET}/work/${run}-run/deletions/` };
+}
+
+/** A unit's calls until it is done, each with the answer before (as the child's loop makes them). */
+async function untilDone(
+  run: ReturnType<typeof unitWorker>['run'],
+  item: UnitItem,
+  context: () => ChunkContext,
+): Promise<UnitResult[]> {
+  const answers: UnitResult[] = [];
+  let input: unknown = item;
+  for (let call = 0; call < 50; call++) {
+    const answer = await run({ item: input }, context());
+    answers.push(answer);
+    if (answer.done) return answers;
+    input = answer;
+  }
+  throw new Error('the unit did not finish in 50 calls');
+}
+
 describe('deletion at scale', () => {
+  it('deletes what each call of a pausing unit shipped whole, the unit still deleting in its later calls', async () => {
+    const item = await deletingUnit('paused');
+    const clock = steppingClock(400);
+    const { run, close } = unitWorker({
+      s3: s3.client,
+      endpoint: receiver.url,
+      clock,
+      rangeBytes: 4096,
+      allowDelete: true,
+    });
+    const answers = await untilDone(run, item, () => contextFor(clock, 120_000));
+    await close();
+    expect(answers.length).toBeGreaterThan(1);
+    for (const answer of answers.slice(0, -1)) {
+      expect(answer).toMatchObject({ done: false, deleteShipped: item.deleteShipped });
+    }
+    const last = answers.at(-1) as UnitResult;
+    expect(last.results.map((result) => result.deletion)).toEqual(Array(4).fill('deleted'));
+    for (const chunk of item.chunks) expect(await s3.exists(chunk.key), chunk.key).toBe(false);
+    // Recorded before they went, one file a call that deleted.
+    const ledger = await s3.client.send(
+      new ListObjectsV2Command({ Bucket: TEST_BUCKET, Prefix: 'work/paused-run/deletions/7-' }),
+    );
+    expect(ledger.KeyCount).toBeGreaterThan(1);
+  });
+
+  it('fails an object found gone that the run did not delete (no record of it), and deletes the rest', async () => {
+    const item = await deletingUnit('vanished');
+    // Removed by someone else (a lifecycle rule, a person) after the plan.
+    await s3.remove(item.chunks[1].key);
+    const { run, close } = unitWorker({
+      s3: s3.client,
+      endpoint: receiver.url,
+      clock: SYSTEM_CLOCK,
+      rangeBytes: 1 << 20,
+      allowDelete: true,
+    });
+    const answer = await run({ item }, contextFor(SYSTEM_CLOCK, 900_000));
+    await close();
+    expect(answer.done).toBe(true);
+    expect(answer.results[1]).toMatchObject({ error: { name: 'ObjectNotFoundError' } });
+    expect(answer.results[1].deletion).toBeUndefined();
+    expect(answer.results.map((result) => result.deletion)).toEqual([
+      'deleted',
+      undefined,
+      'deleted',
+      'deleted',
+    ]);
+  });
+
   it('deletes each fully shipped object once, pinned to its ETag: the workers what they shipped whole, the report the object split across units', async () => {
     const etags = await putRun('whole');
     const refused = name('whole', 50);

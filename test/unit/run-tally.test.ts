@@ -95,4 +95,16 @@ describe("the report's tally", () => {
       { key: 'refused', code: 'AccessDenied', message: 'denied' },
     ]);
   });
+
+  it("leaves to the report a worker's delete refused for a reason that may pass", async () => {
+    const { tally, written } = tallyWith(true);
+    await tally.unit([whole('throttled')], {
+      results: [
+        shipped(4, { deletion: { name: 'SlowDown', message: 'reduce your request rate' } }),
+      ],
+    });
+    expect(written).toEqual([]);
+    expect(tally.toDelete('')).toEqual([{ key: 'throttled', etag: '"throttled"' }]);
+    expect(tally.deleteFailures).toEqual([]);
+  });
 });

@@ -196,11 +196,12 @@ describe('the unit contract', () => {
 
   it("keeps a deleting run's units, their flag and long numbers, within the budget", () => {
     const objects = range(800, (n) => small(n, 111_500, ELB_KEY(n)));
-    const packer = new UnitPacker(DEFAULT_UNIT_BYTES, 15_000_000, true);
+    const ledger = `s3://work/elb-otlp/runs/${'r'.repeat(80)}/deletions/`;
+    const packer = new UnitPacker(DEFAULT_UNIT_BYTES, 15_000_000, ledger);
     const units = [...objects.flatMap((chunks) => packer.add(chunks)), ...packer.finish()];
     expect(units.map((unit) => unit.unit)).toEqual([15_000_000, 15_000_001, 15_000_002]);
     for (const unit of units) {
-      expect(unitItemSchema.parse(unit).deleteShipped).toBe(true);
+      expect(unitItemSchema.parse(unit).deleteShipped).toBe(ledger);
       const payload =
         Buffer.byteLength(JSON.stringify(unit)) + unit.chunks.length * COMPACT_RESULT_BYTES;
       expect(payload).toBeLessThanOrEqual(UNIT_BUDGET_BYTES);
