@@ -224,8 +224,8 @@ export function billedExpressSeconds(seconds: number): number {
  * The S3 requests of a run: the plan's listing (or HEADs), trailer reads and
  * manifest upload; the workers' ranged GETs (a gzip chunk reads its object
  * from the start, and the GETs sent ahead of where it stops are billed too);
- * the Map's ItemReader and ResultWriter; the report's reads, its report.json
- * and the deletions (free, counted all the same).
+ * the Map's ItemReader and ResultWriter; the report's reads, its report.json,
+ * the workers' deletion ledger and the deletions (free, counted all the same).
  */
 function s3Requests(
   shape: RunShape,
@@ -252,8 +252,13 @@ function s3Requests(
   const manifestBytes = chunks * MANIFEST_BYTES_PER_ITEM;
   const manifestPuts =
     manifestBytes <= UPLOAD_PART_BYTES ? 1 : Math.ceil(manifestBytes / UPLOAD_PART_BYTES) + 2;
-  const put = manifestPuts + RESULT_WRITER_FILES + (shape.deleteProcessed === true ? 2 : 1);
-  const deletes = shape.deleteProcessed === true ? Math.ceil(objects / KEYS_PER_LIST_PAGE) : 0;
+  // A run that deletes: each unit's worker records what it deletes in the
+  // run's ledger (a PUT) and deletes it in one DeleteObjects (free)
+  // (docs/design.md#deletion); the report writes report.json twice.
+  const units = shape.items ?? chunks;
+  const put =
+    manifestPuts + RESULT_WRITER_FILES + (shape.deleteProcessed === true ? 2 + units : 1);
+  const deletes = shape.deleteProcessed === true ? units : 0;
   return { list, get, put, delete: deletes };
 }
 

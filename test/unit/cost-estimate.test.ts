@@ -233,13 +233,13 @@ describe('the estimator', () => {
     expect(estimate.s3.get).toBe(1 + 10 + 3 + 20 + 4);
   });
 
-  it('counts deletions (free) and the report written twice when the run deletes', () => {
-    const shape = { objects: 2500, bytes: 2500 * 1000, chunks: 2500 };
+  it('counts a DeleteObjects (free) and a ledger record a unit, and the report written twice, when the run deletes', () => {
+    const shape = { objects: 2500, bytes: 2500 * 1000, chunks: 2500, items: 10 };
     const kept = estimateRun(shape);
     const deleted = estimateRun({ ...shape, deleteProcessed: true });
-    expect(deleted.s3.delete).toBe(3);
-    expect(deleted.s3.put - kept.s3.put).toBe(1);
-    expect(deleted.usd.s3Requests - kept.usd.s3Requests).toBeCloseTo(0.000005, 8);
+    expect(deleted.s3.delete).toBe(10);
+    expect(deleted.s3.put - kept.s3.put).toBe(1 + 10);
+    expect(deleted.usd.s3Requests - kept.usd.s3Requests).toBeCloseTo(11 * 0.000005, 8);
   });
 
   it.each([
