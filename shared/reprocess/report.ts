@@ -141,11 +141,12 @@ export async function reportRun(
     const summary: ReportSummary = {
       runId: plan.runId,
       ...tally.totals,
-      objects: tally.objects,
+      // Held objects too: the report written before deleting has them all.
+      objects: tally.objectsSoFar.objects,
       chunks: tally.chunks,
       units,
       failedChunks: failures.length,
-      shippedObjects: tally.shippedObjects,
+      shippedObjects: tally.objectsSoFar.shippedObjects,
       deleted: tally.deleted,
       keptChanged: tally.changedKeys.length,
       deleteFailed: tally.deleteFailures.length,

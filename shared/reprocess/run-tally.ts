@@ -172,6 +172,16 @@ export class RunTally {
     }
   }
 
+  /** Objects counted so far, the held ones too (written or not). */
+  get objectsSoFar(): { objects: number; shippedObjects: number } {
+    let shipped = 0;
+    for (const status of this.#held.values()) if (status.shipped) shipped++;
+    return {
+      objects: this.objects + this.#held.size,
+      shippedObjects: this.shippedObjects + shipped,
+    };
+  }
+
   /** Writes the held objects; the tally is whole. */
   async finish(): Promise<void> {
     for (const status of this.#held.values()) await this.#write(status);

@@ -354,8 +354,11 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
     strict.undeletable.add(pinned(4));
     // When the deletes arrive, report.json already names what is about to go.
     let pendingAtDelete: string[] | undefined;
+    let objectsAtDelete: number | undefined;
     strict.beforeDelete = async () => {
-      pendingAtDelete ??= JSON.parse(await text('work/run-pinned/report.json')).pendingDeletes;
+      const pending = JSON.parse(await text('work/run-pinned/report.json'));
+      pendingAtDelete ??= pending.pendingDeletes;
+      objectsAtDelete ??= pending.objects;
     };
     const client = s3.clientFor(strict.url);
     const report = createReport(() => ({
@@ -378,6 +381,8 @@ describe('deletion pinned to what was shipped (S3 conditional deletes, enforced 
       items.map((item) => ['batch', item.key, etags.get(item.key)]).sort(),
     );
     expect(pendingAtDelete?.sort()).toEqual(items.map((item) => item.key).sort());
+    // Its totals already count every object, the ones about to go too.
+    expect(objectsAtDelete).toBe(4);
     strict.beforeDelete = undefined;
     expect(await s3.exists(pinned(1))).toBe(false);
     expect(await s3.exists(pinned(2))).toBe(true);
