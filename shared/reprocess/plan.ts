@@ -80,7 +80,11 @@ export async function beginPlan(options: AnyRunPlanOptions): Promise<PlanSummary
   const run = runWithin(input, policy);
   const summary = emptySummary(run, runId, work, now);
   if (run.keys !== undefined) {
-    const part = await planObjects(client, run, work, 0, givenKeys(client, run, summary.skipped));
+    const skipped = zeroSkipped();
+    const part = await planObjects(client, run, work, 0, {
+      sources: givenKeys(client, run, skipped),
+      skipped,
+    });
     return addPlanParts(summary, [part]);
   }
   const parts = await listingParts(client, run.bucket, run.prefix);
@@ -171,8 +175,11 @@ export async function planWorker(options: PlanWorkerOptions): Promise<PlanPart> 
     for (const part of mine)
       yield selected(listPart(client, input.bucket, part, options.pageSize), select, skipped);
   }
-  const planned = await planObjects(client, input, work, worker, pages(), LISTINGS_PER_WORKER);
-  return { ...planned, skipped: addSkipped(planned.skipped, skipped) };
+  return planObjects(client, input, work, worker, {
+    sources: pages(),
+    skipped,
+    atOnce: LISTINGS_PER_WORKER,
+  });
 }
 
 /** The pages of a listing with the objects the run leaves out counted, not kept. */
@@ -193,8 +200,9 @@ async function* selected(
 }
 
 /**
- * Chunks and packs the objects of `sources` (each a run of pages, `at once`
- * of them read at the same time) and writes them as manifest part `worker`:
+ * Chunks and packs the objects of `sources` (each a run of pages, `atOnce`
+ * of them read at the same time; what they leave out counted in `skipped`,
+ * the part's count) and writes them as manifest part `worker`:
  * its units numbered from `worker × UNITS_PER_PLAN_WORKER`. The file is begun
  * with the first unit, so a worker that plans nothing writes none.
  */
@@ -203,8 +211,15 @@ async function planObjects(
   input: RunInput,
   work: WorkLocation,
   worker: number,
-  sources: AsyncIterable<AsyncIterable<ListedObject[]>>,
-  atOnce = 1,
+  {
+    sources,
+    skipped,
+    atOnce = 1,
+  }: {
+    sources: AsyncIterable<AsyncIterable<ListedObject[]>>;
+    skipped: Record<SkipReason, number>;
+    atOnce?: number;
+  },
 ): Promise<PlanPart> {
   const part: PlanPart = {
     worker,
@@ -213,7 +228,7 @@ async function planObjects(
     chunks: 0,
     units: 0,
     bytes: 0,
-    skipped: zeroSkipped(),
+    skipped,
   };
   const first = worker * UNITS_PER_PLAN_WORKER;
   const deleting = input.deleteProcessed && !input.dryRun;

@@ -250,7 +250,7 @@ function notResults(bucket: string, key: string) {
 }
 
 /** A run file as JSON, or ReportInputError naming it. */
-export async function readJson(client: S3Client, bucket: string, key: string): Promise<unknown> {
+async function readJson(client: S3Client, bucket: string, key: string): Promise<unknown> {
   const text = await readText(client, bucket, key);
   try {
     return JSON.parse(text);
@@ -260,7 +260,7 @@ export async function readJson(client: S3Client, bucket: string, key: string): P
 }
 
 /** A run file's text. */
-export async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
+async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
   const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return (answer.Body as { transformToString(): Promise<string> }).transformToString();
 }

@@ -16,8 +16,6 @@ export class JsonlUpload {
   readonly #key: string;
   #body: PassThrough | undefined;
   #uploaded: Promise<unknown> | undefined;
-  /** Lines written. */
-  lines = 0;
 
   constructor(client: S3Client, bucket: string, key: string) {
     this.#client = client;
@@ -53,7 +51,6 @@ export class JsonlUpload {
       }).done();
       this.#uploaded.catch(() => {});
     }
-    this.lines += text.split('\n').length - 1;
     if (!this.#body.write(text)) await Promise.race([once(this.#body, 'drain'), this.#uploaded]);
   }
 

@@ -54,7 +54,7 @@ export async function* listPages(
 }
 
 /** One page of a listing, from `token` (a page's `next`) or the start. */
-export async function listPage(
+async function listPage(
   client: S3Client,
   request: ListingRequest,
   token?: string,

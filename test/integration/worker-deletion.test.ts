@@ -110,6 +110,28 @@ async function untilDone(
 }
 
 describe('deletion at scale', () => {
+  it('deletes nothing when the deletion ledger refuses its record, and says why in each result', async () => {
+    const item = {
+      ...(await deletingUnit('no-ledger')),
+      deleteShipped: 's3://no-such-bucket/runs/r/deletions/',
+    };
+    const { run, close } = unitWorker({
+      s3: s3.client,
+      endpoint: receiver.url,
+      clock: SYSTEM_CLOCK,
+      rangeBytes: 1 << 20,
+      allowDelete: true,
+    });
+    const answer = await run({ item }, contextFor(SYSTEM_CLOCK, 900_000));
+    await close();
+    expect(answer.done).toBe(true);
+    for (const result of answer.results) {
+      expect(result.error).toBeUndefined();
+      expect(result.deletion).toMatchObject({ name: 'NoSuchBucket' });
+    }
+    for (const chunk of item.chunks) expect(await s3.exists(chunk.key), chunk.key).toBe(true);
+  });
+
   it('deletes what each call of a pausing unit shipped whole, the unit still deleting in its later calls', async () => {
     const item = await deletingUnit('paused');
     const clock = steppingClock(400);
