@@ -10,3 +10,5 @@ export const EXIT_USAGE = 2;
 export const EXIT_REJECTED = 3;
 /** Some lines never reached the receiver (it refused, or stayed unavailable). */
 export const EXIT_FAILED = 4;
+/** The command stopped watching a run on Ctrl-C; the run goes on (128 + SIGINT, as shells report it). */
+export const EXIT_DETACHED = 130;

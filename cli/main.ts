@@ -10,6 +10,7 @@ import { METRICS_CONFIG_USAGE, runMetricsConfig } from './commands/metrics-confi
 import { PARSE_USAGE, runParse } from './commands/parse.ts';
 import { REDRIVE_USAGE, runRedrive } from './commands/redrive.ts';
 import { REPROCESS_USAGE, runReprocess } from './commands/reprocess.ts';
+import { RUNS_USAGE, runRuns } from './commands/runs.ts';
 import { runShip, SHIP_USAGE } from './commands/ship.ts';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 import { isBrokenPipe } from './output.ts';
@@ -23,7 +24,9 @@ their CloudWatch metrics into OpenTelemetry metrics.
 Commands:
   parse [FILE|-]   print each log line as an OTLP/JSON log record
   ship FILE        export every log line to an OTLP/HTTP receiver
-  reprocess        ship every log object under an S3 prefix, in chunks
+  reprocess        ship every log object under an S3 prefix, in chunks (on
+                   this machine, or with --remote in the deployed stack)
+  runs             the deployed stack's runs: list, follow, report
   redrive          replay the notifications in the ingest dead-letter queue
   metrics          export the ELB metrics of a window from CloudWatch as OTLP
   metrics-config   write the CloudWatch exporter configuration for ELB metrics
@@ -39,6 +42,7 @@ const COMMANDS: Record<
   parse: { usage: PARSE_USAGE, run: runParse },
   ship: { usage: SHIP_USAGE, run: runShip },
   reprocess: { usage: REPROCESS_USAGE, run: runReprocess },
+  runs: { usage: RUNS_USAGE, run: runRuns },
   redrive: { usage: REDRIVE_USAGE, run: runRedrive },
   metrics: { usage: METRICS_USAGE, run: runMetrics },
   'metrics-config': { usage: METRICS_CONFIG_USAGE, run: runMetricsConfig },

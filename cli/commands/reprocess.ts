@@ -16,16 +16,19 @@ import type { CommandIo } from '../command-io.ts';
 import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
+import { DEPLOYMENT_OPTIONS } from './deployment-options.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
+import { describePlan, retryDeletionLine } from './run-output.ts';
 
 export const REPROCESS_USAGE = `Usage: elb-otlp reprocess --bucket BUCKET [options]
+       elb-otlp reprocess --remote [--stage S | --state-machine ARN] --bucket BUCKET [options]
 
 Ships every ELB log object under a prefix (or the given keys) over OTLP/HTTP
 in byte-range chunks, with the reprocessing state machine run on this
-machine, then reports, and deletes the objects that were fully shipped when
-asked. Progress goes to stderr; the report is the last line of stdout, with
-"lines", "accepted", "rejected", "failed", "parseErrors", "objects", "chunks"
-and "deleted" at its top level.
+machine (or, with --remote, the deployed one), then reports, and deletes the
+objects that were fully shipped when asked. Progress goes to stderr; the
+report is the last line of stdout, with "lines", "accepted", "rejected",
+"failed", "parseErrors", "objects", "chunks" and "deleted" at its top level.
 
 Options:
   --bucket BUCKET         the bucket of the logs
@@ -49,19 +52,38 @@ Options:
                           re-run only the failed chunks of an earlier run:
                           its report.json in S3, or a file holding its report
                           (report.json, or the last line this command printed)
-  --work-bucket BUCKET    where the run keeps its files (default: --bucket)
+  --work-bucket BUCKET    where the run keeps its files (default: --bucket;
+                          with --remote: as the deployment's state machine
+                          says in its elb-otlp:work-files tag)
   --work-prefix PREFIX    under this prefix (default elb-otlp/runs/)
   --endpoint URL, --protocol P, --compression C, --header NAME=VALUE,
-  --max-retry-time T      as for "elb-otlp ship"
+  --max-retry-time T      as for "elb-otlp ship" (not with --remote: the
+                          deployed functions export as deployed)
   -h, --help              show this help
+
+The deployed stack (--remote):
+  --remote                start the run on the deployed state machine and
+                          follow it: the plan, each pass's units (succeeded,
+                          failed, running, pending), then its report.json
+  --stage S               the stage deployed (default dev): the state machine
+                          elb-otlp-S-reprocess in the caller's account (STS)
+                          and the Region the AWS SDK is configured with
+  --state-machine ARN     the state machine, by ARN (its Region is used)
+  --name NAME             the execution's name (default run-<UTC time>-<hex>;
+                          letters, digits, ".", "_", "-", at most 80)
+  --stop-on-interrupt     Ctrl-C stops the run; without it Ctrl-C only stops
+                          following (the run goes on: "elb-otlp runs --follow
+                          NAME" follows it again)
 
 Exit status: 0 every chunk shipped; 4 some chunks failed, or some objects to
 delete could not be (the report names them, and gives the input to re-run
 only the failed chunks); 1 the run stopped before its report (S3 refused a
-listing or a write); 2 bad options or settings.
+listing or a write; AWS refused a call); 2 bad options, settings or input
+(a run name already taken, too); 130 stopped following with Ctrl-C.
 
 Environment: AWS credentials and Region as the AWS SDK reads them,
-AWS_ENDPOINT_URL_S3, and the export settings of "elb-otlp ship --help".`;
+AWS_ENDPOINT_URL_S3 (and, with --remote, AWS_ENDPOINT_URL_SFN and
+AWS_ENDPOINT_URL_STS), and the export settings of "elb-otlp ship --help".`;
 
 /**
  * Chunks shipped at once on one machine unless --max-concurrency says
@@ -92,8 +114,10 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
       'max-concurrency': { type: 'string' },
       'dry-run': { type: 'boolean' },
       'retry-from': { type: 'string' },
-      'work-bucket': { type: 'string' },
-      'work-prefix': { type: 'string' },
+      ...DEPLOYMENT_OPTIONS,
+      remote: { type: 'boolean' },
+      name: { type: 'string' },
+      'stop-on-interrupt': { type: 'boolean' },
       ...EXPORT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -111,6 +135,12 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
     .map((key) => key.trim())
     .filter((key) => key !== '');
   const maxConcurrency = wholeNumber('--max-concurrency', values['max-concurrency']);
+  const remote = values.remote === true;
+  if (!remote) {
+    const onlyRemote = ['stage', 'state-machine', 'name', 'stop-on-interrupt'] as const;
+    const given = onlyRemote.filter((option) => values[option] !== undefined);
+    if (given.length > 0) throw new UsageError(`--${given[0]} goes with --remote`);
+  }
   const input =
     retryFrom !== undefined
       ? {
@@ -133,9 +163,28 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
           ...(values['unit-bytes'] !== undefined && {
             unitBytes: wholeNumber('--unit-bytes', values['unit-bytes']),
           }),
-          maxConcurrency: maxConcurrency ?? LOCAL_CONCURRENCY,
+          ...((maxConcurrency !== undefined || !remote) && {
+            maxConcurrency: maxConcurrency ?? LOCAL_CONCURRENCY,
+          }),
           dryRun: values['dry-run'] === true,
         };
+  if (remote) {
+    const exportOption = Object.keys(EXPORT_OPTIONS).find(
+      (option) => values[option as keyof typeof EXPORT_OPTIONS] !== undefined,
+    );
+    if (exportOption !== undefined) {
+      throw new UsageError(
+        `--${exportOption}: a deployed run exports as the stack was deployed (its --param settings), not as this command says`,
+      );
+    }
+    const { startRemoteRun } = await import('./reprocess-remote.ts');
+    return startRemoteRun(io, input, {
+      deployment: values,
+      name: values.name,
+      stopOnInterrupt: values['stop-on-interrupt'] === true,
+      deleteAsked: values.delete,
+    });
+  }
   const config = await exportConfigFrom(io, values, 'reprocess');
   const mapping = loadMappingConfig(io.env);
   const workBucket = values['work-bucket'] ?? values.bucket ?? retryFrom?.slice(5).split('/')[0];
@@ -204,13 +253,8 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
           return plan;
         }
         await write(io.stderr, `elb-otlp reprocess: ${describePlan(plan)}\n`);
-        if (plan.retryOf !== undefined && plan.deleteProcessed && values.delete === undefined) {
-          const deleting = plan.dryRun ? 'a run would delete' : 'deleting';
-          await write(
-            io.stderr,
-            `elb-otlp reprocess: ${deleting} fully shipped objects, as run ${plan.retryOf} asked (--no-delete keeps them)\n`,
-          );
-        }
+        const deleting = retryDeletionLine(plan, values.delete);
+        if (deleting !== undefined) await write(io.stderr, `elb-otlp reprocess: ${deleting}\n`);
         return plan;
       },
       processChunk: steps.processChunk,
@@ -288,28 +332,6 @@ async function retryAddress(option: string | undefined): Promise<string | undefi
   }
   throw new UsageError(`--retry-from ${option}: not an elb-otlp report (no retry.retryFrom)`);
 }
-
-/** The plan in one line: what the run covers and what it left out. */
-function describePlan(plan: PlanSummary): string {
-  const skipped = Object.entries(plan.skipped)
-    .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${count} ${SKIP_WORDS[reason as keyof PlanSummary['skipped']]}`);
-  const mib = (plan.bytes / 1048576).toFixed(1);
-  const usd = plan.estimate?.usd;
-  const cost =
-    usd === undefined
-      ? ''
-      : `; estimated in AWS $${usd.total} (compute $${usd.compute}, orchestration $${usd.orchestration}, S3 $${usd.s3Requests})`;
-  return `planned ${plan.objects} objects (${plan.emptyObjects} empty, ${mib} MiB stored) in ${plan.chunks} chunks, ${plan.units} units${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}${cost}`;
-}
-
-const SKIP_WORDS: Record<keyof PlanSummary['skipped'], string> = {
-  testFile: 'ELB test file(s)',
-  notALog: 'key(s) that are not ELB logs',
-  outsideWindow: 'outside --from/--to',
-  otherLoadBalancer: 'of other load balancers',
-  missing: 'missing key(s)',
-};
 
 function wholeNumber(option: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

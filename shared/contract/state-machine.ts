@@ -130,8 +130,9 @@ export const retryInputSchema = z.strictObject({
 
 export type RetryInput = z.infer<typeof retryInputSchema>;
 
-const RUN_ID = /^[A-Za-z0-9._-]{1,80}$/;
-const RUN_ID_MESSAGE = 'expected the execution name (letters, digits, ".", "_", "-")';
+/** A run's id: its execution's name, which also names its folder of work files. */
+export const RUN_ID = /^[A-Za-z0-9._-]{1,80}$/;
+export const RUN_ID_MESSAGE = 'expected the execution name (letters, digits, ".", "_", "-")';
 
 /** What the definition hands the plan step: the execution input (validated next) and the execution's name. */
 export const planCallSchema = z.object({

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { type ChildExecutionType, STATE_PAYLOAD_BYTES } from '../contract/state-machine.ts';
 import { listPages } from '../s3/listing.ts';
 import { objectLines } from '../s3/object-lines.ts';
@@ -91,11 +91,27 @@ export interface LocalRunOptions {
   passWaitSeconds?: number;
   /** Called after each child of a pass with the children done so far and its answer. */
   onUnit?: (done: number, total: number, result: Json) => void;
+  /** Told of each Distributed Map run: its start, its children's, its end (a Step Functions stand-in's Map Runs). */
+  mapRuns?: MapRunObserver;
+  /** Stops the execution (as StopExecution does): no child starts after it, and the run ends ABORTED. */
+  signal?: AbortSignal;
+}
+
+/** What a Map Run reports as it goes, as DescribeMapRun counts it. */
+export interface MapRunObserver {
+  /** A pass's Map Run began, over `items` units. */
+  started(mapRunId: string, items: number): void;
+  /** A child began. */
+  childStarted(mapRunId: string): void;
+  /** A child ended. */
+  childEnded(mapRunId: string, status: 'SUCCEEDED' | 'FAILED'): void;
+  /** The Map Run ended: its results are written, or it was stopped. */
+  ended(mapRunId: string, status: 'SUCCEEDED' | 'FAILED' | 'ABORTED'): void;
 }
 
 export interface LocalRunOutcome {
-  /** SUCCEEDED, or FAILED with the error that ended the execution. */
-  status: 'SUCCEEDED' | 'FAILED';
+  /** SUCCEEDED, FAILED with the error that ended the execution, or ABORTED when stopped. */
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   error?: { name: string; message: string };
   /** The execution's output (the report summary, or the plan for a dry run). */
   output: Json;
@@ -152,9 +168,14 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
     },
     context: { Execution: { Name: options.runId, Input: options.input } } as never,
   });
+  const stop = () => execution.abort();
+  options.signal?.addEventListener('abort', stop, { once: true });
   try {
     return { status: 'SUCCEEDED', output: await execution.result };
   } catch (error) {
+    if (error instanceof ExecutionAbortedError) {
+      return { status: 'ABORTED', error: { name: 'States.Aborted', message: 'stopped' }, output };
+    }
     if (!(error instanceof ExecutionError)) throw error;
     const cause = error.cause as Error | undefined;
     return {
@@ -162,6 +183,8 @@ export async function runReprocessLocally(options: LocalRunOptions): Promise<Loc
       error: { name: cause?.name ?? error.name, message: cause?.message ?? error.message },
       output,
     };
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
   }
 }
 
@@ -256,13 +279,16 @@ async function runMapLocally(
   const workerResultPath = (processor as { States: Record<string, { ResultPath?: string }> }).States
     .ProcessUnit?.ResultPath;
   const mapRunId = randomUUID();
+  const { mapRuns, signal } = options;
+  mapRuns?.started(mapRunId, items.length);
   const machine = new StateMachine(processor as never);
   const records: ChildRecord[] = new Array(items.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && signal?.aborted !== true) {
       const at = next++;
+      mapRuns?.childStarted(mapRunId);
       const name = `${mapRunId}-${at}`;
       const base = {
         ExecutionArn: `arn:aws:states:local:000000000000:execution:reprocess/ShipUnits:${name}`,
@@ -296,6 +322,7 @@ async function runMapLocally(
         }
         if (exceeded !== undefined) throw new DataLimitExceededError(exceeded);
         records[at] = { ...base, Status: 'SUCCEEDED', Output: output };
+        mapRuns?.childEnded(mapRunId, 'SUCCEEDED');
         options.onUnit?.(++done, items.length, result);
       } catch (error) {
         const cause =
@@ -308,12 +335,17 @@ async function runMapLocally(
           Error: cause?.name ?? (error as Error).name,
           Cause: cause?.message ?? (error as Error).message,
         };
+        mapRuns?.childEnded(mapRunId, 'FAILED');
         options.onUnit?.(++done, items.length, null);
       }
     }
   };
   const concurrency = Math.max(1, Math.min(options.concurrency, parameters.maxConcurrency));
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (signal?.aborted === true) {
+    mapRuns?.ended(mapRunId, 'ABORTED');
+    throw new Error('the execution was stopped');
+  }
 
   const dir = `${parameters.writer.Prefix}/${mapRunId}`;
   const put = (key: string, body: string) =>
@@ -347,6 +379,7 @@ async function runMapLocally(
       },
     }),
   );
+  mapRuns?.ended(mapRunId, 'SUCCEEDED');
   return {
     MapRunArn: `arn:aws:states:local:000000000000:mapRun:reprocess/ShipUnits:${mapRunId}`,
     ResultWriterDetails: { Bucket: parameters.writer.Bucket, Key: manifestKey },

@@ -10,11 +10,13 @@
  * - `{"step": "PlanPart", "input", "runId", "worker"}` plans one worker's
  *   share of the listing;
  * - `{"step": "PlanTotals", "input", "plan", "parts"}` adds the workers'
- *   counts up and prices the run: the plan summary.
+ *   counts up and prices the run: the plan summary, also written as the
+ *   run's `plan.json` (a failed execution has no output; a run followed
+ *   from outside reads its plan there).
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InputValidationError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
@@ -28,7 +30,7 @@ import { type CostSettings, DEFAULT_CHILD_TYPE } from '../cost/cost-settings.ts'
 import { estimateRun } from '../cost/estimate.ts';
 import { planShape } from '../cost/plan-shape.ts';
 import { addPlanParts, beginPlan, planWorker, runWithin } from './plan.ts';
-import type { WorkLocation } from './run-files.ts';
+import { runFiles, type WorkLocation } from './run-files.ts';
 import { parseAnyRunInput } from './run-input.ts';
 import type { LogScope } from './run-policy.ts';
 
@@ -128,6 +130,14 @@ async function planTotals(event: unknown, deps: PlanDependencies): Promise<PlanS
     childType: DEFAULT_CHILD_TYPE,
     ...deps.cost,
   });
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.work.bucket,
+      Key: runFiles(runWork(deps.work, summary.runId)).plan,
+      ContentType: 'application/json',
+      Body: JSON.stringify(summary),
+    }),
+  );
   deps.logger.info('run planned', { ...summary });
   return summary;
 }

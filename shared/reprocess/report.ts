@@ -65,6 +65,45 @@ export interface ReportSummary extends ShipCounts {
   actual?: ActualFigures;
 }
 
+/** What report.json holds beyond the report step's answer (`failures` there lists every failed chunk). */
+interface ReportOnly {
+  retryItems: unknown[];
+  deleteProcessed: boolean;
+  maxConcurrency: number;
+  unitBytes: number;
+  objectsDetail: string;
+  pendingDeletes?: string[];
+  changedKeys: unknown[];
+  deleteFailures: unknown[];
+  bucket: string;
+  prefix: string;
+}
+
+const REPORT_ONLY: Record<keyof ReportOnly, true> = {
+  retryItems: true,
+  deleteProcessed: true,
+  maxConcurrency: true,
+  unitBytes: true,
+  objectsDetail: true,
+  pendingDeletes: true,
+  changedKeys: true,
+  deleteFailures: true,
+  bucket: true,
+  prefix: true,
+};
+
+/**
+ * The report step's answer, read back from the report.json it wrote: what
+ * a run followed from outside prints last, as a local run prints the answer.
+ */
+export function summaryFromReport(document: Record<string, unknown>): ReportSummary {
+  const summary = Object.fromEntries(
+    Object.entries(document).filter(([key]) => !(key in REPORT_ONLY)),
+  );
+  summary.failures = ((document.failures ?? []) as FailedChunk[]).slice(0, LISTED_FAILURES);
+  return summary as unknown as ReportSummary;
+}
+
 /** How fast the run went, from its plan to its report. */
 export interface Throughput {
   /** Wall-clock seconds since the plan was made. */
@@ -159,7 +198,7 @@ export async function reportRun(
         actual: actualFigures(plan.estimate, count.children, tally.chunkMs),
       }),
     };
-    const document = {
+    const document: ReportSummary & ReportOnly = {
       ...summary,
       failures,
       retryItems: tally.retryItems,

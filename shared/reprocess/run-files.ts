@@ -24,6 +24,8 @@ export function runFiles(work: WorkLocation) {
     pass: (number: number) => `${work.prefix}pass-${number}/`,
     /** Where the Distributed Map's ResultWriter writes. */
     results: `${work.prefix}results`,
+    /** The plan summary, written once the plan is whole. */
+    plan: `${work.prefix}plan.json`,
     report: `${work.prefix}report.json`,
     /** The deletion ledger: what the workers deleted, recorded before each delete. */
     deletions: `${work.prefix}deletions/`,

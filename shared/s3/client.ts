@@ -6,9 +6,13 @@
 
 import { S3Client } from '@aws-sdk/client-s3';
 
-export function createS3Client(env: Record<string, string | undefined> = process.env): S3Client {
+export function createS3Client(
+  env: Record<string, string | undefined> = process.env,
+  region?: string,
+): S3Client {
   const endpoint = env.AWS_ENDPOINT_URL_S3;
   return new S3Client({
     ...(endpoint !== undefined && endpoint !== '' && { endpoint, forcePathStyle: true }),
+    ...(region !== undefined && { region }),
   });
 }

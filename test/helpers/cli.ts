@@ -3,7 +3,7 @@
  * that runs the tests.
  */
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 const CLI = new URL('../../cli/elb-otlp.ts', import.meta.url).pathname;
 
@@ -35,23 +35,41 @@ export function runScript(
   args: string[],
   options: RunOptions = {},
 ): Promise<CliRun> {
+  return startScript(script, args, options).done;
+}
+
+/** A command still running: its process (to signal it), its output so far, and its end. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+  done: Promise<CliRun>;
+}
+
+/** Starts the `elb-otlp` command with `args`, without waiting for it. */
+export function startCli(args: string[], options: RunOptions = {}): StartedCli {
+  return startScript(CLI, args, options);
+}
+
+function startScript(script: string, args: string[], options: RunOptions): StartedCli {
   const clear = options.clear ?? ['OTEL_', 'ELB_OTLP_'];
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env)) {
     if (clear.some((prefix) => name.startsWith(prefix))) delete env[name];
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { env: { ...env, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
+  const child = spawn(process.execPath, [script, ...args], { env: { ...env, ...options.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin);
   });
+  child.stdin?.end(options.stdin);
+  return { child, stderr: () => stderr, done };
 }

@@ -1,0 +1,336 @@
+/**
+ * The deployed stack from the command line: finding its state machine and
+ * where its runs keep their files, then following one run to its end and
+ * printing what a local run prints (`elb-otlp reprocess --remote`,
+ * `elb-otlp runs`; docs/design.md#remote-runs).
+ */
+
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { PlanSummary } from '../../shared/contract/state-machine.ts';
+import {
+  consoleUrl,
+  DEFAULT_STAGE,
+  executionName,
+  findStateMachine,
+  RemoteAddressError,
+  type StateMachineAddress,
+  stateMachineAddress,
+  workLocationOf,
+} from '../../shared/remote/deployed-stack.ts';
+import { followRun, type PassProgress, type RunEnd } from '../../shared/remote/follow-run.ts';
+import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import type { WorkLocation } from '../../shared/reprocess/run-files.ts';
+import type { CommandIo } from '../command-io.ts';
+import { EXIT_DETACHED, EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
+import { write } from '../output.ts';
+import { UsageError } from '../usage-error.ts';
+import type { DeploymentChoice } from './deployment-options.ts';
+import { describePlan, retryDeletionLine } from './run-output.ts';
+
+/** The deployed state machine, its clients and where its runs keep their files. */
+export interface Deployment {
+  machine: StateMachineAddress;
+  sfn: SFNClient;
+  s3: S3Client;
+  work: WorkLocation;
+  /** How to name this deployment again on a command line (`--stage S` or `--state-machine ARN`). */
+  flags: string;
+  close(): void;
+}
+
+/** How often a progress line is written when stderr is not a terminal. */
+const PROGRESS_EVERY_MS = 10_000;
+
+/**
+ * Finds the deployment `choice` names: the ARN given (its Region used), or
+ * the stage's state machine in the caller's account and configured Region.
+ * `of`, an execution ARN, names it too.
+ */
+export async function connectToDeployment(
+  io: CommandIo,
+  choice: DeploymentChoice,
+  of?: StateMachineAddress,
+): Promise<Deployment> {
+  if (choice.stage !== undefined && choice['state-machine'] !== undefined) {
+    throw new UsageError('give --stage or --state-machine, not both');
+  }
+  const [{ SFNClient }, { STSClient }, { createS3Client }] = await Promise.all([
+    import('@aws-sdk/client-sfn'),
+    import('@aws-sdk/client-sts'),
+    import('../../shared/s3/client.ts'),
+  ]);
+  const stage = choice.stage ?? DEFAULT_STAGE;
+  let machine: StateMachineAddress;
+  try {
+    if (choice['state-machine'] !== undefined) {
+      machine = stateMachineAddress(choice['state-machine']);
+    } else if (of !== undefined) {
+      machine = of;
+    } else {
+      const region = await configuredRegion(new SFNClient({}));
+      const sts = new STSClient({ region });
+      try {
+        machine = await findStateMachine(sts, region, stage);
+      } finally {
+        sts.destroy();
+      }
+    }
+  } catch (error) {
+    if (error instanceof RemoteAddressError) throw new UsageError(error.message);
+    throw error;
+  }
+  const sfn = new SFNClient({ region: machine.region });
+  const s3 = createS3Client(io.env, machine.region);
+  try {
+    const work =
+      choice['work-bucket'] !== undefined
+        ? { bucket: choice['work-bucket'], prefix: choice['work-prefix'] ?? 'elb-otlp/runs/' }
+        : await workLocationOf(sfn, machine.arn);
+    const flags =
+      choice['state-machine'] !== undefined || of !== undefined
+        ? `--state-machine ${machine.arn}`
+        : `--stage ${stage}`;
+    return {
+      machine,
+      sfn,
+      s3,
+      work,
+      flags,
+      close: () => {
+        sfn.destroy();
+        s3.destroy();
+      },
+    };
+  } catch (error) {
+    sfn.destroy();
+    s3.destroy();
+    if (error instanceof RemoteAddressError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** The Region the SDK is configured with, or a usage error saying how to give one. */
+async function configuredRegion(client: { config: { region: () => Promise<string> } }) {
+  try {
+    return await client.config.region();
+  } catch {
+    throw new UsageError(
+      'no AWS Region configured: set AWS_REGION (or a profile with a region), or give --state-machine ARN',
+    );
+  } finally {
+    (client as unknown as { destroy(): void }).destroy();
+  }
+}
+
+export interface FollowChoice {
+  /** The command's name in messages (`reprocess`, `runs`). */
+  command: string;
+  /** Ctrl-C stops the execution (StopExecution) instead of detaching. */
+  stopOnInterrupt: boolean;
+  /** `--delete` / `--no-delete` as given, for a re-run's word on deletion. */
+  deleteAsked?: boolean | undefined;
+}
+
+/**
+ * Follows the execution to its end, printing the plan and each pass's
+ * progress on stderr, then the report (or the dry run's plan) last on
+ * stdout; answers the exit code a local run would give. Ctrl-C detaches
+ * (the run goes on) or, with `stopOnInterrupt`, stops the execution.
+ */
+export async function followToTheEnd(
+  io: CommandIo,
+  deployment: Deployment,
+  executionArn: string,
+  choice: FollowChoice,
+): Promise<number> {
+  const say = (line: string) => write(io.stderr, `elb-otlp ${choice.command}: ${line}\n`);
+  const name = executionName(executionArn);
+  const detach = new AbortController();
+  let stopping = false;
+  const onInterrupt = () => {
+    if (choice.stopOnInterrupt && !stopping) {
+      stopping = true;
+      void say(`stopping run ${name} (Ctrl-C again to stop waiting)`);
+      deployment.sfn
+        .send(
+          new StopExecutionCommand({
+            executionArn,
+            error: 'Interrupted',
+            cause: 'stopped from elb-otlp with Ctrl-C',
+          }),
+        )
+        .catch((error: Error) => {
+          void say(`could not stop run ${name}: ${error.name}: ${error.message}`);
+          detach.abort();
+        });
+      return;
+    }
+    detach.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  const progress = progressLines(io);
+  let end: RunEnd | undefined;
+  try {
+    end = await followRun({
+      sfn: deployment.sfn,
+      s3: deployment.s3,
+      executionArn,
+      work: deployment.work,
+      signal: detach.signal,
+      onPlan: (plan) => {
+        progress.plan = plan;
+        void say(describePlan(plan));
+        const deleting = retryDeletionLine(plan, choice.deleteAsked);
+        if (deleting !== undefined) void say(deleting);
+      },
+      onProgress: (pass) => progress.pass(pass),
+    });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    progress.end();
+  }
+  if (end === undefined) {
+    await say(
+      `detached; run ${name} goes on. Follow it again with: elb-otlp runs --follow ${name} ${deployment.flags}`,
+    );
+    return EXIT_DETACHED;
+  }
+  return reportTheEnd(io, end, say);
+}
+
+/** Prints how an execution ended, as a local run would, and answers the exit code. */
+export async function reportTheEnd(
+  io: CommandIo,
+  end: RunEnd,
+  say: (line: string) => Promise<void>,
+): Promise<number> {
+  const { summaryFromReport } = await import('../../shared/reprocess/report.ts');
+  const name = executionName(end.executionArn);
+  const { error, cause } = lambdaError(end);
+  if (end.status === 'SUCCEEDED') {
+    // A dry run ends with its plan; a run with its report's summary.
+    const output =
+      end.report !== undefined ? summaryFromReport(end.report) : (end.output ?? end.plan);
+    await write(io.stdout, `${JSON.stringify(output)}\n`);
+    return EXIT_OK;
+  }
+  if (error === 'InputValidationError') {
+    await say(`run ${name} refused its input: ${cause}`);
+    return EXIT_USAGE;
+  }
+  if (end.report !== undefined && end.status === 'FAILED') {
+    const summary: ReportSummary = summaryFromReport(end.report);
+    await write(io.stdout, `${JSON.stringify(summary)}\n`);
+    await say(`${error}: ${cause}`);
+    return EXIT_FAILED;
+  }
+  await say(
+    `run ${name} ended ${end.status} before its report${error === undefined ? '' : `: ${error}: ${cause}`}`,
+  );
+  return EXIT_FAILURE;
+}
+
+/**
+ * An execution's error and cause as a reader wants them: a Lambda
+ * function's error arrives with a JSON cause (`errorMessage`,
+ * `errorType`, `trace`), of which the message is what matters.
+ */
+export function lambdaError(end: Pick<RunEnd, 'error' | 'cause'>): {
+  error?: string;
+  cause?: string;
+} {
+  let cause = end.cause;
+  if (cause?.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+      if (typeof parsed.errorMessage === 'string') cause = parsed.errorMessage;
+    } catch {
+      // Not JSON after all: said as it is.
+    }
+  }
+  return {
+    ...(end.error !== undefined && { error: end.error }),
+    ...(cause !== undefined && { cause }),
+  };
+}
+
+/**
+ * Each pass's progress on stderr: redrawn in place on a terminal, otherwise
+ * a line every {@link PROGRESS_EVERY_MS} and one when the pass ends. Lines
+ * are estimated from the plan (its lines, over the units that ended), so
+ * they carry a "≈".
+ */
+function progressLines(io: CommandIo) {
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  let nextLine = 0;
+  let drawn = false;
+  let lastEnded: string | undefined;
+  const state = {
+    plan: undefined as PlanSummary | undefined,
+    pass(pass: PassProgress) {
+      const line = describePass(pass, state.plan);
+      const ended = pass.status !== 'RUNNING';
+      if (tty) {
+        io.stderr.write(`\r${line}\u001b[K`);
+        drawn = true;
+        if (ended) {
+          io.stderr.write('\n');
+          drawn = false;
+        }
+        return;
+      }
+      if (ended ? lastEnded !== pass.mapRunArn : performance.now() >= nextLine) {
+        io.stderr.write(`${line}\n`);
+        nextLine = performance.now() + PROGRESS_EVERY_MS;
+        if (ended) lastEnded = pass.mapRunArn;
+      }
+    },
+    end() {
+      if (drawn) io.stderr.write('\n');
+      drawn = false;
+    },
+  };
+  return state;
+}
+
+/** One pass's counts in a line, with lines a second once units have ended. */
+export function describePass(pass: PassProgress, plan: PlanSummary | undefined): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const ended = pass.succeeded + pass.failed + pass.stopped;
+  let rate = '';
+  const lines = plan?.estimate?.assumptions.lines;
+  if (pass.pass === 0 && lines !== undefined && plan !== undefined && plan.units > 0 && ended > 0) {
+    const seconds = Math.max((Date.now() - pass.startedAt.getTime()) / 1000, 0.001);
+    rate = `, ≈ ${n(Math.round((lines * ended) / plan.units / seconds))} lines/s`;
+  }
+  const stopped = pass.stopped > 0 ? `, ${n(pass.stopped)} timed out or aborted` : '';
+  return `pass ${pass.pass}: ${n(ended)}/${n(pass.total)} units ended (${n(pass.succeeded)} succeeded, ${n(pass.failed)} failed${stopped}), ${n(pass.running)} running, ${n(pass.pending)} pending${rate}`;
+}
+
+/** The lines that tell where a run is, once started. */
+export function startedLines(executionArn: string): string[] {
+  return [
+    `started run ${executionName(executionArn)}`,
+    `execution: ${executionArn}`,
+    `console: ${consoleUrl(executionArn)}`,
+  ];
+}
+
+/**
+ * Runs `work`; an AWS refusal or an unreachable service (no credentials,
+ * AccessDenied, a throttle past the SDK's retries) is said in one line
+ * naming the error, and answers {@link EXIT_FAILURE}. Usage errors pass on.
+ */
+export async function sayingAwsErrors(
+  say: (line: string) => Promise<void>,
+  work: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UsageError || !(error instanceof Error)) throw error;
+    await say(`${error.name}: ${error.message}`);
+    return EXIT_FAILURE;
+  }
+}
