@@ -9,6 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { stateMachineName, WORK_FILES_TAG } from '../../shared/remote/deployed-stack.ts';
 import {
   FRAMEWORK_ROLE,
   type Json,
@@ -136,6 +137,21 @@ describe('the deployment template: state machine and work bucket (sls package)',
     }
     // An Express child lives 5 minutes: its worker's call fits in it.
     expect(processUnit.TimeoutSeconds).toBeLessThanOrEqual(300);
+  });
+
+  it('names the state machine as the CLI finds it, and tags it with where its runs keep their files', () => {
+    const machine = resources.ReprocessStateMachine.Properties;
+    // `elb-otlp reprocess --remote` and `runs` build the ARN from the stage's name.
+    expect(machine.StateMachineName).toBe(stateMachineName('ci'));
+    const functionEnv = resources.PlanLambdaFunction.Properties.Environment.Variables;
+    expect(machine.Tags).toEqual([
+      {
+        Key: WORK_FILES_TAG,
+        Value: {
+          'Fn::Join': ['', ['s3://', functionEnv.WORK_BUCKET, `/${functionEnv.WORK_PREFIX}`]],
+        },
+      },
+    ]);
   });
 
   it('creates a private work bucket whose run files expire', () => {

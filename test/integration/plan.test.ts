@@ -210,6 +210,8 @@ describe('plan', () => {
       },
       results: { Bucket: TEST_BUCKET, Prefix: 'work/run-all/results' },
     });
+    // Also beside the run's files, for whoever follows the run from outside.
+    expect(JSON.parse(await s3.text('work/run-all/plan.json'))).toEqual(summary);
     const chunks = await manifest(summary);
     expect(chunks).toHaveLength(summary.chunks);
     const big = Buffer.byteLength(BIG);

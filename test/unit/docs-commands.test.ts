@@ -19,6 +19,7 @@ import { METRICS_CONFIG_USAGE } from '../../cli/commands/metrics-config.ts';
 import { PARSE_USAGE } from '../../cli/commands/parse.ts';
 import { REDRIVE_USAGE } from '../../cli/commands/redrive.ts';
 import { REPROCESS_USAGE } from '../../cli/commands/reprocess.ts';
+import { RUNS_USAGE } from '../../cli/commands/runs.ts';
 import { SHIP_USAGE } from '../../cli/commands/ship.ts';
 import { parseAnyRunInput } from '../../shared/reprocess/run-input.ts';
 
@@ -40,6 +41,7 @@ const USAGE: Record<string, string> = {
   parse: PARSE_USAGE,
   ship: SHIP_USAGE,
   reprocess: REPROCESS_USAGE,
+  runs: RUNS_USAGE,
   redrive: REDRIVE_USAGE,
   metrics: METRICS_USAGE,
   'metrics-config': METRICS_CONFIG_USAGE,

@@ -67,6 +67,10 @@ const LAYERS: readonly Layer[] = [
     why: "a Lambda container's start-up: export settings, headers and clients, built once",
   },
   {
+    folders: ['shared/remote'],
+    why: 'the deployed stack from outside: its state machine found, a run followed to its report',
+  },
+  {
     folders: ['shared/local', 'shared/generate'],
     why: 'local stand-ins: the state machine run on this machine, generated ELB logs',
   },
