@@ -6,7 +6,8 @@
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ResourceNotFound, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DEFAULT_WORK_PREFIX } from '../../shared/config/environment.ts';
 import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import {
   consoleUrl,
@@ -19,7 +20,6 @@ import {
   workLocationOf,
 } from '../../shared/remote/deployed-stack.ts';
 import { followRun, type PassProgress, type RunEnd } from '../../shared/remote/follow-run.ts';
-import type { ReportSummary } from '../../shared/reprocess/report.ts';
 import type { WorkLocation } from '../../shared/reprocess/run-files.ts';
 import type { CommandIo } from '../command-io.ts';
 import { EXIT_DETACHED, EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
@@ -55,6 +55,9 @@ export async function connectToDeployment(
   if (choice.stage !== undefined && choice['state-machine'] !== undefined) {
     throw new UsageError('give --stage or --state-machine, not both');
   }
+  if (choice['work-prefix'] !== undefined && choice['work-bucket'] === undefined) {
+    throw new UsageError('--work-prefix goes with --work-bucket');
+  }
   const [{ SFNClient }, { STSClient }, { createS3Client }] = await Promise.all([
     import('@aws-sdk/client-sfn'),
     import('@aws-sdk/client-sts'),
@@ -85,12 +88,20 @@ export async function connectToDeployment(
   try {
     const work =
       choice['work-bucket'] !== undefined
-        ? { bucket: choice['work-bucket'], prefix: choice['work-prefix'] ?? 'elb-otlp/runs/' }
-        : await workLocationOf(sfn, machine.arn);
-    const flags =
+        ? { bucket: choice['work-bucket'], prefix: choice['work-prefix'] ?? DEFAULT_WORK_PREFIX }
+        : await workLocationOf(sfn, machine.arn).catch((error: Error) => {
+            // The state machine is not there: a wrong stage, account or Region.
+            if (error instanceof ResourceNotFound) throw notDeployed(machine, error);
+            throw error;
+          });
+    const flags = [
       choice['state-machine'] !== undefined || of !== undefined
         ? `--state-machine ${machine.arn}`
-        : `--stage ${stage}`;
+        : `--stage ${stage}`,
+      ...(choice['work-bucket'] !== undefined
+        ? [`--work-bucket ${work.bucket} --work-prefix ${work.prefix}`]
+        : []),
+    ].join(' ');
     return {
       machine,
       sfn,
@@ -108,6 +119,13 @@ export async function connectToDeployment(
     if (error instanceof RemoteAddressError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** A usage error for a state machine Step Functions does not have. */
+export function notDeployed(machine: StateMachineAddress, error: Error): UsageError {
+  return new UsageError(
+    `no state machine ${machine.arn} (${error.name}): is the stack deployed in this account and Region, with this --stage?`,
+  );
 }
 
 /** The Region the SDK is configured with, or a usage error saying how to give one. */
@@ -143,6 +161,7 @@ export async function followToTheEnd(
   deployment: Deployment,
   executionArn: string,
   choice: FollowChoice,
+  interrupts: Interrupts = catchInterrupts(),
 ): Promise<number> {
   const say = (line: string) => write(io.stderr, `elb-otlp ${choice.command}: ${line}\n`);
   const name = executionName(executionArn);
@@ -151,7 +170,7 @@ export async function followToTheEnd(
   const onInterrupt = () => {
     if (choice.stopOnInterrupt && !stopping) {
       stopping = true;
-      void say(`stopping run ${name} (Ctrl-C again to stop waiting)`);
+      void say(`stopping run ${name} (Ctrl-C again to stop waiting for it)`);
       deployment.sfn
         .send(
           new StopExecutionCommand({
@@ -162,13 +181,16 @@ export async function followToTheEnd(
         )
         .catch((error: Error) => {
           void say(`could not stop run ${name}: ${error.name}: ${error.message}`);
+          stopping = false;
           detach.abort();
         });
       return;
     }
     detach.abort();
   };
-  process.on('SIGINT', onInterrupt);
+  // A Ctrl-C that came while the run was being started counts as one now.
+  interrupts.listener = onInterrupt;
+  if (interrupts.count > 0) onInterrupt();
   const progress = progressLines(io);
   let end: RunEnd | undefined;
   try {
@@ -187,16 +209,66 @@ export async function followToTheEnd(
       onProgress: (pass) => progress.pass(pass),
     });
   } finally {
-    process.off('SIGINT', onInterrupt);
+    interrupts.release();
     progress.end();
   }
+  const again = `elb-otlp runs --follow ${name} ${deployment.flags}`;
   if (end === undefined) {
     await say(
-      `detached; run ${name} goes on. Follow it again with: elb-otlp runs --follow ${name} ${deployment.flags}`,
+      stopping
+        ? `run ${name} is asked to stop; not waiting for it. Follow it with: ${again}`
+        : `detached; run ${name} goes on. Follow it again with: ${again}`,
     );
     return EXIT_DETACHED;
   }
   return reportTheEnd(io, end, say);
+}
+
+/** Ctrl-C while a command works on the stack: counted, and told to a listener, never fatal. */
+export interface Interrupts {
+  count: number;
+  listener: (() => void) | undefined;
+  /** Ctrl-C ends the process again. */
+  release(): void;
+}
+
+/** Catches Ctrl-C from now on (before a run is started, so its name is never lost). */
+export function catchInterrupts(): Interrupts {
+  const interrupts: Interrupts = {
+    count: 0,
+    listener: undefined,
+    release: () => process.off('SIGINT', onSigint),
+  };
+  const onSigint = () => {
+    interrupts.count++;
+    interrupts.listener?.();
+  };
+  process.on('SIGINT', onSigint);
+  return interrupts;
+}
+
+/** The errors the definition's own Fail states end a run with, after its report.json. */
+const AFTER_THE_REPORT = new Set(['ChunksFailed', 'DeletionsFailed']);
+
+/**
+ * The exit code of a run that ended, as a local run's: 0 it succeeded; 2 the
+ * plan refused its input; 4 it failed after its report (chunks or deletions
+ * failed); 1 anything else (the run failed, was stopped or timed out before
+ * its report, or while writing it).
+ */
+export function exitCodeOf(
+  end: Pick<RunEnd, 'status' | 'error' | 'report'>,
+): typeof EXIT_OK | typeof EXIT_USAGE | typeof EXIT_FAILED | typeof EXIT_FAILURE {
+  if (end.status === 'SUCCEEDED') return EXIT_OK;
+  if (end.error === 'InputValidationError') return EXIT_USAGE;
+  if (
+    end.status === 'FAILED' &&
+    AFTER_THE_REPORT.has(end.error ?? '') &&
+    end.report !== undefined
+  ) {
+    return EXIT_FAILED;
+  }
+  return EXIT_FAILURE;
 }
 
 /** Prints how an execution ended, as a local run would, and answers the exit code. */
@@ -208,27 +280,27 @@ export async function reportTheEnd(
   const { summaryFromReport } = await import('../../shared/reprocess/report.ts');
   const name = executionName(end.executionArn);
   const { error, cause } = lambdaError(end);
-  if (end.status === 'SUCCEEDED') {
-    // A dry run ends with its plan; a run with its report's summary.
+  const code = exitCodeOf(end);
+  const reason = error === undefined ? '' : `: ${error}: ${cause}`;
+  if (code === EXIT_OK) {
+    // A run answers its report's summary; a dry run its plan.
     const output =
-      end.report !== undefined ? summaryFromReport(end.report) : (end.output ?? end.plan);
+      end.output ?? (end.report !== undefined ? summaryFromReport(end.report) : end.plan);
     await write(io.stdout, `${JSON.stringify(output)}\n`);
-    return EXIT_OK;
-  }
-  if (error === 'InputValidationError') {
+  } else if (code === EXIT_USAGE) {
     await say(`run ${name} refused its input: ${cause}`);
-    return EXIT_USAGE;
-  }
-  if (end.report !== undefined && end.status === 'FAILED') {
-    const summary: ReportSummary = summaryFromReport(end.report);
-    await write(io.stdout, `${JSON.stringify(summary)}\n`);
+  } else if (code === EXIT_FAILED) {
+    await write(io.stdout, `${JSON.stringify(summaryFromReport(end.report ?? {}))}\n`);
     await say(`${error}: ${cause}`);
-    return EXIT_FAILED;
+  } else if (end.report !== undefined) {
+    // The report step itself failed (or the run was stopped) after writing a first report.json.
+    await say(
+      `run ${name} ended ${end.status} while writing its report (${String(end.report.report)} may be partial)${reason}`,
+    );
+  } else {
+    await say(`run ${name} ended ${end.status} before its report${reason}`);
   }
-  await say(
-    `run ${name} ended ${end.status} before its report${error === undefined ? '' : `: ${error}: ${cause}`}`,
-  );
-  return EXIT_FAILURE;
+  return code;
 }
 
 /**

@@ -14,13 +14,16 @@ import { InputValidationError } from '../../shared/contract/errors.ts';
 import { RUN_ID, RUN_ID_MESSAGE } from '../../shared/contract/state-machine.ts';
 import { parseAnyRunInput } from '../../shared/reprocess/run-input.ts';
 import type { CommandIo } from '../command-io.ts';
-import { EXIT_USAGE } from '../exit-codes.ts';
+import { EXIT_DETACHED, EXIT_USAGE } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 import type { DeploymentChoice } from './deployment-options.ts';
 import {
+  catchInterrupts,
   connectToDeployment,
+  type Deployment,
   followToTheEnd,
+  notDeployed,
   sayingAwsErrors,
   startedLines,
 } from './remote-run.ts';
@@ -63,8 +66,20 @@ async function startAndFollow(
   choice: RemoteRunChoice,
   say: (line: string) => Promise<void>,
 ): Promise<number> {
-  const deployment = await connectToDeployment(io, choice.deployment);
+  // From here Ctrl-C is caught: a run started is always named before the command ends.
+  const interrupts = catchInterrupts();
+  let deployment: Deployment;
   try {
+    deployment = await connectToDeployment(io, choice.deployment);
+  } catch (error) {
+    interrupts.release();
+    throw error;
+  }
+  try {
+    if (interrupts.count > 0) {
+      await say('interrupted; no run was started');
+      return EXIT_DETACHED;
+    }
     let executionArn: string;
     try {
       const started = await deployment.sfn.send(
@@ -82,21 +97,23 @@ async function startAndFollow(
         );
         return EXIT_USAGE;
       }
-      if (error instanceof StateMachineDoesNotExist) {
-        await say(
-          `no state machine ${deployment.machine.arn}: is the stack deployed in this account and Region, with this --stage? (${error.message})`,
-        );
-        return EXIT_USAGE;
-      }
+      if (error instanceof StateMachineDoesNotExist) throw notDeployed(deployment.machine, error);
       throw error;
     }
     for (const line of startedLines(executionArn)) await say(line);
-    return await followToTheEnd(io, deployment, executionArn, {
-      command: 'reprocess',
-      stopOnInterrupt: choice.stopOnInterrupt,
-      deleteAsked: choice.deleteAsked,
-    });
+    return await followToTheEnd(
+      io,
+      deployment,
+      executionArn,
+      {
+        command: 'reprocess',
+        stopOnInterrupt: choice.stopOnInterrupt,
+        deleteAsked: choice.deleteAsked,
+      },
+      interrupts,
+    );
   } finally {
+    interrupts.release();
     deployment.close();
   }
 }

@@ -6,7 +6,7 @@
 
 import { parseArgs } from 'node:util';
 import type { CommandIo } from '../command-io.ts';
-import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 import { DEPLOYMENT_OPTIONS } from './deployment-options.ts';
@@ -139,10 +139,16 @@ async function listRuns(
   limit: number,
   json: boolean,
 ): Promise<number> {
-  const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
-  const { executions = [] } = await deployment.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: deployment.machine.arn, maxResults: limit }),
-  );
+  const [{ ListExecutionsCommand, StateMachineDoesNotExist }, { notDeployed }] = await Promise.all([
+    import('@aws-sdk/client-sfn'),
+    import('./remote-run.ts'),
+  ]);
+  const { executions = [] } = await deployment.sfn
+    .send(new ListExecutionsCommand({ stateMachineArn: deployment.machine.arn, maxResults: limit }))
+    .catch((error: Error) => {
+      if (error instanceof StateMachineDoesNotExist) throw notDeployed(deployment.machine, error);
+      throw error;
+    });
   // A few at once: each run takes a DescribeExecution and perhaps one GetObject.
   const lines: RunLine[] = new Array(executions.length);
   let next = 0;
@@ -198,16 +204,20 @@ async function printReport(
   arn: string,
   say: (line: string) => Promise<void>,
 ): Promise<number> {
-  const [{ DescribeExecutionCommand }, { readRunFile, runWork }, { runFiles }, { lambdaError }] =
-    await Promise.all([
-      import('@aws-sdk/client-sfn'),
-      import('../../shared/remote/follow-run.ts'),
-      import('../../shared/reprocess/run-files.ts'),
-      import('./remote-run.ts'),
-    ]);
+  const [
+    { DescribeExecutionCommand },
+    { readRunFile, runWork },
+    { runFiles },
+    { lambdaError, exitCodeOf },
+  ] = await Promise.all([
+    import('@aws-sdk/client-sfn'),
+    import('../../shared/remote/follow-run.ts'),
+    import('../../shared/reprocess/run-files.ts'),
+    import('./remote-run.ts'),
+  ]);
   const execution = await deployment.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
   const name = execution.name ?? arn;
-  if (execution.status === 'RUNNING') {
+  if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') {
     await say(
       `run ${name} is still running: follow it with elb-otlp runs --follow ${name} ${deployment.flags}`,
     );
@@ -218,21 +228,32 @@ async function printReport(
     deployment.s3,
     deployment.work.bucket,
     files.report,
+    { notBefore: execution.startDate },
   );
+  const { error, cause } = lambdaError(execution);
+  const code = exitCodeOf({
+    status: execution.status ?? 'FAILED',
+    ...(error !== undefined && { error }),
+    ...(report !== undefined && { report }),
+  });
   if (report !== undefined) {
     await write(io.stdout, `${JSON.stringify(report)}\n`);
-    return execution.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
+    if (code === EXIT_FAILURE) {
+      await say(
+        `run ${name} ended ${execution.status} while writing its report (it may be partial)${error === undefined ? '' : `: ${error}: ${cause}`}`,
+      );
+    }
+    return code;
   }
   if (execution.status === 'SUCCEEDED' && execution.output !== undefined) {
     // A dry run: its plan is its output.
     await write(io.stdout, `${execution.output}\n`);
-    return EXIT_OK;
+    return code;
   }
-  const { error, cause } = lambdaError(execution);
   await say(
     `run ${name} ended ${execution.status} without a report${error === undefined ? '' : `: ${error}: ${cause}`}`,
   );
-  return EXIT_FAILURE;
+  return code === EXIT_OK ? EXIT_FAILURE : code;
 }
 
 /**
@@ -256,14 +277,16 @@ async function describeRun(deployment: Deployment, item: ExecutionListItem): Pro
   };
   const files = runFiles(runWork(deployment.work, name));
   const read = (key: string) =>
-    readRunFile<Record<string, unknown>>(deployment.s3, deployment.work.bucket, key);
+    readRunFile<Record<string, unknown>>(deployment.s3, deployment.work.bucket, key, {
+      notBefore: item.startDate,
+    });
   let figures: Record<string, unknown> | undefined;
   if (item.status === 'SUCCEEDED') {
     const execution = await deployment.sfn.send(
       new DescribeExecutionCommand({ executionArn: item.executionArn }),
     );
     figures = execution.output === undefined ? undefined : JSON.parse(execution.output);
-  } else if (item.status === 'RUNNING') {
+  } else if (item.status === 'RUNNING' || item.status === 'PENDING_REDRIVE') {
     figures = await read(files.plan);
   } else {
     figures = (await read(files.report)) ?? (await read(files.plan));

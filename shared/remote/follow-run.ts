@@ -7,7 +7,7 @@
  * {@link POLL_MS}, well within DescribeMapRun's 1 call a second refill.
  */
 
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -17,12 +17,18 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { PlanSummary } from '../contract/state-machine.ts';
 import { runFiles, type WorkLocation } from '../reprocess/run-files.ts';
+import { isGone } from '../s3/key-presence.ts';
 import { executionName } from './deployed-stack.ts';
 
 /** The longest wait between two polls. */
 export const POLL_MS = 2_000;
 /** The first wait: a small run ends within seconds. */
 const FIRST_POLL_MS = 250;
+/**
+ * S3 stamps LastModified to the second and its clock is not Step
+ * Functions': a file this much older than the execution is still its own.
+ */
+const CLOCK_SKEW_MS = 5_000;
 
 /** An execution's status as Step Functions names it. */
 export type ExecutionStatus = NonNullable<DescribeExecutionCommandOutput['status']>;
@@ -65,54 +71,75 @@ export interface FollowOptions {
   work: WorkLocation;
   /** Told once the plan is made. */
   onPlan?: (plan: PlanSummary) => void;
-  /** Told at each poll once a Map Run began (the last one's counts at the end). */
+  /**
+   * Told at each poll once a Map Run began, with the newest pass's counts
+   * (a pass that ended between two polls is told once more first, ended).
+   */
   onProgress?: (progress: PassProgress) => void;
   /** Stops following (the execution goes on): the answer is then undefined. */
   signal?: AbortSignal;
 }
 
+/** Statuses of an execution still going: a redrive's pending state goes on as RUNNING. */
+const GOING = new Set<string>(['RUNNING', 'PENDING_REDRIVE']);
+
 /** Follows the execution until it ends; undefined when `signal` stopped following first. */
 export async function followRun(options: FollowOptions): Promise<RunEnd | undefined> {
-  const { sfn, executionArn, signal } = options;
+  const { sfn, s3, executionArn, signal } = options;
   const files = runFiles(runWork(options.work, executionName(executionArn)));
   let plan: PlanSummary | undefined;
   let wait = FIRST_POLL_MS;
+  /** The Map Run last told of, and whether its end was told. */
+  let told: { mapRunArn: string; ended: boolean } | undefined;
   const detached = () => signal?.aborted === true;
   for (;;) {
     if (detached()) return undefined;
-    let execution: DescribeExecutionCommandOutput;
     try {
-      execution = await sfn.send(new DescribeExecutionCommand({ executionArn }), {
+      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }), {
         abortSignal: signal,
       });
+      const status = execution.status ?? 'RUNNING';
+      // Files older than the execution are an earlier run's of the same name.
+      const notBefore = execution.startDate;
+      if (plan === undefined) {
+        plan = await readRunFile<PlanSummary>(s3, options.work.bucket, files.plan, {
+          signal,
+          notBefore,
+        });
+        if (plan !== undefined) options.onPlan?.(plan);
+      }
+      if (plan?.dryRun !== true) {
+        const passes = await latestPasses(sfn, executionArn, told?.mapRunArn, signal);
+        for (const pass of passes) {
+          // A pass that ended between two polls is told once more, with its last counts.
+          if (pass.mapRunArn === told?.mapRunArn && told.ended) continue;
+          options.onProgress?.(pass);
+          told = { mapRunArn: pass.mapRunArn, ended: !GOING.has(pass.status) };
+        }
+      }
+      if (!GOING.has(status)) {
+        const output = execution.output === undefined ? undefined : JSON.parse(execution.output);
+        // A run that succeeded answered its report's summary (or a dry run's plan).
+        const report =
+          status === 'SUCCEEDED' && output !== undefined
+            ? undefined
+            : await readRunFile<Record<string, unknown>>(s3, options.work.bucket, files.report, {
+                signal,
+                notBefore,
+              });
+        return {
+          executionArn,
+          status,
+          ...(execution.error !== undefined && { error: execution.error }),
+          ...(execution.cause !== undefined && { cause: execution.cause }),
+          ...(output !== undefined && { output }),
+          ...(plan !== undefined && { plan }),
+          ...(report !== undefined && { report }),
+        };
+      }
     } catch (error) {
       if (detached()) return undefined;
       throw error;
-    }
-    const status = execution.status ?? 'RUNNING';
-    if (plan === undefined) {
-      plan = await readRunFile<PlanSummary>(options.s3, options.work.bucket, files.plan);
-      if (plan !== undefined) options.onPlan?.(plan);
-    }
-    if (plan !== undefined && plan.dryRun === false) {
-      const pass = await latestPass(sfn, executionArn);
-      if (pass !== undefined) options.onProgress?.(pass);
-    }
-    if (status !== 'RUNNING') {
-      const report = await readRunFile<Record<string, unknown>>(
-        options.s3,
-        options.work.bucket,
-        files.report,
-      );
-      return {
-        executionArn,
-        status,
-        ...(execution.error !== undefined && { error: execution.error }),
-        ...(execution.cause !== undefined && { cause: execution.cause }),
-        ...(execution.output !== undefined && { output: JSON.parse(execution.output) }),
-        ...(plan !== undefined && { plan }),
-        ...(report !== undefined && { report }),
-      };
     }
     await sleep(wait, signal);
     wait = Math.min(POLL_MS, wait * 2);
@@ -124,24 +151,46 @@ export function runWork(work: WorkLocation, name: string): WorkLocation {
   return { bucket: work.bucket, prefix: `${work.prefix}${name}/` };
 }
 
-/** A JSON file of a run, or undefined while it is not written. */
+/**
+ * A JSON file of a run, or undefined while it is not written. S3 answers a
+ * missing key with 403 to a caller without s3:ListBucket: a one-key listing
+ * then tells "not yet written" from a real denial (shared/s3/key-presence.ts).
+ */
 export async function readRunFile<T>(
   s3: S3Client,
   bucket: string,
   key: string,
+  options: { signal?: AbortSignal | undefined; notBefore?: Date | undefined } = {},
 ): Promise<T | undefined> {
+  const { signal, notBefore } = options;
   let text: string;
   try {
-    const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    text = (await answer.Body?.transformToString('utf8')) ?? '';
-  } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
+    const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      abortSignal: signal,
+    });
+    if (
+      notBefore !== undefined &&
+      answer.LastModified !== undefined &&
+      answer.LastModified.getTime() < notBefore.getTime() - CLOCK_SKEW_MS
+    ) {
+      answer.Body?.transformToWebStream().cancel();
       return undefined;
     }
-    throw Object.assign(
-      new Error(
-        `s3://${bucket}/${key}: ${(error as Error).name}: ${(error as Error).message} (reading a run's files needs s3:GetObject on the work prefix)`,
-      ),
+    text = (await answer.Body?.transformToString('utf8')) ?? '';
+  } catch (error) {
+    if (signal?.aborted === true) throw error;
+    let gone: boolean;
+    try {
+      gone = await isGone(s3, bucket, key, error);
+    } catch (denied) {
+      throw new Error(
+        `s3://${bucket}/${key}: ${(error as Error).name}, and the listing that would tell a file not yet written from a denied one was refused too: reading a run's files needs s3:GetObject on the work prefix and s3:ListBucket under it`,
+        { cause: denied },
+      );
+    }
+    if (gone) return undefined;
+    throw new Error(
+      `s3://${bucket}/${key}: ${(error as Error).name}: ${(error as Error).message} (reading a run's files needs s3:GetObject on the work prefix)`,
       { cause: error },
     );
   }
@@ -152,12 +201,23 @@ export async function readRunFile<T>(
   }
 }
 
-/** The execution's newest Map Run and its counts: the pass under way, or the last one. */
-async function latestPass(sfn: SFNClient, executionArn: string): Promise<PassProgress | undefined> {
+/**
+ * The execution's Map Runs to tell of: the newest (the pass under way, or
+ * the last one), after the one told of before when that is another (it
+ * ended between two polls, and its last counts are still to be told).
+ */
+async function latestPasses(
+  sfn: SFNClient,
+  executionArn: string,
+  toldBefore: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<PassProgress[]> {
   const runs: { mapRunArn: string; startDate: Date }[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn.send(new ListMapRunsCommand({ executionArn, nextToken }));
+    const page = await sfn.send(new ListMapRunsCommand({ executionArn, nextToken }), {
+      abortSignal: signal,
+    });
     for (const run of page.mapRuns ?? []) {
       if (run.mapRunArn !== undefined && run.startDate !== undefined) {
         runs.push({ mapRunArn: run.mapRunArn, startDate: run.startDate });
@@ -165,24 +225,30 @@ async function latestPass(sfn: SFNClient, executionArn: string): Promise<PassPro
     }
     nextToken = page.nextToken;
   } while (nextToken !== undefined);
-  if (runs.length === 0) return undefined;
   runs.sort((a, b) => a.startDate.getTime() - b.startDate.getTime());
-  const pass = runs.length - 1;
-  const { mapRunArn, startDate } = runs[pass] as { mapRunArn: string; startDate: Date };
-  const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
-  const items = run.itemCounts;
-  return {
-    pass,
-    mapRunArn,
-    status: run.status ?? 'RUNNING',
-    startedAt: startDate,
-    total: items?.total ?? 0,
-    succeeded: items?.succeeded ?? 0,
-    failed: items?.failed ?? 0,
-    running: items?.running ?? 0,
-    pending: items?.pending ?? 0,
-    stopped: (items?.timedOut ?? 0) + (items?.aborted ?? 0),
-  };
+  const newest = runs.length - 1;
+  if (newest < 0) return [];
+  const before = runs.findIndex((run) => run.mapRunArn === toldBefore);
+  const told = before >= 0 && before < newest ? [before, newest] : [newest];
+  const passes: PassProgress[] = [];
+  for (const pass of told) {
+    const { mapRunArn, startDate } = runs[pass] as { mapRunArn: string; startDate: Date };
+    const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn }), { abortSignal: signal });
+    const items = run.itemCounts;
+    passes.push({
+      pass,
+      mapRunArn,
+      status: run.status ?? 'RUNNING',
+      startedAt: startDate,
+      total: items?.total ?? 0,
+      succeeded: items?.succeeded ?? 0,
+      failed: items?.failed ?? 0,
+      running: items?.running ?? 0,
+      pending: items?.pending ?? 0,
+      stopped: (items?.timedOut ?? 0) + (items?.aborted ?? 0),
+    });
+  }
+  return passes;
 }
 
 /** Waits `ms`, or less when `signal` aborts. */

@@ -5,7 +5,9 @@
  * real plan, process-chunk and report Lambda handlers) and STS
  * (test/helpers/sts.ts), with s3rver and the test OTLP receiver. The AWS
  * SDK's own clients reach them through AWS_ENDPOINT_URL_SFN,
- * AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_S3. The Lambda runtime is the
+ * AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL_S3; the command reads the run's
+ * files as an operator without s3:ListBucket does (test/helpers/strict-s3.ts:
+ * 403 for a file not yet written, as S3 answers). The Lambda runtime is the
  * one thing stood in for by hand (there is no local one): each handler is
  * called with a Lambda context object.
  */
@@ -23,6 +25,7 @@ import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.t
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { uids } from '../helpers/ship.ts';
 import { startStepFunctions, type TestStepFunctions } from '../helpers/step-functions.ts';
+import { type StrictS3, startStrictS3 } from '../helpers/strict-s3.ts';
 import { startSts, TEST_CALLER, type TestSts } from '../helpers/sts.ts';
 
 const DAY = 'logs/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/30/';
@@ -43,6 +46,9 @@ let sfn: TestStepFunctions;
 /** A stack whose plan function was deployed with a bad `prices` parameter. */
 let broken: TestStepFunctions;
 let env: Record<string, string>;
+let strict: StrictS3;
+/** What each run's report step answered, by run: the line a local run prints. */
+const reportAnswers = new Map<string, unknown>();
 const savedEnv = { ...process.env };
 
 /** What Lambda hands every handler: a stand-in context, with a Lambda's 15 minutes. */
@@ -84,7 +90,11 @@ beforeAll(async () => {
     plan: invoke(plan.handler as Handler, 'plan'),
     processChunk: invoke(processChunk.handler as Handler, 'processChunk'),
     nextPass: invoke(report.handler as Handler, 'report'),
-    report: invoke(report.handler as Handler, 'report'),
+    report: async (event: unknown) => {
+      const answer = await report.handler(event, lambdaContext('report'));
+      reportAnswers.set((answer as { runId: string }).runId, answer);
+      return answer;
+    },
   };
   const stack = {
     region: 'us-east-1',
@@ -113,9 +123,11 @@ beforeAll(async () => {
       },
     },
   });
+  strict = await startStrictS3(s3.endpoint, s3.client);
+  strict.denyMissing = true;
   env = {
     ...S3RVER_ENV,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_S3: strict.url,
     AWS_ENDPOINT_URL_SFN: sfn.url,
     AWS_ENDPOINT_URL_STS: sts.url,
   };
@@ -123,11 +135,14 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   await Promise.all([sfn.close(), broken.close()]);
-  await Promise.all([s3.close(), receiver.close(), sts.close()]);
+  await Promise.all([strict.close(), s3.close(), receiver.close(), sts.close()]);
 });
 
 const cli = (args: string[], more: Record<string, string> = {}) =>
   runCli(args, { env: { ...env, ...more } });
+/** `reprocess --remote` on the test stage, over the bucket's logs/. */
+const REMOTE = ['reprocess', '--remote', '--stage', STAGE, '--bucket', TEST_BUCKET];
+const remote = (...args: string[]) => cli([...REMOTE, ...args]);
 const lastLine = (run: CliRun) => JSON.parse(run.stdout.trim().split('\n').at(-1) as string);
 const nameOf = (run: { stderr: string }) => /started run (\S+)/.exec(run.stderr)?.[1] as string;
 const refuse = () =>
@@ -140,49 +155,21 @@ const refuse = () =>
 describe('elb-otlp reprocess --remote', () => {
   it('refuses a bad input before anything starts, naming the field', async () => {
     const calls = sfn.calls.length;
-    const run = await cli([
-      'reprocess',
-      '--remote',
-      '--stage',
-      STAGE,
-      '--bucket',
-      TEST_BUCKET,
-      '--from',
-      '2026-12-01T00:00:00Z',
-      '--to',
-      '2026-11-01T00:00:00Z',
-    ]);
+    const run = await remote('--from', '2026-12-01T00:00:00Z', '--to', '2026-11-01T00:00:00Z');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('from must be before to');
-    expect(sfn.calls.length).toBe(calls);
-    const exporting = await cli([
-      'reprocess',
-      '--remote',
-      '--bucket',
-      TEST_BUCKET,
-      '--endpoint',
-      'http://x',
-    ]);
+    const exporting = await remote('--endpoint', 'http://127.0.0.1:4318');
     expect(exporting.code).toBe(2);
     expect(exporting.stderr).toContain(
       '--endpoint: a deployed run exports as the stack was deployed',
     );
+    expect(sfn.calls.length).toBe(calls);
   });
 
   it('starts the stage’s state machine, follows it and prints the report last, as a local run does', async () => {
     receiver.reset();
     const delivered = receiver.deliveredRecords().length;
-    const run = await cli([
-      'reprocess',
-      '--remote',
-      '--stage',
-      STAGE,
-      '--bucket',
-      TEST_BUCKET,
-      '--prefix',
-      'logs/',
-    ]);
-    expect(run.stderr).not.toContain('Error');
+    const run = await remote('--prefix', 'logs/');
     expect(run.code).toBe(0);
     const name = nameOf(run);
     expect(name).toMatch(/^run-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
@@ -204,16 +191,12 @@ describe('elb-otlp reprocess --remote', () => {
       /pass 0: 1\/1 units ended \(1 succeeded, 0 failed\), 0 running, 0 pending/,
     );
 
+    // The report step's own answer, and the summary report.json gives back.
     const summary = lastLine(run);
-    expect(summary).toMatchObject({
-      runId: name,
-      objects: 7,
-      lines: LINES,
-      accepted: LINES,
-      failedChunks: 0,
-    });
+    expect(summary).toEqual(reportAnswers.get(name));
+    expect(summary).toMatchObject({ runId: name, objects: 7, lines: LINES, failedChunks: 0 });
     const report = JSON.parse(await s3.text(`${WORK}${name}/report.json`));
-    expect(summary).toEqual(JSON.parse(JSON.stringify(summaryFromReport(report))));
+    expect(summaryFromReport(report)).toEqual(summary);
     const plan = JSON.parse(await s3.text(`${WORK}${name}/plan.json`));
     expect(plan).toMatchObject({ runId: name, objects: 7, units: 1 });
     const records = receiver.deliveredRecords().slice(delivered);
@@ -221,24 +204,26 @@ describe('elb-otlp reprocess --remote', () => {
     expect(new Set(uids(records)).size).toBe(LINES);
   });
 
+  it('prints a dry run’s plan, shipping nothing', async () => {
+    const delivered = receiver.deliveredRecords().length;
+    const run = await remote('--prefix', 'logs/', '--dry-run');
+    expect(run.code).toBe(0);
+    expect(nameOf(run)).toMatch(/^dry-run-/);
+    expect(lastLine(run)).toMatchObject({ dryRun: true, objects: 7, units: 1 });
+    expect(run.stderr).not.toContain('pass 0');
+    expect(receiver.deliveredRecords().length).toBe(delivered);
+  });
+
   it('exits 4 with the report when chunks fail, and --retry-from that report re-ships only them', async () => {
     refuse();
-    const first = await cli([
-      'reprocess',
-      '--remote',
-      '--stage',
-      STAGE,
-      '--bucket',
-      TEST_BUCKET,
-      '--prefix',
-      'logs/',
-      '--unit-bytes',
-      '1',
-    ]);
+    const first = await remote('--prefix', 'logs/', '--unit-bytes', '1');
     expect(first.code).toBe(4);
     expect(first.stderr).toContain('ChunksFailed');
+    // Children catch what failed: the Map Run counts them succeeded, the report does not.
     expect(first.stderr).toMatch(/pass 0: 7\/7 units ended \(7 succeeded, 0 failed\)/);
     const summary = lastLine(first);
+    // No execution output when it fails: the summary is read back from report.json.
+    expect(summary).toEqual(reportAnswers.get(nameOf(first)));
     expect(summary).toMatchObject({ failedChunks: 1, failed: REFUSED.lines });
     expect(summary.failures.map((f: { key: string }) => f.key)).toEqual([REFUSED.key]);
     expect(summary.retry.retryFrom).toBe(`s3://${TEST_BUCKET}/${WORK}${nameOf(first)}/report.json`);
@@ -262,9 +247,7 @@ describe('elb-otlp reprocess --remote', () => {
   it('exits 1 with the error when the run fails before its report', async () => {
     const run = await cli(
       ['reprocess', '--remote', '--stage', 'broken', '--bucket', TEST_BUCKET, '--prefix', 'logs/'],
-      {
-        AWS_ENDPOINT_URL_SFN: broken.url,
-      },
+      { AWS_ENDPOINT_URL_SFN: broken.url },
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
@@ -273,29 +256,25 @@ describe('elb-otlp reprocess --remote', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('exits 2 when the deployment refuses the input (logs outside its bucket)', async () => {
+  it('exits 2 when the deployment refuses the input (logs outside its bucket), or is not there', async () => {
     const run = await cli(['reprocess', '--remote', '--stage', STAGE, '--bucket', 'other-logs']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /refused its input: bad reprocessing input: bucket: this deployment reads only s3:\/\/elb-logs\/logs\//,
     );
+    const calls = sfn.calls.length;
+    const wrong = await cli(['reprocess', '--remote', '--stage', 'nope', '--bucket', TEST_BUCKET]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(
+      `no state machine arn:aws:states:us-east-1:${TEST_CALLER.account}:stateMachine:elb-otlp-nope-reprocess (ResourceNotFound): is the stack deployed`,
+    );
+    expect(sfn.calls.slice(calls)).toEqual(['ListTagsForResource']);
   });
 
   it('explains a run name already taken, and starts nothing', async () => {
     const name = [...sfn.executions.keys()][0] as string;
     const before = sfn.executions.size;
-    const run = await cli([
-      'reprocess',
-      '--remote',
-      '--stage',
-      STAGE,
-      '--bucket',
-      TEST_BUCKET,
-      '--prefix',
-      'logs/',
-      '--name',
-      name,
-    ]);
+    const run = await remote('--prefix', 'logs/', '--name', name);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`a run named ${name} already exists in ${MACHINE}`);
     expect(run.stderr).toContain(`elb-otlp runs --follow ${name} --stage ${STAGE}`);
@@ -305,21 +284,7 @@ describe('elb-otlp reprocess --remote', () => {
   it('detaches on Ctrl-C, the run going on, and runs --follow re-attaches to it', async () => {
     receiver.reset();
     const release = sfn.hold();
-    const started = startCli(
-      [
-        'reprocess',
-        '--remote',
-        '--stage',
-        STAGE,
-        '--bucket',
-        TEST_BUCKET,
-        '--prefix',
-        'logs/',
-        '--name',
-        'held-run',
-      ],
-      { env },
-    );
+    const started = startCli([...REMOTE, '--prefix', 'logs/', '--name', 'held-run'], { env });
     await vi.waitFor(() => expect(started.stderr()).toContain('console:'), { timeout: 20_000 });
     started.child.kill('SIGINT');
     const detached = await started.done;
@@ -338,26 +303,17 @@ describe('elb-otlp reprocess --remote', () => {
   it('stops the run on Ctrl-C with --stop-on-interrupt', async () => {
     const release = sfn.hold();
     try {
-      const started = startCli(
-        [
-          'reprocess',
-          '--remote',
-          '--stage',
-          STAGE,
-          '--bucket',
-          TEST_BUCKET,
-          '--name',
-          'stopped-run',
-          '--stop-on-interrupt',
-        ],
-        { env },
-      );
+      const started = startCli([...REMOTE, '--name', 'stopped-run', '--stop-on-interrupt'], {
+        env,
+      });
       await vi.waitFor(() => expect(started.stderr()).toContain('console:'), { timeout: 20_000 });
       started.child.kill('SIGINT');
       const run = await started.done;
       expect(run.code).toBe(1);
       expect(sfn.calls).toContain('StopExecution');
-      expect(run.stderr).toContain('run stopped-run ended ABORTED before its report: Interrupted');
+      expect(run.stderr).toContain(
+        'run stopped-run ended ABORTED before its report: Interrupted: stopped from elb-otlp with Ctrl-C',
+      );
       expect(sfn.executions.get('stopped-run')?.status).toBe('ABORTED');
     } finally {
       release();
@@ -380,17 +336,27 @@ describe('elb-otlp runs', () => {
       lines: LINES,
       failedChunks: 0,
     });
-    expect(lines.find((line) => line.name === 'stopped-run')).toMatchObject({
+    expect(lines.find((line) => line.name === 'stopped-run')).toEqual({
+      name: 'stopped-run',
       status: 'ABORTED',
+      startDate: expect.any(String),
+      stopDate: expect.any(String),
       error: 'Interrupted',
     });
-    const failed = lines.find((line) => line.error === 'ChunksFailed');
-    expect(failed).toMatchObject({ error: 'ChunksFailed', objects: 7, failedChunks: 1 });
+    expect(lines.find((line) => line.error === 'ChunksFailed')).toMatchObject({
+      status: 'FAILED',
+      objects: 7,
+      failedChunks: 1,
+    });
+    expect(lines.find((line) => line.dryRun === true)).toMatchObject({ objects: 7 });
     const table = await cli(['runs', '--stage', STAGE, '--limit', '2']);
     expect(table.stdout.split('\n')[0]).toMatch(
       /^NAME\s+STATUS\s+STARTED\s+STOPPED\s+OBJECTS\s+LINES\s+FAILED CHUNKS$/,
     );
     expect(table.stdout.trim().split('\n')).toHaveLength(3);
+    const wrong = await cli(['runs', '--stage', 'nope']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('elb-otlp-nope-reprocess (ResourceNotFound)');
   });
 
   it('prints a finished run’s report.json, with the run’s exit code', async () => {
@@ -400,6 +366,9 @@ describe('elb-otlp runs', () => {
     expect(JSON.parse(run.stdout)).toEqual(
       JSON.parse(await s3.text(`${WORK}${failed?.name}/report.json`)),
     );
+    const aborted = await cli(['runs', '--report', 'stopped-run', '--stage', STAGE]);
+    expect(aborted.code).toBe(1);
+    expect(aborted.stderr).toContain('run stopped-run ended ABORTED without a report: Interrupted');
     const unknown = await cli(['runs', '--report', 'no-such-run', '--stage', STAGE]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('ExecutionDoesNotExist');
