@@ -256,7 +256,13 @@ function s3Requests(
   // run's ledger (a PUT) and deletes it in one DeleteObjects (free)
   // (docs/design.md#deletion); the report writes report.json twice.
   const units = shape.items ?? chunks;
-  const put = manifestPuts + RESULT_WRITER_FILES + (shape.deleteProcessed === true ? 2 + units : 1);
+  // The plan's own files: plan.json, and plan/parts.json when it lists.
+  const planFiles = 1 + (list > 0 ? 1 : 0);
+  const put =
+    manifestPuts +
+    planFiles +
+    RESULT_WRITER_FILES +
+    (shape.deleteProcessed === true ? 2 + units : 1);
   const deletes = shape.deleteProcessed === true ? units : 0;
   return { list, get, put, delete: deletes };
 }
