@@ -7,6 +7,7 @@
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ResourceNotFound, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ConfigError } from '../../shared/config/config-error.ts';
 import { DEFAULT_WORK_PREFIX } from '../../shared/config/environment.ts';
 import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import {
@@ -34,7 +35,9 @@ export interface Deployment {
   sfn: SFNClient;
   s3: S3Client;
   work: WorkLocation;
-  /** How to name this deployment again on a command line (`--stage S` or `--state-machine ARN`). */
+  /** How the state machine was named (`--stage S` or `--state-machine ARN`). */
+  named: string;
+  /** How to name this deployment again on a command line: `named`, and the work location if given. */
   flags: string;
   close(): void;
 }
@@ -83,6 +86,10 @@ export async function connectToDeployment(
     if (error instanceof RemoteAddressError) throw new UsageError(error.message);
     throw error;
   }
+  const named =
+    choice['state-machine'] !== undefined || of !== undefined
+      ? `--state-machine ${machine.arn}`
+      : `--stage ${stage}`;
   const sfn = new SFNClient({ region: machine.region });
   const s3 = createS3Client(io.env, machine.region);
   try {
@@ -91,13 +98,11 @@ export async function connectToDeployment(
         ? { bucket: choice['work-bucket'], prefix: choice['work-prefix'] ?? DEFAULT_WORK_PREFIX }
         : await workLocationOf(sfn, machine.arn).catch((error: Error) => {
             // The state machine is not there: a wrong stage, account or Region.
-            if (error instanceof ResourceNotFound) throw notDeployed(machine, error);
+            if (error instanceof ResourceNotFound) throw notDeployed(machine, named, error);
             throw error;
           });
     const flags = [
-      choice['state-machine'] !== undefined || of !== undefined
-        ? `--state-machine ${machine.arn}`
-        : `--stage ${stage}`,
+      named,
       ...(choice['work-bucket'] !== undefined
         ? [`--work-bucket ${work.bucket} --work-prefix ${work.prefix}`]
         : []),
@@ -107,6 +112,7 @@ export async function connectToDeployment(
       sfn,
       s3,
       work,
+      named,
       flags,
       close: () => {
         sfn.destroy();
@@ -121,11 +127,19 @@ export async function connectToDeployment(
   }
 }
 
-/** A usage error for a state machine Step Functions does not have. */
-export function notDeployed(machine: StateMachineAddress, error: Error): UsageError {
-  return new UsageError(
-    `no state machine ${machine.arn} (${error.name}): is the stack deployed in this account and Region, with this --stage?`,
-  );
+/**
+ * A state machine Step Functions does not have: a setting that is wrong
+ * (exit 2), said in one line naming how it was named.
+ */
+export function notDeployed(
+  machine: StateMachineAddress,
+  named: string,
+  error: Error,
+): ConfigError {
+  const check = named.startsWith('--stage')
+    ? 'is the stack deployed with this stage, in this account and Region?'
+    : 'is the ARN right, and the stack deployed?';
+  return new ConfigError(named, `no state machine ${machine.arn} (${error.name}): ${check}`);
 }
 
 /** The Region the SDK is configured with, or a usage error saying how to give one. */
@@ -163,15 +177,20 @@ export async function followToTheEnd(
   choice: FollowChoice,
   interrupts: Interrupts = catchInterrupts(),
 ): Promise<number> {
-  const say = (line: string) => write(io.stderr, `elb-otlp ${choice.command}: ${line}\n`);
+  const progress = progressLines(io);
+  const say = (line: string) => {
+    // Below a progress line drawn on a terminal, not on it.
+    progress.end();
+    return write(io.stderr, `elb-otlp ${choice.command}: ${line}\n`);
+  };
   const name = executionName(executionArn);
   const detach = new AbortController();
-  let stopping = false;
+  /** The StopExecution sent, once Ctrl-C asked for it: settles true when Step Functions took it. */
+  let stop: Promise<boolean> | undefined;
   const onInterrupt = () => {
-    if (choice.stopOnInterrupt && !stopping) {
-      stopping = true;
+    if (choice.stopOnInterrupt && stop === undefined) {
       void say(`stopping run ${name} (Ctrl-C again to stop waiting for it)`);
-      deployment.sfn
+      stop = deployment.sfn
         .send(
           new StopExecutionCommand({
             executionArn,
@@ -179,11 +198,14 @@ export async function followToTheEnd(
             cause: 'stopped from elb-otlp with Ctrl-C',
           }),
         )
-        .catch((error: Error) => {
-          void say(`could not stop run ${name}: ${error.name}: ${error.message}`);
-          stopping = false;
-          detach.abort();
-        });
+        .then(
+          () => true,
+          async (error: Error) => {
+            await say(`could not stop run ${name}: ${error.name}: ${error.message}`);
+            detach.abort();
+            return false;
+          },
+        );
       return;
     }
     detach.abort();
@@ -191,7 +213,6 @@ export async function followToTheEnd(
   // A Ctrl-C that came while the run was being started counts as one now.
   interrupts.listener = onInterrupt;
   if (interrupts.count > 0) onInterrupt();
-  const progress = progressLines(io);
   let end: RunEnd | undefined;
   try {
     end = await followRun({
@@ -214,14 +235,25 @@ export async function followToTheEnd(
   }
   const again = `elb-otlp runs --follow ${name} ${deployment.flags}`;
   if (end === undefined) {
+    // A stop asked for is sent before the clients close, or said to have failed.
+    const stopped = stop === undefined ? false : await withinSeconds(stop, 5);
     await say(
-      stopping
+      stopped
         ? `run ${name} is asked to stop; not waiting for it. Follow it with: ${again}`
         : `detached; run ${name} goes on. Follow it again with: ${again}`,
     );
     return EXIT_DETACHED;
   }
   return reportTheEnd(io, end, say);
+}
+
+/** `promise`'s answer, or false when it takes longer than `seconds`. */
+function withinSeconds(promise: Promise<boolean>, seconds: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), seconds * 1000);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Ctrl-C while a command works on the stack: counted, and told to a listener, never fatal. */
@@ -392,7 +424,8 @@ export function startedLines(executionArn: string): string[] {
 /**
  * Runs `work`; an AWS refusal or an unreachable service (no credentials,
  * AccessDenied, a throttle past the SDK's retries) is said in one line
- * naming the error, and answers {@link EXIT_FAILURE}. Usage errors pass on.
+ * naming the error, and answers {@link EXIT_FAILURE}. Usage and setting
+ * errors pass on (exit 2).
  */
 export async function sayingAwsErrors(
   say: (line: string) => Promise<void>,
@@ -401,7 +434,9 @@ export async function sayingAwsErrors(
   try {
     return await work();
   } catch (error) {
-    if (error instanceof UsageError || !(error instanceof Error)) throw error;
+    if (error instanceof UsageError || error instanceof ConfigError || !(error instanceof Error)) {
+      throw error;
+    }
     await say(`${error.name}: ${error.message}`);
     return EXIT_FAILURE;
   }

@@ -21,7 +21,6 @@ import type { DeploymentChoice } from './deployment-options.ts';
 import {
   catchInterrupts,
   connectToDeployment,
-  type Deployment,
   followToTheEnd,
   notDeployed,
   sayingAwsErrors,
@@ -66,20 +65,19 @@ async function startAndFollow(
   choice: RemoteRunChoice,
   say: (line: string) => Promise<void>,
 ): Promise<number> {
-  // From here Ctrl-C is caught: a run started is always named before the command ends.
+  const deployment = await connectToDeployment(io, choice.deployment);
+  // From StartExecution on, Ctrl-C is caught: a run started is named before
+  // the command ends. A second one while Step Functions has not answered
+  // gives up waiting, saying how to find the run.
   const interrupts = catchInterrupts();
-  let deployment: Deployment;
+  interrupts.listener = () => {
+    if (interrupts.count < 2) return;
+    io.stderr.write(
+      `elb-otlp reprocess: interrupted while starting; run ${name} may have started: elb-otlp runs --follow ${name} ${deployment.flags}\n`,
+    );
+    process.exit(EXIT_DETACHED);
+  };
   try {
-    deployment = await connectToDeployment(io, choice.deployment);
-  } catch (error) {
-    interrupts.release();
-    throw error;
-  }
-  try {
-    if (interrupts.count > 0) {
-      await say('interrupted; no run was started');
-      return EXIT_DETACHED;
-    }
     let executionArn: string;
     try {
       const started = await deployment.sfn.send(
@@ -97,7 +95,9 @@ async function startAndFollow(
         );
         return EXIT_USAGE;
       }
-      if (error instanceof StateMachineDoesNotExist) throw notDeployed(deployment.machine, error);
+      if (error instanceof StateMachineDoesNotExist) {
+        throw notDeployed(deployment.machine, deployment.named, error);
+      }
       throw error;
     }
     for (const line of startedLines(executionArn)) await say(line);

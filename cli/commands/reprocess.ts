@@ -78,8 +78,10 @@ The deployed stack (--remote):
 Exit status: 0 every chunk shipped; 4 some chunks failed, or some objects to
 delete could not be (the report names them, and gives the input to re-run
 only the failed chunks); 1 the run stopped before its report (S3 refused a
-listing or a write; AWS refused a call); 2 bad options, settings or input
-(a run name already taken, too); 130 stopped following with Ctrl-C.
+listing or a write; with --remote also: the run was stopped, timed out or
+failed while writing its report, or AWS refused a call); 2 bad options,
+settings or input (with --remote also: a run name already taken, no such
+state machine); 130 stopped following with Ctrl-C (the run goes on).
 
 Environment: AWS credentials and Region as the AWS SDK reads them,
 AWS_ENDPOINT_URL_S3 (and, with --remote, AWS_ENDPOINT_URL_SFN and

@@ -35,8 +35,10 @@ Options:
   -h, --help              show this help
 
 Exit status: 0 listed, or the run followed or reported shipped every chunk;
-4 some of its chunks failed (the report names them); 1 it failed before a
-report, or AWS refused a call; 2 bad options; 130 detached with Ctrl-C.
+4 some of its chunks (or deletions) failed, the report naming them; 1 it
+failed, was stopped or timed out before its report or while writing it, or
+AWS refused a call; 2 bad options, a run whose input the plan refused, or no
+such state machine; 130 stopped following with Ctrl-C (the run goes on).
 
 Environment: AWS credentials and Region as the AWS SDK reads them (and
 AWS_ENDPOINT_URL_SFN, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_S3).`;
@@ -146,7 +148,9 @@ async function listRuns(
   const { executions = [] } = await deployment.sfn
     .send(new ListExecutionsCommand({ stateMachineArn: deployment.machine.arn, maxResults: limit }))
     .catch((error: Error) => {
-      if (error instanceof StateMachineDoesNotExist) throw notDeployed(deployment.machine, error);
+      if (error instanceof StateMachineDoesNotExist) {
+        throw notDeployed(deployment.machine, deployment.named, error);
+      }
       throw error;
     });
   // A few at once: each run takes a DescribeExecution and perhaps one GetObject.
@@ -228,7 +232,7 @@ async function printReport(
     deployment.s3,
     deployment.work.bucket,
     files.report,
-    { notBefore: execution.startDate },
+    { notBefore: execution.startDate, notAfter: execution.stopDate },
   );
   const { error, cause } = lambdaError(execution);
   const code = exitCodeOf({
@@ -279,6 +283,7 @@ async function describeRun(deployment: Deployment, item: ExecutionListItem): Pro
   const read = (key: string) =>
     readRunFile<Record<string, unknown>>(deployment.s3, deployment.work.bucket, key, {
       notBefore: item.startDate,
+      notAfter: item.stopDate,
     });
   let figures: Record<string, unknown> | undefined;
   if (item.status === 'SUCCEEDED') {

@@ -233,10 +233,8 @@ function s3Requests(
   reader: { rangeBytes: number; rangesAhead: number },
 ): Estimate['s3'] {
   const { objects, bytes, chunks } = shape;
-  const list =
-    shape.retry === true || (shape.headedKeys ?? 0) > 0
-      ? 0
-      : Math.ceil((shape.listedKeys ?? objects) / KEYS_PER_LIST_PAGE);
+  const listed = shape.retry !== true && (shape.headedKeys ?? 0) === 0;
+  const list = listed ? Math.ceil((shape.listedKeys ?? objects) / KEYS_PER_LIST_PAGE) : 0;
   const averageSize = objects === 0 ? 0 : bytes / objects;
   const trailerReads =
     shape.retry !== true &&
@@ -257,7 +255,7 @@ function s3Requests(
   // (docs/design.md#deletion); the report writes report.json twice.
   const units = shape.items ?? chunks;
   // The plan's own files: plan.json, and plan/parts.json when it lists.
-  const planFiles = 1 + (list > 0 ? 1 : 0);
+  const planFiles = 1 + (listed ? 1 : 0);
   const put =
     manifestPuts +
     planFiles +

@@ -17,8 +17,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { PlanSummary } from '../contract/state-machine.ts';
 import { runFiles, type WorkLocation } from '../reprocess/run-files.ts';
-import { isGone } from '../s3/key-presence.ts';
-import { executionName } from './deployed-stack.ts';
+import { keyIsListed } from '../s3/key-presence.ts';
+import { httpStatus } from '../s3/s3-errors.ts';
+import { executionName, WORK_FILES_TAG } from './deployed-stack.ts';
 
 /** The longest wait between two polls. */
 export const POLL_MS = 2_000;
@@ -154,50 +155,88 @@ export function runWork(work: WorkLocation, name: string): WorkLocation {
 /**
  * A JSON file of a run, or undefined while it is not written. S3 answers a
  * missing key with 403 to a caller without s3:ListBucket: a one-key listing
- * then tells "not yet written" from a real denial (shared/s3/key-presence.ts).
+ * then tells "not yet written" from a real denial ({@link notYetWritten}).
  */
 export async function readRunFile<T>(
   s3: S3Client,
   bucket: string,
   key: string,
-  options: { signal?: AbortSignal | undefined; notBefore?: Date | undefined } = {},
+  options: {
+    signal?: AbortSignal | undefined;
+    /** Older files are an earlier run's of the same name. */
+    notBefore?: Date | undefined;
+    /** Newer files are a later run's of the same name. */
+    notAfter?: Date | undefined;
+  } = {},
 ): Promise<T | undefined> {
-  const { signal, notBefore } = options;
-  let text: string;
-  try {
-    const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
-      abortSignal: signal,
-    });
-    if (
-      notBefore !== undefined &&
-      answer.LastModified !== undefined &&
-      answer.LastModified.getTime() < notBefore.getTime() - CLOCK_SKEW_MS
-    ) {
-      answer.Body?.transformToWebStream().cancel();
-      return undefined;
-    }
-    text = (await answer.Body?.transformToString('utf8')) ?? '';
-  } catch (error) {
-    if (signal?.aborted === true) throw error;
-    let gone: boolean;
+  const { signal, notBefore, notAfter } = options;
+  let text: string | undefined;
+  // A file written between a 403 and the listing that tells why is read again, once.
+  for (let attempt = 1; text === undefined; attempt++) {
     try {
-      gone = await isGone(s3, bucket, key, error);
-    } catch (denied) {
+      const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      const modified = answer.LastModified?.getTime();
+      if (
+        modified !== undefined &&
+        ((notBefore !== undefined && modified < notBefore.getTime() - CLOCK_SKEW_MS) ||
+          (notAfter !== undefined && modified > notAfter.getTime() + CLOCK_SKEW_MS))
+      ) {
+        await answer.Body?.transformToWebStream()
+          .cancel()
+          .catch(() => {});
+        return undefined;
+      }
+      text = (await answer.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      const missing = await notYetWritten(s3, bucket, key, error);
+      if (missing === true) return undefined;
+      if (missing === 'listed' && attempt === 1) continue;
       throw new Error(
-        `s3://${bucket}/${key}: ${(error as Error).name}, and the listing that would tell a file not yet written from a denied one was refused too: reading a run's files needs s3:GetObject on the work prefix and s3:ListBucket under it`,
-        { cause: denied },
+        `s3://${bucket}/${key}: ${(error as Error).name}: ${(error as Error).message} (reading a run's files needs s3:GetObject on the work prefix)`,
+        { cause: error },
       );
     }
-    if (gone) return undefined;
-    throw new Error(
-      `s3://${bucket}/${key}: ${(error as Error).name}: ${(error as Error).message} (reading a run's files needs s3:GetObject on the work prefix)`,
-      { cause: error },
-    );
   }
   try {
     return JSON.parse(text) as T;
   } catch {
     throw new Error(`s3://${bucket}/${key} is not JSON`);
+  }
+}
+
+/**
+ * Whether a read of a run's file failed because the file is not there: a
+ * 404, or a 403 for a key a one-key listing does not show (S3's answer to a
+ * caller without s3:ListBucket); `'listed'` for a 403 of a key that is
+ * listed. A bucket that is not there is said as such.
+ */
+async function notYetWritten(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  error: unknown,
+): Promise<boolean | 'listed'> {
+  const name = (error as { name?: string }).name;
+  const noBucket = () =>
+    new Error(
+      `s3://${bucket}/${key}: no such bucket (the work bucket comes from the state machine's ${WORK_FILES_TAG} tag, or --work-bucket)`,
+      { cause: error },
+    );
+  if (name === 'NoSuchBucket') throw noBucket();
+  if (name === 'NoSuchKey' || httpStatus(error) === 404) return true;
+  if (name !== 'AccessDenied' && httpStatus(error) !== 403) return false;
+  try {
+    // Listed: denied, or written since the read (the caller reads it again).
+    return (await keyIsListed(s3, bucket, key)) ? 'listed' : true;
+  } catch (listing) {
+    if ((listing as Error).name === 'NoSuchBucket') throw noBucket();
+    throw new Error(
+      `s3://${bucket}/${key}: access denied, and the listing that would tell a file not yet written from a denied one failed too (${(listing as Error).name}: ${(listing as Error).message}): reading a run's files needs s3:GetObject on the work prefix and s3:ListBucket under it`,
+      { cause: listing },
+    );
   }
 }
 

@@ -234,6 +234,7 @@ describe('elb-otlp reprocess --remote', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'elb-otlp-remote-')), 'first.jsonl');
     writeFileSync(file, first.stdout);
     const retry = await cli(['reprocess', '--remote', '--stage', STAGE, '--retry-from', file]);
+    expect(retry.stderr).not.toContain('Error');
     expect(retry.code).toBe(0);
     expect(nameOf(retry)).toMatch(/^retry-/);
     expect(JSON.parse(sfn.executions.get(nameOf(retry))?.input as string)).toEqual({
@@ -268,6 +269,7 @@ describe('elb-otlp reprocess --remote', () => {
     expect(wrong.stderr).toContain(
       `no state machine arn:aws:states:us-east-1:${TEST_CALLER.account}:stateMachine:elb-otlp-nope-reprocess (ResourceNotFound): is the stack deployed`,
     );
+    expect(wrong.stderr).not.toContain('Usage:');
     expect(sfn.calls.slice(calls)).toEqual(['ListTagsForResource']);
   });
 
@@ -369,6 +371,17 @@ describe('elb-otlp runs', () => {
     const aborted = await cli(['runs', '--report', 'stopped-run', '--stage', STAGE]);
     expect(aborted.code).toBe(1);
     expect(aborted.stderr).toContain('run stopped-run ended ABORTED without a report: Interrupted');
+    // A work bucket that is not there is said, not taken for a run without a report.
+    const elsewhere = await cli([
+      'runs',
+      '--report',
+      failed?.arn as string,
+      '--work-bucket',
+      'no-such-bucket',
+    ]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain('s3://no-such-bucket/elb-otlp/runs/');
+    expect(elsewhere.stderr).toContain('no such bucket');
     const unknown = await cli(['runs', '--report', 'no-such-run', '--stage', STAGE]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('ExecutionDoesNotExist');
