@@ -9,6 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ResourceNotFound, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { DEFAULT_WORK_PREFIX } from '../../shared/config/environment.ts';
+import { CHUNKS_FAILED, DELETIONS_FAILED } from '../../shared/contract/errors.ts';
 import type { PlanSummary } from '../../shared/contract/state-machine.ts';
 import {
   consoleUrl,
@@ -280,7 +281,7 @@ export function catchInterrupts(): Interrupts {
 }
 
 /** The errors the definition's own Fail states end a run with, after its report.json. */
-const AFTER_THE_REPORT = new Set(['ChunksFailed', 'DeletionsFailed']);
+const AFTER_THE_REPORT = new Set([CHUNKS_FAILED, DELETIONS_FAILED]);
 
 /**
  * The exit code of a run that ended, as a local run's: 0 it succeeded; 2 the
@@ -304,7 +305,7 @@ export function exitCodeOf(
 }
 
 /** Prints how an execution ended, as a local run would, and answers the exit code. */
-export async function reportTheEnd(
+async function reportTheEnd(
   io: CommandIo,
   end: RunEnd,
   say: (line: string) => Promise<void>,
@@ -399,7 +400,7 @@ function progressLines(io: CommandIo) {
 }
 
 /** One pass's counts in a line, with lines a second once units have ended. */
-export function describePass(pass: PassProgress, plan: PlanSummary | undefined): string {
+function describePass(pass: PassProgress, plan: PlanSummary | undefined): string {
   const n = (value: number) => value.toLocaleString('en-US');
   const ended = pass.succeeded + pass.failed + pass.stopped;
   let rate = '';

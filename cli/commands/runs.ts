@@ -210,8 +210,8 @@ async function printReport(
 ): Promise<number> {
   const [
     { DescribeExecutionCommand },
-    { readRunFile, runWork },
-    { runFiles },
+    { readRunFile },
+    { runFiles, runWork },
     { lambdaError, exitCodeOf },
   ] = await Promise.all([
     import('@aws-sdk/client-sfn'),
@@ -265,7 +265,7 @@ async function printReport(
  * report.json when it failed after the report, its plan.json while it runs.
  */
 async function describeRun(deployment: Deployment, item: ExecutionListItem): Promise<RunLine> {
-  const [{ DescribeExecutionCommand }, { readRunFile, runWork }, { runFiles }, { lambdaError }] =
+  const [{ DescribeExecutionCommand }, { readRunFile }, { runFiles, runWork }, { lambdaError }] =
     await Promise.all([
       import('@aws-sdk/client-sfn'),
       import('../../shared/remote/follow-run.ts'),

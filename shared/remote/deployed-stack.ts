@@ -8,6 +8,7 @@
 
 import { ListTagsForResourceCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { RUN_ID } from '../contract/state-machine.ts';
 import type { WorkLocation } from '../reprocess/run-files.ts';
 
 /** The stage `sls deploy` uses when given none. */
@@ -92,7 +93,7 @@ export function executionArn(machine: StateMachineAddress, nameOrArn: string): s
     }
     return nameOrArn;
   }
-  if (nameOrArn.startsWith('arn:') || !/^[A-Za-z0-9._-]{1,80}$/.test(nameOrArn)) {
+  if (nameOrArn.startsWith('arn:') || !RUN_ID.test(nameOrArn)) {
     throw new RemoteAddressError(
       `${JSON.stringify(nameOrArn)} is neither a run's name nor an execution ARN of ${machine.name}`,
     );

@@ -16,7 +16,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { PlanSummary } from '../contract/state-machine.ts';
-import { runFiles, type WorkLocation } from '../reprocess/run-files.ts';
+import { runFiles, runWork, type WorkLocation } from '../reprocess/run-files.ts';
 import { keyIsListed } from '../s3/key-presence.ts';
 import { httpStatus } from '../s3/s3-errors.ts';
 import { executionName, WORK_FILES_TAG } from './deployed-stack.ts';
@@ -145,11 +145,6 @@ export async function followRun(options: FollowOptions): Promise<RunEnd | undefi
     await sleep(wait, signal);
     wait = Math.min(POLL_MS, wait * 2);
   }
-}
-
-/** The run's own folder of the deployment's work location. */
-export function runWork(work: WorkLocation, name: string): WorkLocation {
-  return { bucket: work.bucket, prefix: `${work.prefix}${name}/` };
 }
 
 /**

@@ -30,7 +30,7 @@ import { type CostSettings, DEFAULT_CHILD_TYPE } from '../cost/cost-settings.ts'
 import { estimateRun } from '../cost/estimate.ts';
 import { planShape } from '../cost/plan-shape.ts';
 import { addPlanParts, beginPlan, planWorker, runWithin } from './plan.ts';
-import { runFiles, type WorkLocation } from './run-files.ts';
+import { runFiles, runWork, type WorkLocation } from './run-files.ts';
 import { parseAnyRunInput } from './run-input.ts';
 import type { LogScope } from './run-policy.ts';
 
@@ -140,9 +140,4 @@ async function planTotals(event: unknown, deps: PlanDependencies): Promise<PlanS
   );
   deps.logger.info('run planned', { ...summary });
   return summary;
-}
-
-/** A run's own work location. */
-function runWork(work: WorkLocation, runId: string): WorkLocation {
-  return { bucket: work.bucket, prefix: `${work.prefix}${runId}/` };
 }

@@ -11,6 +11,11 @@ export interface WorkLocation {
   prefix: string;
 }
 
+/** A run's own folder of the work location where runs keep their files: `<prefix><runId>/`. */
+export function runWork(work: WorkLocation, runId: string): WorkLocation {
+  return { bucket: work.bucket, prefix: `${work.prefix}${runId}/` };
+}
+
 /** The keys of a run's files, under its work location. */
 export function runFiles(work: WorkLocation) {
   return {
