@@ -136,7 +136,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
           const answer = await ingest(event, context);
           if ('batchItemFailures' in answer) {
             if (answer.batchItemFailures.length > 0) throw new Error('some objects did not ship');
-          } else {
+          } else if (!('run' in answer)) {
             summary.objects += answer.objects;
             Object.assign(summary, addLineCounts(summary, answer));
           }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_WORK_PREFIX } from '../../shared/config/environment.ts';
+import { DEFAULT_WORK_PREFIX, logLocation } from '../../shared/config/environment.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import type { PlanPart, PlanSummary } from '../../shared/contract/state-machine.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
@@ -31,8 +31,10 @@ report is the last line of stdout, with "lines", "accepted", "rejected",
 "failed", "parseErrors", "objects", "chunks" and "deleted" at its top level.
 
 Options:
-  --bucket BUCKET         the bucket of the logs
-  --prefix PREFIX         only keys under PREFIX (end it with /)
+  --bucket BUCKET         the bucket of the logs (default: LOG_BUCKET, or
+                          S3_BUCKET_NAME, from the environment)
+  --prefix PREFIX         only keys under PREFIX (end it with /; default:
+                          LOG_PREFIX, or S3_PREFIX, for that bucket)
   --from TIME, --to TIME  only objects whose 5-minute interval overlaps
                           [from, to) (ISO 8601, e.g. 2026-11-01T00:00:00Z)
   --key KEY               an object to ship (repeatable) instead of listing;
@@ -130,8 +132,15 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
   }
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
   const retryFrom = await retryAddress(values['retry-from']);
-  if (retryFrom === undefined && values.bucket === undefined) {
-    throw new UsageError('--bucket is required (or --retry-from)');
+  // LOG_BUCKET/LOG_PREFIX (or the guide's S3_BUCKET_NAME/S3_PREFIX) stand in
+  // for --bucket and --prefix; the prefix only for that bucket.
+  const logs = logLocation(io.env);
+  const fromEnv = values.bucket === undefined || values.bucket === logs?.bucket ? logs : undefined;
+  const bucket = values.bucket ?? fromEnv?.bucket;
+  if (retryFrom === undefined && bucket === undefined) {
+    throw new UsageError(
+      '--bucket is required (or --retry-from, or LOG_BUCKET or S3_BUCKET_NAME in the environment)',
+    );
   }
   const keys = [...(values.key ?? []), ...(values.keys ?? []).flatMap((list) => list.split(','))]
     .map((key) => key.trim())
@@ -152,8 +161,8 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
           dryRun: values['dry-run'] === true,
         }
       : {
-          bucket: values.bucket,
-          prefix: values.prefix ?? '',
+          bucket,
+          prefix: values.prefix ?? fromEnv?.prefix ?? '',
           ...(values.from !== undefined && { from: values.from }),
           ...(values.to !== undefined && { to: values.to }),
           ...(keys.length > 0 && { keys }),
@@ -189,7 +198,7 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
   }
   const config = await exportConfigFrom(io, values, 'reprocess');
   const mapping = loadMappingConfig(io.env);
-  const workBucket = values['work-bucket'] ?? values.bucket ?? retryFrom?.slice(5).split('/')[0];
+  const workBucket = values['work-bucket'] ?? bucket ?? retryFrom?.slice(5).split('/')[0];
 
   // Loaded only here: the AWS SDK and the local Step Functions runtime.
   const [

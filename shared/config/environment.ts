@@ -50,12 +50,24 @@ export function planSettings(env: Env): PlanSettings {
   if (bucket === undefined || bucket === '') {
     throw new ConfigError('WORK_BUCKET', 'is not set (the bucket where runs keep their files)');
   }
-  const logBucket = env.LOG_BUCKET;
+  const scope = logLocation(env);
   return {
     work: { bucket, prefix: env.WORK_PREFIX || DEFAULT_WORK_PREFIX },
-    ...(logBucket && { scope: { bucket: logBucket, prefix: env.LOG_PREFIX ?? '' } }),
+    ...(scope && { scope }),
     allowDelete: allowDeleteFrom(env),
   };
+}
+
+/**
+ * The logs' bucket and prefix: `LOG_BUCKET` and `LOG_PREFIX`, or the
+ * guide's names for them, `S3_BUCKET_NAME` and `S3_PREFIX` (the project's
+ * own win when both are set); `undefined` without a bucket. Empty values
+ * count as unset.
+ */
+export function logLocation(env: Env): S3Location | undefined {
+  const bucket = env.LOG_BUCKET?.trim() || env.S3_BUCKET_NAME?.trim();
+  if (!bucket) return undefined;
+  return { bucket, prefix: env.LOG_PREFIX?.trim() || env.S3_PREFIX?.trim() || '' };
 }
 
 /** What the ingest function reads from its environment. */

@@ -1,7 +1,10 @@
 /**
  * What an S3 object key says about an ELB log object: account, Region, load
  * balancer and log kind, from keys with or without a user prefix before
- * `AWSLogs/` (and from bare file names, for downloaded objects).
+ * `AWSLogs/` (and from bare file names, for downloaded objects). A key whose
+ * name is not ELB's is a log by its content (`byContent`), with what its
+ * folders and name still say, except in another service's folder
+ * (docs/attribute-mapping.md#renamed-objects).
  *
  * Keys must already be URL-decoded (S3 event notifications encode them).
  *
@@ -40,6 +43,13 @@ export interface S3KeyInfo {
   endTime?: string;
   /** IP address of the load balancer node (absent for NLB). */
   nodeIp?: string;
+  /**
+   * Set when the file name is not ELB's own (an object renamed or copied by
+   * hand, or written by a tool that changed the name): the object is a log
+   * if its content is one. What the key still says (folders, parts of the
+   * name) is read as above.
+   */
+  byContent?: true;
 }
 
 const FILE_NAME =
@@ -48,6 +58,17 @@ const LB_PART = /^(app|net)\.([A-Za-z0-9-]+)\.([0-9a-f]+)$/;
 const CLASSIC_NAME = /^[A-Za-z0-9-]+$/;
 const PATH_AFTER_AWSLOGS =
   /^AWSLogs\/(\d{12})\/elasticloadbalancing\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\//;
+/**
+ * What a name that is not ELB's may still hold of it, anywhere in the name:
+ * account, Region, load balancer and the interval's end, its `T` and `Z`
+ * optional (`20261101T0005Z`, `202611010005Z`, `20261101T0005`).
+ */
+const NAME_PARTS =
+  /(\d{12})_elasticloadbalancing_([a-z]{2}(?:-[a-z]+)+-\d+)_([A-Za-z0-9.-]+)_(\d{8})T?(\d{4})Z?(?=[_.]|$)/;
+/** The folders of AWS's log delivery: `AWSLogs/<account>/<service>/…`. */
+const AWSLOGS_FOLDERS = /(?:^|\/)AWSLogs\/(\d{12})\/([^/]+)\//;
+/** ELB's folders below the service: `<region>/<yyyy>/<mm>/<dd>/`, as far as they go. */
+const ELB_FOLDERS = /^([a-z]{2}(?:-[a-z]+)+-\d+)\/(?:(\d{4})\/(\d{2})\/(\d{2})\/)?/;
 
 const TEST_FILE = 'ELBAccessLogTestFile';
 
@@ -74,9 +95,7 @@ export function parseS3Key(key: string): S3KeyInfo {
     };
   }
   const match = FILE_NAME.exec(name);
-  if (match === null) {
-    return { kind: 'unknown', isLog: false, reason: `not an ELB log object name: ${name}` };
-  }
+  if (match === null) return byContent(key, name, prefix);
   const [, logPrefix, account, region, lbPart, endTime, tail] = match;
   const loadBalancer = parseLoadBalancerPart(lbPart);
   if (loadBalancer === undefined) {
@@ -101,6 +120,45 @@ export function parseS3Key(key: string): S3KeyInfo {
   if (underscore > 0) info.nodeIp = tail.slice(0, underscore);
   const path = PATH_AFTER_AWSLOGS.exec(key.slice(awsLogs));
   if (path !== null) info.date = `${path[3]}-${path[4]}-${path[5]}`;
+  return info;
+}
+
+/**
+ * A key whose name is not ELB's: a log by its content, with what its folders
+ * and name still say, unless it is a folder marker or lies in another
+ * service's folder of AWS's delivery (`AWSLogs/<account>/CloudTrail/…`).
+ */
+function byContent(key: string, name: string, prefix: string | undefined): S3KeyInfo {
+  if (name === '') {
+    return { kind: 'unknown', isLog: false, reason: `a folder, not an object: ${key}` };
+  }
+  const folders = AWSLOGS_FOLDERS.exec(key);
+  if (folders !== null && folders[2] !== 'elasticloadbalancing') {
+    return {
+      kind: 'unknown',
+      isLog: false,
+      reason: `in the folder of another service (AWSLogs/${folders[1]}/${folders[2]}/), not ELB's: ${name}`,
+    };
+  }
+  const info: S3KeyInfo = { kind: 'unknown', isLog: true, byContent: true };
+  if (prefix !== undefined) info.prefix = prefix;
+  if (folders !== null) {
+    info.account = folders[1];
+    const below = ELB_FOLDERS.exec(key.slice(folders.index + folders[0].length));
+    if (below !== null) {
+      info.region = below[1];
+      if (below[2] !== undefined) info.date = `${below[2]}-${below[3]}-${below[4]}`;
+    }
+  }
+  const parts = NAME_PARTS.exec(name);
+  if (parts !== null) {
+    const [, account, region, lbPart, day, time] = parts;
+    info.account ??= account;
+    info.region ??= region;
+    const loadBalancer = parseLoadBalancerPart(lbPart);
+    if (loadBalancer !== undefined) info.loadBalancer = loadBalancer;
+    info.endTime = `${day}T${time}Z`;
+  }
   return info;
 }
 

@@ -1,8 +1,10 @@
 /**
- * Hand-offs of objects too large for one ingest invocation: a run of the
- * reprocessing state machine, started through Step Functions'
- * StartExecution under a name the object version fixes (ingest-object.ts),
- * so a duplicate notification finds its run already there.
+ * Runs the ingest function starts on the reprocessing state machine, through
+ * Step Functions' StartExecution: hand-offs of objects too large for one
+ * invocation, under a name the object version fixes (ingest-object.ts), and
+ * runs over a window asked without S3 records, under a name their input
+ * fixes (window-run.ts); either way a repeated request finds its run
+ * already there.
  */
 
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -16,15 +18,21 @@ export function stepFunctionsStarter(
   return {
     async start(name, input) {
       try {
-        await client.send(
+        const started = await client.send(
           new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
         );
-        return true;
+        return { started: true, executionArn: started.executionArn ?? executionArnOf(name) };
       } catch (error) {
-        // A duplicate notification of the same object version: its run exists.
-        if (error instanceof ExecutionAlreadyExists) return false;
+        // The same request again (a duplicate notification, a retried event): its run exists.
+        if (error instanceof ExecutionAlreadyExists) {
+          return { started: false, executionArn: executionArnOf(name) };
+        }
         throw error;
       }
     },
   };
+
+  function executionArnOf(name: string): string {
+    return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
 }

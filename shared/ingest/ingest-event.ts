@@ -3,7 +3,8 @@
  * invocation's S3 notifications name (in any of their shapes; see
  * notifications.ts) within the invocation, hands objects too large for that
  * to the reprocessing state machine, and skips the rest with a log line
- * saying why.
+ * saying why. An invocation without S3 records (`{}`, `{"from", "to"}`, a
+ * scheduled event) starts a run over a window instead (window-run.ts).
  *
  * - Through SQS it answers `batchItemFailures` naming only the messages
  *   whose objects did not all ship; otherwise a failed object fails the
@@ -15,12 +16,16 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Location } from '../config/environment.ts';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
 import { addShipCounts, type ShipCounts, zeroShipCounts } from '../contract/counts.ts';
+import { InputValidationError } from '../contract/errors.ts';
+import type { RunInputFields } from '../contract/state-machine.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import { type IngestOutcome, ingestObject, type StateMachineStarter } from './ingest-object.ts';
 import { readNotifications } from './notifications.ts';
+import { type WindowRequest, windowRequestOf, windowRun } from './window-run.ts';
 
 export interface IngestDependencies {
   s3: S3Client;
@@ -32,6 +37,10 @@ export interface IngestDependencies {
   handoff?: StateMachineStarter;
   handoffBytes: number;
   deleteProcessed: boolean;
+  /** An invocation without S3 records runs over these logs (window-run.ts). */
+  logs?: S3Location;
+  /** Whether such a run may delete, when its event asks (`ELB_OTLP_ALLOW_DELETE`). */
+  allowDelete?: boolean;
   rangeBytes?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -46,6 +55,11 @@ export interface IngestSummary extends ShipCounts {
   /** Shipped objects kept instead of deleted: they changed since they were read. */
   keptChanged: number;
   failedObjects: number;
+}
+
+/** What an invocation without S3 records answers: the run it started (or found started). */
+export interface WindowRunStarted {
+  run: { executionArn: string; name: string; started: boolean; input: RunInputFields };
 }
 
 /** What an invocation through SQS answers: the messages to deliver again. */
@@ -71,8 +85,10 @@ export function createIngest(
   return async (
     event: unknown,
     context: IngestContext,
-  ): Promise<IngestSummary | BatchItemFailures> => {
+  ): Promise<IngestSummary | BatchItemFailures | WindowRunStarted> => {
     const deps = await dependencies(context);
+    const request = windowRequestOf(event, deps.now());
+    if (request !== undefined) return startWindowRun(request, deps);
     const deadlineMs = deps.now() + context.getRemainingTimeInMillis();
     const { via, units } = readNotifications(event);
     let summary: IngestSummary = {
@@ -117,6 +133,28 @@ export function createIngest(
     }
     return summary;
   };
+}
+
+/** Starts the run an invocation without S3 records asks for. */
+async function startWindowRun(
+  request: WindowRequest,
+  deps: IngestDependencies,
+): Promise<WindowRunStarted> {
+  const { name, input } = windowRun(request, {
+    ...(deps.logs !== undefined && { logs: deps.logs }),
+    allowDelete: deps.allowDelete === true,
+  });
+  if (deps.handoff === undefined) {
+    throw new InputValidationError(
+      'an invocation without S3 records starts a reprocessing run, and this function has no state machine (REPROCESS_STATE_MACHINE_NAME or _ARN)',
+    );
+  }
+  const { started, executionArn } = await deps.handoff.start(name, input);
+  deps.logger.info(started ? 'run started' : 'run already started under this name', {
+    execution: executionArn,
+    input,
+  });
+  return { run: { executionArn, name, started, input } };
 }
 
 /** The summary with one more object's outcome in it. */

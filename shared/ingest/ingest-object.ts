@@ -1,6 +1,7 @@
 /**
- * One notified object, start to end, within one Lambda invocation: skip what
- * is not named as an ELB log, hand what is too large to finish in time to the
+ * One notified object, start to end, within one Lambda invocation: skip
+ * ELB's test object and other services' logs (an object whose name is not
+ * ELB's is a log by its content: shared/formats/s3-key.ts), hand what is too large to finish in time to the
  * reprocessing state machine, ship the rest whole through the chunk engine
  * (again, while time allows, when the receiver or S3 was unavailable), and
  * delete it afterwards when asked and every line was accepted, if it is still
@@ -18,6 +19,7 @@ import { ExportRetryableError, ObjectReadRetryableError } from '../contract/erro
 import type { ChunkError, ChunkItem, RunInputFields } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
+import { logByContent } from '../pipeline/log-content.ts';
 import { describeReadError, readErrorName } from '../pipeline/read-error.ts';
 import { shipChunk } from '../pipeline/ship-chunk.ts';
 import { TO_THE_END } from '../reprocess/object-chunks.ts';
@@ -36,10 +38,10 @@ export const SHIP_BYTES_PER_SECOND = 2 * 1024 * 1024;
 /** Kept free at the end of an invocation: the last batches, deletion, the answer. */
 export const INGEST_RESERVE_MS = 30_000;
 
-/** Starts the reprocessing state machine for one object (a hand-off). */
+/** Starts the reprocessing state machine: a hand-off, or a run over a window (window-run.ts). */
 export interface StateMachineStarter {
-  /** Resolves `false` when an execution of that name already exists. */
-  start(name: string, input: RunInputFields): Promise<boolean>;
+  /** The execution's ARN; `started` is `false` when an execution of that name already exists. */
+  start(name: string, input: RunInputFields): Promise<{ started: boolean; executionArn: string }>;
 }
 
 export interface IngestObjectOptions {
@@ -84,7 +86,7 @@ export async function ingestObject(
       reason:
         info.kind === 'test-file'
           ? "ELB's test object (written when access logs are switched on)"
-          : 'not an ELB log object name',
+          : (info.reason ?? 'not an ELB log'),
     };
   }
   let facts: Awaited<ReturnType<typeof objectFacts>>;
@@ -101,6 +103,18 @@ export async function ingestObject(
       return failed(zeroShipCounts(), undecided);
     }
     return failed(zeroShipCounts(), error);
+  }
+
+  if (info.byContent) {
+    // A name that is not ELB's: a log only if its content is one.
+    try {
+      const content = await logByContent(options.s3, notice.bucket, { key: notice.key, ...facts });
+      if (!content.log) {
+        return { status: 'ignored', reason: `its name is not ELB's and ${content.reason}` };
+      }
+    } catch (error) {
+      return failed(zeroShipCounts(), error);
+    }
   }
 
   const limit = handoffLimit(options);
@@ -222,7 +236,7 @@ async function handOff(
   const execution = handoffName(notice, etag);
   try {
     // The run deletes the object once it ships whole, as ingest would have.
-    const started = await (options.handoff as StateMachineStarter).start(execution, {
+    const { started } = await (options.handoff as StateMachineStarter).start(execution, {
       bucket: notice.bucket,
       keys: [notice.key],
       deleteProcessed: options.deleteProcessed,

@@ -20,14 +20,18 @@ export const TO_THE_END = Number.MAX_SAFE_INTEGER;
  */
 export const MAX_GZIP_RATIO = 20;
 
-/** The chunks of one object; reads the gzip trailer only when it may need several. */
+/**
+ * The chunks of one object; reads the gzip trailer only when it may need
+ * several. It is gzip when its name ends in `.gz`, unless its content said
+ * otherwise (`compression`, for a name that is not ELB's).
+ */
 export async function chunksOfObject(
   client: S3Client,
   bucket: string,
   object: ListedObject,
   chunkBytes: number,
+  compression: Compression = object.key.endsWith('.gz') ? 'gzip' : 'none',
 ): Promise<ChunkItem[]> {
-  const compression: Compression = object.key.endsWith('.gz') ? 'gzip' : 'none';
   let contentSize: number | undefined = object.size;
   if (compression === 'gzip') {
     contentSize =
@@ -35,7 +39,8 @@ export async function chunksOfObject(
         ? await gzipContentSize(client, bucket, object)
         : undefined;
   }
-  return chunkItems({ bucket, ...object, compression }, contentSize, chunkBytes);
+  const { key, size, etag } = object;
+  return chunkItems({ bucket, key, size, etag, compression }, contentSize, chunkBytes);
 }
 
 /**

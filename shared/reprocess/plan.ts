@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import {
+  type ChunkItem,
   PLAN_WORKERS,
   type PlanPart,
   type PlanSummary,
@@ -34,6 +35,7 @@ import {
   zeroSkipped,
 } from '../contract/state-machine.ts';
 import { parseS3Key } from '../formats/s3-key.ts';
+import { logByContent } from '../pipeline/log-content.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
 import { JsonlUpload } from '../s3/jsonl-upload.ts';
 import { isGone } from '../s3/key-presence.ts';
@@ -55,6 +57,14 @@ const LOOKUP_CONCURRENCY = 16;
 const LISTINGS_PER_WORKER = 8;
 /** A 5-minute log interval, which the time in an object's name ends. */
 const INTERVAL_MS = 5 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long before its LastModified an object without a time in its name or
+ * date folders is taken to hold requests: its 5-minute interval and up to
+ * 10 minutes of ELB's delivery. (A copy's LastModified is the copy's time:
+ * give such objects their date folders, or run them without a window.)
+ */
+const MODIFIED_SPAN_MS = 15 * 60 * 1000;
 
 export interface AnyRunPlanOptions {
   client: S3Client;
@@ -185,13 +195,13 @@ export async function planWorker(options: PlanWorkerOptions): Promise<PlanPart> 
 /** The pages of a listing with the objects the run leaves out counted, not kept. */
 async function* selected(
   pages: AsyncIterable<{ objects: ListedObject[] }>,
-  select: (key: string) => SkipReason | undefined,
+  select: (object: ListedObject) => SkipReason | undefined,
   skipped: Record<SkipReason, number>,
 ): AsyncGenerator<ListedObject[]> {
   for await (const page of pages) {
     const chosen: ListedObject[] = [];
     for (const object of page.objects) {
-      const reason = select(object.key);
+      const reason = select(object);
       if (reason === undefined) chosen.push(object);
       else skipped[reason]++;
     }
@@ -251,14 +261,19 @@ async function planObjects(
     for await (const page of pages) {
       if (failure !== undefined) return;
       const chunks = await mapBounded(page, LOOKUP_CONCURRENCY, (object) =>
-        chunksOfObject(client, input.bucket, object, input.chunkBytes),
+        chunksOf(client, input, object),
       );
       for (const [at, object] of page.entries()) {
+        const of = chunks[at];
+        if (of === undefined) {
+          skipped.notALog++;
+          continue;
+        }
         part.objects++;
         part.bytes += object.size;
         if (object.size === 0) part.emptyObjects++;
-        part.chunks += chunks[at].length;
-        await write(packer.add(chunks[at]));
+        part.chunks += of.length;
+        await write(packer.add(of));
       }
     }
   };
@@ -284,6 +299,24 @@ async function planObjects(
   }
   part.units = packer.units - first;
   return { ...part, ...(manifest.started && { manifestKey: key }) };
+}
+
+/**
+ * An object's chunks; for a name that is not ELB's, only when its content is
+ * an ELB log (`undefined` otherwise: skipped as `notALog`), and gzip when
+ * its content is.
+ */
+async function chunksOf(
+  client: S3Client,
+  input: RunInput,
+  object: ListedObject,
+): Promise<ChunkItem[] | undefined> {
+  if (parseS3Key(object.key).byContent) {
+    const content = await logByContent(client, input.bucket, object);
+    if (!content.log) return undefined;
+    return chunksOfObject(client, input.bucket, object, input.chunkBytes, content.compression);
+  }
+  return chunksOfObject(client, input.bucket, object, input.chunkBytes);
 }
 
 /**
@@ -344,25 +377,47 @@ export async function planRun(
 }
 
 /** The reason an object is left out, or `undefined` when it is in the run. */
-function selector(input: RunInput): (key: string) => SkipReason | undefined {
+function selector(input: RunInput): (object: ListedObject) => SkipReason | undefined {
   const from = input.from === undefined ? undefined : Date.parse(input.from);
   const to = input.to === undefined ? undefined : Date.parse(input.to);
   const names = input.loadBalancers === undefined ? undefined : new Set(input.loadBalancers);
-  return (key) => {
-    const info = parseS3Key(key);
+  return (object) => {
+    const info = parseS3Key(object.key);
     if (!info.isLog) return info.kind === 'test-file' ? 'testFile' : 'notALog';
     if (from !== undefined || to !== undefined) {
-      const end = intervalEnd(info.endTime);
-      // The object holds requests of the 5 minutes before the time in its name.
+      const [start, end] = requestTimes(info, object.lastModified);
       if (end === undefined) return 'outsideWindow';
       if (from !== undefined && end <= from) return 'outsideWindow';
-      if (to !== undefined && end - INTERVAL_MS >= to) return 'outsideWindow';
+      if (to !== undefined && start >= to) return 'outsideWindow';
     }
+    // A name that does not say its load balancer is not taken for the ones asked.
     if (names !== undefined && !names.has(info.loadBalancer?.name ?? '')) {
       return 'otherLoadBalancer';
     }
     return undefined;
   };
+}
+
+/**
+ * When an object's requests may have been made, `[start, end]` in ms since
+ * the epoch (docs/design.md#planning): the 5 minutes before the time in its
+ * name; else, for a name without one, the day of its date folder (and the 5
+ * minutes before it); else the {@link MODIFIED_SPAN_MS} before it was
+ * written. Nothing known: `[NaN, undefined]`.
+ */
+function requestTimes(
+  info: ReturnType<typeof parseS3Key>,
+  lastModified: string | undefined,
+): [number, number | undefined] {
+  const end = intervalEnd(info.endTime);
+  if (end !== undefined) return [end - INTERVAL_MS, end];
+  if (info.date !== undefined) {
+    const day = Date.parse(`${info.date}T00:00:00Z`);
+    if (!Number.isNaN(day)) return [day - INTERVAL_MS, day + DAY_MS];
+  }
+  const modified = lastModified === undefined ? Number.NaN : Date.parse(lastModified);
+  if (!Number.isNaN(modified)) return [modified - MODIFIED_SPAN_MS, modified];
+  return [Number.NaN, undefined];
 }
 
 /** `20261101T0005Z` → ms since the epoch. */
@@ -403,7 +458,12 @@ async function headObject(
 ): Promise<ListedObject | undefined> {
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { key, size: head.ContentLength ?? 0, etag: head.ETag as string };
+    return {
+      key,
+      size: head.ContentLength ?? 0,
+      etag: head.ETag as string,
+      ...(head.LastModified !== undefined && { lastModified: head.LastModified.toISOString() }),
+    };
   } catch (error) {
     // A 404, or a 403 for a key a listing does not show (S3's answer without s3:ListBucket).
     if (await isGone(client, bucket, key, error)) return undefined;

@@ -18,6 +18,8 @@ export interface ListedObject {
   key: string;
   size: number;
   etag: string;
+  /** When it was written, ISO 8601 as S3 says it; the plan's time filter reads it when the name has no time. */
+  lastModified?: string;
 }
 
 /** One page: its keys and, with a delimiter, its common prefixes. */
@@ -112,6 +114,7 @@ export function parseListing(xml: string, bucket: string): ListingPage & { next?
       key: unescapeXml(element(xml, 'Key', start, end) ?? ''),
       size: Number(element(xml, 'Size', start, end) ?? 'NaN'),
       etag: unescapeXml(element(xml, 'ETag', start, end) ?? ''),
+      lastModified: element(xml, 'LastModified', start, end),
     });
     at = end + 11;
   }

@@ -52,7 +52,14 @@ export function startCli(args: string[], options: RunOptions = {}): StartedCli {
 }
 
 function startScript(script: string, args: string[], options: RunOptions): StartedCli {
-  const clear = options.clear ?? ['OTEL_', 'ELB_OTLP_'];
+  const clear = options.clear ?? [
+    'OTEL_',
+    'ELB_OTLP_',
+    'LOG_BUCKET',
+    'LOG_PREFIX',
+    'S3_BUCKET_NAME',
+    'S3_PREFIX',
+  ];
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env)) {
     if (clear.some((prefix) => name.startsWith(prefix))) delete env[name];

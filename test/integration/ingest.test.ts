@@ -130,9 +130,10 @@ function ingest(options: Options = {}) {
         if (options.handoffFails)
           throw new Error('StateMachineDoesNotExist: no such state machine');
         started.push({ name, input });
-        if (names.has(name)) return false;
+        const executionArn = `arn:aws:states:us-east-2:123456789012:execution:elb-otlp-test-reprocess:${name}`;
+        if (names.has(name)) return { started: false, executionArn };
         names.add(name);
-        return true;
+        return { started: true, executionArn };
       },
     },
     handoffBytes: options.handoffBytes ?? 256 * 1024 * 1024,

@@ -60,6 +60,24 @@ describe('elb-otlp reprocess', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  it("takes the bucket and prefix from the guide's S3_BUCKET_NAME and S3_PREFIX", async () => {
+    const { code, stdout, stderr } = await runCli(
+      ['reprocess', '--dry-run', '--endpoint', receiver.url],
+      { env: { ...env, S3_BUCKET_NAME: TEST_BUCKET, S3_PREFIX: ROOT } },
+    );
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toMatchObject({
+      bucket: TEST_BUCKET,
+      prefix: ROOT,
+      objects: 6,
+    });
+    const without = await runCli(['reprocess', '--dry-run'], { env });
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain(
+      '--bucket is required (or --retry-from, or LOG_BUCKET or S3_BUCKET_NAME',
+    );
+  });
+
   it('ships the objects, prints the report last and exits 4 naming the broken object', async () => {
     const { code, stdout, stderr } = await runCli(
       [

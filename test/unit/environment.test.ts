@@ -4,6 +4,7 @@ import {
   DEFAULT_HANDOFF_BYTES,
   DEFAULT_WORK_PREFIX,
   ingestSettings,
+  logLocation,
   planSettings,
 } from '../../shared/config/environment.ts';
 
@@ -25,6 +26,25 @@ describe("the functions' environment", () => {
       work: { bucket: 'work', prefix: 'runs/' },
       scope: { bucket: 'logs', prefix: 'AWSLogs/' },
       allowDelete: true,
+    });
+  });
+
+  it("reads the logs' bucket and prefix from LOG_BUCKET/LOG_PREFIX or the guide's S3_BUCKET_NAME/S3_PREFIX, the project's names first", () => {
+    expect(logLocation({})).toBeUndefined();
+    expect(logLocation({ S3_PREFIX: 'AWSLogs/' })).toBeUndefined();
+    expect(logLocation({ S3_BUCKET_NAME: 'guide-logs', S3_PREFIX: 'AWSLogs/' })).toEqual({
+      bucket: 'guide-logs',
+      prefix: 'AWSLogs/',
+    });
+    expect(
+      logLocation({ LOG_BUCKET: 'logs', LOG_PREFIX: '', S3_BUCKET_NAME: 'x', S3_PREFIX: 'p/' }),
+    ).toEqual({ bucket: 'logs', prefix: 'p/' });
+    expect(
+      logLocation({ LOG_BUCKET: 'logs', LOG_PREFIX: 'a/', S3_BUCKET_NAME: 'x', S3_PREFIX: 'p/' }),
+    ).toEqual({ bucket: 'logs', prefix: 'a/' });
+    expect(planSettings({ WORK_BUCKET: 'work', S3_BUCKET_NAME: 'guide-logs' }).scope).toEqual({
+      bucket: 'guide-logs',
+      prefix: '',
     });
   });
 

@@ -9,11 +9,12 @@ import { parseListing } from '../../shared/s3/listing.ts';
 
 const page = (body: string) =>
   `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>logs</Name>${body}</ListBucketResult>`;
+const MODIFIED = '2026-01-01T00:00:00.000Z';
 const contents = (key: string, size = 10, etag = '&quot;abc&quot;') =>
-  `<Contents><Key>${key}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${etag}</ETag><Size>${size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+  `<Contents><Key>${key}</Key><LastModified>${MODIFIED}</LastModified><ETag>${etag}</ETag><Size>${size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
 
 describe('the listing reader', () => {
-  it('reads keys with their sizes and ETags, common prefixes and the next token, entities decoded', () => {
+  it('reads keys with their sizes, ETags and LastModified, common prefixes and the next token, entities decoded', () => {
     const read = parseListing(
       page(
         `<KeyCount>3</KeyCount><IsTruncated>true</IsTruncated><NextContinuationToken>1a&amp;b=</NextContinuationToken>${contents('a/x&amp;y&#13;z.gz', 20_000)}${contents('a/&#x65E5;.gz', 0)}<CommonPrefixes><Prefix>a/b&lt;c/</Prefix></CommonPrefixes>`,
@@ -22,8 +23,8 @@ describe('the listing reader', () => {
     );
     expect(read).toEqual({
       objects: [
-        { key: 'a/x&y\rz.gz', size: 20_000, etag: '"abc"' },
-        { key: 'a/日.gz', size: 0, etag: '"abc"' },
+        { key: 'a/x&y\rz.gz', size: 20_000, etag: '"abc"', lastModified: MODIFIED },
+        { key: 'a/日.gz', size: 0, etag: '"abc"', lastModified: MODIFIED },
       ],
       prefixes: ['a/b<c/'],
       next: '1a&b=',
@@ -36,7 +37,10 @@ describe('the listing reader', () => {
         page(`<KeyCount>1</KeyCount><IsTruncated>false</IsTruncated>${contents('k')}`),
         'logs',
       ),
-    ).toEqual({ objects: [{ key: 'k', size: 10, etag: '"abc"' }], prefixes: [] });
+    ).toEqual({
+      objects: [{ key: 'k', size: 10, etag: '"abc"', lastModified: MODIFIED }],
+      prefixes: [],
+    });
     expect(
       parseListing(page('<KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>'), 'logs'),
     ).toEqual({

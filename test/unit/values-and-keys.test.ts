@@ -151,7 +151,57 @@ describe('S3 keys', () => {
     {
       name: 'a CloudTrail object',
       key: 'AWSLogs/123456789012/CloudTrail/us-east-2/2026/11/01/x.json.gz',
-      expected: { kind: 'unknown', isLog: false },
+      expected: { kind: 'unknown', isLog: false, reason: expect.stringContaining('CloudTrail') },
+    },
+    {
+      name: 'a folder marker',
+      key: 'AWSLogs/123456789012/elasticloadbalancing/',
+      expected: { isLog: false },
+    },
+    {
+      name: 'a renamed object in ELB’s folders (its content decides; account, Region and day from the folders)',
+      key: key('logs/', 'restored-copy.log'),
+      expected: {
+        kind: 'unknown',
+        isLog: true,
+        byContent: true,
+        prefix: 'logs',
+        account: '123456789012',
+        region: 'us-east-2',
+        date: '2026-11-01',
+      },
+      absent: ['loadBalancer', 'endTime'],
+    },
+    {
+      name: 'ELB’s name without the T of its end time (load balancer and time from the name)',
+      key: key('', alb.replace('T0005Z', '0005Z')),
+      expected: {
+        isLog: true,
+        byContent: true,
+        account: '123456789012',
+        region: 'us-east-2',
+        loadBalancer: { type: 'app', name: 'my-loadbalancer', id: '50dc6c495c0c9188' },
+        endTime: '20261101T0005Z',
+      },
+    },
+    {
+      name: 'ELB’s name behind a prefix of its own, outside AWS’s folders',
+      key: `backup/copy-of-${alb.replace('.log.gz', '.txt')}`,
+      expected: {
+        isLog: true,
+        byContent: true,
+        account: '123456789012',
+        region: 'us-east-2',
+        loadBalancer: { name: 'my-loadbalancer' },
+        endTime: '20261101T0005Z',
+      },
+      absent: ['date'],
+    },
+    {
+      name: 'a name with nothing of ELB’s, outside AWS’s folders',
+      key: 'manual/2026-11-01.log',
+      expected: { kind: 'unknown', isLog: true, byContent: true },
+      absent: ['account', 'region', 'loadBalancer', 'endTime', 'date'],
     },
   ] as { name: string; key: string; expected: object; absent?: string[] }[])(
     'reads $name',

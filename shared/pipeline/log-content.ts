@@ -1,0 +1,68 @@
+/**
+ * Whether an object whose name is not ELB's is an ELB log, by its content:
+ * its first bytes (one ranged GET of the version listed), gunzipped when they
+ * are gzip, hold a line of an ELB log format among their first lines. The plan
+ * and ingest ask it of renamed objects only (shared/formats/s3-key.ts
+ * `byContent`); objects named as ELB names them are logs by their name, and
+ * one whose content is not fails by name when it is read.
+ */
+
+import { constants, gunzipSync } from 'node:zlib';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Compression } from '../contract/state-machine.ts';
+import { detectFormatFromLine } from '../formats/detect.ts';
+import { foreignCompression, isGzip } from '../s3/compression.ts';
+import { DETECTION_BYTES, DETECTION_LINES } from './object-parser.ts';
+
+/** What the content says; a `reason` reads after "not an ELB log:". */
+export type ContentVerdict =
+  | { log: true; compression: Compression }
+  | { log: false; reason: string };
+
+/**
+ * Reads the first {@link DETECTION_BYTES} stored bytes of `object` and tells
+ * whether they begin an ELB log: a line among the first
+ * {@link DETECTION_LINES} of their content is one. An empty object, one of
+ * another compression, or gzip that does not decompress is not one.
+ */
+export async function logByContent(
+  client: S3Client,
+  bucket: string,
+  object: { key: string; size: number; etag: string },
+): Promise<ContentVerdict> {
+  if (object.size === 0) return { log: false, reason: 'it is empty' };
+  const answer = await client.send(
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: object.key,
+      Range: `bytes=0-${Math.min(object.size, DETECTION_BYTES) - 1}`,
+      IfMatch: object.etag,
+    }),
+  );
+  const body = answer.Body as { transformToByteArray(): Promise<Uint8Array> };
+  const stored = Buffer.from(await body.transformToByteArray());
+  const foreign = foreignCompression(stored);
+  if (foreign !== undefined) return { log: false, reason: `it is ${foreign} data` };
+  const gzip = isGzip(stored);
+  let content: Buffer;
+  try {
+    // The first bytes of a longer stream: what they decompress to, without an end.
+    content = gzip ? gunzipSync(stored, { finishFlush: constants.Z_SYNC_FLUSH }) : stored;
+  } catch (error) {
+    return { log: false, reason: `its gzip does not decompress (${(error as Error).message})` };
+  }
+  const lines = content.toString('utf8').split('\n');
+  // The last line may go on past the bytes read.
+  if (stored.length < object.size) lines.pop();
+  const first = lines.filter((line) => line.trim() !== '').slice(0, DETECTION_LINES);
+  if (first.some((line) => detectFormatFromLine(line.replace(/\r$/, '')) !== undefined)) {
+    return { log: true, compression: gzip ? 'gzip' : 'none' };
+  }
+  return {
+    log: false,
+    reason:
+      first.length === 0
+        ? 'its first bytes hold no whole line'
+        : `none of its first ${first.length} lines is a line of an ALB, NLB or Classic ELB log`,
+  };
+}
