@@ -12,6 +12,7 @@
 
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonAttribute } from '../../receiver/otlp-decoder.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
@@ -65,9 +66,9 @@ function resourcesOf(key: string): Record<string, string>[] {
   for (const request of receiver.requests) {
     for (const rl of request.body?.resourceLogs ?? []) {
       const attributes = Object.fromEntries(
-        rl.resource.attributes.map((a: { key: string; value: { stringValue?: string } }) => [
+        ((rl.resource?.attributes ?? []) as JsonAttribute[]).map((a) => [
           a.key,
-          a.value.stringValue ?? '',
+          String((a.value as { stringValue?: string }).stringValue ?? ''),
         ]),
       );
       if (attributes['aws.s3.key'] === key) seen.set(JSON.stringify(attributes), attributes);
@@ -163,8 +164,8 @@ describe('objects whose names are not ELB’s', () => {
     const config = loadExportConfig({}, { endpoint: receiver.url });
     const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
     const said: string[] = [];
-    const log = (message: unknown, details?: unknown) => {
-      said.push(`${String(message)} ${JSON.stringify(details)}`);
+    const log = (message: unknown, ...details: unknown[]) => {
+      said.push(`${String(message)} ${JSON.stringify(details[0])}`);
     };
     const ingest = createIngest(() => ({
       s3: s3.client,

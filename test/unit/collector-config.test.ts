@@ -3,15 +3,20 @@
  * CloudWatch exporter. No Collector or Docker engine runs in the tests, so
  * the files are parsed and their wiring checked: every pipeline's parts are
  * defined and used, the scrape reaches the exporter's service, the guide's
- * `service=elb` label covers every series the exporter writes, and TLS is on
- * unless asked off.
+ * `service=elb` label covers every series the exporter writes, TLS is on
+ * unless asked off, and the ports of the check step of docs/metrics.md are
+ * published on loopback only. The check step itself is held to the files:
+ * the series it greps for are ones the generated exporter configuration
+ * yields, and the components it names are the Collector's.
  */
 
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CATALOGUE } from '../../shared/metrics/catalogue.ts';
-import { seriesName } from '../../shared/metrics/names.ts';
+import type { Statistic } from '../../shared/metrics/catalogue-types.ts';
+import type { ExporterRule } from '../../shared/metrics/exporter-config.ts';
+import { labelName, seriesName } from '../../shared/metrics/names.ts';
 
 const folder = new URL('../../collector/', import.meta.url);
 
@@ -25,7 +30,14 @@ interface CollectorConfig {
   receivers: Record<string, unknown>;
   processors: Record<string, unknown>;
   exporters: Record<string, { endpoint: string; tls?: { insecure?: unknown } }>;
-  service: { pipelines: Record<string, Pipeline> };
+  service: {
+    telemetry?: {
+      metrics?: {
+        readers?: { pull?: { exporter?: { prometheus?: { host?: string; port?: number } } } }[];
+      };
+    };
+    pipelines: Record<string, Pipeline>;
+  };
 }
 
 interface ScrapeConfig {
@@ -45,7 +57,6 @@ interface ComposeService {
   command?: string[];
   volumes: string[];
   environment: string[];
-  expose?: string[];
   ports?: string[];
 }
 
@@ -150,7 +161,8 @@ describe('the compose file', async () => {
     await expect(readFile(new URL('cloudwatch-exporter.yaml', folder), 'utf8')).resolves.toContain(
       'aws_namespace: AWS/ApplicationELB',
     );
-    expect(exporter.expose).toEqual(['9106']);
+    // The image serves on 9106, the port the Collector scrapes.
+    expect(exporter.ports).toEqual(['127.0.0.1:9106:9106']);
   });
 
   it('passes the AWS credentials through from the environment, never as values', () => {
@@ -167,12 +179,101 @@ describe('the compose file', async () => {
     expect(collector.environment).toContain(
       `OTLP_BACKEND_ENDPOINT=${ref("OTLP_BACKEND_ENDPOINT:?set OTLP_BACKEND_ENDPOINT to the backend's OTLP/gRPC host:port")}`,
     );
-    expect(collector.ports).toEqual(['4317:4317', '4318:4318']);
+    expect(collector.ports).toEqual(['4317:4317', '4318:4318', '127.0.0.1:8888:8888']);
+  });
+
+  it('publishes only OTLP beyond this machine, the check ports on loopback only', () => {
+    for (const service of [exporter, collector]) {
+      for (const port of service.ports ?? []) {
+        if (!['4317:4317', '4318:4318'].includes(port)) expect(port).toMatch(/^127\.0\.0\.1:/);
+      }
+    }
   });
 
   it('pins both images', () => {
     for (const service of [exporter, collector]) {
       expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
     }
+  });
+});
+
+describe('the check step of docs/metrics.md', async () => {
+  const { value: collector } = await load<CollectorConfig>('otel-collector.yaml');
+  const { value: exporterConfig } = await load<{ metrics: ExporterRule[] }>(
+    'cloudwatch-exporter.yaml',
+  );
+  const { value: compose } = await load<{ services: Record<string, ComposeService> }>(
+    'docker-compose.yml',
+  );
+  const docs = await readFile(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+  const start = docs.indexOf('### Check it works');
+  const step = docs.slice(start, docs.indexOf('\n## ', start));
+  /** What a published `127.0.0.1:HOST:CONTAINER` port of a service leads to. */
+  const loopbackPorts = (service: string) =>
+    (compose.services[service]?.ports ?? [])
+      .map((port) => /^127\.0\.0\.1:(\d+):(\d+)$/.exec(port))
+      .filter((m) => m !== null)
+      .map((m) => ({ host: Number(m[1]), container: Number(m[2]) }));
+
+  it('is there, with its commands', () => {
+    expect(start).toBeGreaterThan(docs.indexOf('## Collector path'));
+    expect(step).toContain('```sh');
+  });
+
+  it('asks the exporter and the Collector at the ports the compose file publishes on loopback', () => {
+    const urls = [...step.matchAll(/curl -s (http:\/\/[^\s]+)/g)].map((m) => new URL(m[1]));
+    expect(urls.map((url) => url.port).sort()).toEqual(['8888', '9106']);
+    for (const url of urls) {
+      expect(url.hostname).toBe('127.0.0.1');
+      expect(url.pathname).toBe('/metrics');
+    }
+    expect(loopbackPorts('cloudwatch-exporter')).toContainEqual({ host: 9106, container: 9106 });
+    // The Collector serves its own metrics on every interface of its container, on the published port.
+    const [reader] = collector.service.telemetry?.metrics?.readers ?? [];
+    const prometheus = reader?.pull?.exporter?.prometheus;
+    expect(prometheus?.host).toBe('0.0.0.0');
+    expect(loopbackPorts('otel-collector')).toContainEqual({
+      host: 8888,
+      container: prometheus?.port,
+    });
+  });
+
+  it('looks for series, jobs and labels the generated exporter configuration yields', () => {
+    const series = new Set(
+      exporterConfig.metrics.flatMap((rule) =>
+        [...(rule.aws_statistics ?? []), ...(rule.aws_extended_statistics ?? [])].map((statistic) =>
+          seriesName(rule.aws_namespace, rule.aws_metric_name, statistic as Statistic),
+        ),
+      ),
+    );
+    // The exporter's job label: the namespace in lower case, `/` as `_` (aws_applicationelb).
+    const jobs = new Set(
+      exporterConfig.metrics.map((rule) => rule.aws_namespace.toLowerCase().replace(/\//g, '_')),
+    );
+    const named = [...step.matchAll(/\b(aws_[a-z0-9_]+)/g)].map((m) => m[1] as string);
+    expect(named).toContain('aws_applicationelb_request_count_sum');
+    for (const name of named) expect([...series, ...jobs], name).toContain(name);
+    // Its example line carries the dimensions of the series it shows.
+    const rule = exporterConfig.metrics.find(
+      (r) => r.aws_namespace === 'AWS/ApplicationELB' && r.aws_metric_name === 'RequestCount',
+    );
+    const example = /^aws_applicationelb_request_count_sum\{(.*)\} /m.exec(step)?.[1] ?? '';
+    const labels = [...example.matchAll(/(\w+)="/g)].map((m) => m[1]);
+    expect(labels.sort()).toEqual(
+      ['job', 'instance', ...(rule?.aws_dimensions ?? []).map(labelName)].sort(),
+    );
+  });
+
+  it("names the Collector's own receiver and exporter of the ELB metrics, and the compose services", () => {
+    const pipeline = collector.service.pipelines['metrics/elb'];
+    const receivers = [...step.matchAll(/receiver="([^"]+)"/g)].map((m) => m[1]);
+    const exporters = [...step.matchAll(/exporter="([^"]+)"/g)].map((m) => m[1]);
+    expect(receivers.length).toBeGreaterThan(0);
+    expect(exporters.length).toBeGreaterThan(0);
+    for (const name of receivers) expect(pipeline?.receivers).toContain(name);
+    for (const name of exporters) expect(pipeline?.exporters).toContain(name);
+    const services = [...step.matchAll(/docker compose logs ([\w-]+)/g)].map((m) => m[1]);
+    expect(services.sort()).toEqual(['cloudwatch-exporter', 'otel-collector']);
+    for (const service of services) expect(Object.keys(compose.services)).toContain(service);
   });
 });

@@ -4,7 +4,9 @@
  * option they show exists (in the command's --help), every execution input
  * they pass to Step Functions is one the state machine accepts, every
  * `--param` of an `sls` command is a parameter of serverless.yml, every npm
- * script exists, and every JSON payload parses. (The commands that need an
+ * script exists, every JSON payload parses, every shell variable a block
+ * expands is set above it on its page, and every function or log group named
+ * is one the stack deploys. (The commands that need an
  * AWS account run in AWS only; the runs themselves are tested elsewhere:
  * the demo, the CLI and the deployment tests.)
  */
@@ -32,10 +34,11 @@ const PAGES = [
     .map((file) => `docs/${file}`),
 ];
 const DOCUMENTATION = PAGES.map(read).join('\n');
+/** A page's shell blocks, as written. */
+const shellBlocks = (markdown: string) =>
+  [...markdown.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].map((m) => m[1] as string);
 /** Each shell block, its continuation lines joined. */
-const BLOCKS = [...DOCUMENTATION.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].map((m) =>
-  m[1].replace(/\\\n\s*/g, ' '),
-);
+const BLOCKS = shellBlocks(DOCUMENTATION).map((block) => block.replace(/\\\n\s*/g, ' '));
 const COMMANDS = BLOCKS.flatMap((block) => block.split('\n')).filter((line) => line.trim() !== '');
 const USAGE: Record<string, string> = {
   parse: PARSE_USAGE,
@@ -46,6 +49,79 @@ const USAGE: Record<string, string> = {
   metrics: METRICS_USAGE,
   'metrics-config': METRICS_CONFIG_USAGE,
 };
+
+/**
+ * What the reader is told to have in the environment before a command: AWS
+ * credentials and Region, and the Collector's endpoint and headers. Any other
+ * variable a block expands must be set in the page above it.
+ */
+const READER_ENVIRONMENT = new Set([
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_PROFILE',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+]);
+
+/**
+ * The variables that shell text expands before it sets them, in order:
+ * `$NAME` and `${NAME}` outside single quotes and comments, not escaped and
+ * without a default (`${NAME:-…}`); set is `NAME=` at the start of a word,
+ * with or without `export`. The reader's environment is not counted.
+ */
+function unsetVariables(text: string): string[] {
+  const set = [...text.matchAll(/(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_]\w*)=/gm)].map((m) => ({
+    name: m[1] as string,
+    at: (m.index ?? 0) + (m[0] as string).indexOf(m[1] as string),
+  }));
+  const unset: string[] = [];
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+    } else if (c === '\\') {
+      i++;
+    } else if (c === '"') {
+      quote = quote === '"' ? undefined : '"';
+    } else if (quote === undefined && c === "'") {
+      quote = "'";
+    } else if (quote === undefined && c === '#' && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      i = text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i);
+    } else if (c === '$') {
+      const use = /^\$(?:\{([A-Za-z_]\w*)(:?[-=?+][^}]*)?\}|([A-Za-z_]\w*))/.exec(text.slice(i));
+      const name = use?.[1] ?? use?.[3];
+      if (name === undefined || use?.[2] !== undefined || READER_ENVIRONMENT.has(name)) continue;
+      if (!set.some((s) => s.name === name && s.at < i)) unset.push(name);
+    }
+  }
+  return unset;
+}
+
+describe('shell variables', () => {
+  it.each([
+    ['one set nowhere', 'aws x --arn "$ARN"', ['ARN']],
+    ['one set in a command above', 'ARN=$(aws y)\naws x --arn "$ARN"', []],
+    ['one set only below', `aws x --arn "\${ARN}"\nexport ARN=z`, ['ARN']],
+    [
+      'in single quotes (a filter pattern)',
+      `aws logs tail g --filter-pattern '{ $.level = "E" }'`,
+      [],
+    ],
+    ["after a comment's apostrophe", "echo x   # the guide's\necho $ARN", ['ARN']],
+    ['with a default', `echo "\${ARN:-none}"`, []],
+    ["of the reader's environment", 'echo "$AWS_REGION"', []],
+  ])('are found: %s', (_, text, unset) => {
+    expect(unsetVariables(text)).toEqual(unset);
+  });
+
+  it.each(PAGES)('in %s are set in a block above their use', (page) => {
+    // The page's blocks in order: a variable set in one holds in the next.
+    expect(unsetVariables(shellBlocks(read(page)).join('\n'))).toEqual([]);
+  });
+});
 
 describe("the documentation's command blocks", () => {
   it('are there to check', () => {
@@ -79,6 +155,21 @@ describe("the documentation's command blocks", () => {
       );
     }
   }, 60_000);
+
+  it('hold no optional parts in brackets: each example is typed as written', () => {
+    // `[--stage prod]` typed as it is would reach the command as an argument.
+    // docs/cli.md gives each command's synopsis, where brackets mean "optional".
+    const examples = PAGES.filter((page) => page !== 'docs/cli.md').flatMap((page) =>
+      shellBlocks(read(page)).flatMap((block) =>
+        block
+          .replace(/\\\n\s*/g, ' ')
+          .split('\n')
+          .map((line) => `${page}: ${line}`),
+      ),
+    );
+    expect(examples.length).toBeGreaterThan(20);
+    expect(examples.filter((line) => /(^|\s)\[--?[a-z]/.test(line))).toEqual([]);
+  });
 
   it('start executions with inputs the state machine accepts', () => {
     // A quoted argument may run over several lines: search whole blocks.
@@ -117,6 +208,18 @@ describe("the documentation's command blocks", () => {
     );
     expect(used).toEqual(expect.arrayContaining(['start', 'test']));
     for (const name of used) expect(Object.keys(scripts), `npm ${name}`).toContain(name);
+  });
+
+  it('name the functions and log groups the stack deploys', () => {
+    // serverless.yml's `functions:` keys; a function is elb-otlp-<stage>-<key>.
+    const section = /^functions:\n([\s\S]*?)^\S/m.exec(read('serverless.yml'))?.[1] ?? '';
+    const functions = [...section.matchAll(/^ {2}(\w+):$/gm)].map((m) => m[1]);
+    expect(functions).toEqual(expect.arrayContaining(['ingest', 'processChunk', 'metrics']));
+    const named = [
+      ...DOCUMENTATION.matchAll(/(?:\/aws\/lambda\/|--function-name )elb-otlp-[a-z0-9]+-(\w+)/g),
+    ].map((m) => m[1]);
+    expect(named.length).toBeGreaterThanOrEqual(5);
+    for (const name of named) expect(functions, name).toContain(name);
   });
 
   it('hand AWS JSON that parses', () => {
