@@ -311,7 +311,7 @@ async function chunksOf(
   input: RunInput,
   object: ListedObject,
 ): Promise<ChunkItem[] | undefined> {
-  if (parseS3Key(object.key).byContent) {
+  if (object.byContent) {
     const content = await logByContent(client, input.bucket, object);
     if (!content.log) return undefined;
     return chunksOfObject(client, input.bucket, object, input.chunkBytes, content.compression);
@@ -376,7 +376,11 @@ export async function planRun(
   return addPlanParts(begun, parts);
 }
 
-/** The reason an object is left out, or `undefined` when it is in the run. */
+/**
+ * The reason an object is left out, or `undefined` when it is in the run
+ * (then marked `byContent` when its name is not ELB's, so the key is read
+ * once).
+ */
 function selector(input: RunInput): (object: ListedObject) => SkipReason | undefined {
   const from = input.from === undefined ? undefined : Date.parse(input.from);
   const to = input.to === undefined ? undefined : Date.parse(input.to);
@@ -394,6 +398,7 @@ function selector(input: RunInput): (object: ListedObject) => SkipReason | undef
     if (names !== undefined && !names.has(info.loadBalancer?.name ?? '')) {
       return 'otherLoadBalancer';
     }
+    if (info.byContent) object.byContent = true;
     return undefined;
   };
 }
