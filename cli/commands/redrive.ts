@@ -80,6 +80,16 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
       import('../../shared/ingest/ingest-event.ts'),
     ]);
   const { readNotifications } = await import('../../shared/ingest/notifications.ts');
+  const { windowRequestOf } = await import('../../shared/ingest/window-run.ts');
+  /** Whether a dead-lettered event asked the function for a run over a window. */
+  const isRunRequest = (event: unknown) => {
+    try {
+      return windowRequestOf(event, Date.now()) !== undefined;
+    } catch {
+      // Neither a notification nor a run request: ingest names its fields.
+      return false;
+    }
+  };
   const { createS3Client } = await import('../../shared/s3/client.ts');
   const { createOtlpExporter, SYSTEM_CLOCK } = await import('../../shared/otlp/exporter.ts');
   const sqs = new SQSClient({});
@@ -133,6 +143,12 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
           continue;
         }
         try {
+          if (isRunRequest(event)) {
+            // No objects to replay here: the function's run over a window failed to start.
+            throw new Error(
+              'an invocation without S3 records (a run over a window), not a notification: invoke the ingest function with it again, or start the run with elb-otlp reprocess --remote',
+            );
+          }
           const answer = await ingest(event, context);
           if ('batchItemFailures' in answer) {
             if (answer.batchItemFailures.length > 0) throw new Error('some objects did not ship');

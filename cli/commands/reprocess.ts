@@ -133,8 +133,9 @@ export async function runReprocess(args: string[], io: CommandIo): Promise<numbe
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(' ')}`);
   const retryFrom = await retryAddress(values['retry-from']);
   // LOG_BUCKET/LOG_PREFIX (or the guide's S3_BUCKET_NAME/S3_PREFIX) stand in
-  // for --bucket and --prefix; the prefix only for that bucket.
-  const logs = logLocation(io.env);
+  // for --bucket and --prefix of a run (a re-run's are its report's); the
+  // prefix only for that bucket.
+  const logs = retryFrom === undefined ? logLocation(io.env) : undefined;
   const fromEnv = values.bucket === undefined || values.bucket === logs?.bucket ? logs : undefined;
   const bucket = values.bucket ?? fromEnv?.bucket;
   if (retryFrom === undefined && bucket === undefined) {

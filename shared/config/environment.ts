@@ -61,13 +61,15 @@ export function planSettings(env: Env): PlanSettings {
 /**
  * The logs' bucket and prefix: `LOG_BUCKET` and `LOG_PREFIX`, or the
  * guide's names for them, `S3_BUCKET_NAME` and `S3_PREFIX` (the project's
- * own win when both are set); `undefined` without a bucket. Empty values
- * count as unset.
+ * own win when both are set; each prefix goes with its own bucket);
+ * `undefined` without a bucket. Empty values count as unset.
  */
 export function logLocation(env: Env): S3Location | undefined {
-  const bucket = env.LOG_BUCKET?.trim() || env.S3_BUCKET_NAME?.trim();
-  if (!bucket) return undefined;
-  return { bucket, prefix: env.LOG_PREFIX?.trim() || env.S3_PREFIX?.trim() || '' };
+  const own = env.LOG_BUCKET?.trim();
+  if (own) return { bucket: own, prefix: env.LOG_PREFIX?.trim() ?? '' };
+  const guide = env.S3_BUCKET_NAME?.trim();
+  if (guide) return { bucket: guide, prefix: env.S3_PREFIX?.trim() ?? '' };
+  return undefined;
 }
 
 /** What the ingest function reads from its environment. */

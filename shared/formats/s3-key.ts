@@ -59,14 +59,22 @@ const CLASSIC_NAME = /^[A-Za-z0-9-]+$/;
 const PATH_AFTER_AWSLOGS =
   /^AWSLogs\/(\d{12})\/elasticloadbalancing\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\//;
 /**
- * What a name that is not ELB's may still hold of it, anywhere in the name:
- * account, Region, load balancer and the interval's end, its `T` and `Z`
- * optional (`20261101T0005Z`, `202611010005Z`, `20261101T0005`).
+ * What a name that is not ELB's may still hold of it, each part read on its
+ * own: account and Region (`<account>_elasticloadbalancing_<region>_`), the
+ * load balancer after them, and the interval's end, its `T`, seconds and `Z`
+ * optional (`20261101T0005Z`, `202611010005Z`, `20261101T000500Z`).
  */
-const NAME_PARTS =
-  /(\d{12})_elasticloadbalancing_([a-z]{2}(?:-[a-z]+)+-\d+)_([A-Za-z0-9.-]+)_(\d{8})T?(\d{4})Z?(?=[_.]|$)/;
-/** The folders of AWS's log delivery: `AWSLogs/<account>/<service>/…`. */
-const AWSLOGS_FOLDERS = /(?:^|\/)AWSLogs\/(\d{12})\/([^/]+)\//;
+const NAME_HEAD = /(?:^|[^0-9])(\d{12})_elasticloadbalancing_([a-z]{2}(?:-[a-z]+)+-\d+)_/;
+const NAME_LOAD_BALANCER = /^([A-Za-z0-9.-]+)_/;
+const NAME_TIME =
+  /(?:^|_)(20\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))T?((?:[01]\d|2[0-3])[0-5]\d)(?:[0-5]\d)?Z?(?=[_.]|$)/;
+/**
+ * The folders of AWS's log delivery: `AWSLogs/[<organization>/]<account>/<service>/…`,
+ * or the Hive-style `AWSLogs/aws-account-id=<account>/aws-service=<service>/…`
+ * of other services.
+ */
+const AWSLOGS_FOLDERS =
+  /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?(?:(\d{12})\/([^/]+)\/|aws-account-id=(\d{12})\/(?:aws-service=)?([^/]+)\/)/;
 /** ELB's folders below the service: `<region>/<yyyy>/<mm>/<dd>/`, as far as they go. */
 const ELB_FOLDERS = /^([a-z]{2}(?:-[a-z]+)+-\d+)\/(?:(\d{4})\/(\d{2})\/(\d{2})\/)?/;
 
@@ -133,11 +141,12 @@ function byContent(key: string, name: string, prefix: string | undefined): S3Key
     return { kind: 'unknown', isLog: false, reason: `a folder, not an object: ${key}` };
   }
   const folders = AWSLOGS_FOLDERS.exec(key);
-  if (folders !== null && folders[2] !== 'elasticloadbalancing') {
+  const service = folders?.[2] ?? folders?.[4];
+  if (folders !== null && (folders[1] === undefined || service !== 'elasticloadbalancing')) {
     return {
       kind: 'unknown',
       isLog: false,
-      reason: `in the folder of another service (AWSLogs/${folders[1]}/${folders[2]}/), not ELB's: ${name}`,
+      reason: `in the folder of another service (${folders[0].replace(/^\//, '')}), not ELB's: ${name}`,
     };
   }
   const info: S3KeyInfo = { kind: 'unknown', isLog: true, byContent: true };
@@ -150,15 +159,19 @@ function byContent(key: string, name: string, prefix: string | undefined): S3Key
       if (below[2] !== undefined) info.date = `${below[2]}-${below[3]}-${below[4]}`;
     }
   }
-  const parts = NAME_PARTS.exec(name);
-  if (parts !== null) {
-    const [, account, region, lbPart, day, time] = parts;
-    info.account ??= account;
-    info.region ??= region;
-    const loadBalancer = parseLoadBalancerPart(lbPart);
+  const head = NAME_HEAD.exec(name);
+  // The time comes after the account, Region and load balancer, when the name has them.
+  let rest = name;
+  if (head !== null) {
+    info.account ??= head[1];
+    info.region ??= head[2];
+    rest = name.slice(head.index + head[0].length);
+    const after = NAME_LOAD_BALANCER.exec(rest);
+    const loadBalancer = after === null ? undefined : parseLoadBalancerPart(after[1]);
     if (loadBalancer !== undefined) info.loadBalancer = loadBalancer;
-    info.endTime = `${day}T${time}Z`;
   }
+  const time = NAME_TIME.exec(rest);
+  if (time !== null) info.endTime = `${time[1]}T${time[2]}Z`;
   return info;
 }
 

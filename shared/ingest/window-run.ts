@@ -8,8 +8,9 @@
  * - The event is `{}`, `{"from", "to", "deleteProcessed", "dryRun"}` (each
  *   optional), or EventBridge's "Scheduled Event". Without `from` and `to`
  *   the window is the hour ending {@link DELIVERY_MARGIN_MS} before the
- *   invocation (a scheduled event's own `time`), so an object ELB is still
- *   delivering falls in the next hour's run.
+ *   invocation (a scheduled event's own `time`), on a 5-minute boundary, so
+ *   an object ELB is still delivering falls in the next hour's run, and an
+ *   hourly schedule's windows meet exactly.
  * - The execution's name follows from its input: a retried delivery of the
  *   same event finds its run instead of starting a second one.
  * - It deletes only when the event asks (`"deleteProcessed": true`) and the
@@ -25,6 +26,8 @@ import { describeProblems, problemsOf } from '../contract/parse.ts';
 import type { RunInputFields } from '../contract/state-machine.ts';
 import { parseAnyRunInput } from '../reprocess/run-input.ts';
 
+/** ELB's log interval: the default window starts and ends on its boundaries. */
+const INTERVAL_MS = 5 * 60 * 1000;
 /** The window of a run without `from` and `to`: an hour. */
 export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 /**
@@ -113,7 +116,9 @@ export function windowRun(request: WindowRequest, settings: WindowRunSettings): 
   }
   let { from, to } = request;
   if (from === undefined && to === undefined) {
-    const end = Math.floor((request.at - DELIVERY_MARGIN_MS) / 60_000) * 60_000;
+    // On ELB's 5-minute boundaries: the windows of an hourly schedule meet
+    // between two intervals, each interval in one window.
+    const end = Math.floor((request.at - DELIVERY_MARGIN_MS) / INTERVAL_MS) * INTERVAL_MS;
     from = new Date(end - DEFAULT_WINDOW_MS).toISOString();
     to = new Date(end).toISOString();
   }

@@ -12,11 +12,16 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Compression } from '../contract/state-machine.ts';
 import { detectFormatFromLine } from '../formats/detect.ts';
 import { foreignCompression, isGzip } from '../s3/compression.ts';
-import { DETECTION_BYTES, DETECTION_LINES } from './object-parser.ts';
+import { DETECTION_BYTES, DETECTION_LINES, elbField } from './object-parser.ts';
 
 /** What the content says; a `reason` reads after "not an ELB log:". */
 export type ContentVerdict =
-  | { log: true; compression: Compression }
+  | {
+      log: true;
+      compression: Compression;
+      /** The `elb` field of its first ELB line (absent when the first bytes hold no whole line). */
+      elb?: string;
+    }
   | { log: false; reason: string };
 
 /**
@@ -55,14 +60,23 @@ export async function logByContent(
   // The last line may go on past the bytes read.
   if (stored.length < object.size) lines.pop();
   const first = lines.filter((line) => line.trim() !== '').slice(0, DETECTION_LINES);
-  if (first.some((line) => detectFormatFromLine(line.replace(/\r$/, '')) !== undefined)) {
-    return { log: true, compression: gzip ? 'gzip' : 'none' };
+  const compression = gzip ? 'gzip' : 'none';
+  // A first line longer than what was read: undecided here, so the reading decides
+  // (it looks at one whole line at least, and fails the object by name if it is none).
+  if (first.length === 0 && stored.length < object.size) return { log: true, compression };
+  for (const raw of first) {
+    const line = raw.replace(/\r$/, '');
+    const format = detectFormatFromLine(line);
+    if (format !== undefined) {
+      const elb = elbField(line, format);
+      return { log: true, compression, ...(elb !== undefined && { elb }) };
+    }
   }
   return {
     log: false,
     reason:
       first.length === 0
-        ? 'its first bytes hold no whole line'
+        ? 'it holds no line'
         : `none of its first ${first.length} lines is a line of an ALB, NLB or Classic ELB log`,
   };
 }

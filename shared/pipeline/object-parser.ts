@@ -306,7 +306,7 @@ export class ObjectParser {
 }
 
 /** The `elb` field of a line, read with the format's own table. */
-function elbField(line: string, format: LogFormatId): string | undefined {
+export function elbField(line: string, format: LogFormatId): string | undefined {
   const index = FORMATS[format].fields.findIndex((f) => f.kind === 'elb');
   if (index === -1) return undefined;
   const tokens = new LineTokens(16);

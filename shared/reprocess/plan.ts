@@ -34,8 +34,8 @@ import {
   type UnitItem,
   zeroSkipped,
 } from '../contract/state-machine.ts';
-import { parseS3Key } from '../formats/s3-key.ts';
-import { logByContent } from '../pipeline/log-content.ts';
+import { parseLoadBalancerId, parseS3Key } from '../formats/s3-key.ts';
+import { type ContentVerdict, logByContent } from '../pipeline/log-content.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
 import { JsonlUpload } from '../s3/jsonl-upload.ts';
 import { isGone } from '../s3/key-presence.ts';
@@ -57,14 +57,17 @@ const LOOKUP_CONCURRENCY = 16;
 const LISTINGS_PER_WORKER = 8;
 /** A 5-minute log interval, which the time in an object's name ends. */
 const INTERVAL_MS = 5 * 60 * 1000;
+/** A Classic load balancer may write every 60 minutes instead (its EmitInterval). */
+const CLASSIC_INTERVAL_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
- * How long before its LastModified an object without a time in its name or
- * date folders is taken to hold requests: its 5-minute interval and up to
- * 10 minutes of ELB's delivery. (A copy's LastModified is the copy's time:
- * give such objects their date folders, or run them without a window.)
+ * How long before its delivery an object without a time in its name may
+ * hold requests: the longest interval (60 minutes) and 15 minutes of ELB's
+ * delivery. Its date folder is the day it was delivered; its LastModified
+ * when (for a copy: when it was copied; give copies their date folders, or
+ * run them without a window).
  */
-const MODIFIED_SPAN_MS = 15 * 60 * 1000;
+const BEFORE_DELIVERY_MS = CLASSIC_INTERVAL_MS + 15 * 60 * 1000;
 
 export interface AnyRunPlanOptions {
   client: S3Client;
@@ -265,8 +268,8 @@ async function planObjects(
       );
       for (const [at, object] of page.entries()) {
         const of = chunks[at];
-        if (of === undefined) {
-          skipped.notALog++;
+        if (typeof of === 'string') {
+          skipped[of]++;
           continue;
         }
         part.objects++;
@@ -302,21 +305,36 @@ async function planObjects(
 }
 
 /**
- * An object's chunks; for a name that is not ELB's, only when its content is
- * an ELB log (`undefined` otherwise: skipped as `notALog`), and gzip when
- * its content is.
+ * An object's chunks, or why it is left out after all. A name that is not
+ * ELB's is read at its start (log-content.ts): kept only when its content is
+ * an ELB log (`notALog` otherwise), gzip when its content is, and, when the
+ * run asks for load balancers and the name says none, only when its first
+ * line's `elb` is one of them (`otherLoadBalancer`). One that is gone since
+ * the listing is `missing`; one that cannot be read is planned as its name
+ * says, so that its chunk fails naming it and why, as any unreadable log does.
  */
 async function chunksOf(
   client: S3Client,
   input: RunInput,
   object: ListedObject,
-): Promise<ChunkItem[] | undefined> {
-  if (object.byContent) {
-    const content = await logByContent(client, input.bucket, object);
-    if (!content.log) return undefined;
-    return chunksOfObject(client, input.bucket, object, input.chunkBytes, content.compression);
+): Promise<ChunkItem[] | SkipReason> {
+  if (!object.byContent) return chunksOfObject(client, input.bucket, object, input.chunkBytes);
+  let content: ContentVerdict;
+  try {
+    content = await logByContent(client, input.bucket, object);
+  } catch (error) {
+    if (await isGone(client, input.bucket, object.key, error)) return 'missing';
+    return chunksOfObject(client, input.bucket, object, input.chunkBytes);
   }
-  return chunksOfObject(client, input.bucket, object, input.chunkBytes);
+  if (!content.log) return 'notALog';
+  if (
+    input.loadBalancers !== undefined &&
+    object.loadBalancerNamed !== true &&
+    !input.loadBalancers.includes(parseLoadBalancerId(content.elb ?? '').name)
+  ) {
+    return 'otherLoadBalancer';
+  }
+  return chunksOfObject(client, input.bucket, object, input.chunkBytes, content.compression);
 }
 
 /**
@@ -394,10 +412,13 @@ function selector(input: RunInput): (object: ListedObject) => SkipReason | undef
       if (from !== undefined && end <= from) return 'outsideWindow';
       if (to !== undefined && start >= to) return 'outsideWindow';
     }
-    // A name that does not say its load balancer is not taken for the ones asked.
-    if (names !== undefined && !names.has(info.loadBalancer?.name ?? '')) {
+    if (names !== undefined && info.loadBalancer !== undefined) {
+      if (!names.has(info.loadBalancer.name)) return 'otherLoadBalancer';
+      object.loadBalancerNamed = true;
+    } else if (names !== undefined && !info.byContent) {
       return 'otherLoadBalancer';
     }
+    // A name that is not ELB's: its content decides, and names its load balancer if the name does not.
     if (info.byContent) object.byContent = true;
     return undefined;
   };
@@ -405,23 +426,27 @@ function selector(input: RunInput): (object: ListedObject) => SkipReason | undef
 
 /**
  * When an object's requests may have been made, `[start, end]` in ms since
- * the epoch (docs/design.md#planning): the 5 minutes before the time in its
- * name; else, for a name without one, the day of its date folder (and the 5
- * minutes before it); else the {@link MODIFIED_SPAN_MS} before it was
- * written. Nothing known: `[NaN, undefined]`.
+ * the epoch (docs/design.md#planning): the interval before the time in its
+ * name (5 minutes; 60 for a Classic load balancer's, which may be either);
+ * else, for a name without one, the day of its date folder and the
+ * {@link BEFORE_DELIVERY_MS} before it; else the {@link BEFORE_DELIVERY_MS}
+ * before it was written. Nothing known: `[NaN, undefined]`.
  */
 function requestTimes(
   info: ReturnType<typeof parseS3Key>,
   lastModified: string | undefined,
 ): [number, number | undefined] {
   const end = intervalEnd(info.endTime);
-  if (end !== undefined) return [end - INTERVAL_MS, end];
+  if (end !== undefined) {
+    const classic = info.kind === 'clb' || info.loadBalancer?.type === 'classic';
+    return [end - (classic ? CLASSIC_INTERVAL_MS : INTERVAL_MS), end];
+  }
   if (info.date !== undefined) {
     const day = Date.parse(`${info.date}T00:00:00Z`);
-    if (!Number.isNaN(day)) return [day - INTERVAL_MS, day + DAY_MS];
+    if (!Number.isNaN(day)) return [day - BEFORE_DELIVERY_MS, day + DAY_MS];
   }
   const modified = lastModified === undefined ? Number.NaN : Date.parse(lastModified);
-  if (!Number.isNaN(modified)) return [modified - MODIFIED_SPAN_MS, modified];
+  if (!Number.isNaN(modified)) return [modified - BEFORE_DELIVERY_MS, modified];
   return [Number.NaN, undefined];
 }
 

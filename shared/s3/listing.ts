@@ -22,6 +22,8 @@ export interface ListedObject {
   lastModified?: string;
   /** Set by the plan once it has read the key: its name is not ELB's, so its content decides. */
   byContent?: true;
+  /** Set by the plan when the key names one of the load balancers the run asks for. */
+  loadBalancerNamed?: true;
 }
 
 /** One page: its keys and, with a delimiter, its common prefixes. */

@@ -249,10 +249,14 @@ describe('plan', () => {
     });
     // In: web 0010 (two: gzip and empty) and the Classic 0010 object and web 0015;
     // out: web 0005 (its interval ends at from), web 0100 (after to), api, and
-    // notes.txt (a name that is not ELB's, in the window by its date folder,
-    // does not say its load balancer: not taken for the one asked).
+    // notes.txt (a name that is not ELB's, in the window by its date folder:
+    // read, and no log).
     expect(summary.objects).toBe(4);
-    expect(summary.skipped).toMatchObject({ outsideWindow: 2, otherLoadBalancer: 2 });
+    expect(summary.skipped).toMatchObject({
+      outsideWindow: 2,
+      otherLoadBalancer: 1,
+      notALog: 1,
+    });
   });
 
   it('follows the listing across pages', async () => {

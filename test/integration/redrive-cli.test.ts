@@ -82,19 +82,24 @@ describe('elb-otlp redrive', () => {
       fresh.send(JSON.stringify(onFailure(s3Event(key(1), key(2)))));
       fresh.send(JSON.stringify(s3Event(key(3))));
       const brokenId = fresh.send(JSON.stringify(onFailure(s3Event(key(4)))));
+      // A run over a window that failed to start: nothing to replay here, kept, saying so.
+      const runId = fresh.send(JSON.stringify(onFailure({ from: '2026-11-27T11:00:00Z' })));
       const { code, stdout, stderr } = await runCli(['redrive', '--queue-url', fresh.url], { env });
       expect(code, stderr).toBe(4);
       const summary = JSON.parse(stdout.trim());
       expect(summary).toMatchObject({
-        messages: 3,
+        messages: 4,
         replayed: 2,
-        kept: 1,
+        kept: 2,
         objects: 3,
         lines: 240,
         accepted: 240,
       });
       expect(summary.failures[0]).toContain(key(4));
-      expect(fresh.ids()).toEqual([brokenId]);
+      expect(summary.failures[1]).toContain(
+        'an invocation without S3 records (a run over a window), not a notification',
+      );
+      expect(fresh.ids()).toEqual([brokenId, runId]);
       const delivered = uids(receiver.deliveredRecords());
       expect(new Set(delivered).size).toBeGreaterThanOrEqual(240);
     } finally {

@@ -10,6 +10,7 @@
  * stand-in (there is no local Lambda runtime).
  */
 
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonAttribute } from '../../receiver/otlp-decoder.ts';
@@ -22,6 +23,7 @@ import { runCli } from '../helpers/cli.ts';
 import { runLocally } from '../helpers/local-run.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
+import { startStrictS3 } from '../helpers/strict-s3.ts';
 
 const ACCOUNT = '123456789012';
 const DAY = `logs/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/2026/11/30/`;
@@ -39,6 +41,15 @@ const NO_T = {
 /** Outside AWS's folders, plain text: nothing but its lines and LastModified to go by. */
 const LOOSE = { key: 'logs/manual/copy.log', lines: 15, lb: 'shop' };
 const LOGS = [RESTORED, NO_T, LOOSE];
+/** Delivered after midnight into the next day's folder, holding the last requests of Nov 30. */
+const LATE = {
+  key: `late/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/2026/12/01/restored-2350.log.gz`,
+  lines: 12,
+};
+/** ELB's own name of a Classic load balancer that writes every 60 minutes. */
+const CLASSIC = `classic/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/2026/11/30/${ACCOUNT}_elasticloadbalancing_eu-west-1_my-classic_20261130T1300Z_10.0.0.9_c1.log`;
+/** A renamed object the runs' role may not read. */
+const UNREADABLE = `sealed/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/2026/11/30/restored-0002.log.gz`;
 const NOT_LOGS = {
   notes: `${DAY}notes.txt`,
   cloudTrail: `logs/AWSLogs/${ACCOUNT}/CloudTrail/eu-west-1/2026/11/30/${ACCOUNT}_CloudTrail_eu-west-1_20261130T1205Z_abc.json.gz`,
@@ -55,7 +66,14 @@ beforeAll(async () => {
   await s3.put(NOT_LOGS.notes, 'to do: rotate the keys\n');
   await s3.put(NOT_LOGS.cloudTrail, gzipSync('{"Records":[]}'));
   await s3.put(NOT_LOGS.testFile, 'Enable AccessLog for ELB: web');
+  await s3.put(LATE.key, gzipSync(text(LATE.lines, 4, 'web')));
+  await s3.put(CLASSIC, `${classicLine}\n`);
+  await s3.put(UNREADABLE, gzipSync(text(5, 5, 'web')));
 });
+
+const classicLine = readFileSync(new URL('../fixtures/clb-access.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .find((line) => line !== '' && !line.startsWith('#')) as string;
 afterAll(async () => {
   await Promise.all([receiver.close(), s3.close()]);
 });
@@ -150,6 +168,43 @@ describe('objects whose names are not ELB’s', () => {
       objects: 0,
       skipped: { outsideWindow: 4, notALog: 1 },
     });
+    // The last minutes of Nov 30: the object ELB delivered after midnight, in the
+    // next day's folder (a folder is the day of delivery: it may hold the hour before).
+    expect(
+      (
+        await runLocally({
+          s3,
+          receiver,
+          input: {
+            bucket: TEST_BUCKET,
+            prefix: 'late/',
+            from: '2026-11-30T23:00:00Z',
+            to: '2026-11-30T23:55:00Z',
+            dryRun: true,
+          },
+          runId: 'renamed-window-late',
+          concurrency: 1,
+        })
+      ).plan,
+    ).toMatchObject({ objects: 1 });
+    // A Classic load balancer's object named 13:00 may hold the 60 minutes before.
+    expect(
+      (
+        await runLocally({
+          s3,
+          receiver,
+          input: {
+            bucket: TEST_BUCKET,
+            prefix: 'classic/',
+            from: '2026-11-30T12:00:00Z',
+            to: '2026-11-30T12:05:00Z',
+            dryRun: true,
+          },
+          runId: 'renamed-window-classic',
+          concurrency: 1,
+        })
+      ).plan,
+    ).toMatchObject({ objects: 1 });
     // The last minutes: the loose object by its LastModified alone.
     const now = Date.now();
     const recent = await window(
@@ -157,6 +212,46 @@ describe('objects whose names are not ELB’s', () => {
       new Date(now + 60_000).toISOString(),
     );
     expect(recent).toMatchObject({ objects: 1, skipped: { outsideWindow: 3 } });
+  });
+
+  it('are taken for the load balancers a run asks for by their first line when their name does not say', async () => {
+    const { plan } = await runLocally({
+      s3,
+      receiver,
+      input: { bucket: TEST_BUCKET, prefix: 'logs/', loadBalancers: ['web'], dryRun: true },
+      runId: 'renamed-load-balancer',
+      concurrency: 1,
+    });
+    // RESTORED by its lines (web); NO_T by its name (api) and LOOSE by its lines
+    // (shop) are others; notes.txt and the CloudTrail object are no logs.
+    expect(plan).toMatchObject({
+      objects: 1,
+      skipped: { otherLoadBalancer: 2, notALog: 2, testFile: 1 },
+    });
+  });
+
+  it('that cannot be read are planned, so that the report names them and why', async () => {
+    const strict = await startStrictS3(s3.endpoint, s3.client);
+    strict.denied.add(UNREADABLE);
+    const client = s3.clientFor(strict.url);
+    try {
+      const { report, plan } = await runLocally({
+        s3,
+        receiver,
+        client,
+        input: { bucket: TEST_BUCKET, prefix: 'sealed/' },
+        runId: 'renamed-unreadable',
+        concurrency: 1,
+      });
+      expect(plan).toMatchObject({ objects: 1 });
+      expect(report).toMatchObject({
+        failedChunks: 1,
+        failures: [{ key: UNREADABLE, error: { name: 'ObjectAccessDeniedError' } }],
+      });
+    } finally {
+      client.destroy();
+      await strict.close();
+    }
   });
 
   it('ship through ingest when their content is a log; the rest are ignored, saying why', async () => {

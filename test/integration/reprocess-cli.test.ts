@@ -112,8 +112,10 @@ describe('elb-otlp reprocess', () => {
     // The printed report, saved to a file, re-runs only the failed chunk.
     const saved = join(mkdtempSync(join(tmpdir(), 'elb-otlp-report-')), 'run.json');
     writeFileSync(saved, stdout);
+    // The guide's bucket settings do not apply to a re-run (its bucket and work
+    // files are its report's): a bucket that is not there would fail it.
     const again = await runCli(['reprocess', '--retry-from', saved, '--endpoint', receiver.url], {
-      env,
+      env: { ...env, S3_BUCKET_NAME: 'no-such-bucket', S3_PREFIX: 'nowhere/' },
     });
     expect(again.code).toBe(4);
     expect(JSON.parse(again.stdout.trim())).toMatchObject({

@@ -29,7 +29,7 @@ describe("the functions' environment", () => {
     });
   });
 
-  it("reads the logs' bucket and prefix from LOG_BUCKET/LOG_PREFIX or the guide's S3_BUCKET_NAME/S3_PREFIX, the project's names first", () => {
+  it("reads the logs' bucket and prefix from LOG_BUCKET/LOG_PREFIX or the guide's S3_BUCKET_NAME/S3_PREFIX, the project's names first, each prefix with its bucket", () => {
     expect(logLocation({})).toBeUndefined();
     expect(logLocation({ S3_PREFIX: 'AWSLogs/' })).toBeUndefined();
     expect(logLocation({ S3_BUCKET_NAME: 'guide-logs', S3_PREFIX: 'AWSLogs/' })).toEqual({
@@ -38,7 +38,7 @@ describe("the functions' environment", () => {
     });
     expect(
       logLocation({ LOG_BUCKET: 'logs', LOG_PREFIX: '', S3_BUCKET_NAME: 'x', S3_PREFIX: 'p/' }),
-    ).toEqual({ bucket: 'logs', prefix: 'p/' });
+    ).toEqual({ bucket: 'logs', prefix: '' });
     expect(
       logLocation({ LOG_BUCKET: 'logs', LOG_PREFIX: 'a/', S3_BUCKET_NAME: 'x', S3_PREFIX: 'p/' }),
     ).toEqual({ bucket: 'logs', prefix: 'a/' });

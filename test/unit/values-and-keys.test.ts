@@ -198,6 +198,31 @@ describe('S3 keys', () => {
       absent: ['date'],
     },
     {
+      name: 'ELB’s name with seconds in its time and a suffix of its own',
+      key: key('', alb.replace('T0005Z', 'T000512Z').replace('.log.gz', '-copy.gz')),
+      expected: {
+        byContent: true,
+        loadBalancer: { name: 'my-loadbalancer' },
+        endTime: '20261101T0005Z',
+      },
+    },
+    {
+      name: 'a longer run of digits before the account (not read as one)',
+      key: `backup/9${alb.replace('T0005Z', '0005Z')}`,
+      expected: { byContent: true, endTime: '20261101T0005Z' },
+      absent: ['account', 'region', 'loadBalancer'],
+    },
+    {
+      name: 'an organization trail’s folders',
+      key: 'AWSLogs/o-exampleorgid/123456789012/CloudTrail/us-east-2/2026/11/01/x.json.gz',
+      expected: { isLog: false, reason: expect.stringContaining('CloudTrail') },
+    },
+    {
+      name: 'Hive-style folders of another service',
+      key: 'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-2/x.log.gz',
+      expected: { isLog: false, reason: expect.stringContaining('vpcflowlogs') },
+    },
+    {
       name: 'a name with nothing of ELB’s, outside AWS’s folders',
       key: 'manual/2026-11-01.log',
       expected: { kind: 'unknown', isLog: true, byContent: true },
