@@ -80,15 +80,29 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
       import('../../shared/ingest/ingest-event.ts'),
     ]);
   const { readNotifications } = await import('../../shared/ingest/notifications.ts');
-  const { windowRequestOf } = await import('../../shared/ingest/window-run.ts');
-  /** Whether a dead-lettered event asked the function for a run over a window. */
-  const isRunRequest = (event: unknown) => {
+  const { windowOf, windowRequestOf } = await import('../../shared/ingest/window-run.ts');
+  /**
+   * What to do with a dead-lettered run request (an invocation without S3
+   * records), or `undefined` for a notification: the run's command, with the
+   * window it asked for (for `{}`, counted from when Lambda gave up on it).
+   */
+  const runRequestAdvice = (event: unknown, body: string): string | undefined => {
+    let request: ReturnType<typeof windowRequestOf>;
     try {
-      return windowRequestOf(event, Date.now()) !== undefined;
+      const failedAt = Date.parse((JSON.parse(body) as { timestamp?: string }).timestamp ?? '');
+      request = windowRequestOf(event, Number.isNaN(failedAt) ? Date.now() : failedAt);
     } catch {
       // Neither a notification nor a run request: ingest names its fields.
-      return false;
+      return undefined;
     }
+    if (request === undefined) return undefined;
+    const { from, to } = windowOf(request);
+    const options = [
+      from !== undefined && `--from ${from}`,
+      to !== undefined && `--to ${to}`,
+      request.deleteProcessed === true && '--delete',
+    ].filter(Boolean);
+    return `a run request (an invocation without S3 records), not a notification: nothing to replay here; start the run with "elb-otlp reprocess --remote ${options.join(' ')}" with --stage and --bucket, then delete this message`;
   };
   const { createS3Client } = await import('../../shared/s3/client.ts');
   const { createOtlpExporter, SYSTEM_CLOCK } = await import('../../shared/otlp/exporter.ts');
@@ -143,12 +157,9 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
           continue;
         }
         try {
-          if (isRunRequest(event)) {
-            // No objects to replay here: the function's run over a window failed to start.
-            throw new Error(
-              'an invocation without S3 records (a run over a window), not a notification: invoke the ingest function with it again, or start the run with elb-otlp reprocess --remote',
-            );
-          }
+          const advice = runRequestAdvice(event, message.Body ?? '');
+          // No objects to replay here: the function's run over a window failed to start.
+          if (advice !== undefined) throw new Error(advice);
           const answer = await ingest(event, context);
           if ('batchItemFailures' in answer) {
             if (answer.batchItemFailures.length > 0) throw new Error('some objects did not ship');

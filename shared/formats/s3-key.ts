@@ -67,14 +67,14 @@ const PATH_AFTER_AWSLOGS =
 const NAME_HEAD = /(?:^|[^0-9])(\d{12})_elasticloadbalancing_([a-z]{2}(?:-[a-z]+)+-\d+)_/;
 const NAME_LOAD_BALANCER = /^([A-Za-z0-9.-]+)_/;
 const NAME_TIME =
-  /(?:^|_)(20\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))T?((?:[01]\d|2[0-3])[0-5]\d)(?:[0-5]\d)?Z?(?=[_.]|$)/;
+  /(?:^|[_.-])(20\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))T?((?:[01]\d|2[0-3])[0-5]\d)(?:[0-5]\d)?Z?(?=[_.-]|$)/;
 /**
  * The folders of AWS's log delivery: `AWSLogs/[<organization>/]<account>/<service>/…`,
  * or the Hive-style `AWSLogs/aws-account-id=<account>/aws-service=<service>/…`
  * of other services.
  */
 const AWSLOGS_FOLDERS =
-  /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?(?:(\d{12})\/([^/]+)\/|aws-account-id=(\d{12})\/(?:aws-service=)?([^/]+)\/)/;
+  /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?(?:(\d{12})\/([A-Za-z][\w-]*)\/|aws-account-id=(\d{12})\/(?:aws-service=)?([^/]+)\/)/;
 /** ELB's folders below the service: `<region>/<yyyy>/<mm>/<dd>/`, as far as they go. */
 const ELB_FOLDERS = /^([a-z]{2}(?:-[a-z]+)+-\d+)\/(?:(\d{4})\/(\d{2})\/(\d{2})\/)?/;
 
@@ -142,7 +142,7 @@ function byContent(key: string, name: string, prefix: string | undefined): S3Key
   }
   const folders = AWSLOGS_FOLDERS.exec(key);
   const service = folders?.[2] ?? folders?.[4];
-  if (folders !== null && (folders[1] === undefined || service !== 'elasticloadbalancing')) {
+  if (folders !== null && service !== 'elasticloadbalancing') {
     return {
       kind: 'unknown',
       isLog: false,
@@ -152,7 +152,7 @@ function byContent(key: string, name: string, prefix: string | undefined): S3Key
   const info: S3KeyInfo = { kind: 'unknown', isLog: true, byContent: true };
   if (prefix !== undefined) info.prefix = prefix;
   if (folders !== null) {
-    info.account = folders[1];
+    info.account = folders[1] ?? folders[3];
     const below = ELB_FOLDERS.exec(key.slice(folders.index + folders[0].length));
     if (below !== null) {
       info.region = below[1];
@@ -169,10 +169,19 @@ function byContent(key: string, name: string, prefix: string | undefined): S3Key
     const after = NAME_LOAD_BALANCER.exec(rest);
     const loadBalancer = after === null ? undefined : parseLoadBalancerPart(after[1]);
     if (loadBalancer !== undefined) info.loadBalancer = loadBalancer;
+    // The time after the load balancer (a Classic one may be named in digits).
+    if (after !== null) rest = rest.slice(after[1].length);
   }
   const time = NAME_TIME.exec(rest);
-  if (time !== null) info.endTime = `${time[1]}T${time[2]}Z`;
+  if (time !== null && isDate(time[1])) info.endTime = `${time[1]}T${time[2]}Z`;
   return info;
+}
+
+/** Whether `yyyymmdd` is a day of the calendar (not February 30th). */
+function isDate(yyyymmdd: string): boolean {
+  const [y, m, d] = [yyyymmdd.slice(0, 4), yyyymmdd.slice(4, 6), yyyymmdd.slice(6)].map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
 function parseLoadBalancerPart(part: string): LoadBalancerRef | undefined {

@@ -114,14 +114,7 @@ export function windowRun(request: WindowRequest, settings: WindowRunSettings): 
       'deleteProcessed: this deployment does not allow deletion (deploy with allowDeleteProcessed=true)',
     );
   }
-  let { from, to } = request;
-  if (from === undefined && to === undefined) {
-    // On ELB's 5-minute boundaries: the windows of an hourly schedule meet
-    // between two intervals, each interval in one window.
-    const end = Math.floor((request.at - DELIVERY_MARGIN_MS) / INTERVAL_MS) * INTERVAL_MS;
-    from = new Date(end - DEFAULT_WINDOW_MS).toISOString();
-    to = new Date(end).toISOString();
-  }
+  const { from, to } = windowOf(request);
   const input: RunInputFields = {
     bucket: settings.logs.bucket,
     prefix: settings.logs.prefix,
@@ -133,6 +126,23 @@ export function windowRun(request: WindowRequest, settings: WindowRunSettings): 
   // The plan step's own check, before anything starts: a bad time is named here.
   parseAnyRunInput(input);
   return { name: windowRunName(input), input };
+}
+
+/**
+ * The window a request asks for: its `from` and `to`, or without either the
+ * hour ending {@link DELIVERY_MARGIN_MS} before it was asked, on ELB's
+ * 5-minute boundaries (the windows of an hourly schedule meet between two
+ * intervals).
+ */
+export function windowOf(request: WindowRequest): { from?: string; to?: string } {
+  if (request.from !== undefined || request.to !== undefined) {
+    return {
+      ...(request.from !== undefined && { from: request.from }),
+      ...(request.to !== undefined && { to: request.to }),
+    };
+  }
+  const end = Math.floor((request.at - DELIVERY_MARGIN_MS) / INTERVAL_MS) * INTERVAL_MS;
+  return { from: new Date(end - DEFAULT_WINDOW_MS).toISOString(), to: new Date(end).toISOString() };
 }
 
 /**

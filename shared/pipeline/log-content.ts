@@ -57,18 +57,16 @@ export async function logByContent(
     return { log: false, reason: `its gzip does not decompress (${(error as Error).message})` };
   }
   const lines = content.toString('utf8').split('\n');
-  // The last line may go on past the bytes read.
-  if (stored.length < object.size) lines.pop();
+  // The last line may go on past the bytes read: judged by its start when it is
+  // the only one (a line's format and elb field are in its first fields).
+  if (stored.length < object.size && lines.length > 1) lines.pop();
   const first = lines.filter((line) => line.trim() !== '').slice(0, DETECTION_LINES);
   const compression = gzip ? 'gzip' : 'none';
-  // A first line longer than what was read: undecided here, so the reading decides
-  // (it looks at one whole line at least, and fails the object by name if it is none).
-  if (first.length === 0 && stored.length < object.size) return { log: true, compression };
   for (const raw of first) {
     const line = raw.replace(/\r$/, '');
     const format = detectFormatFromLine(line);
     if (format !== undefined) {
-      const elb = elbField(line, format);
+      const elb = elbField(headOf(line), format);
       return { log: true, compression, ...(elb !== undefined && { elb }) };
     }
   }
@@ -79,4 +77,11 @@ export async function logByContent(
         ? 'it holds no line'
         : `none of its first ${first.length} lines is a line of an ALB, NLB or Classic ELB log`,
   };
+}
+
+/** A line's first fields: up to the last space of its first 4 KiB (a long line's end may be cut). */
+function headOf(line: string): string {
+  if (line.length <= 4096) return line;
+  const cut = line.lastIndexOf(' ', 4096);
+  return cut > 0 ? line.slice(0, cut) : line.slice(0, 4096);
 }

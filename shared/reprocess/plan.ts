@@ -42,7 +42,7 @@ import { isGone } from '../s3/key-presence.ts';
 import type { ListedObject } from '../s3/listing.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import { type ListingPart, listingParts, listPart } from './listing-parts.ts';
-import { chunksOfObject } from './object-chunks.ts';
+import { chunkItems, chunksOfObject } from './object-chunks.ts';
 import { planRetry } from './plan-retry.ts';
 import { ledgerOf, runFiles, type WorkLocation } from './run-files.ts';
 import { type RunPolicy, requireDeletionAllowed, withinLogScope } from './run-policy.ts';
@@ -324,7 +324,15 @@ async function chunksOf(
     content = await logByContent(client, input.bucket, object);
   } catch (error) {
     if (await isGone(client, input.bucket, object.key, error)) return 'missing';
-    return chunksOfObject(client, input.bucket, object, input.chunkBytes);
+    // Planned as its name says, without reading it again (its gzip trailer):
+    // a gzip object in one chunk to its end, a plain one cut exactly.
+    const { key, size, etag } = object;
+    const compression = key.endsWith('.gz') ? 'gzip' : 'none';
+    return chunkItems(
+      { bucket: input.bucket, key, size, etag, compression },
+      compression === 'none' ? size : undefined,
+      input.chunkBytes,
+    );
   }
   if (!content.log) return 'notALog';
   if (
@@ -427,8 +435,9 @@ function selector(input: RunInput): (object: ListedObject) => SkipReason | undef
 /**
  * When an object's requests may have been made, `[start, end]` in ms since
  * the epoch (docs/design.md#planning): the interval before the time in its
- * name (5 minutes; 60 for a Classic load balancer's, which may be either);
- * else, for a name without one, the day of its date folder and the
+ * name (5 minutes; 60 for a Classic load balancer's, which may be either,
+ * or a name that says no load balancer); else, for a name without one, the
+ * day of its date folder (to its LastModified, when earlier) and the
  * {@link BEFORE_DELIVERY_MS} before it; else the {@link BEFORE_DELIVERY_MS}
  * before it was written. Nothing known: `[NaN, undefined]`.
  */
@@ -438,14 +447,20 @@ function requestTimes(
 ): [number, number | undefined] {
   const end = intervalEnd(info.endTime);
   if (end !== undefined) {
-    const classic = info.kind === 'clb' || info.loadBalancer?.type === 'classic';
-    return [end - (classic ? CLASSIC_INTERVAL_MS : INTERVAL_MS), end];
-  }
-  if (info.date !== undefined) {
-    const day = Date.parse(`${info.date}T00:00:00Z`);
-    if (!Number.isNaN(day)) return [day - BEFORE_DELIVERY_MS, day + DAY_MS];
+    // A name that says no ALB or NLB may be a Classic load balancer's.
+    const long =
+      info.kind === 'clb' ||
+      info.loadBalancer?.type === 'classic' ||
+      (info.byContent === true && info.loadBalancer === undefined);
+    return [end - (long ? CLASSIC_INTERVAL_MS : INTERVAL_MS), end];
   }
   const modified = lastModified === undefined ? Number.NaN : Date.parse(lastModified);
+  if (info.date !== undefined) {
+    const day = Date.parse(`${info.date}T00:00:00Z`);
+    // Nothing in it was requested after it was written.
+    const last = Number.isNaN(modified) ? day + DAY_MS : Math.min(day + DAY_MS, modified);
+    if (!Number.isNaN(day)) return [day - BEFORE_DELIVERY_MS, last];
+  }
   if (!Number.isNaN(modified)) return [modified - BEFORE_DELIVERY_MS, modified];
   return [Number.NaN, undefined];
 }

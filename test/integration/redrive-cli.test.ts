@@ -84,22 +84,27 @@ describe('elb-otlp redrive', () => {
       const brokenId = fresh.send(JSON.stringify(onFailure(s3Event(key(4)))));
       // A run over a window that failed to start: nothing to replay here, kept, saying so.
       const runId = fresh.send(JSON.stringify(onFailure({ from: '2026-11-27T11:00:00Z' })));
+      // `{}`: the hour it asked for, from when Lambda gave up on it (12:10).
+      const lastHourId = fresh.send(JSON.stringify(onFailure({})));
       const { code, stdout, stderr } = await runCli(['redrive', '--queue-url', fresh.url], { env });
       expect(code, stderr).toBe(4);
       const summary = JSON.parse(stdout.trim());
       expect(summary).toMatchObject({
-        messages: 4,
+        messages: 5,
         replayed: 2,
-        kept: 2,
+        kept: 3,
         objects: 3,
         lines: 240,
         accepted: 240,
       });
       expect(summary.failures[0]).toContain(key(4));
       expect(summary.failures[1]).toContain(
-        'an invocation without S3 records (a run over a window), not a notification',
+        'a run request (an invocation without S3 records), not a notification: nothing to replay here; start the run with "elb-otlp reprocess --remote --from 2026-11-27T11:00:00Z"',
       );
-      expect(fresh.ids()).toEqual([brokenId, runId]);
+      expect(summary.failures[2]).toContain(
+        '"elb-otlp reprocess --remote --from 2026-11-27T11:00:00.000Z --to 2026-11-27T12:00:00.000Z" with --stage and --bucket',
+      );
+      expect(fresh.ids()).toEqual([brokenId, runId, lastHourId]);
       const delivered = uids(receiver.deliveredRecords());
       expect(new Set(delivered).size).toBeGreaterThanOrEqual(240);
     } finally {

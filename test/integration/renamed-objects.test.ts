@@ -50,6 +50,8 @@ const LATE = {
 const CLASSIC = `classic/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/2026/11/30/${ACCOUNT}_elasticloadbalancing_eu-west-1_my-classic_20261130T1300Z_10.0.0.9_c1.log`;
 /** A renamed object the runs' role may not read. */
 const UNREADABLE = `sealed/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/2026/11/30/restored-0002.log.gz`;
+/** A renamed file of one long line that is no log (a JSON export). */
+const LONG_LINE = `json/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/2026/11/30/export.json`;
 const NOT_LOGS = {
   notes: `${DAY}notes.txt`,
   cloudTrail: `logs/AWSLogs/${ACCOUNT}/CloudTrail/eu-west-1/2026/11/30/${ACCOUNT}_CloudTrail_eu-west-1_20261130T1205Z_abc.json.gz`,
@@ -68,7 +70,10 @@ beforeAll(async () => {
   await s3.put(NOT_LOGS.testFile, 'Enable AccessLog for ELB: web');
   await s3.put(LATE.key, gzipSync(text(LATE.lines, 4, 'web')));
   await s3.put(CLASSIC, `${classicLine}\n`);
-  await s3.put(UNREADABLE, gzipSync(text(5, 5, 'web')));
+  // Large enough that its plan would read its gzip trailer (with 1 MiB chunks).
+  await s3.put(UNREADABLE, gzipSync(text(3000, 5, 'web')));
+  // One line of 100 KB: no whole line in the first 64 KiB, judged by its start.
+  await s3.put(LONG_LINE, `{"export":"${'x'.repeat(100_000)}"}`);
 });
 
 const classicLine = readFileSync(new URL('../fixtures/clb-access.txt', import.meta.url), 'utf8')
@@ -230,7 +235,7 @@ describe('objects whose names are not ELB’s', () => {
     });
   });
 
-  it('that cannot be read are planned, so that the report names them and why', async () => {
+  it('that cannot be read are planned, so that the report names them and why; a long first line is judged by its start', async () => {
     const strict = await startStrictS3(s3.endpoint, s3.client);
     strict.denied.add(UNREADABLE);
     const client = s3.clientFor(strict.url);
@@ -239,7 +244,7 @@ describe('objects whose names are not ELB’s', () => {
         s3,
         receiver,
         client,
-        input: { bucket: TEST_BUCKET, prefix: 'sealed/' },
+        input: { bucket: TEST_BUCKET, prefix: 'sealed/', chunkBytes: 1024 * 1024 },
         runId: 'renamed-unreadable',
         concurrency: 1,
       });
@@ -248,6 +253,15 @@ describe('objects whose names are not ELB’s', () => {
         failedChunks: 1,
         failures: [{ key: UNREADABLE, error: { name: 'ObjectAccessDeniedError' } }],
       });
+      // A first line longer than what the plan reads is judged by its start.
+      const json = await runLocally({
+        s3,
+        receiver,
+        input: { bucket: TEST_BUCKET, prefix: 'json/', dryRun: true },
+        runId: 'renamed-long-line',
+        concurrency: 1,
+      });
+      expect(json.plan).toMatchObject({ objects: 0, skipped: { notALog: 1 } });
     } finally {
       client.destroy();
       await strict.close();

@@ -223,6 +223,27 @@ describe('S3 keys', () => {
       expected: { isLog: false, reason: expect.stringContaining('vpcflowlogs') },
     },
     {
+      name: 'a time after a dash, with nothing else of ELB’s name',
+      key: 'backup/alb-20261130T1300Z.log',
+      expected: { byContent: true, endTime: '20261130T1300Z' },
+    },
+    {
+      name: 'a date that is not one (February 30th)',
+      key: 'backup/x_20260230T1300Z.log',
+      expected: { byContent: true },
+      absent: ['endTime'],
+    },
+    {
+      name: 'a Classic load balancer named in digits (its name is no time)',
+      key: `backup/123456789012_elasticloadbalancing_us-east-2_202611301200_20261130T1305Z_x.txt`,
+      expected: { loadBalancer: { name: '202611301200' }, endTime: '20261130T1305Z' },
+    },
+    {
+      name: 'an account folder without a service folder (no service to skip)',
+      key: 'AWSLogs/123456789012/2026/11/30/restored.log',
+      expected: { isLog: true, byContent: true },
+    },
+    {
       name: 'a name with nothing of ELB’s, outside AWS’s folders',
       key: 'manual/2026-11-01.log',
       expected: { kind: 'unknown', isLog: true, byContent: true },
