@@ -19,7 +19,7 @@ export type ContentVerdict =
   | {
       log: true;
       compression: Compression;
-      /** The `elb` field of its first ELB line (absent when the first bytes hold no whole line). */
+      /** The `elb` field of its first ELB line (absent when its first fields do not read). */
       elb?: string;
     }
   | { log: false; reason: string };
@@ -27,8 +27,9 @@ export type ContentVerdict =
 /**
  * Reads the first {@link DETECTION_BYTES} stored bytes of `object` and tells
  * whether they begin an ELB log: a line among the first
- * {@link DETECTION_LINES} of their content is one. An empty object, one of
- * another compression, or gzip that does not decompress is not one.
+ * {@link DETECTION_LINES} of their content is one (a first line longer than
+ * what was read, by its start). An empty object, one of another
+ * compression, or gzip that does not decompress is not one.
  */
 export async function logByContent(
   client: S3Client,
