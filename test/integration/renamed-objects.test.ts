@@ -108,6 +108,18 @@ function recordsOf(key: string): number {
     .reduce((sum, rl) => sum + rl.scopeLogs.reduce((n, sl) => n + sl.logRecords.length, 0), 0);
 }
 
+/** The plan of a dry run of the local state machine (over the test bucket). */
+async function dryPlan(runId: string, input: Record<string, unknown>) {
+  const run = await runLocally({
+    s3,
+    receiver,
+    input: { bucket: TEST_BUCKET, dryRun: true, ...input },
+    runId,
+    concurrency: 1,
+  });
+  return run.plan;
+}
+
 const elbArn = (lb: string, id = '50dc6c495c0c9188') =>
   `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:loadbalancer/app/${lb}/${id}`;
 
@@ -153,14 +165,8 @@ describe('objects whose names are not ELB’s', () => {
   });
 
   it('are in a run’s window by the time of their name, then their date folders, then LastModified', async () => {
-    const window = (from: string, to: string) =>
-      runLocally({
-        s3,
-        receiver,
-        input: { bucket: TEST_BUCKET, prefix: 'logs/', from, to, dryRun: true },
-        runId: `renamed-window-${Date.parse(from)}`,
-        concurrency: 1,
-      }).then((run) => run.plan);
+    const window = (from: string, to: string, prefix = 'logs/') =>
+      dryPlan(`renamed-window-${prefix.slice(0, -1)}-${Date.parse(from)}`, { prefix, from, to });
     // 12:00–12:05 on Nov 30: the restored object by its day folder; the
     // no-T object (12:00–12:05 by its name) too; the loose one was written now.
     // (notes.txt is in the window by its folder, then no log by its content.)
@@ -175,41 +181,13 @@ describe('objects whose names are not ELB’s', () => {
     });
     // The last minutes of Nov 30: the object ELB delivered after midnight, in the
     // next day's folder (a folder is the day of delivery: it may hold the hour before).
-    expect(
-      (
-        await runLocally({
-          s3,
-          receiver,
-          input: {
-            bucket: TEST_BUCKET,
-            prefix: 'late/',
-            from: '2026-11-30T23:00:00Z',
-            to: '2026-11-30T23:55:00Z',
-            dryRun: true,
-          },
-          runId: 'renamed-window-late',
-          concurrency: 1,
-        })
-      ).plan,
-    ).toMatchObject({ objects: 1 });
+    expect(await window('2026-11-30T23:00:00Z', '2026-11-30T23:55:00Z', 'late/')).toMatchObject({
+      objects: 1,
+    });
     // A Classic load balancer's object named 13:00 may hold the 60 minutes before.
-    expect(
-      (
-        await runLocally({
-          s3,
-          receiver,
-          input: {
-            bucket: TEST_BUCKET,
-            prefix: 'classic/',
-            from: '2026-11-30T12:00:00Z',
-            to: '2026-11-30T12:05:00Z',
-            dryRun: true,
-          },
-          runId: 'renamed-window-classic',
-          concurrency: 1,
-        })
-      ).plan,
-    ).toMatchObject({ objects: 1 });
+    expect(await window('2026-11-30T12:00:00Z', '2026-11-30T12:05:00Z', 'classic/')).toMatchObject({
+      objects: 1,
+    });
     // The last minutes: the loose object by its LastModified alone.
     const now = Date.now();
     const recent = await window(
@@ -220,12 +198,9 @@ describe('objects whose names are not ELB’s', () => {
   });
 
   it('are taken for the load balancers a run asks for by their first line when their name does not say', async () => {
-    const { plan } = await runLocally({
-      s3,
-      receiver,
-      input: { bucket: TEST_BUCKET, prefix: 'logs/', loadBalancers: ['web'], dryRun: true },
-      runId: 'renamed-load-balancer',
-      concurrency: 1,
+    const plan = await dryPlan('renamed-load-balancer', {
+      prefix: 'logs/',
+      loadBalancers: ['web'],
     });
     // RESTORED by its lines (web); NO_T by its name (api) and LOOSE by its lines
     // (shop) are others; notes.txt and the CloudTrail object are no logs.
@@ -254,14 +229,10 @@ describe('objects whose names are not ELB’s', () => {
         failures: [{ key: UNREADABLE, error: { name: 'ObjectAccessDeniedError' } }],
       });
       // A first line longer than what the plan reads is judged by its start.
-      const json = await runLocally({
-        s3,
-        receiver,
-        input: { bucket: TEST_BUCKET, prefix: 'json/', dryRun: true },
-        runId: 'renamed-long-line',
-        concurrency: 1,
+      expect(await dryPlan('renamed-long-line', { prefix: 'json/' })).toMatchObject({
+        objects: 0,
+        skipped: { notALog: 1 },
       });
-      expect(json.plan).toMatchObject({ objects: 0, skipped: { notALog: 1 } });
     } finally {
       client.destroy();
       await strict.close();
