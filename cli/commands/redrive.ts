@@ -86,11 +86,10 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
    * records), or `undefined` for a notification: the run's command, with the
    * window it asked for (for `{}`, counted from when Lambda gave up on it).
    */
-  const runRequestAdvice = (event: unknown, body: string): string | undefined => {
+  const runRequestAdvice = (event: unknown, failedAt: number | undefined): string | undefined => {
     let request: ReturnType<typeof windowRequestOf>;
     try {
-      const failedAt = Date.parse((JSON.parse(body) as { timestamp?: string }).timestamp ?? '');
-      request = windowRequestOf(event, Number.isNaN(failedAt) ? Date.now() : failedAt);
+      request = windowRequestOf(event, failedAt ?? Date.now());
     } catch {
       // Neither a notification nor a run request: ingest names its fields.
       return undefined;
@@ -149,7 +148,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
       for (const message of messages) {
         seen.add(message.MessageId ?? '');
         summary.messages++;
-        const event = originalEvent(message.Body ?? '');
+        const { event, failedAt } = deadLettered(message.Body ?? '');
         if (dryRun) {
           for (const unit of readNotifications(event).units) {
             for (const o of unit.objects) summary.keys?.push(`s3://${o.bucket}/${o.key}`);
@@ -157,7 +156,7 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
           continue;
         }
         try {
-          const advice = runRequestAdvice(event, message.Body ?? '');
+          const advice = runRequestAdvice(event, failedAt);
           // No objects to replay here: the function's run over a window failed to start.
           if (advice !== undefined) throw new Error(advice);
           const answer = await ingest(event, context);
@@ -192,18 +191,21 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
 
 /**
  * The notification a dead-letter message holds: Lambda's on-failure record
- * keeps the original event in `requestPayload`; a message moved from the
- * ingest queue is the notification itself.
+ * keeps the original event in `requestPayload`, and when Lambda gave up on
+ * it in `timestamp`; a message moved from the ingest queue is the
+ * notification itself.
  */
-export function originalEvent(body: string): unknown {
+export function deadLettered(body: string): { event: unknown; failedAt?: number } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return body;
+    return { event: body };
   }
-  const record = parsed as { requestPayload?: unknown } | null;
-  return record !== null && typeof record === 'object' && 'requestPayload' in record
-    ? record.requestPayload
-    : parsed;
+  const record = parsed as { requestPayload?: unknown; timestamp?: unknown } | null;
+  if (record === null || typeof record !== 'object' || !('requestPayload' in record)) {
+    return { event: parsed };
+  }
+  const failedAt = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : Number.NaN;
+  return { event: record.requestPayload, ...(!Number.isNaN(failedAt) && { failedAt }) };
 }

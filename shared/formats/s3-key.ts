@@ -80,6 +80,11 @@ const ELB_FOLDERS = /^([a-z]{2}(?:-[a-z]+)+-\d+)\/(?:(\d{4})\/(\d{2})\/(\d{2})\/
 
 const TEST_FILE = 'ELBAccessLogTestFile';
 
+/** The interval an ELB log object covers: the 5 minutes before the time in its name. */
+export const LOG_INTERVAL_MS = 5 * 60 * 1000;
+/** A Classic load balancer may write every 60 minutes instead (its EmitInterval). */
+export const CLASSIC_LOG_INTERVAL_MS = 60 * 60 * 1000;
+
 /**
  * Reads an S3 key (or a file name) of an ELB log object.
  *

@@ -24,10 +24,9 @@ import type { S3Location } from '../config/environment.ts';
 import { InputValidationError } from '../contract/errors.ts';
 import { describeProblems, problemsOf } from '../contract/parse.ts';
 import type { RunInputFields } from '../contract/state-machine.ts';
+import { LOG_INTERVAL_MS } from '../formats/s3-key.ts';
 import { parseAnyRunInput } from '../reprocess/run-input.ts';
 
-/** ELB's log interval: the default window starts and ends on its boundaries. */
-const INTERVAL_MS = 5 * 60 * 1000;
 /** The window of a run without `from` and `to`: an hour. */
 export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 /**
@@ -141,7 +140,7 @@ export function windowOf(request: WindowRequest): { from?: string; to?: string }
       ...(request.to !== undefined && { to: request.to }),
     };
   }
-  const end = Math.floor((request.at - DELIVERY_MARGIN_MS) / INTERVAL_MS) * INTERVAL_MS;
+  const end = Math.floor((request.at - DELIVERY_MARGIN_MS) / LOG_INTERVAL_MS) * LOG_INTERVAL_MS;
   return { from: new Date(end - DEFAULT_WINDOW_MS).toISOString(), to: new Date(end).toISOString() };
 }
 

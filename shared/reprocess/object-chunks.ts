@@ -30,7 +30,7 @@ export async function chunksOfObject(
   bucket: string,
   object: ListedObject,
   chunkBytes: number,
-  compression: Compression = object.key.endsWith('.gz') ? 'gzip' : 'none',
+  compression: Compression = compressionOfName(object.key),
 ): Promise<ChunkItem[]> {
   let contentSize: number | undefined = object.size;
   if (compression === 'gzip') {
@@ -41,6 +41,30 @@ export async function chunksOfObject(
   }
   const { key, size, etag } = object;
   return chunkItems({ bucket, key, size, etag, compression }, contentSize, chunkBytes);
+}
+
+/**
+ * The chunks of an object as its name says, without reading any of it: a
+ * gzip object in one chunk to the end of its content, a plain one cut
+ * exactly (for an object that could not be read: its chunk fails naming it).
+ */
+export function chunksByName(
+  bucket: string,
+  object: ListedObject,
+  chunkBytes: number,
+): ChunkItem[] {
+  const { key, size, etag } = object;
+  const compression = compressionOfName(key);
+  return chunkItems(
+    { bucket, key, size, etag, compression },
+    compression === 'none' ? size : undefined,
+    chunkBytes,
+  );
+}
+
+/** What a name says of an object's compression: gzip when it ends in `.gz`. */
+function compressionOfName(key: string): Compression {
+  return key.endsWith('.gz') ? 'gzip' : 'none';
 }
 
 /**

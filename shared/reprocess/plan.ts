@@ -34,7 +34,12 @@ import {
   type UnitItem,
   zeroSkipped,
 } from '../contract/state-machine.ts';
-import { parseLoadBalancerId, parseS3Key } from '../formats/s3-key.ts';
+import {
+  CLASSIC_LOG_INTERVAL_MS,
+  LOG_INTERVAL_MS,
+  parseLoadBalancerId,
+  parseS3Key,
+} from '../formats/s3-key.ts';
 import { type ContentVerdict, logByContent } from '../pipeline/log-content.ts';
 import { mapBounded } from '../s3/bounded-calls.ts';
 import { JsonlUpload } from '../s3/jsonl-upload.ts';
@@ -42,7 +47,7 @@ import { isGone } from '../s3/key-presence.ts';
 import type { ListedObject } from '../s3/listing.ts';
 import { httpStatus, objectUrl } from '../s3/s3-errors.ts';
 import { type ListingPart, listingParts, listPart } from './listing-parts.ts';
-import { chunkItems, chunksOfObject } from './object-chunks.ts';
+import { chunksByName, chunksOfObject } from './object-chunks.ts';
 import { planRetry } from './plan-retry.ts';
 import { ledgerOf, runFiles, type WorkLocation } from './run-files.ts';
 import { type RunPolicy, requireDeletionAllowed, withinLogScope } from './run-policy.ts';
@@ -55,10 +60,6 @@ const LOOKUP_CONCURRENCY = 16;
  * 128 listings in flight hide S3's 30–100 ms a page (docs/design.md#planning).
  */
 const LISTINGS_PER_WORKER = 8;
-/** A 5-minute log interval, which the time in an object's name ends. */
-const INTERVAL_MS = 5 * 60 * 1000;
-/** A Classic load balancer may write every 60 minutes instead (its EmitInterval). */
-const CLASSIC_INTERVAL_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * How long before its delivery an object without a time in its name may
@@ -67,7 +68,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * when (for a copy: when it was copied; give copies their date folders, or
  * run them without a window).
  */
-const BEFORE_DELIVERY_MS = CLASSIC_INTERVAL_MS + 15 * 60 * 1000;
+const BEFORE_DELIVERY_MS = CLASSIC_LOG_INTERVAL_MS + 15 * 60 * 1000;
+
+/** A listed object as the plan holds it: marked once its name was read and found not ELB's. */
+type PlannedObject = ListedObject & { byContent?: true };
 
 export interface AnyRunPlanOptions {
   client: S3Client;
@@ -198,11 +202,11 @@ export async function planWorker(options: PlanWorkerOptions): Promise<PlanPart> 
 /** The pages of a listing with the objects the run leaves out counted, not kept. */
 async function* selected(
   pages: AsyncIterable<{ objects: ListedObject[] }>,
-  select: (object: ListedObject) => SkipReason | undefined,
+  select: (object: PlannedObject) => SkipReason | undefined,
   skipped: Record<SkipReason, number>,
-): AsyncGenerator<ListedObject[]> {
+): AsyncGenerator<PlannedObject[]> {
   for await (const page of pages) {
-    const chosen: ListedObject[] = [];
+    const chosen: PlannedObject[] = [];
     for (const object of page.objects) {
       const reason = select(object);
       if (reason === undefined) chosen.push(object);
@@ -229,7 +233,7 @@ async function planObjects(
     skipped,
     atOnce = 1,
   }: {
-    sources: AsyncIterable<AsyncIterable<ListedObject[]>>;
+    sources: AsyncIterable<AsyncIterable<PlannedObject[]>>;
     skipped: Record<SkipReason, number>;
     atOnce?: number;
   },
@@ -260,23 +264,23 @@ async function planObjects(
   };
   /** The first error of a listing: the others stop at their next page. */
   let failure: { error: unknown } | undefined;
-  const plan = async (pages: AsyncIterable<ListedObject[]>) => {
+  const plan = async (pages: AsyncIterable<PlannedObject[]>) => {
     for await (const page of pages) {
       if (failure !== undefined) return;
       const chunks = await mapBounded(page, LOOKUP_CONCURRENCY, (object) =>
         chunksOf(client, input, object),
       );
       for (const [at, object] of page.entries()) {
-        const of = chunks[at];
-        if (typeof of === 'string') {
-          skipped[of]++;
+        const planned = chunks[at];
+        if (typeof planned === 'string') {
+          skipped[planned]++;
           continue;
         }
         part.objects++;
         part.bytes += object.size;
         if (object.size === 0) part.emptyObjects++;
-        part.chunks += of.length;
-        await write(packer.add(of));
+        part.chunks += planned.length;
+        await write(packer.add(planned));
       }
     }
   };
@@ -316,7 +320,7 @@ async function planObjects(
 async function chunksOf(
   client: S3Client,
   input: RunInput,
-  object: ListedObject,
+  object: PlannedObject,
 ): Promise<ChunkItem[] | SkipReason> {
   if (!object.byContent) return chunksOfObject(client, input.bucket, object, input.chunkBytes);
   let content: ContentVerdict;
@@ -324,20 +328,13 @@ async function chunksOf(
     content = await logByContent(client, input.bucket, object);
   } catch (error) {
     if (await isGone(client, input.bucket, object.key, error)) return 'missing';
-    // Planned as its name says, without reading it again (its gzip trailer):
-    // a gzip object in one chunk to its end, a plain one cut exactly.
-    const { key, size, etag } = object;
-    const compression = key.endsWith('.gz') ? 'gzip' : 'none';
-    return chunkItems(
-      { bucket: input.bucket, key, size, etag, compression },
-      compression === 'none' ? size : undefined,
-      input.chunkBytes,
-    );
+    return chunksByName(input.bucket, object, input.chunkBytes);
   }
   if (!content.log) return 'notALog';
+  // The selector kept it without a load balancer only when its name says none.
   if (
     input.loadBalancers !== undefined &&
-    object.loadBalancerNamed !== true &&
+    parseS3Key(object.key).loadBalancer === undefined &&
     !input.loadBalancers.includes(parseLoadBalancerId(content.elb ?? '').name)
   ) {
     return 'otherLoadBalancer';
@@ -407,7 +404,7 @@ export async function planRun(
  * (then marked `byContent` when its name is not ELB's, so the key is read
  * once).
  */
-function selector(input: RunInput): (object: ListedObject) => SkipReason | undefined {
+function selector(input: RunInput): (object: PlannedObject) => SkipReason | undefined {
   const from = input.from === undefined ? undefined : Date.parse(input.from);
   const to = input.to === undefined ? undefined : Date.parse(input.to);
   const names = input.loadBalancers === undefined ? undefined : new Set(input.loadBalancers);
@@ -420,13 +417,11 @@ function selector(input: RunInput): (object: ListedObject) => SkipReason | undef
       if (from !== undefined && end <= from) return 'outsideWindow';
       if (to !== undefined && start >= to) return 'outsideWindow';
     }
-    if (names !== undefined && info.loadBalancer !== undefined) {
-      if (!names.has(info.loadBalancer.name)) return 'otherLoadBalancer';
-      object.loadBalancerNamed = true;
-    } else if (names !== undefined && !info.byContent) {
-      return 'otherLoadBalancer';
+    if (names !== undefined) {
+      const named = info.loadBalancer?.name;
+      // A name that is not ELB's and says no load balancer: its first line decides (chunksOf).
+      if (named === undefined ? !info.byContent : !names.has(named)) return 'otherLoadBalancer';
     }
-    // A name that is not ELB's: its content decides, and names its load balancer if the name does not.
     if (info.byContent) object.byContent = true;
     return undefined;
   };
@@ -452,7 +447,7 @@ function requestTimes(
       info.kind === 'clb' ||
       info.loadBalancer?.type === 'classic' ||
       (info.byContent === true && info.loadBalancer === undefined);
-    return [end - (long ? CLASSIC_INTERVAL_MS : INTERVAL_MS), end];
+    return [end - (long ? CLASSIC_LOG_INTERVAL_MS : LOG_INTERVAL_MS), end];
   }
   const modified = lastModified === undefined ? Number.NaN : Date.parse(lastModified);
   if (info.date !== undefined) {

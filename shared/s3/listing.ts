@@ -20,10 +20,6 @@ export interface ListedObject {
   etag: string;
   /** When it was written, ISO 8601 as S3 says it; the plan's time filter reads it when the name has no time. */
   lastModified?: string;
-  /** Set by the plan once it has read the key: its name is not ELB's, so its content decides. */
-  byContent?: true;
-  /** Set by the plan when the key names one of the load balancers the run asks for. */
-  loadBalancerNamed?: true;
 }
 
 /** One page: its keys and, with a delimiter, its common prefixes. */
