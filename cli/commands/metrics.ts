@@ -9,8 +9,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import {
-  loadBalancerDimension,
+  arnOrigin,
   loadMetricsSettings,
+  parseLoadBalancer,
 } from '../../shared/metrics/metrics-settings.ts';
 import { windowOf } from '../../shared/metrics/window.ts';
 import type { CommandIo } from '../command-io.ts';
@@ -31,7 +32,11 @@ Options:
                             24 hours (CloudWatch keeps one-minute data 15 days)
   --namespace NS            alb, nlb or both (default both)
   --load-balancer LB        only this load balancer (ARN or app/NAME/ID);
-                            repeat for more
+                            repeat for more. An ARN also gives the account
+                            and the Region read
+  --account ID              the account the load balancers are in, for the
+                            metrics' resource (default: an ARN's, else the
+                            caller's, from STS GetCallerIdentity)
   --endpoint URL, --protocol P, --compression C, --header NAME=VALUE,
   --max-retry-time T        as for "elb-otlp ship" (OTEL_EXPORTER_OTLP_METRICS_*
                             variables win over the generic ones)
@@ -41,9 +46,13 @@ Exit status: 0 every datapoint delivered; 3 the receiver rejected some; 4
 some were not delivered, or CloudWatch did not answer a query; 2 bad options
 or settings.
 
+The datapoints carry the resource the load balancer's logs and the deployed
+metrics function carry: cloud.account.id, cloud.region, cloud.resource_id
+(the load balancer's ARN), aws.elb.name, service.name.
+
 Environment: AWS credentials and Region as the AWS SDK reads them,
-AWS_ENDPOINT_URL_CLOUDWATCH, ELB_OTLP_METRICS_* (see docs/configuration.md), and the export
-settings of "elb-otlp ship --help".`;
+AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_STS, ELB_OTLP_METRICS_* (see
+docs/configuration.md), and the export settings of "elb-otlp ship --help".`;
 
 const NAMESPACES: Record<string, string> = { alb: 'alb', nlb: 'nlb', both: 'alb,nlb' };
 
@@ -56,6 +65,7 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
       end: { type: 'string' },
       namespace: { type: 'string' },
       'load-balancer': { type: 'string', multiple: true },
+      account: { type: 'string' },
       ...EXPORT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -78,18 +88,35 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
     env.ELB_OTLP_METRICS_NAMESPACES = namespaces;
   }
   if (values['load-balancer'] !== undefined) {
-    for (const lb of values['load-balancer']) {
+    const given = values['load-balancer'].map((lb) => {
       try {
-        loadBalancerDimension(lb);
+        return parseLoadBalancer(lb);
       } catch {
         throw new UsageError(
           `--load-balancer ${JSON.stringify(lb)} is not a load balancer ARN or app/NAME/ID (net/NAME/ID)`,
         );
       }
+    });
+    try {
+      arnOrigin(given);
+    } catch (error) {
+      throw new UsageError(`--load-balancer: ${(error as Error).message}`);
     }
     env.ELB_OTLP_METRICS_LOAD_BALANCERS = values['load-balancer'].join(',');
   }
   const settings = loadMetricsSettings(env);
+  if (values.account !== undefined) {
+    if (!/^\d{12}$/.test(values.account)) {
+      throw new UsageError(
+        `--account ${JSON.stringify(values.account)} is not an AWS account ID (12 digits)`,
+      );
+    }
+    if (settings.arns.account !== undefined && settings.arns.account !== values.account) {
+      throw new UsageError(
+        `--account ${values.account} is not the account of the load balancer ARNs given (${settings.arns.account})`,
+      );
+    }
+  }
   const config = await exportConfigFrom({ env, stderr: io.stderr }, values, 'metrics', 'metrics');
   const mapping = loadMappingConfig(env);
   let window: ReturnType<typeof windowOf>;
@@ -110,28 +137,33 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
       import('../../shared/metrics/collect.ts'),
       import('../../shared/otlp/exporter.ts'),
     ]);
-  const cloudwatch = new CloudWatchClient({});
-  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
-  await write(
-    io.stderr,
-    `elb-otlp metrics: ${settings.namespaces.join(', ')}, ${window.start.toISOString()} to ${window.end.toISOString()}${settings.loadBalancers.length > 0 ? `, ${settings.loadBalancers.join(', ')}` : ''}\n`,
+  // An ARN's Region is where its metrics are; else the SDK's own.
+  const cloudwatch = new CloudWatchClient(
+    settings.arns.region === undefined ? {} : { region: settings.arns.region },
   );
+  const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
   try {
     const region = await cloudwatch.config.region().catch((cause: unknown) => {
       throw new ConfigError(
         'AWS_REGION',
-        'no Region is set: set AWS_REGION, or use a profile that has one',
+        'no Region is set: set AWS_REGION, use a profile that has one, or give --load-balancer as an ARN',
         { cause },
       );
     });
+    const account = values.account ?? settings.arns.account ?? (await callerAccount(region));
+    await write(
+      io.stderr,
+      `elb-otlp metrics: ${settings.namespaces.join(', ')}, ${window.start.toISOString()} to ${window.end.toISOString()}, account ${account} in ${region}${settings.loadBalancers.length > 0 ? `, ${settings.loadBalancers.join(', ')}` : ''}\n`,
+    );
     const summary = await collectMetrics({
       cloudwatch,
       exporter,
       protocol: config.protocol,
       limits: { maxDatapoints: config.maxBatchRecords, maxBytes: config.maxBatchBytes },
       counts: settings.counts,
+      units: settings.units,
       mapping,
-      origin: { region },
+      origin: { account, region },
       namespaces: settings.namespaces,
       loadBalancers: settings.loadBalancers,
       window,
@@ -164,5 +196,29 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
   } finally {
     cloudwatch.destroy();
     await exporter.close();
+  }
+}
+
+/**
+ * The caller's account (STS GetCallerIdentity): whose CloudWatch the
+ * credentials read, and so where the load balancers are.
+ *
+ * @throws Error saying how to give the account instead.
+ */
+async function callerAccount(region: string): Promise<string> {
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const sts = new STSClient({ region });
+  try {
+    const { Account } = await sts.send(new GetCallerIdentityCommand({}));
+    if (Account === undefined) throw new Error('the answer had no Account');
+    return Account;
+  } catch (error) {
+    const { name, message } = error as Error;
+    throw new Error(
+      `the account of the load balancers (cloud.account.id) could not be read from STS GetCallerIdentity (${name}: ${message}): give --account, or --load-balancer as an ARN`,
+      { cause: error },
+    );
+  } finally {
+    sts.destroy();
   }
 }

@@ -29,6 +29,14 @@ export type MetricKind = 'events' | 'level';
 export type CountsAs = 'delta' | 'gauge';
 export const COUNTS_AS: readonly CountsAs[] = ['delta', 'gauge'];
 
+/**
+ * Whether metrics carry their UCUM unit (`s`, `By`, `{count}`), or none, as
+ * the exporter's series reach a backend: Prometheus-style backends append a
+ * unit to the name (docs/metrics.md#series-names-on-prometheus-backends).
+ */
+export type UnitsAs = 'ucum' | 'none';
+export const UNITS_AS: readonly UnitsAs[] = ['ucum', 'none'];
+
 export interface CatalogueMetric {
   namespace: Namespace;
   name: string;

@@ -10,7 +10,7 @@
 import type { OtlpProtocol } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
-import type { CountsAs, Namespace } from './catalogue-types.ts';
+import type { CountsAs, Namespace, UnitsAs } from './catalogue-types.ts';
 import { type CloudWatchApi, discoverSeries } from './discover.ts';
 import { fetchDatapoints, type MetricWindow } from './fetch.ts';
 import {
@@ -28,6 +28,8 @@ export interface CollectOptions {
   limits: MetricsLimits;
   /** Counts of events as delta sums (default) or gauges. */
   counts?: CountsAs;
+  /** Metrics with their UCUM unit (default), or none. */
+  units?: UnitsAs;
   mapping: MappingConfig;
   origin: MetricsOrigin;
   namespaces: readonly Namespace[];
@@ -110,6 +112,7 @@ export async function collectMetrics(options: CollectOptions): Promise<CollectSu
         protocol: options.protocol,
         limits: options.limits,
         ...(options.counts === undefined ? {} : { counts: options.counts }),
+        ...(options.units === undefined ? {} : { units: options.units }),
       });
       const results = await Promise.all(
         requests.map((request) =>

@@ -7,6 +7,7 @@
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { ConfigError } from '../config/config-error.ts';
 import type { ExportConfig } from '../config/export-config.ts';
 import type { MappingConfig } from '../config/mapping-config.ts';
 import type { ExporterClock, OtlpExporter } from '../otlp/exporter.ts';
@@ -50,13 +51,16 @@ export function createMetrics(
     const deps = await dependencies();
     const { settings, clock, logger } = deps;
     const window = windowOf(event, settings, clock.now());
+    // The function's own account and Region: the CloudWatch it reads, and the logs' resource.
     const account = context.invokedFunctionArn?.split(':')[4];
+    checkArns(settings.arns, { account, region: deps.region });
     const summary = await collectMetrics({
       cloudwatch: deps.cloudwatch,
       exporter: deps.exporter,
       protocol: deps.config.protocol,
       limits: { maxDatapoints: deps.config.maxBatchRecords, maxBytes: deps.config.maxBatchBytes },
       counts: settings.counts,
+      units: settings.units,
       mapping: deps.mapping,
       origin: {
         ...(account ? { account } : {}),
@@ -77,6 +81,28 @@ export function createMetrics(
     logger.error('metrics not all shipped', { ...counts, failedQueries, failedExports });
     throw new MetricsDeliveryError(describeFailures(summary));
   };
+}
+
+/**
+ * Listed ARNs must be of the account and Region the function reads: the
+ * metrics of any other are not in its CloudWatch, and would be read as none.
+ *
+ * @throws ConfigError naming `ELB_OTLP_METRICS_LOAD_BALANCERS`.
+ */
+function checkArns(
+  arns: MetricsSettings['arns'],
+  own: { account: string | undefined; region: string | undefined },
+): void {
+  for (const part of ['account', 'region'] as const) {
+    const listed = arns[part];
+    const mine = own[part];
+    if (listed !== undefined && mine !== undefined && listed !== mine) {
+      throw new ConfigError(
+        'ELB_OTLP_METRICS_LOAD_BALANCERS',
+        `names load balancers of ${part === 'account' ? 'account' : 'Region'} ${listed}, but this function reads the CloudWatch metrics of ${mine}`,
+      );
+    }
+  }
 }
 
 function describeFailures(summary: CollectSummary): string {

@@ -32,7 +32,7 @@ import type { MappingConfig } from '../config/mapping-config.ts';
 import { buildResource } from '../otlp/resource.ts';
 import { SCOPE } from '../otlp/scope.ts';
 import type { Attribute } from '../records/model.ts';
-import type { CountsAs } from './catalogue-types.ts';
+import type { CountsAs, UnitsAs } from './catalogue-types.ts';
 import { type Datapoints, PERIOD_SECONDS } from './fetch.ts';
 import { labelName, seriesName } from './names.ts';
 
@@ -80,7 +80,7 @@ export function encodeMetricsRequests(
   data: readonly Datapoints[],
   origin: MetricsOrigin,
   mapping: MappingConfig,
-  options: { protocol: OtlpProtocol; counts?: CountsAs; limits: MetricsLimits },
+  options: { protocol: OtlpProtocol; counts?: CountsAs; units?: UnitsAs; limits: MetricsLimits },
 ): MetricsRequest[] {
   const byLoadBalancer = new Map<string, Map<string, MetricPoints>>();
   for (const one of data) {
@@ -116,6 +116,7 @@ export function encodeMetricsRequests(
     serializer:
       options.protocol === 'http/json' ? JsonMetricsSerializer : ProtobufMetricsSerializer,
     counts: options.counts ?? 'delta',
+    units: options.units ?? 'ucum',
     maxBytes: options.limits.maxBytes,
   };
   const requests: MetricsRequest[] = [];
@@ -131,6 +132,7 @@ export function encodeMetricsRequests(
 interface Encoder {
   serializer: typeof ProtobufMetricsSerializer;
   counts: CountsAs;
+  units: UnitsAs;
   maxBytes: number;
 }
 
@@ -181,7 +183,7 @@ function encode(
     const descriptor = {
       name,
       description: `CloudWatch ${metric.namespace} ${metric.name} (${template.statistic}): ${metric.description}`,
-      unit: metric.unit,
+      unit: encoder.units === 'ucum' ? metric.unit : '',
       valueType: ValueType.DOUBLE,
     };
     return encoder.counts === 'delta' && metric.kind === 'events' && template.statistic === 'Sum'

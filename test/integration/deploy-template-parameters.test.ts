@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportConfig, loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig, type MappingConfig } from '../../shared/config/mapping-config.ts';
+import { loadMetricsSettings } from '../../shared/metrics/metrics-settings.ts';
 import {
   EXPORTING_FUNCTIONS,
   FRAMEWORK_FUNCTION,
@@ -323,6 +324,8 @@ describe('the deployment template with ingestMode sqs, metrics on and every expo
         ingestMode: 'sqs',
         metrics: 'true',
         metricsIntervalMinutes: '10',
+        metricsCounts: 'gauge',
+        metricsUnits: 'none',
         allowDeleteProcessed: 'true',
         logKmsKeyArn: LOG_KEY,
         workKmsKeyArn: WORK_KEY,
@@ -338,6 +341,20 @@ describe('the deployment template with ingestMode sqs, metrics on and every expo
 
   it('tells ingest its objects may be deleted when allowDeleteProcessed is on', () => {
     expect(environmentOf(sqs, FUNCTIONS.ingest).ELB_OTLP_ALLOW_DELETE).toBe('true');
+  });
+
+  it("gives the metrics function the exporter path's form with metricsCounts=gauge and metricsUnits=none, and the code's defaults without", () => {
+    const given = loadMetricsSettings(environmentOf(sqs, FUNCTIONS.metrics));
+    expect({ counts: given.counts, units: given.units }).toEqual({
+      counts: 'gauge',
+      units: 'none',
+    });
+    const usual = loadMetricsSettings(environmentOf(resources, FUNCTIONS.metrics));
+    const unset = loadMetricsSettings({});
+    expect({ counts: usual.counts, units: usual.units }).toEqual({
+      counts: unset.counts,
+      units: unset.units,
+    });
   });
 
   it.each(EXPORT_SETTINGS)(

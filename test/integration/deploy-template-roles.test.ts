@@ -133,6 +133,7 @@ describe('the deployment template: roles and least privilege (sls package)', () 
       ELB_OTLP_METRICS_DELAY: '5m',
       ELB_OTLP_METRICS_NAMESPACES: 'alb,nlb',
       ELB_OTLP_METRICS_COUNTS: 'delta',
+      ELB_OTLP_METRICS_UNITS: 'ucum',
     });
   });
 

@@ -1,10 +1,22 @@
 /**
- * `elb-otlp metrics` as a user runs it: the real command and AWS SDK client
- * against a loopback CloudWatch stand-in (no local CloudWatch exists; the
- * stand-in speaks the SDK's AWS JSON 1.0 protocol) and the test receiver.
+ * `elb-otlp metrics` as a user runs it: the real command and AWS SDK clients
+ * against loopback stand-ins for CloudWatch and STS (no local CloudWatch or
+ * STS exists; the stand-ins speak the SDK's AWS JSON 1.0 and awsQuery
+ * protocols) and the test receiver.
  */
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonAttribute } from '../../receiver/otlp-decoder.ts';
+import { loadExportConfig } from '../../shared/config/export-config.ts';
+import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
+import { createMetrics } from '../../shared/metrics/metrics-run.ts';
+import { loadMetricsSettings } from '../../shared/metrics/metrics-settings.ts';
+import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { runCli } from '../helpers/cli.ts';
 import {
   type CloudWatchServer,
@@ -13,6 +25,7 @@ import {
   startCloudWatchServer,
 } from '../helpers/cloudwatch-fake.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { startSts, TEST_CALLER, type TestSts } from '../helpers/sts.ts';
 
 const ALB = 'app/web/50dc6c495c0c9188';
 const SERIES: FakeSeries[] = [
@@ -42,22 +55,45 @@ const SERIES: FakeSeries[] = [
 
 let cloudwatch: CloudWatchServer;
 let receiver: OtlpReceiver;
+let sts: TestSts;
 
 beforeAll(async () => {
-  [cloudwatch, receiver] = await Promise.all([
+  [cloudwatch, receiver, sts] = await Promise.all([
     startCloudWatchServer(createFakeCloudWatch(SERIES)),
     startOtlpReceiver(),
+    startSts(),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([cloudwatch.close(), receiver.close()]);
+  await Promise.all([cloudwatch.close(), receiver.close(), sts.close()]);
 });
+
+/**
+ * The resource of this load balancer's logs (their object's name gives the
+ * account and Region): the metrics must land on it, whichever path ships them.
+ */
+const LOGS_RESOURCE = {
+  'cloud.provider': 'aws',
+  'cloud.account.id': TEST_CALLER.account,
+  'cloud.region': 'us-east-1',
+  'cloud.resource_id': `arn:aws:elasticloadbalancing:us-east-1:${TEST_CALLER.account}:loadbalancer/${ALB}`,
+  'aws.elb.name': 'web',
+  'service.name': 'web',
+};
+const ALB_ARN = LOGS_RESOURCE['cloud.resource_id'];
+
+function attributes(list: readonly unknown[] | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    ((list ?? []) as JsonAttribute[]).map((a) => [a.key, Object.values(a.value)[0]]),
+  );
+}
 
 function run(args: string[], env: Record<string, string> = { AWS_REGION: 'us-east-1' }) {
   return runCli(['metrics', ...args], {
     clear: ['OTEL_', 'ELB_OTLP_', 'AWS_'],
     env: {
       AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
+      AWS_ENDPOINT_URL_STS: sts.url,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       // No shared config file: the Region comes from the environment or nowhere.
@@ -90,8 +126,11 @@ describe('elb-otlp metrics', () => {
     });
     const [request] = receiver.requests;
     expect(request?.path).toBe('/v1/metrics');
-    const resource = request?.metrics?.resourceMetrics[0]?.resource?.attributes ?? [];
-    expect(resource).toContainEqual({ key: 'cloud.region', value: { stringValue: 'us-east-1' } });
+    // The account is the caller's: the credentials read that account's CloudWatch.
+    expect(attributes(request?.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual(
+      LOGS_RESOURCE,
+    );
+    expect(sts.calls).toEqual(['GetCallerIdentity']);
     const metric = request?.metrics?.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0];
     expect(metric?.name).toBe('aws_applicationelb_request_count_sum');
     expect(metric?.sum?.dataPoints.map((p) => p.asDouble)).toEqual([120, 80]);
@@ -126,6 +165,87 @@ describe('elb-otlp metrics', () => {
     }
   });
 
+  it('sends the resource of the logs and of the deployed function, the load balancer given by ARN or not', async () => {
+    receiver.requests.length = 0;
+    sts.calls.length = 0;
+    const window = ['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'];
+    // A log object of this load balancer, named as ELB names it.
+    const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-metrics-'));
+    const file = join(
+      dir,
+      `${TEST_CALLER.account}_elasticloadbalancing_us-east-1_app.web.50dc6c495c0c9188_20261120T1000Z_10.0.0.1_2soosksg.log.gz`,
+    );
+    writeFileSync(file, gzipSync(`${[...generateAlbLines(3, { seed: 22 })].join('\n')}\n`));
+    const logs = await runCli(['ship', file], {
+      clear: ['OTEL_', 'ELB_OTLP_', 'AWS_'],
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    });
+    expect(logs.code, logs.stderr).toBe(0);
+    // By ARN, from a shell set to another Region: the ARN says where the metrics are.
+    const byArn = await run([...window, '--load-balancer', ALB_ARN], { AWS_REGION: 'eu-west-1' });
+    expect(byArn.stderr).toContain(`account ${TEST_CALLER.account} in us-east-1`);
+    // By dimension value, with the account given.
+    const byValue = await run([
+      ...window,
+      '--load-balancer',
+      ALB,
+      '--account',
+      TEST_CALLER.account,
+    ]);
+    expect([byArn.code, byValue.code]).toEqual([4, 4]);
+    // Neither asked STS: the ARN and --account gave the account.
+    expect(sts.calls).toEqual([]);
+    // The deployed function, in the same account and Region.
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+    const config = loadExportConfig(env, {}, 'metrics');
+    const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+    await createMetrics(() => ({
+      cloudwatch: createFakeCloudWatch([SERIES[0] as FakeSeries]),
+      exporter,
+      config,
+      mapping: loadMappingConfig(env),
+      settings: loadMetricsSettings(env),
+      clock: SYSTEM_CLOCK,
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+      region: 'us-east-1',
+    }))(
+      { start: '2026-11-20T10:00:00Z', end: '2026-11-20T11:00:00Z' },
+      {
+        getRemainingTimeInMillis: () => 60_000,
+        invokedFunctionArn: `arn:aws:lambda:us-east-1:${TEST_CALLER.account}:function:elb-otlp-dev-metrics`,
+      },
+    );
+    await exporter.close();
+
+    const [logRequest, ...metricRequests] = receiver.requests;
+    expect(attributes(logRequest?.body?.resourceLogs[0]?.resource?.attributes)).toEqual(
+      LOGS_RESOURCE,
+    );
+    expect(metricRequests.map((r) => r.path)).toEqual([
+      '/v1/metrics',
+      '/v1/metrics',
+      '/v1/metrics',
+    ]);
+    for (const request of metricRequests) {
+      expect(attributes(request.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual(
+        LOGS_RESOURCE,
+      );
+    }
+  });
+
+  it('fails naming STS and the way round it when the account cannot be learnt', async () => {
+    const result = await run(['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'], {
+      AWS_REGION: 'us-east-1',
+      // Nothing listens there.
+      AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /the account of the load balancers \(cloud\.account\.id\) could not be read from STS GetCallerIdentity \(.+\): give --account, or --load-balancer as an ARN/,
+    );
+    expect(result.stdout).toBe('');
+  });
+
   it('exits 2 naming AWS_REGION when no Region is set', async () => {
     const result = await run([], {});
     expect(result.code).toBe(2);
@@ -140,6 +260,15 @@ describe('elb-otlp metrics', () => {
     ],
     [['--namespace', 'classic'], /unknown --namespace "classic"/],
     [['--load-balancer', 'web'], /--load-balancer "web" is not a load balancer ARN/],
+    [['--account', '1234'], /--account "1234" is not an AWS account ID \(12 digits\)/],
+    [
+      ['--load-balancer', ALB_ARN, '--account', '210987654321'],
+      /--account 210987654321 is not the account of the load balancer ARNs given \(123456789012\)/,
+    ],
+    [
+      ['--load-balancer', ALB_ARN, '--load-balancer', ALB_ARN.replace('us-east-1', 'eu-west-1')],
+      /--load-balancer: load balancers in several Regions \(us-east-1, eu-west-1\): one run reads/,
+    ],
   ])('refuses %j with a usage error', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);

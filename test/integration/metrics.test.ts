@@ -9,6 +9,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonAttribute, JsonMetric, JsonMetricsRequest } from '../../receiver/otlp-decoder.ts';
+import { ConfigError } from '../../shared/config/config-error.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { createMetrics, MetricsDeliveryError } from '../../shared/metrics/metrics-run.ts';
@@ -317,6 +318,36 @@ describe('the metrics function', () => {
     ]);
   });
 
+  it.each([
+    [
+      'account',
+      'arn:aws:elasticloadbalancing:eu-west-1:210987654321:loadbalancer',
+      'account 210987654321',
+      '123456789012',
+    ],
+    [
+      'Region',
+      'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer',
+      'Region us-east-1',
+      'eu-west-1',
+    ],
+  ])(
+    'refuses a listed load balancer of another %s than its own, reading nothing',
+    async (_, arn, listed, own) => {
+      const { handler, context, exporter, cloudwatch } = handlerFor(publishedSeries(), {
+        ELB_OTLP_METRICS_LOAD_BALANCERS: `${arn}/${ALB}`,
+      });
+      const run = handler(SCHEDULED, context);
+      await expect(run).rejects.toThrow(ConfigError);
+      await expect(run).rejects.toThrow(
+        `ELB_OTLP_METRICS_LOAD_BALANCERS: names load balancers of ${listed}, but this function reads the CloudWatch metrics of ${own}`,
+      );
+      await exporter.close();
+      expect(cloudwatch.listCalls).toEqual([]);
+      expect(receiver.requests).toEqual([]);
+    },
+  );
+
   it('sends OTLP/JSON when the metrics protocol says so', async () => {
     const { handler, context, exporter } = handlerFor(publishedSeries(), {
       OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
@@ -334,16 +365,20 @@ describe('the metrics function', () => {
     );
   });
 
-  it('sends counts as gauges, as the exporter path does, when asked', async () => {
+  it('sends counts as gauges, and no units, as the exporter path does, when asked', async () => {
     const { handler, context, exporter } = handlerFor(publishedSeries(), {
       ELB_OTLP_METRICS_COUNTS: 'gauge',
+      ELB_OTLP_METRICS_UNITS: 'none',
       ELB_OTLP_METRICS_LOAD_BALANCERS: NLB,
     });
     await handler(SCHEDULED, context);
     await exporter.close();
-    const flows = metricsOf(receiver.requests.map((r) => r.metrics)).get(
-      'aws_networkelb_new_flow_count_sum',
+    const metrics = metricsOf(receiver.requests.map((r) => r.metrics));
+    expect([...metrics.values()].map((m) => m.unit ?? '')).toEqual(
+      [...metrics.values()].map(() => ''),
     );
+    expect(metrics.size).toBeGreaterThan(1);
+    const flows = metrics.get('aws_networkelb_new_flow_count_sum');
     expect(flows?.sum).toBeUndefined();
     expect(flows?.gauge?.dataPoints.map((p) => [p.startTimeUnixNano, p.asDouble])).toEqual([
       [nanos('2026-11-27T15:55:00Z'), 5],

@@ -190,10 +190,20 @@ describe('the compose file', async () => {
     }
   });
 
-  it('pins both images', () => {
+  it('pins both images, the exporter at the release docs/metrics.md names, and says how to find a newer one', async () => {
     for (const service of [exporter, collector]) {
       expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
     }
+    const docs = await readFile(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    const tag = exporter.image.slice(exporter.image.lastIndexOf(':') + 1);
+    expect(docs).toContain(`exporter's image, \`${tag}\``);
+    const section = docs.slice(docs.indexOf('### Newer exporter releases'));
+    expect(section).toContain(
+      'https://api.github.com/repos/prometheus/cloudwatch_exporter/releases/latest',
+    );
+    // The image's own registry and repository.
+    const [registry, ...path] = exporter.image.slice(0, exporter.image.lastIndexOf(':')).split('/');
+    expect(section).toContain(`https://${registry}/api/v1/repository/${path.join('/')}/tag/`);
   });
 });
 

@@ -19,9 +19,11 @@ describe('loadMetricsSettings', () => {
     expect(loadMetricsSettings({})).toEqual({
       namespaces: ['AWS/ApplicationELB', 'AWS/NetworkELB'],
       loadBalancers: [],
+      arns: {},
       windowMs: DEFAULT_WINDOW_MS,
       delayMs: DEFAULT_DELAY_MS,
       counts: 'delta',
+      units: 'ucum',
     });
   });
 
@@ -33,13 +35,17 @@ describe('loadMetricsSettings', () => {
       ELB_OTLP_METRICS_WINDOW: '10m',
       ELB_OTLP_METRICS_DELAY: '0',
       ELB_OTLP_METRICS_COUNTS: 'Gauge',
+      ELB_OTLP_METRICS_UNITS: 'None',
     });
     expect(settings).toEqual({
       namespaces: ['AWS/NetworkELB', 'AWS/ApplicationELB'],
       loadBalancers: ['app/web/50dc6c495c0c9188', 'net/edge/0123456789abcdef'],
+      // Where the ARN says its load balancer is.
+      arns: { account: '123456789012', region: 'eu-west-1' },
       windowMs: 600_000,
       delayMs: 0,
       counts: 'gauge',
+      units: 'none',
     });
   });
 
@@ -60,6 +66,13 @@ describe('loadMetricsSettings', () => {
       'is not a load balancer ARN',
     ],
     [
+      {
+        ELB_OTLP_METRICS_LOAD_BALANCERS:
+          'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188,arn:aws:elasticloadbalancing:eu-west-1:210987654321:loadbalancer/net/edge/0123456789abcdef',
+      },
+      'ELB_OTLP_METRICS_LOAD_BALANCERS: load balancers in several accounts (123456789012, 210987654321): one run reads the CloudWatch metrics of one account in one Region',
+    ],
+    [
       { ELB_OTLP_METRICS_WINDOW: '90s' },
       'ELB_OTLP_METRICS_WINDOW: expected whole minutes from 1m to 24h, got "90s"',
     ],
@@ -68,6 +81,10 @@ describe('loadMetricsSettings', () => {
     [
       { ELB_OTLP_METRICS_COUNTS: 'cumulative' },
       'ELB_OTLP_METRICS_COUNTS: expected delta or gauge, got "cumulative"',
+    ],
+    [
+      { ELB_OTLP_METRICS_UNITS: 'seconds' },
+      'ELB_OTLP_METRICS_UNITS: expected ucum or none, got "seconds"',
     ],
   ])('refuses %j, naming the setting', (env, message) => {
     expect(() => loadMetricsSettings(env)).toThrow(ConfigError);
