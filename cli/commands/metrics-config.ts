@@ -3,7 +3,7 @@
  * configuration for ELB metrics, generated from the metric catalogue.
  */
 
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { NAMESPACES, type Namespace } from '../../shared/metrics/catalogue-types.ts';
 import type { CommandIo } from '../command-io.ts';
@@ -86,6 +86,8 @@ export async function runMetricsConfig(args: string[], io: CommandIo): Promise<n
     await write(io.stdout, text);
   } else {
     await writeFile(values.output, text);
+    // The exporter's image reads it as an unprivileged user, whatever the umask.
+    await chmod(values.output, 0o644);
     await write(io.stderr, `elb-otlp metrics-config: wrote ${values.output}\n`);
   }
   return EXIT_OK;

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { COUNTS_AS, UNITS_AS } from '../../shared/metrics/catalogue-types.ts';
 import {
   arnOrigin,
   loadMetricsSettings,
@@ -15,7 +16,7 @@ import {
 } from '../../shared/metrics/metrics-settings.ts';
 import { windowOf } from '../../shared/metrics/window.ts';
 import type { CommandIo } from '../command-io.ts';
-import { EXIT_FAILED, EXIT_OK, EXIT_REJECTED } from '../exit-codes.ts';
+import { EXIT_FAILED, EXIT_FAILURE, EXIT_OK, EXIT_REJECTED } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
@@ -37,6 +38,12 @@ Options:
   --account ID              the account the load balancers are in, for the
                             metrics' resource (default: an ARN's, else the
                             caller's, from STS GetCallerIdentity)
+  --counts C                counts of events as delta sums (delta, the
+                            default) or gauges (gauge), as the stack's
+                            metricsCounts (ELB_OTLP_METRICS_COUNTS)
+  --units U                 metrics with their UCUM unit (ucum, the default)
+                            or none, as the stack's metricsUnits
+                            (ELB_OTLP_METRICS_UNITS)
   --endpoint URL, --protocol P, --compression C, --header NAME=VALUE,
   --max-retry-time T        as for "elb-otlp ship" (OTEL_EXPORTER_OTLP_METRICS_*
                             variables win over the generic ones)
@@ -44,11 +51,14 @@ Options:
 
 Exit status: 0 every datapoint delivered; 3 the receiver rejected some; 4
 some were not delivered, or CloudWatch did not answer a query; 2 bad options
-or settings.
+or settings, or load balancers of another account than the credentials'; 1
+the account could not be learnt (STS).
 
 The datapoints carry the resource the load balancer's logs and the deployed
 metrics function carry: cloud.account.id, cloud.region, cloud.resource_id
-(the load balancer's ARN), aws.elb.name, service.name.
+(the load balancer's ARN), aws.elb.name, service.name. A backfill lands in
+the series the stack writes with the stack's OTEL_SERVICE_NAME,
+OTEL_RESOURCE_ATTRIBUTES, --counts and --units.
 
 Environment: AWS credentials and Region as the AWS SDK reads them,
 AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_STS, ELB_OTLP_METRICS_* (see
@@ -66,6 +76,8 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
       namespace: { type: 'string' },
       'load-balancer': { type: 'string', multiple: true },
       account: { type: 'string' },
+      counts: { type: 'string' },
+      units: { type: 'string' },
       ...EXPORT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -104,7 +116,22 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
     }
     env.ELB_OTLP_METRICS_LOAD_BALANCERS = values['load-balancer'].join(',');
   }
+  for (const [flag, variable, allowed] of [
+    ['counts', 'ELB_OTLP_METRICS_COUNTS', COUNTS_AS],
+    ['units', 'ELB_OTLP_METRICS_UNITS', UNITS_AS],
+  ] as const) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new UsageError(
+        `unknown --${flag} ${JSON.stringify(value)}; expected ${allowed.join(' or ')}`,
+      );
+    }
+    env[variable] = value;
+  }
   const settings = loadMetricsSettings(env);
+  const arnsFrom =
+    values['load-balancer'] !== undefined ? '--load-balancer' : 'ELB_OTLP_METRICS_LOAD_BALANCERS';
   if (values.account !== undefined) {
     if (!/^\d{12}$/.test(values.account)) {
       throw new UsageError(
@@ -113,7 +140,7 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
     }
     if (settings.arns.account !== undefined && settings.arns.account !== values.account) {
       throw new UsageError(
-        `--account ${values.account} is not the account of the load balancer ARNs given (${settings.arns.account})`,
+        `--account ${values.account} is not the account of the load balancer ARNs of ${arnsFrom} (${settings.arns.account})`,
       );
     }
   }
@@ -150,10 +177,29 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
         { cause },
       );
     });
-    const account = values.account ?? settings.arns.account ?? (await callerAccount(region));
+    const given = values.account ?? settings.arns.account;
+    const caller = await callerAccount(region);
+    if (typeof caller !== 'string') {
+      if (given === undefined) {
+        await write(
+          io.stderr,
+          `elb-otlp metrics: the account of the load balancers (cloud.account.id) could not be read from STS GetCallerIdentity (${caller.name}: ${caller.message}): ${caller.name === 'CredentialsProviderError' ? 'set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)' : 'give --account, or --load-balancer as an ARN'}\n`,
+        );
+        return EXIT_FAILURE;
+      }
+      await write(
+        io.stderr,
+        `elb-otlp metrics: the credentials' account could not be checked with STS GetCallerIdentity (${caller.name}: ${caller.message}); reading the CloudWatch of ${given}\n`,
+      );
+    } else if (given !== undefined && given !== caller) {
+      throw new UsageError(
+        `the load balancers are of account ${given} (${values.account !== undefined ? '--account' : arnsFrom}), but the credentials are of ${caller}, whose CloudWatch holds none of their metrics: use credentials of ${given}`,
+      );
+    }
+    const account = given ?? (caller as string);
     await write(
       io.stderr,
-      `elb-otlp metrics: ${settings.namespaces.join(', ')}, ${window.start.toISOString()} to ${window.end.toISOString()}, account ${account} in ${region}${settings.loadBalancers.length > 0 ? `, ${settings.loadBalancers.join(', ')}` : ''}\n`,
+      `elb-otlp metrics: ${settings.namespaces.join(', ')}, ${window.start.toISOString()} to ${window.end.toISOString()}, account ${account} in ${region}, counts ${settings.counts}, units ${settings.units}${settings.loadBalancers.length > 0 ? `, ${settings.loadBalancers.join(', ')}` : ''}\n`,
     );
     const summary = await collectMetrics({
       cloudwatch,
@@ -201,23 +247,17 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
 
 /**
  * The caller's account (STS GetCallerIdentity): whose CloudWatch the
- * credentials read, and so where the load balancers are.
- *
- * @throws Error saying how to give the account instead.
+ * credentials read, and so where the load balancers are; or why it could
+ * not be read.
  */
-async function callerAccount(region: string): Promise<string> {
+async function callerAccount(region: string): Promise<string | Error> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const sts = new STSClient({ region });
   try {
     const { Account } = await sts.send(new GetCallerIdentityCommand({}));
-    if (Account === undefined) throw new Error('the answer had no Account');
-    return Account;
+    return Account ?? new Error('the answer had no Account');
   } catch (error) {
-    const { name, message } = error as Error;
-    throw new Error(
-      `the account of the load balancers (cloud.account.id) could not be read from STS GetCallerIdentity (${name}: ${message}): give --account, or --load-balancer as an ARN`,
-      { cause: error },
-    );
+    return error as Error;
   } finally {
     sts.destroy();
   }

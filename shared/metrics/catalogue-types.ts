@@ -32,7 +32,7 @@ export const COUNTS_AS: readonly CountsAs[] = ['delta', 'gauge'];
 /**
  * Whether metrics carry their UCUM unit (`s`, `By`, `{count}`), or none, as
  * the exporter's series reach a backend: Prometheus-style backends append a
- * unit to the name (docs/metrics.md#series-names-on-prometheus-backends).
+ * unit to the name (docs/metrics.md#series-names-on-prometheus).
  */
 export type UnitsAs = 'ucum' | 'none';
 export const UNITS_AS: readonly UnitsAs[] = ['ucum', 'none'];

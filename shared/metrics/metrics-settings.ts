@@ -140,11 +140,6 @@ export function parseLoadBalancer(text: string): GivenLoadBalancer {
   );
 }
 
-/** The `LoadBalancer` dimension value of a load balancer given by ARN or by that value itself. */
-export function loadBalancerDimension(text: string): string {
-  return parseLoadBalancer(text).dimension;
-}
-
 /**
  * The account and Region the ARNs among `given` name: one run reads one
  * account's CloudWatch in one Region, so they must agree.

@@ -193,8 +193,8 @@ describe('elb-otlp metrics', () => {
       TEST_CALLER.account,
     ]);
     expect([byArn.code, byValue.code]).toEqual([4, 4]);
-    // Neither asked STS: the ARN and --account gave the account.
-    expect(sts.calls).toEqual([]);
+    // Each checked that the credentials read that account's CloudWatch.
+    expect(sts.calls).toEqual(['GetCallerIdentity', 'GetCallerIdentity']);
     // The deployed function, in the same account and Region.
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
     const config = loadExportConfig(env, {}, 'metrics');
@@ -233,17 +233,61 @@ describe('elb-otlp metrics', () => {
     }
   });
 
-  it('fails naming STS and the way round it when the account cannot be learnt', async () => {
-    const result = await run(['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'], {
-      AWS_REGION: 'us-east-1',
-      // Nothing listens there.
-      AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+  it("reads the ARN's Region and partition without AWS_REGION, with the counts and units asked", async () => {
+    receiver.requests.length = 0;
+    const arn = `arn:aws-cn:elasticloadbalancing:cn-north-1:${TEST_CALLER.account}:loadbalancer/${ALB}`;
+    const result = await run(
+      [
+        ...['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'],
+        ...['--load-balancer', arn, '--counts', 'gauge', '--units', 'none'],
+      ],
+      {},
+    );
+    expect(result.stderr).toContain(
+      `account ${TEST_CALLER.account} in cn-north-1, counts gauge, units none`,
+    );
+    expect(result.code).toBe(4);
+    const [request] = receiver.requests;
+    expect(attributes(request?.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual({
+      ...LOGS_RESOURCE,
+      'cloud.region': 'cn-north-1',
+      'cloud.resource_id': arn,
     });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      /the account of the load balancers \(cloud\.account\.id\) could not be read from STS GetCallerIdentity \(.+\): give --account, or --load-balancer as an ARN/,
+    const metric = request?.metrics?.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0];
+    expect(metric?.sum).toBeUndefined();
+    expect(metric?.gauge?.dataPoints.map((p) => p.asDouble)).toEqual([120, 80]);
+    expect(metric?.unit ?? '').toBe('');
+  });
+
+  it('refuses load balancers of another account than the credentials read, before reading', async () => {
+    const other = ALB_ARN.replace(TEST_CALLER.account, '210987654321');
+    const result = await run(['--load-balancer', other]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `the load balancers are of account 210987654321 (--load-balancer), but the credentials are of ${TEST_CALLER.account}, whose CloudWatch holds none of their metrics: use credentials of 210987654321`,
     );
     expect(result.stdout).toBe('');
+  });
+
+  it('fails naming STS and the way round it when the account cannot be learnt, and goes on with one given', async () => {
+    const window = ['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'];
+    // Nothing listens there.
+    const down = { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' };
+    const unknown = await run(window, down);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(
+      /^elb-otlp metrics: the account of the load balancers \(cloud\.account\.id\) could not be read from STS GetCallerIdentity \(.+\): give --account, or --load-balancer as an ARN$/m,
+    );
+    // Said, not a stack trace.
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    expect(unknown.stdout).toBe('');
+    const given = await run([...window, '--account', TEST_CALLER.account], down);
+    expect(given.stderr).toMatch(
+      new RegExp(
+        `the credentials' account could not be checked with STS GetCallerIdentity \\(.+\\); reading the CloudWatch of ${TEST_CALLER.account}`,
+      ),
+    );
+    expect(given.code).toBe(4);
   });
 
   it('exits 2 naming AWS_REGION when no Region is set', async () => {
@@ -261,9 +305,10 @@ describe('elb-otlp metrics', () => {
     [['--namespace', 'classic'], /unknown --namespace "classic"/],
     [['--load-balancer', 'web'], /--load-balancer "web" is not a load balancer ARN/],
     [['--account', '1234'], /--account "1234" is not an AWS account ID \(12 digits\)/],
+    [['--counts', 'cumulative'], /unknown --counts "cumulative"; expected delta or gauge/],
     [
       ['--load-balancer', ALB_ARN, '--account', '210987654321'],
-      /--account 210987654321 is not the account of the load balancer ARNs given \(123456789012\)/,
+      /--account 210987654321 is not the account of the load balancer ARNs of --load-balancer \(123456789012\)/,
     ],
     [
       ['--load-balancer', ALB_ARN, '--load-balancer', ALB_ARN.replace('us-east-1', 'eu-west-1')],

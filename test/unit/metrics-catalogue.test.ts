@@ -4,7 +4,7 @@
  * committed file and as the command writes it.
  */
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -211,15 +211,18 @@ describe('the generated exporter configuration', () => {
     expect(run.stdout).toBe(await readFile(COMMITTED, 'utf8'));
   });
 
-  it('writes the same file with --output, and says where', async () => {
+  it('writes the same file with --output, readable by all, and says where', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'elb-otlp-metrics-config-'));
     try {
       const file = join(dir, 'exporter.yaml');
+      // A file left by a strict umask: the exporter's unprivileged user could not read it.
+      await writeFile(file, '', { mode: 0o600 });
       const run = await runCli(['metrics-config', '--region', 'us-east-1', '--output', file]);
       expect(run.code).toBe(0);
       expect(run.stdout).toBe('');
       expect(run.stderr).toBe(`elb-otlp metrics-config: wrote ${file}\n`);
       expect(await readFile(file, 'utf8')).toBe(await readFile(COMMITTED, 'utf8'));
+      expect((await stat(file)).mode & 0o777).toBe(0o644);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

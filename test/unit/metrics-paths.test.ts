@@ -266,9 +266,47 @@ function byDashboardKey(samples: Sample[]): Map<string, Omit<Sample, 'labels'>> 
   return keyed;
 }
 
+describe("Prometheus's OTLP naming, as written out for these tests", () => {
+  it.each([
+    // Prometheus's own test of its strategies (http.server.duration, in seconds).
+    [
+      { name: 'http.server.duration', unit: 's', type: 'gauge' },
+      'http_server_duration_seconds',
+      'http.server.duration_seconds',
+      'http_server_duration',
+      'http.server.duration',
+    ],
+    // otlptranslator's examples of its default strategy (the other columns follow its code).
+    [
+      { name: 'requests.count', unit: '1', type: 'monotonic-sum' },
+      'requests_count_total',
+      'requests.count_total',
+      'requests_count',
+      'requests.count',
+    ],
+    [
+      { name: 'memory.usage', unit: 'By', type: 'gauge' },
+      'memory_usage_bytes',
+      'memory.usage_bytes',
+      'memory_usage',
+      'memory.usage',
+    ],
+  ] as [OtlpMetricShape, ...string[]][])('names %j as Prometheus does', (metric, ...names) => {
+    expect(TRANSLATION_STRATEGIES.map((strategy) => prometheusName(metric, strategy))).toEqual(
+      names,
+    );
+  });
+});
+
 describe('one series whichever path ships it, on a Prometheus backend', async () => {
   const file = await collectorFile();
   const data = everySeries();
+  const exporterConfig = parse(
+    await readFile(new URL('../../collector/cloudwatch-exporter.yaml', import.meta.url), 'utf8'),
+  ) as { period_seconds: number; metrics: { period_seconds?: number }[] };
+  const exporterPeriodSeconds = exporterConfig.period_seconds;
+  // One period for every metric: the Collector moves every datapoint by it.
+  expect(exporterConfig.metrics.every((m) => m.period_seconds === undefined)).toBe(true);
   const docs = await readFile(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
 
   it.each(TRANSLATION_STRATEGIES)(
@@ -285,8 +323,10 @@ describe('one series whichever path ships it, on a Prometheus backend', async ()
           .sort(),
       );
       expect(byDashboardKey(fn)).toEqual(byDashboardKey(collector));
-      // Stamped at the end of CloudWatch's minute on both paths.
-      for (const sample of [...fn, ...collector]) expect(sample.timeMs).toBe(MINUTE + 60_000);
+      // Stamped at the end of CloudWatch's period on both paths: the exporter's period_seconds.
+      for (const sample of [...fn, ...collector]) {
+        expect(sample.timeMs).toBe(MINUTE + exporterPeriodSeconds * 1000);
+      }
     },
   );
 
@@ -356,14 +396,15 @@ describe('one series whichever path ships it, on a Prometheus backend', async ()
 
     const renamed = (strategy: TranslationStrategy, counts: CountsAs, units: UnitsAs) =>
       [...names(strategy, counts, units)].filter(([exporter, name]) => exporter !== name).length;
-    expect(section).toContain(
+    expect(section.replace(/\s+/g, ' ')).toContain(
       `${renamed('UnderscoreEscapingWithSuffixes', 'delta', 'ucum')} of the catalogue's ${data.length} series`,
     );
     expect(renamed('NoUTF8EscapingWithSuffixes', 'delta', 'ucum')).toBe(
       renamed('UnderscoreEscapingWithSuffixes', 'delta', 'ucum'),
     );
-    expect(section).toContain(
-      `renames the ${renamed('UnderscoreEscapingWithSuffixes', 'gauge', 'ucum')} series with a unit under \`UnderscoreEscapingWithSuffixes\`\n  (${renamed('NoUTF8EscapingWithSuffixes', 'gauge', 'ucum')} under`,
+    // Prose, whatever its line breaks.
+    expect(section.replace(/\s+/g, ' ')).toContain(
+      `renames the ${renamed('UnderscoreEscapingWithSuffixes', 'gauge', 'ucum')} series with a unit under \`UnderscoreEscapingWithSuffixes\` (${renamed('NoUTF8EscapingWithSuffixes', 'gauge', 'ucum')} under`,
     );
     // Units alone left out, counts still end in _total under the suffix strategies.
     expect(renamed('UnderscoreEscapingWithSuffixes', 'delta', 'none')).toBe(
