@@ -86,9 +86,14 @@ export async function runMetricsConfig(args: string[], io: CommandIo): Promise<n
     await write(io.stdout, text);
   } else {
     await writeFile(values.output, text);
-    // The exporter's image reads it as an unprivileged user, whatever the umask.
-    await chmod(values.output, 0o644);
     await write(io.stderr, `elb-otlp metrics-config: wrote ${values.output}\n`);
+    // The exporter's image reads it as an unprivileged user, whatever the umask.
+    await chmod(values.output, 0o644).catch((error: NodeJS.ErrnoException) =>
+      write(
+        io.stderr,
+        `elb-otlp metrics-config: could not make ${values.output} readable by all (${error.code}): run chmod 644 on it, or the exporter's unprivileged user cannot read it\n`,
+      ),
+    );
   }
   return EXIT_OK;
 }

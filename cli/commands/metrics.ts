@@ -52,7 +52,9 @@ Options:
 Exit status: 0 every datapoint delivered; 3 the receiver rejected some; 4
 some were not delivered, or CloudWatch did not answer a query; 2 bad options
 or settings, or load balancers of another account than the credentials'; 1
-the account could not be learnt (STS).
+no credentials, or STS refused them, or the account could not be learnt.
+STS is asked on every run; when it cannot be reached, the run goes on with
+the account given (--account, or an ARN's).
 
 The datapoints carry the resource the load balancer's logs and the deployed
 metrics function carry: cloud.account.id, cloud.region, cloud.resource_id
@@ -178,22 +180,40 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
       );
     });
     const given = values.account ?? settings.arns.account;
+    const givenBy = values.account !== undefined ? '--account' : arnsFrom;
     const caller = await callerAccount(region);
     if (typeof caller !== 'string') {
+      const said = `${caller.name}: ${caller.message}`;
+      // Credentials missing or refused fail CloudWatch as well: nothing to go on with.
+      if (caller.name === 'CredentialsProviderError') {
+        await write(
+          io.stderr,
+          `elb-otlp metrics: no AWS credentials (${said}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n`,
+        );
+        return EXIT_FAILURE;
+      }
+      if (stsAnswered(caller)) {
+        await write(
+          io.stderr,
+          `elb-otlp metrics: STS GetCallerIdentity refused the credentials (${said}): renew or set the AWS credentials\n`,
+        );
+        return EXIT_FAILURE;
+      }
       if (given === undefined) {
         await write(
           io.stderr,
-          `elb-otlp metrics: the account of the load balancers (cloud.account.id) could not be read from STS GetCallerIdentity (${caller.name}: ${caller.message}): ${caller.name === 'CredentialsProviderError' ? 'set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)' : 'give --account, or --load-balancer as an ARN'}\n`,
+          `elb-otlp metrics: the account of the load balancers (cloud.account.id) could not be read from STS GetCallerIdentity (${said}): give --account, or --load-balancer as an ARN\n`,
         );
         return EXIT_FAILURE;
       }
       await write(
         io.stderr,
-        `elb-otlp metrics: the credentials' account could not be checked with STS GetCallerIdentity (${caller.name}: ${caller.message}); reading the CloudWatch of ${given}\n`,
+        `elb-otlp metrics: STS GetCallerIdentity could not be reached (${said}): going on with account ${given} (${givenBy}); if the credentials are of another account, no series will be found\n`,
       );
     } else if (given !== undefined && given !== caller) {
-      throw new UsageError(
-        `the load balancers are of account ${given} (${values.account !== undefined ? '--account' : arnsFrom}), but the credentials are of ${caller}, whose CloudWatch holds none of their metrics: use credentials of ${given}`,
+      throw new ConfigError(
+        givenBy,
+        `the load balancers are of account ${given}, but the credentials are of ${caller}, whose CloudWatch holds none of their metrics: use credentials of ${given}`,
       );
     }
     const account = given ?? (caller as string);
@@ -252,7 +272,12 @@ export async function runMetrics(args: string[], io: CommandIo): Promise<number>
  */
 async function callerAccount(region: string): Promise<string | Error> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const sts = new STSClient({ region });
+  // Bounded: where STS cannot be reached, the run goes on with an account given.
+  const sts = new STSClient({
+    region,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000 },
+  });
   try {
     const { Account } = await sts.send(new GetCallerIdentityCommand({}));
     return Account ?? new Error('the answer had no Account');
@@ -261,4 +286,11 @@ async function callerAccount(region: string): Promise<string | Error> {
   } finally {
     sts.destroy();
   }
+}
+
+/** Whether the error is STS's own answer (such as ExpiredToken), not a failure to reach it. */
+function stsAnswered(error: Error): boolean {
+  return (
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined
+  );
 }

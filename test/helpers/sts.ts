@@ -2,7 +2,8 @@
  * A loopback stand-in for STS, speaking its awsQuery protocol (a form-encoded
  * POST, an XML answer) as `@aws-sdk/client-sts` sends and reads it, through
  * `AWS_ENDPOINT_URL_STS`. It answers GetCallerIdentity with the identity it
- * was given, and any other action with STS's error document. It does not
+ * was given (or, given a refusal, every call with that error, as for expired
+ * credentials), and any other action with STS's error document. It does not
  * check signatures.
  */
 
@@ -30,7 +31,16 @@ export const TEST_CALLER: CallerIdentity = {
   userId: 'AROAEXAMPLEOPERATOR:elb-otlp-tests',
 };
 
-export async function startSts(identity: CallerIdentity = TEST_CALLER): Promise<TestSts> {
+/** An error STS answers every call with, as it does for expired credentials. */
+export interface StsRefusal {
+  code: string;
+  message: string;
+}
+
+export async function startSts(
+  identity: CallerIdentity = TEST_CALLER,
+  refusal?: StsRefusal,
+): Promise<TestSts> {
   const calls: string[] = [];
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -41,6 +51,13 @@ export async function startSts(identity: CallerIdentity = TEST_CALLER): Promise<
       calls.push(action);
       const requestId = `00000000-0000-4000-8000-${String(calls.length).padStart(12, '0')}`;
       res.setHeader('content-type', 'text/xml');
+      if (refusal !== undefined) {
+        res.statusCode = 403;
+        res.end(
+          `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${escapeXml(refusal.code)}</Code><Message>${escapeXml(refusal.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        );
+        return;
+      }
       if (action !== 'GetCallerIdentity' || form.get('Version') !== '2011-06-15') {
         res.statusCode = 400;
         res.end(

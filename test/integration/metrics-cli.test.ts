@@ -241,7 +241,8 @@ describe('elb-otlp metrics', () => {
         ...['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'],
         ...['--load-balancer', arn, '--counts', 'gauge', '--units', 'none'],
       ],
-      {},
+      // No Region set; the stack's service name.
+      { OTEL_SERVICE_NAME: 'edge' },
     );
     expect(result.stderr).toContain(
       `account ${TEST_CALLER.account} in cn-north-1, counts gauge, units none`,
@@ -252,6 +253,7 @@ describe('elb-otlp metrics', () => {
       ...LOGS_RESOURCE,
       'cloud.region': 'cn-north-1',
       'cloud.resource_id': arn,
+      'service.name': 'edge',
     });
     const metric = request?.metrics?.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0];
     expect(metric?.sum).toBeUndefined();
@@ -260,13 +262,24 @@ describe('elb-otlp metrics', () => {
   });
 
   it('refuses load balancers of another account than the credentials read, before reading', async () => {
+    receiver.requests.length = 0;
+    const listed = cloudwatch.fake.listCalls.length;
     const other = ALB_ARN.replace(TEST_CALLER.account, '210987654321');
-    const result = await run(['--load-balancer', other]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      `the load balancers are of account 210987654321 (--load-balancer), but the credentials are of ${TEST_CALLER.account}, whose CloudWatch holds none of their metrics: use credentials of 210987654321`,
-    );
-    expect(result.stdout).toBe('');
+    const byArn = await run(['--load-balancer', other]);
+    const byFlag = await run(['--account', '210987654321']);
+    for (const [result, source] of [
+      [byArn, '--load-balancer'],
+      [byFlag, '--account'],
+    ] as const) {
+      expect(result.code).toBe(2);
+      // One line: the credentials are at fault, not the command line.
+      expect(result.stderr).toBe(
+        `elb-otlp metrics: ${source}: the load balancers are of account 210987654321, but the credentials are of ${TEST_CALLER.account}, whose CloudWatch holds none of their metrics: use credentials of 210987654321\n`,
+      );
+      expect(result.stdout).toBe('');
+    }
+    expect(cloudwatch.fake.listCalls.length).toBe(listed);
+    expect(receiver.requests).toEqual([]);
   });
 
   it('fails naming STS and the way round it when the account cannot be learnt, and goes on with one given', async () => {
@@ -281,13 +294,48 @@ describe('elb-otlp metrics', () => {
     // Said, not a stack trace.
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
     expect(unknown.stdout).toBe('');
-    const given = await run([...window, '--account', TEST_CALLER.account], down);
+    receiver.requests.length = 0;
+    const given = await run([...window, '--account', '210987654321'], down);
     expect(given.stderr).toMatch(
-      new RegExp(
-        `the credentials' account could not be checked with STS GetCallerIdentity \\(.+\\); reading the CloudWatch of ${TEST_CALLER.account}`,
-      ),
+      /^elb-otlp metrics: STS GetCallerIdentity could not be reached \(.+\): going on with account 210987654321 \(--account\); if the credentials are of another account, no series will be found$/m,
     );
     expect(given.code).toBe(4);
+    expect(
+      attributes(receiver.requests[0]?.metrics?.resourceMetrics[0]?.resource?.attributes)[
+        'cloud.account.id'
+      ],
+    ).toBe('210987654321');
+  });
+
+  it('stops in one line, whatever the account given, when the credentials are missing or refused', async () => {
+    const expired = await startSts(TEST_CALLER, {
+      code: 'ExpiredToken',
+      message: 'The security token included in the request is expired',
+    });
+    try {
+      const window = ['--start', '2026-11-20T10:00:00Z', '--end', '2026-11-20T11:00:00Z'];
+      const refused = await run([...window, '--account', TEST_CALLER.account], {
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_STS: expired.url,
+      });
+      expect(refused.stderr).toBe(
+        'elb-otlp metrics: STS GetCallerIdentity refused the credentials (ExpiredToken: The security token included in the request is expired): renew or set the AWS credentials\n',
+      );
+      const none = await run([...window, '--load-balancer', ALB_ARN], {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        // No instance metadata to ask on this machine.
+        AWS_EC2_METADATA_DISABLED: 'true',
+      });
+      expect(none.stderr).toMatch(
+        /^elb-otlp metrics: no AWS credentials \(CredentialsProviderError: .+\): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n$/,
+      );
+      expect([refused.code, none.code]).toEqual([1, 1]);
+      expect([refused.stdout, none.stdout]).toEqual(['', '']);
+    } finally {
+      await expired.close();
+    }
   });
 
   it('exits 2 naming AWS_REGION when no Region is set', async () => {
@@ -306,6 +354,7 @@ describe('elb-otlp metrics', () => {
     [['--load-balancer', 'web'], /--load-balancer "web" is not a load balancer ARN/],
     [['--account', '1234'], /--account "1234" is not an AWS account ID \(12 digits\)/],
     [['--counts', 'cumulative'], /unknown --counts "cumulative"; expected delta or gauge/],
+    [['--units', 'seconds'], /unknown --units "seconds"; expected ucum or none/],
     [
       ['--load-balancer', ALB_ARN, '--account', '210987654321'],
       /--account 210987654321 is not the account of the load balancer ARNs of --load-balancer \(123456789012\)/,

@@ -266,36 +266,90 @@ function byDashboardKey(samples: Sample[]): Map<string, Omit<Sample, 'labels'>> 
   return keyed;
 }
 
+/** A case of prometheus/otlptranslator's own tests (metric_namer_test.go): strategy, metric, name. */
+type UpstreamCase = [TranslationStrategy, string, string, OtlpMetricShape['type'], string];
+
 describe("Prometheus's OTLP naming, as written out for these tests", () => {
-  it.each([
-    // Prometheus's own test of its strategies (http.server.duration, in seconds).
-    [
-      { name: 'http.server.duration', unit: 's', type: 'gauge' },
+  it("names http.server.duration in seconds under each strategy as Prometheus's own test does", () => {
+    const metric: OtlpMetricShape = { name: 'http.server.duration', unit: 's', type: 'gauge' };
+    expect(TRANSLATION_STRATEGIES.map((strategy) => prometheusName(metric, strategy))).toEqual([
       'http_server_duration_seconds',
       'http.server.duration_seconds',
       'http_server_duration',
       'http.server.duration',
-    ],
-    // otlptranslator's examples of its default strategy (the other columns follow its code).
-    [
-      { name: 'requests.count', unit: '1', type: 'monotonic-sum' },
-      'requests_count_total',
-      'requests.count_total',
-      'requests_count',
-      'requests.count',
-    ],
-    [
-      { name: 'memory.usage', unit: 'By', type: 'gauge' },
-      'memory_usage_bytes',
-      'memory.usage_bytes',
-      'memory_usage',
-      'memory.usage',
-    ],
-  ] as [OtlpMetricShape, ...string[]][])('names %j as Prometheus does', (metric, ...names) => {
-    expect(TRANSLATION_STRATEGIES.map((strategy) => prometheusName(metric, strategy))).toEqual(
-      names,
-    );
+    ]);
   });
+
+  it.each<UpstreamCase>([
+    ['UnderscoreEscapingWithSuffixes', 'requests', '', 'monotonic-sum', 'requests_total'],
+    ['UnderscoreEscapingWithSuffixes', 'cpu_usage', '1', 'gauge', 'cpu_usage_ratio'],
+    ['UnderscoreEscapingWithSuffixes', 'items', '1', 'monotonic-sum', 'items_total'],
+    [
+      'UnderscoreEscapingWithSuffixes',
+      'response_time',
+      'ms',
+      'gauge',
+      'response_time_milliseconds',
+    ],
+    ['UnderscoreEscapingWithSuffixes', 'memory_usage', 'By', 'gauge', 'memory_usage_bytes'],
+    ['UnderscoreEscapingWithSuffixes', 'requests', '1/s', 'gauge', 'requests_per_second'],
+    [
+      'UnderscoreEscapingWithSuffixes',
+      'throughput',
+      'By/s',
+      'gauge',
+      'throughput_bytes_per_second',
+    ],
+    ['UnderscoreEscapingWithSuffixes', 'custom_metric', '{custom}', 'gauge', 'custom_metric'],
+    [
+      'UnderscoreEscapingWithSuffixes',
+      'custom_metric',
+      'By/{custom}',
+      'gauge',
+      'custom_metric_bytes',
+    ],
+    ['UnderscoreEscapingWithSuffixes', 'requests_total', '', 'monotonic-sum', 'requests_total'],
+    [
+      'UnderscoreEscapingWithSuffixes',
+      'response_time_seconds',
+      's',
+      'gauge',
+      'response_time_seconds',
+    ],
+    [
+      'UnderscoreEscapingWithSuffixes',
+      'metric__with__multiple__underscores',
+      'unit__multiple__underscores',
+      'gauge',
+      'metric_with_multiple_underscores_unit_multiple_underscores',
+    ],
+    [
+      'UnderscoreEscapingWithSuffixes',
+      'custom_metric',
+      'unit@with#special/chars',
+      'gauge',
+      'custom_metric_unit_with_special_per_chars',
+    ],
+    ['NoUTF8EscapingWithSuffixes', 'requests_total', '', 'monotonic-sum', 'requests_total'],
+    ['NoUTF8EscapingWithSuffixes', 'response_time_seconds', 's', 'gauge', 'response_time_seconds'],
+    ['NoUTF8EscapingWithSuffixes', 'cpu_seconds_total', 's', 'monotonic-sum', 'cpu_seconds_total'],
+    ['NoUTF8EscapingWithSuffixes', 'requêsts', '1/s', 'gauge', 'requêsts_per_second'],
+    ['NoUTF8EscapingWithSuffixes', 'respønse_time', 'ms', 'gauge', 'respønse_time_milliseconds'],
+    [
+      'UnderscoreEscapingWithoutSuffixes',
+      'metric@with#special$chars',
+      '',
+      'gauge',
+      'metric_with_special_chars',
+    ],
+    ['UnderscoreEscapingWithoutSuffixes', '123metric', '', 'gauge', '_123metric'],
+    ['UnderscoreEscapingWithoutSuffixes', 'metric@@##$$name', '', 'gauge', 'metric_name'],
+  ])(
+    "%s: %s in %j (%s) is %s, as in otlptranslator's tests",
+    (strategy, name, unit, type, expected) => {
+      expect(prometheusName({ name, unit, type }, strategy)).toBe(expected);
+    },
+  );
 });
 
 describe('one series whichever path ships it, on a Prometheus backend', async () => {
