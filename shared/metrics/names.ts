@@ -1,7 +1,9 @@
 /**
  * Metric and label names as the Prometheus CloudWatch exporter forms them, so
  * the serverless path (`functions/metrics.ts`) and the Collector path
- * (`collector/`) send the same series: one dashboard serves either.
+ * (`collector/`) name their series alike: one dashboard serves either, given
+ * the settings of docs/metrics.md#one-series-whichever-path on a Prometheus
+ * backend.
  *
  * The exporter snake-cases the namespace and metric name, replaces what is not
  * `[a-zA-Z0-9:_]` with `_`, merges runs of `_`, and appends the statistic:

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import {
   decodeMetricsRequest,
   decodeRequest,
+  type JsonAttribute,
   type JsonMetricsRequest,
   type JsonRecord,
   type JsonRequest,
@@ -24,6 +25,13 @@ import {
 
 const ResponseType = OTLP_SCHEMA.lookupType('otlp.ExportLogsServiceResponse');
 const StatusType = OTLP_SCHEMA.lookupType('otlp.Status');
+
+/** A decoded resource's or datapoint's attributes as `{key: value}`, whatever each value's type. */
+export function attributeValues(list: readonly unknown[] | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    ((list ?? []) as JsonAttribute[]).map((a) => [a.key, Object.values(a.value)[0]]),
+  );
+}
 
 /** What the receiver does with one request. */
 export type Fault =

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonAttribute } from '../../receiver/otlp-decoder.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
 import { generateAlbLines } from '../../shared/generate/alb-lines.ts';
@@ -24,7 +23,7 @@ import {
   type FakeSeries,
   startCloudWatchServer,
 } from '../helpers/cloudwatch-fake.ts';
-import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { attributeValues, type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startSts, TEST_CALLER, type TestSts } from '../helpers/sts.ts';
 
 const ALB = 'app/web/50dc6c495c0c9188';
@@ -82,12 +81,6 @@ const LOGS_RESOURCE = {
 };
 const ALB_ARN = LOGS_RESOURCE['cloud.resource_id'];
 
-function attributes(list: readonly unknown[] | undefined): Record<string, unknown> {
-  return Object.fromEntries(
-    ((list ?? []) as JsonAttribute[]).map((a) => [a.key, Object.values(a.value)[0]]),
-  );
-}
-
 function run(args: string[], env: Record<string, string> = { AWS_REGION: 'us-east-1' }) {
   return runCli(['metrics', ...args], {
     clear: ['OTEL_', 'ELB_OTLP_', 'AWS_'],
@@ -127,7 +120,7 @@ describe('elb-otlp metrics', () => {
     const [request] = receiver.requests;
     expect(request?.path).toBe('/v1/metrics');
     // The account is the caller's: the credentials read that account's CloudWatch.
-    expect(attributes(request?.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual(
+    expect(attributeValues(request?.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual(
       LOGS_RESOURCE,
     );
     expect(sts.calls).toEqual(['GetCallerIdentity']);
@@ -218,7 +211,7 @@ describe('elb-otlp metrics', () => {
     await exporter.close();
 
     const [logRequest, ...metricRequests] = receiver.requests;
-    expect(attributes(logRequest?.body?.resourceLogs[0]?.resource?.attributes)).toEqual(
+    expect(attributeValues(logRequest?.body?.resourceLogs[0]?.resource?.attributes)).toEqual(
       LOGS_RESOURCE,
     );
     expect(metricRequests.map((r) => r.path)).toEqual([
@@ -227,7 +220,7 @@ describe('elb-otlp metrics', () => {
       '/v1/metrics',
     ]);
     for (const request of metricRequests) {
-      expect(attributes(request.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual(
+      expect(attributeValues(request.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual(
         LOGS_RESOURCE,
       );
     }
@@ -249,7 +242,7 @@ describe('elb-otlp metrics', () => {
     );
     expect(result.code).toBe(4);
     const [request] = receiver.requests;
-    expect(attributes(request?.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual({
+    expect(attributeValues(request?.metrics?.resourceMetrics[0]?.resource?.attributes)).toEqual({
       ...LOGS_RESOURCE,
       'cloud.region': 'cn-north-1',
       'cloud.resource_id': arn,
@@ -301,7 +294,7 @@ describe('elb-otlp metrics', () => {
     );
     expect(given.code).toBe(4);
     expect(
-      attributes(receiver.requests[0]?.metrics?.resourceMetrics[0]?.resource?.attributes)[
+      attributeValues(receiver.requests[0]?.metrics?.resourceMetrics[0]?.resource?.attributes)[
         'cloud.account.id'
       ],
     ).toBe('210987654321');

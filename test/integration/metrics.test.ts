@@ -8,7 +8,7 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonAttribute, JsonMetric, JsonMetricsRequest } from '../../receiver/otlp-decoder.ts';
+import type { JsonMetric, JsonMetricsRequest } from '../../receiver/otlp-decoder.ts';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
@@ -17,7 +17,7 @@ import { loadMetricsSettings } from '../../shared/metrics/metrics-settings.ts';
 import { MetricsInputError } from '../../shared/metrics/window.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { createFakeCloudWatch, type FakeSeries } from '../helpers/cloudwatch-fake.ts';
-import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { attributeValues, type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 const ALB = 'app/web/50dc6c495c0c9188';
 const ALB_2 = 'app/api/73e2d6bc24d8a067';
@@ -143,10 +143,6 @@ function handlerFor(
   return { cloudwatch, exporter, handler, context, errors };
 }
 
-function attributes(list: JsonAttribute[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((list ?? []).map((a) => [a.key, Object.values(a.value)[0]]));
-}
-
 /** The metrics of one or more requests by name, a metric's datapoints from every request joined in order. */
 function metricsOf(
   requests: JsonMetricsRequest | undefined | (JsonMetricsRequest | undefined)[],
@@ -170,9 +166,9 @@ function requestsFor(loadBalancer: string): JsonMetricsRequest[] {
   return receiver.requests
     .map((r) => r.metrics)
     .filter((m): m is JsonMetricsRequest =>
-      String(attributes(m?.resourceMetrics[0]?.resource?.attributes)['cloud.resource_id']).endsWith(
-        loadBalancer,
-      ),
+      String(
+        attributeValues(m?.resourceMetrics[0]?.resource?.attributes)['cloud.resource_id'],
+      ).endsWith(loadBalancer),
     );
 }
 
@@ -230,9 +226,9 @@ describe('the metrics function', () => {
     expect(new Set(receiver.requests.map((r) => r.path))).toEqual(new Set(['/v1/metrics']));
     const alb = requestsFor(ALB);
     expect(alb.length).toBeGreaterThan(1);
-    const resource = attributes(alb[0]?.resourceMetrics[0]?.resource?.attributes);
+    const resource = attributeValues(alb[0]?.resourceMetrics[0]?.resource?.attributes);
     for (const request of alb) {
-      expect(attributes(request.resourceMetrics[0]?.resource?.attributes)).toEqual(resource);
+      expect(attributeValues(request.resourceMetrics[0]?.resource?.attributes)).toEqual(resource);
     }
     expect(resource).toMatchObject({
       'cloud.provider': 'aws',
@@ -262,11 +258,11 @@ describe('the metrics function', () => {
     const points = requests?.sum?.dataPoints ?? [];
     expect(points).toHaveLength(10);
     const first = points.find(
-      (p) => attributes(p.attributes).availability_zone === 'eu-west-1a' && p.asDouble === 10,
+      (p) => attributeValues(p.attributes).availability_zone === 'eu-west-1a' && p.asDouble === 10,
     );
     expect(first?.startTimeUnixNano).toBe(nanos('2026-11-27T15:55:00Z'));
     expect(first?.timeUnixNano).toBe(nanos('2026-11-27T15:56:00Z'));
-    expect(attributes(first?.attributes)).toEqual({
+    expect(attributeValues(first?.attributes)).toEqual({
       service: 'elb',
       load_balancer: ALB,
       availability_zone: 'eu-west-1a',
@@ -282,7 +278,7 @@ describe('the metrics function', () => {
       [nanos('2026-11-27T15:56:00Z'), 0.125],
       [nanos('2026-11-27T15:57:00Z'), 0.375],
     ]);
-    expect(attributes(p99?.gauge?.dataPoints[0]?.attributes)).toEqual({
+    expect(attributeValues(p99?.gauge?.dataPoints[0]?.attributes)).toEqual({
       service: 'elb',
       load_balancer: ALB,
       target_group: TG,
@@ -297,7 +293,7 @@ describe('the metrics function', () => {
     expect(nlb.get('aws_networkelb_new_flow_count_sum')?.sum?.dataPoints).toHaveLength(3);
     expect(nlb.get('aws_networkelb_active_flow_count_average')?.gauge?.dataPoints).toHaveLength(2);
     expect(
-      attributes(requestsFor(NLB)[0]?.resourceMetrics[0]?.resource?.attributes)[
+      attributeValues(requestsFor(NLB)[0]?.resourceMetrics[0]?.resource?.attributes)[
         'cloud.resource_id'
       ],
     ).toBe(`arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/${NLB}`);
@@ -480,7 +476,7 @@ describe('the metrics function', () => {
         [...metricsOf(r.metrics).values()].flatMap((m) =>
           (m.sum?.dataPoints ?? m.gauge?.dataPoints ?? []).map(
             (p) =>
-              `${m.name} ${JSON.stringify(attributes(p.attributes))} ${p.startTimeUnixNano} ${p.asDouble}`,
+              `${m.name} ${JSON.stringify(attributeValues(p.attributes))} ${p.startTimeUnixNano} ${p.asDouble}`,
           ),
         ),
       );
