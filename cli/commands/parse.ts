@@ -8,7 +8,6 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
-import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
 import { PARSE_ERROR_KEY } from '../../shared/otlp/line-parser.ts';
 import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
 import { decompressed } from '../../shared/pipeline/decompress.ts';
@@ -19,11 +18,14 @@ import type { CommandIo } from '../command-io.ts';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
+import { FORMAT_OPTIONS, formatOptionsHelp, readFormatOptions } from './format-options.ts';
 import { parseObjectLocation } from './object-location.ts';
 
-export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--key S3_KEY]
+export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--fields NAMES] [--delimiter D]
+                      [--key S3_KEY]
 
-Prints each line of an ELB log file as one OTLP/JSON object
+Prints each line of an ELB log file (classic, or a vended delivery's JSON
+lines, W3C or plain rows) as one OTLP/JSON object
 {"resource": …, "logRecord": …} per line on stdout. The input may be gzip
 or plain text (detected from its first bytes); "-" or no FILE reads stdin.
 Input that is not an ELB log (another compression, binary data, or first
@@ -33,14 +35,15 @@ Exit status: 0 done; 1 the input could not be read, or is not an ELB log;
 2 bad options or settings.
 
 Options:
-  --format FORMAT  auto (default), ${LOG_FORMAT_IDS.join(', ')}
-  --key S3_KEY     the object's S3 key (or s3://bucket/key), for the resource
-                   attributes and log.record.uid; by default the file name is
-                   read as an ELB log object name
-  -h, --help       show this help
+${formatOptionsHelp(19)}
+  --key S3_KEY       the object's S3 key (or s3://bucket/key), for the resource
+                     attributes and log.record.uid; by default the file name
+                     is read as an ELB log object name
+  -h, --help         show this help
 
 Environment: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
-ELB_OTLP_INCLUDE_BODY, ELB_OTLP_REDACT_QUERY_PARAMS (see docs/configuration.md).`;
+ELB_OTLP_INCLUDE_BODY, ELB_OTLP_REDACT_QUERY_PARAMS, ELB_OTLP_VENDED_FIELDS,
+ELB_OTLP_VENDED_DELIMITER (see docs/configuration.md).`;
 
 /** Runs `parse` and returns the exit code. */
 export async function runParse(args: string[], io: CommandIo): Promise<number> {
@@ -48,7 +51,7 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      format: { type: 'string', default: 'auto' },
+      ...FORMAT_OPTIONS,
       key: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -58,21 +61,16 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     return EXIT_OK;
   }
   if (positionals.length > 1) throw new UsageError(`expected one FILE, got ${positionals.length}`);
-  const format = values.format;
-  if (format !== 'auto' && !LOG_FORMAT_IDS.includes(format as LogFormatId)) {
-    throw new UsageError(
-      `unknown --format ${JSON.stringify(format)}; expected auto, ${LOG_FORMAT_IDS.join(', ')}`,
-    );
-  }
   const file = positionals[0] ?? '-';
   const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
   const config = loadMappingConfig(io.env);
+  const format = readFormatOptions(values, config);
   const name = file === '-' ? 'stdin' : file;
   const parser = new ObjectParser({
     identity: location ?? { key: undefined },
     nameHint: file === '-' ? undefined : basename(file),
     displayName: name,
-    format: format as LogFormatId | 'auto',
+    format,
     config,
   });
   const input = file === '-' ? io.stdin : createReadStream(file);

@@ -10,7 +10,6 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
-import { LOG_FORMAT_IDS, type LogFormatId } from '../../shared/formats/field-spec.ts';
 import { ObjectParser } from '../../shared/pipeline/object-parser.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
 import { shipObject } from '../../shared/pipeline/ship-object.ts';
@@ -19,6 +18,7 @@ import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
+import { FORMAT_OPTIONS, formatOptionsHelp, readFormatOptions } from './format-options.ts';
 import { parseObjectLocation } from './object-location.ts';
 import { shipAndReport } from './ship-report.ts';
 
@@ -43,7 +43,7 @@ Options:
   --start N, --end N      S3 objects only: ship the lines whose first byte
                           lies in [N, M) of the content (decompressed for
                           gzip), as one chunk of a reprocessing run does
-  --format FORMAT         auto (default), ${LOG_FORMAT_IDS.join(', ')}
+${formatOptionsHelp(26)}
   --max-retry-time TIME   how long one batch may be retried, e.g. 30s, 2m
                           (default 2m); then the run stops sending and counts
                           the remaining lines as failed
@@ -71,7 +71,7 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
       key: { type: 'string' },
       start: { type: 'string' },
       end: { type: 'string' },
-      format: { type: 'string', default: 'auto' },
+      ...FORMAT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -82,12 +82,8 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
   if (positionals.length !== 1) {
     throw new UsageError(`expected one FILE, got ${positionals.length}`);
   }
-  const format = values.format;
-  if (format !== 'auto' && !LOG_FORMAT_IDS.includes(format as LogFormatId)) {
-    throw new UsageError(
-      `unknown --format ${JSON.stringify(format)}; expected auto, ${LOG_FORMAT_IDS.join(', ')}`,
-    );
-  }
+  const mapping = loadMappingConfig(io.env);
+  const format = readFormatOptions(values, mapping);
   const file = positionals[0];
   const s3 = file.startsWith('s3://') ? parseObjectLocation(file) : undefined;
   if (s3 !== undefined && values.key !== undefined) {
@@ -107,7 +103,6 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
     throw new UsageError(`--end ${end} must be greater than --start ${start}`);
   }
   const location = values.key === undefined ? undefined : parseObjectLocation(values.key);
-  const mapping = loadMappingConfig(io.env);
   const config = await exportConfigFrom(io, values, 'ship');
 
   const name = file === '-' ? 'stdin' : file;
@@ -134,7 +129,7 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
         identity: location ?? { key: undefined },
         nameHint: file === '-' ? undefined : basename(file),
         displayName: name,
-        format: format as LogFormatId | 'auto',
+        format,
         config: mapping,
       }),
       nowNanos: io.now,

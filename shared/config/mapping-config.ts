@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
+import { vendedFormatOf } from '../formats/vended-fields.ts';
 import type { Attribute } from '../records/model.ts';
 import {
   type ByteQueryRedactor,
@@ -30,6 +31,16 @@ export interface MappingConfig {
   serviceName?: string;
   /** `OTEL_RESOURCE_ATTRIBUTES`, added to every resource without overriding what the object says. */
   resourceAttributes: Attribute[];
+  /** How vended deliveries without a header write their records (docs/vended-logs.md). */
+  vended: VendedSettings;
+}
+
+/** What a `plain` delivery does not say about itself: its fields, in order, and its delimiter. */
+export interface VendedSettings {
+  /** `ELB_OTLP_VENDED_FIELDS`: the delivery's record fields, in order; `plain` objects are read only with them. */
+  fields?: readonly string[];
+  /** `ELB_OTLP_VENDED_DELIMITER`: between a `plain` or `w3c` row's values; else told from the row. */
+  delimiter?: string;
 }
 
 /** Empty variables count as unset, as the OpenTelemetry configuration rules say. */
@@ -43,6 +54,12 @@ const EnvSchema = z.object({
   ELB_OTLP_REDACT_QUERY_PARAMS: optionalText,
   OTEL_SERVICE_NAME: optionalText,
   OTEL_RESOURCE_ATTRIBUTES: optionalText,
+  ELB_OTLP_VENDED_FIELDS: optionalText,
+  // Not trimmed: a tab or a space is a delimiter.
+  ELB_OTLP_VENDED_DELIMITER: z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value)),
 });
 
 /**
@@ -52,6 +69,8 @@ const EnvSchema = z.object({
  * - `ELB_OTLP_REDACT_QUERY_PARAMS`: comma-separated names replacing the default
  *   list, or `none` to redact nothing.
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: as in the OpenTelemetry SDKs.
+ * - `ELB_OTLP_VENDED_FIELDS`, `ELB_OTLP_VENDED_DELIMITER`: a `plain`
+ *   delivery's fields and delimiter ({@link parseVendedSettings}).
  *
  * @throws ConfigError naming every bad setting (the first as its `setting`).
  */
@@ -72,6 +91,7 @@ export function loadMappingConfig(env: Record<string, string | undefined>): Mapp
     redactQuery: createQueryRedactor(redactedQueryParams),
     redactQueryBytes: createByteQueryRedactor(redactedQueryParams),
     resourceAttributes: parseResourceAttributes(vars.OTEL_RESOURCE_ATTRIBUTES),
+    vended: parseVendedSettings(vars.ELB_OTLP_VENDED_FIELDS, vars.ELB_OTLP_VENDED_DELIMITER),
   };
   if (vars.OTEL_SERVICE_NAME !== undefined) config.serviceName = vars.OTEL_SERVICE_NAME;
   return config;
@@ -91,4 +111,44 @@ function parseParamList(text: string | undefined): readonly string[] {
     );
   }
   return names;
+}
+
+/** Names a delimiter may be given by, besides itself. */
+const DELIMITER_NAMES: Readonly<Record<string, string>> = { tab: '\t', space: ' ', comma: ',' };
+
+/**
+ * The settings of a `plain` delivery: its fields (names separated by commas
+ * or spaces, in the delivery's order; they must be one log type's) and its
+ * delimiter (`tab`, `space`, `comma`, or the characters themselves, at most
+ * 5 as CloudWatch Logs allows).
+ *
+ * @throws ConfigError naming the setting at fault.
+ */
+export function parseVendedSettings(
+  fields: string | undefined,
+  delimiter: string | undefined,
+): VendedSettings {
+  const settings: VendedSettings = {};
+  if (fields !== undefined) {
+    const names = fields.split(/[\s,]+/).filter((name) => name !== '');
+    if (vendedFormatOf(names) === undefined) {
+      throw new ConfigError(
+        'ELB_OTLP_VENDED_FIELDS',
+        `names no ALB or NLB log type's fields (got ${JSON.stringify(fields)}); list the delivery's record fields in order, as in docs/vended-logs.md`,
+      );
+    }
+    settings.fields = names;
+  }
+  if (delimiter !== undefined) {
+    const named = DELIMITER_NAMES[delimiter.trim().toLowerCase()];
+    const value = named ?? delimiter;
+    if (value.length > 5 || /["\n\r]/.test(value)) {
+      throw new ConfigError(
+        'ELB_OTLP_VENDED_DELIMITER',
+        `must be tab, space, comma or up to 5 characters other than a quote or a newline (got ${JSON.stringify(delimiter)})`,
+      );
+    }
+    settings.delimiter = value;
+  }
+  return settings;
 }

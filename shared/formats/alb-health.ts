@@ -35,4 +35,21 @@ export const ALB_HEALTH: LogFormatSpec = {
     field('elb', 'elb'),
     field('ip_address', 'string', 'aws.elb.ip_address'),
   ],
+  vended: {
+    logType: 'ALB_HEALTH_CHECK_LOGS',
+    fields: [
+      'type',
+      'time',
+      'latency',
+      'target_addr',
+      'target_group_id',
+      'status',
+      'status_code',
+      'reason_code',
+      'elb',
+      'ip_address',
+    ],
+    renames: {},
+    required: ['time'],
+  },
 };

@@ -102,6 +102,41 @@ export interface LogFormatSpec {
   readonly fields: readonly FieldSpec[];
   /** Lines with fewer fields are parse errors (older layouts are shorter, not different). */
   readonly minFields: number;
+  /** How CloudWatch Logs' vended delivery names the fields; absent for formats it does not deliver. */
+  readonly vended?: VendedSpec;
+}
+
+/**
+ * A log type of CloudWatch Logs' vended delivery (docs/vended-logs.md): its
+ * records carry named fields, mapped by name onto the classic table beside
+ * it, so both give the same record.
+ */
+export interface VendedSpec {
+  /** The delivery source's `logType`. */
+  readonly logType: string;
+  /**
+   * The delivery's record fields, in their default order: AWS's field
+   * catalogue as the CDK lists it, lower-cased (the wire strings are
+   * unpublished; {@link normaliseFieldName} makes `client:port`,
+   * `Client-Port` and `client_port` one name).
+   */
+  readonly fields: readonly string[];
+  /** Vended names that are not the classic field's name, normalised: vended → classic. */
+  readonly renames: Readonly<Record<string, string>>;
+  /** Fields a record cannot do without: one that lacks any is a parse error. */
+  readonly required: readonly string[];
+}
+
+/**
+ * A field name as the vended path compares it: lower case, every run of
+ * other characters than letters and digits one `_`, none at either end
+ * (`client:port`, `CLIENT_PORT` and `client-port` are all `client_port`).
+ */
+export function normaliseFieldName(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 /** Shorthand for a field table row. */

@@ -12,7 +12,6 @@
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax
  */
 
-const SPACE = 0x20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const DASH = 0x2d;
@@ -110,17 +109,21 @@ export function tokenAt(starts: Int32Array, ends: Int32Array, count: number, at:
 export const TOKENIZED = -1;
 
 /**
- * Splits `line` into `into`. Returns {@link TOKENIZED}, or the 0-based index
- * of a quoted field that has no closing quote.
+ * Splits `line` into `into` at `separator` (ELB's single space unless a
+ * vended delivery chose another: docs/vended-logs.md). Returns
+ * {@link TOKENIZED}, or the 0-based index of a quoted field that has no
+ * closing quote.
  *
  * @example
  * const tokens = new LineTokens();
  * tokenize('h2 "GET / HTTP/2.0" -', tokens); // tokens.count === 3
  */
-export function tokenize(line: string, into: LineTokens): number {
+export function tokenize(line: string, into: LineTokens, separator = ' '): number {
   into.line = line;
   into.count = 0;
   const length = line.length;
+  const step = separator.length;
+  const single = step === 1 ? separator.charCodeAt(0) : -1;
   let pos = 0;
   // Position of the next backslash at or after `pos`, found lazily so a long
   // line without escapes is scanned once.
@@ -132,7 +135,13 @@ export function tokenize(line: string, into: LineTokens): number {
       let close = line.indexOf('"', start);
       while (close !== -1) {
         const next = close + 1;
-        if ((next === length || line.charCodeAt(next) === SPACE) && !isEscapedQuote(line, close)) {
+        if (
+          (next === length ||
+            (single === -1
+              ? line.startsWith(separator, next)
+              : line.charCodeAt(next) === single)) &&
+          !isEscapedQuote(line, close)
+        ) {
           break;
         }
         close = line.indexOf('"', next);
@@ -140,16 +149,16 @@ export function tokenize(line: string, into: LineTokens): number {
       if (close === -1) return into.count;
       if (backslash < start) backslash = nextBackslash(line, start);
       into.push(start, close, 1, backslash < close ? 1 : 0);
-      pos = close + 2;
+      pos = close + 1 + step;
     } else {
-      let end = line.indexOf(' ', pos);
+      let end = line.indexOf(separator, pos);
       if (end === -1) end = length;
       if (backslash < pos) backslash = nextBackslash(line, pos);
       into.push(pos, end, 0, backslash < end ? 1 : 0);
-      pos = end + 1;
+      pos = end + step;
     }
   }
-  // A trailing space leaves no empty field behind.
+  // A trailing separator leaves no empty field behind.
   return TOKENIZED;
 }
 

@@ -33,8 +33,9 @@ export type BufferLineEncoder = (
 export function createBufferLineEncoder(options: LineMapperOptions): BufferLineEncoder {
   const encodeText = createLineEncoder(options);
   const { format, config } = options;
+  // Vended records take the string path (docs/vended-logs.md).
   const fast =
-    format === undefined
+    format === undefined || options.layout !== undefined
       ? undefined
       : createByteLineEncoder({
           format,

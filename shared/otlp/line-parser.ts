@@ -15,6 +15,7 @@ import { looseFields, redactedBody, urlFieldKinds } from '../formats/line-redact
 import { type ParsedLine, parseFields } from '../formats/parse-fields.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
 import { FieldError } from '../formats/values.ts';
+import type { VendedLayout } from '../formats/vended-record.ts';
 import {
   type AttributeSink,
   type LogRecord,
@@ -22,6 +23,7 @@ import {
   severityText,
 } from '../records/model.ts';
 import { redactQueriesIn } from '../records/redaction.ts';
+import { createVendedLineParser } from './vended-line-parser.ts';
 
 /** Why a line could not be parsed; a record of such a line has it first. */
 export const PARSE_ERROR_KEY = 'elb_otlp.parse_error';
@@ -41,6 +43,8 @@ export interface LineMapperOptions {
   uidPrefix: string;
   /** The `elb` field value the resource stands for. */
   resourceLoadBalancerId?: string;
+  /** How the records of a vended delivery are written; absent for classic lines (docs/vended-logs.md). */
+  layout?: VendedLayout;
 }
 
 const UNRECOGNISED =
@@ -93,6 +97,24 @@ export function createLineParser(options: LineMapperOptions): LineParser {
   if (format === undefined) {
     return { parse: () => UNRECOGNISED, body: failedBody, failedBody };
   }
+  const ends = (parsed: ParsedLine, uid: string, attributes: AttributeSink) => {
+    if (parsed.loadBalancer !== undefined && parsed.loadBalancer !== resourceLoadBalancerId) {
+      attributes.string(LINE_ELB_KEY, parsed.loadBalancer);
+    }
+    attributes.string(RECORD_UID_KEY, uid);
+  };
+  if (options.layout !== undefined) {
+    const vended = createVendedLineParser(format, options.layout, redact);
+    return {
+      parse(line, uid, parsed, attributes) {
+        const error = vended.parse(line, parsed, attributes);
+        if (error === undefined) ends(parsed, uid, attributes);
+        return error;
+      },
+      body: (line) => vended.body(line),
+      failedBody,
+    };
+  }
   const tokens = new LineTokens();
   const urlFields = urlFieldKinds(format);
   const marks = { kinds: new Uint8Array(64) };
@@ -110,10 +132,7 @@ export function createLineParser(options: LineMapperOptions): LineParser {
         if (error instanceof FieldError) return redactQueriesIn(error.message, redact);
         throw error;
       }
-      if (parsed.loadBalancer !== undefined && parsed.loadBalancer !== resourceLoadBalancerId) {
-        attributes.string(LINE_ELB_KEY, parsed.loadBalancer);
-      }
-      attributes.string(RECORD_UID_KEY, uid);
+      ends(parsed, uid, attributes);
       return undefined;
     },
     body(line, parsed) {

@@ -8,6 +8,7 @@
 import { detectFormatFromLine } from '../formats/detect.ts';
 import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
+import type { VendedEncoding } from '../formats/vended-record.ts';
 import { type QueryRedactor, redactQueriesIn } from '../records/redaction.ts';
 
 /** Characters of the first line quoted when an object is refused. */
@@ -76,7 +77,7 @@ export function notAnElbLog(
   object: string,
   lines: readonly { bytes: Buffer; line: string; offset: number }[],
   whole: boolean,
-  format: LogFormatId | 'auto',
+  format: LogFormatId | VendedEncoding | 'auto',
   redact: QueryRedactor,
 ): NotAnElbLogError {
   const count = lines.length;
@@ -99,7 +100,7 @@ export function notAnElbLog(
     return new NotAnElbLogError(
       object,
       `${one ? `${these} does not parse` : `none of ${these} parses`} in the format forced ` +
-        `(${FORMATS[format].title})${looks}`,
+        `(${format in FORMATS ? FORMATS[format as LogFormatId].title : `vended ${format}`})${looks}`,
     );
   }
   // Another server's log line may carry a token in a URL: redacted before it is quoted.

@@ -16,6 +16,16 @@ import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
+import { vendedFormatOf } from '../formats/vended-fields.ts';
+import {
+  inferDelimiter,
+  jsonObject,
+  jsonValueText,
+  NamedRecordParser,
+  type VendedEncoding,
+  type VendedLayout,
+  w3cFields,
+} from '../formats/vended-record.ts';
 import { createLineMapper, type LineMapper } from '../otlp/line-mapper.ts';
 import { type LineMapperOptions, PARSE_ERROR_KEY } from '../otlp/line-parser.ts';
 import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
@@ -47,9 +57,10 @@ export interface ObjectParserOptions {
   nameHint?: string;
   /**
    * `auto` detects; a format id forces it (and then a line in the
-   * look-ahead must parse as that format, or the object is refused).
+   * look-ahead must parse as that format, or the object is refused); a
+   * vended encoding forces it, the log type still told by the field names.
    */
-  format: LogFormatId | 'auto';
+  format: ReadFormat;
   config: MappingConfig;
   /**
    * How error messages name the object (a path, `stdin`); by default its
@@ -58,9 +69,23 @@ export interface ObjectParserOptions {
   displayName?: string;
 }
 
+/** What an object is read as: detected, a classic format, or a vended encoding (docs/vended-logs.md). */
+export type ReadFormat = LogFormatId | VendedEncoding | 'auto';
+
+/** What a line shows of its object: its log type, and how a vended one is written. */
+interface Recognised {
+  format: LogFormatId;
+  layout?: VendedLayout;
+}
+
+/** A W3C directive naming fields, such as `#Version:` or `#Fields:`, is a header, not a log line. */
+const W3C_DIRECTIVE = /^#[A-Za-z-]+:/;
+
 /** What is settled about an object before its first line is handed on. */
 export interface SettledObject {
   format: LogFormatId | undefined;
+  /** How the records of a vended object are written; absent for classic lines. */
+  layout?: VendedLayout;
   resource: Resource;
   /** What a line mapper or encoder for this object needs. */
   lineOptions: LineMapperOptions;
@@ -110,7 +135,9 @@ export class ObjectParser {
   private refused: NotAnElbLogError | UnsupportedCompressionError | undefined;
   private refusedCount = 0;
   /** Maps a line in a format, to tell whether it parses as that format. */
-  private readonly probes = new Map<LogFormatId, LineMapper>();
+  private readonly probes = new Map<string, LineMapper>();
+  /** The field names of a W3C `#Fields:` header met before the format was settled. */
+  private w3cHeader: string[] | undefined;
 
   constructor(options: ObjectParserOptions) {
     this.options = options;
@@ -163,6 +190,14 @@ export class ObjectParser {
     target: LineTarget,
   ): void {
     if (this.settled !== undefined) {
+      const layout = this.settled.layout;
+      if (
+        layout?.encoding === 'w3c' &&
+        source[start] === 0x23 &&
+        this.directive(source, start, end)
+      ) {
+        return;
+      }
       target.line(source, start, end, offset, observed);
       return;
     }
@@ -170,14 +205,15 @@ export class ObjectParser {
       this.refusedCount++;
       return;
     }
+    if (source[start] === 0x23 && this.directive(source, start, end)) return;
     // The source's memory may be reused once this returns: keep a copy.
     const bytes = Buffer.from(source.subarray(start, end));
     const line = bytes.toString('utf8');
     this.pending.push({ bytes, line, offset, observed });
     this.pendingBytes += bytes.length;
-    const format = this.recognise(line);
-    if (format !== undefined) {
-      this.settle(format, line);
+    const recognised = this.recognise(line);
+    if (recognised !== undefined) {
+      this.settle(recognised, line);
       this.drain(target);
     } else if (this.pending.length >= DETECTION_LINES || this.pendingBytes >= DETECTION_BYTES) {
       this.refuse(
@@ -221,34 +257,88 @@ export class ObjectParser {
       return;
     }
     const forced = this.options.format;
-    this.settle(forced !== 'auto' ? forced : formatOfKey(this.keyInfo?.kind), undefined);
+    const format = forced in FORMATS ? (forced as LogFormatId) : formatOfKey(this.keyInfo?.kind);
+    this.settle(format === undefined ? undefined : { format }, undefined);
     this.drain(target);
   }
 
   /**
-   * The format `line` shows: the forced one, when the line parses as it;
-   * else any format detected from the line, or the one the key names when
-   * the line parses whole as it (a type token AWS added since, say).
+   * Takes a W3C directive line (`#` and a name), keeping the field names of
+   * a `#Fields:` one for the rows after it; false for any other line, which
+   * is then read as a line. Directives are headers, not log lines: they
+   * are not counted (docs/vended-logs.md).
    */
-  private recognise(line: string): LogFormatId | undefined {
+  private directive(source: Buffer, start: number, end: number): boolean {
     const forced = this.options.format;
-    if (forced !== 'auto') return this.parsesAs(forced, line) ? forced : undefined;
-    const detected = detectFormatFromLine(line);
-    if (detected !== undefined) return detected;
-    const named = formatOfKey(this.keyInfo?.kind);
-    return named !== undefined && this.parsesAs(named, line) ? named : undefined;
+    if (forced !== 'auto' && forced !== 'w3c') return false;
+    const line = source.toString('utf8', start, Math.min(end, start + 64 * 1024));
+    if (!W3C_DIRECTIVE.test(line)) return false;
+    const fields = w3cFields(source.toString('utf8', start, end));
+    if (fields === undefined) return true;
+    const layout = this.settled?.layout;
+    // A header repeated further on (objects joined together) replaces the fields.
+    if (layout?.encoding === 'w3c') layout.fields = fields;
+    else this.w3cHeader = fields;
+    return true;
   }
 
-  /** Whether `line` parses in `format` without a parse error. */
-  private parsesAs(format: LogFormatId, line: string): boolean {
-    let probe = this.probes.get(format);
+  /**
+   * What `line` shows: the forced format, when the line parses as it;
+   * else a vended record (a JSON object, a row under a W3C header) of a
+   * known log type, any classic format detected from the line, the one the
+   * key names when the line parses whole as it (a type token AWS added
+   * since, say), or a `plain` record of the fields the settings list.
+   */
+  private recognise(line: string): Recognised | undefined {
+    const forced = this.options.format;
+    if (forced === 'json' || forced === 'w3c' || forced === 'plain') {
+      return this.vended(forced, line);
+    }
+    if (forced !== 'auto')
+      return this.parsesAs({ format: forced }, line) ? { format: forced } : undefined;
+    const vended = this.vended('json', line) ?? this.vended('w3c', line);
+    if (vended !== undefined) return vended;
+    const detected = detectFormatFromLine(line);
+    if (detected !== undefined) return { format: detected };
+    const named = formatOfKey(this.keyInfo?.kind);
+    if (named !== undefined && this.parsesAs({ format: named }, line)) return { format: named };
+    return this.options.config.vended.fields === undefined ? undefined : this.vended('plain', line);
+  }
+
+  /** `line` as a record of a vended `encoding`, when its names are a known log type's. */
+  private vended(encoding: VendedEncoding, line: string): Recognised | undefined {
+    const settings = this.options.config.vended;
+    if (encoding === 'json') {
+      const object = jsonObject(line);
+      if (object === undefined) return undefined;
+      const keys = Object.keys(object);
+      const elbKey = keys.find((key) => key.toLowerCase() === 'elb');
+      const elb = elbKey === undefined ? undefined : object[elbKey];
+      const format = vendedFormatOf(keys, typeof elb === 'string' ? elb : undefined);
+      return format === undefined ? undefined : { format, layout: { encoding } };
+    }
+    const fields = encoding === 'w3c' ? this.w3cHeader : settings.fields;
+    if (fields === undefined) return undefined;
+    const format = vendedFormatOf(fields);
+    if (format === undefined) return undefined;
+    const recognised = { format, layout: { encoding, fields, delimiter: settings.delimiter } };
+    // A W3C header says what the rows are; a plain row must parse as the settings say.
+    return encoding === 'w3c' || this.parsesAs(recognised, line) ? recognised : undefined;
+  }
+
+  /** Whether `line` parses as `recognised` says without a parse error. */
+  private parsesAs(recognised: Recognised, line: string): boolean {
+    const { format, layout } = recognised;
+    const name = layout === undefined ? format : `${format}:${layout.encoding}`;
+    let probe = this.probes.get(name);
     if (probe === undefined) {
       probe = createLineMapper({
         format: FORMATS[format],
         config: this.options.config,
         uidPrefix: '',
+        ...(layout !== undefined && { layout: { ...layout } }),
       });
-      this.probes.set(format, probe);
+      this.probes.set(name, probe);
     }
     return probe(line, 0, 0n).attributes[0]?.key !== PARSE_ERROR_KEY;
   }
@@ -271,15 +361,23 @@ export class ObjectParser {
     return nameHint ?? 'the input';
   }
 
-  private settle(format: LogFormatId | undefined, firstLine: string | undefined): void {
+  private settle(recognised: Recognised | undefined, firstLine: string | undefined): void {
     const { identity, config } = this.options;
+    const format = recognised?.format;
+    const layout = recognised?.layout;
     const lineLoadBalancer =
-      format !== undefined && firstLine !== undefined ? elbField(firstLine, format) : undefined;
+      format !== undefined && firstLine !== undefined
+        ? layout === undefined
+          ? elbField(firstLine, format)
+          : vendedElbField(firstLine, format, layout)
+        : undefined;
     const resourceInput = { ...identity, keyInfo: this.keyInfo, lineLoadBalancer };
     this.settled = {
       format,
+      ...(layout !== undefined && { layout }),
       resource: buildResource(resourceInput, config),
       lineOptions: {
+        ...(layout !== undefined && { layout }),
         format: format === undefined ? undefined : FORMATS[format],
         config,
         // Without a key, the file's name keeps ids of different files apart.
@@ -311,5 +409,35 @@ export function elbField(line: string, format: LogFormatId): string | undefined 
   if (index === -1) return undefined;
   const tokens = new LineTokens(16);
   if (tokenize(line, tokens) !== TOKENIZED) return undefined;
+  return tokens.value(index);
+}
+
+/** The `elb` value of a vended record, read as `layout` says. */
+export function vendedElbField(
+  line: string,
+  format: LogFormatId,
+  layout: VendedLayout,
+): string | undefined {
+  const record = new NamedRecordParser(FORMATS[format]);
+  const isElb = (name: string) => record.spec(record.column(name))?.kind === 'elb';
+  if (layout.encoding === 'json') {
+    const object = jsonObject(line);
+    const key = object === undefined ? undefined : Object.keys(object).find(isElb);
+    if (object === undefined || key === undefined) return undefined;
+    const value = jsonValueText(object[key], undefined);
+    return value === '-' || value === '' ? undefined : value;
+  }
+  const index = layout.fields.findIndex(isElb);
+  if (index === -1) return undefined;
+  const tokens = new LineTokens(16);
+  if (
+    tokenize(
+      line,
+      tokens,
+      layout.delimiter ?? inferDelimiter(line, layout.fields.length, tokens),
+    ) !== TOKENIZED
+  ) {
+    return undefined;
+  }
   return tokens.value(index);
 }

@@ -15,6 +15,7 @@ import {
   resourceToJson,
 } from '../../shared/otlp/otlp-json.ts';
 import { readLines } from '../../shared/pipeline/line-reader.ts';
+import type { ReadFormat } from '../../shared/pipeline/object-parser.ts';
 import { ObjectParser, RecordCollector } from '../../shared/pipeline/object-parser.ts';
 
 /** The observed time every test record gets (an injected clock, not the real one). */
@@ -26,7 +27,7 @@ export interface ParseOptions {
   key?: string;
   etag?: string;
   nameHint?: string;
-  format?: LogFormatId | 'auto';
+  format?: ReadFormat;
   env?: Record<string, string>;
   /** Split the input into pieces of this many bytes, to cross chunk boundaries. */
   pieceBytes?: number;
