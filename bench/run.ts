@@ -14,10 +14,12 @@ import { runFleetBench } from './fleet.ts';
 import { runParseBench } from './parse.ts';
 import { runScaleBench } from './scale.ts';
 import { runShipBench } from './ship.ts';
+import { runVendedBench } from './vended.ts';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>[]> | Record<string, unknown>> =
   {
     parse: runParseBench,
+    vended: runVendedBench,
     encode: runEncodeBench,
     ship: runShipBench,
     chunk: runChunkBench,

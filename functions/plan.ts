@@ -15,10 +15,12 @@
  * report) asking for deletion unless `ELB_OTLP_ALLOW_DELETE=true` (the
  * deployment's `allowDeleteProcessed`, or `deleteAfterIngest`). The plan
  * carries the run's cost estimate, priced with `ELB_OTLP_PRICES` and the
- * worker's `ELB_OTLP_WORKER_MEMORY_MB`.
+ * worker's `ELB_OTLP_WORKER_MEMORY_MB`. Objects whose name is not ELB's are
+ * read by content, vended `plain` ones only with `ELB_OTLP_VENDED_FIELDS`.
  */
 
 import { planSettings } from '../shared/config/environment.ts';
+import { loadMappingConfig } from '../shared/config/mapping-config.ts';
 import { costSettings } from '../shared/cost/cost-settings.ts';
 import { createPlan } from '../shared/reprocess/plan-step.ts';
 import { startedOnce } from '../shared/runtime/started-once.ts';
@@ -31,6 +33,7 @@ const logger = functionLogger('plan');
 const dependencies = startedOnce(async () => ({
   ...planSettings(process.env),
   cost: costSettings(process.env),
+  vended: loadMappingConfig(process.env).vended,
   s3: createS3Client(process.env),
   logger,
   now: () => new Date(),

@@ -125,7 +125,7 @@ export class NamedRecordParser {
     for (const { name, index } of this.requiredIndexes) {
       const value = byIndex[index];
       if (value === undefined || value === '-') {
-        throw new FieldError(name, `missing: a ${this.format.title} record cannot do without it`);
+        throw new FieldError(name, `missing: ${this.format.title} records cannot do without it`);
       }
     }
     const tokens = this.tokens;

@@ -108,7 +108,12 @@ export async function ingestObject(
   if (info.byContent) {
     // A name that is not ELB's: a log only if its content is one.
     try {
-      const content = await logByContent(options.s3, notice.bucket, { key: notice.key, ...facts });
+      const content = await logByContent(
+        options.s3,
+        notice.bucket,
+        { key: notice.key, ...facts },
+        options.mapping.vended,
+      );
       if (!content.log) {
         return { status: 'ignored', reason: `its name is not ELB's and ${content.reason}` };
       }

@@ -63,7 +63,15 @@ export function localSteps(options: LocalStepOptions): LocalSteps {
     allowDelete: true,
   }));
   return {
-    plan: createPlan(() => ({ s3, work, logger, allowDelete: true, now, cost })),
+    plan: createPlan(() => ({
+      s3,
+      work,
+      logger,
+      allowDelete: true,
+      now,
+      cost,
+      vended: mapping.vended,
+    })),
     processChunk: (call) =>
       processUnit(call, { getRemainingTimeInMillis: () => LOCAL_CHUNK_TIME_MS }),
     nextPass: createNextPass(() => ({ s3, logger, allowDelete: true })),

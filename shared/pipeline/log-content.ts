@@ -9,10 +9,15 @@
 
 import { constants, gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { loadMappingConfig, type VendedSettings } from '../config/mapping-config.ts';
 import type { Compression } from '../contract/state-machine.ts';
-import { detectFormatFromLine } from '../formats/detect.ts';
 import { foreignCompression, isGzip } from '../s3/compression.ts';
-import { DETECTION_BYTES, DETECTION_LINES, elbField } from './object-parser.ts';
+import {
+  DETECTION_BYTES,
+  DETECTION_LINES,
+  type LineTarget,
+  ObjectParser,
+} from './object-parser.ts';
 
 /** What the content says; a `reason` reads after "not an ELB log:". */
 export type ContentVerdict =
@@ -28,13 +33,15 @@ export type ContentVerdict =
  * Reads the first {@link DETECTION_BYTES} stored bytes of `object` and tells
  * whether they begin an ELB log: a line among the first
  * {@link DETECTION_LINES} of their content is one (a first line longer than
- * what was read, by its start). An empty object, one of another
+ * what was read, by its start), classic or vended (`plain` records only
+ * with `vended` settings naming their fields). An empty object, one of another
  * compression, or gzip that does not decompress is not one.
  */
 export async function logByContent(
   client: S3Client,
   bucket: string,
   object: { key: string; size: number; etag: string },
+  vended: VendedSettings = {},
 ): Promise<ContentVerdict> {
   if (object.size === 0) return { log: false, reason: 'it is empty' };
   const answer = await client.send(
@@ -63,20 +70,29 @@ export async function logByContent(
   if (stored.length < object.size && lines.length > 1) lines.pop();
   const first = lines.filter((line) => line.trim() !== '').slice(0, DETECTION_LINES);
   const compression = gzip ? 'gzip' : 'none';
+  // The object's own parser decides, as it will when the object is read:
+  // classic lines, or vended JSON, W3C or plain records (docs/vended-logs.md).
+  const parser = new ObjectParser({
+    identity: { bucket, key: object.key, etag: object.etag },
+    format: 'auto',
+    config: { ...loadMappingConfig({}), vended },
+  });
+  const nothing: LineTarget = { settle() {}, line() {} };
   for (const raw of first) {
-    const line = raw.replace(/\r$/, '');
-    const format = detectFormatFromLine(line);
-    if (format !== undefined) {
-      const elb = elbField(headOf(line), format);
+    const line = Buffer.from(headOf(raw.replace(/\r$/, '')));
+    parser.push(line, 0, line.length, 0, 0n, nothing);
+    if (parser.format !== undefined) {
+      const elb = parser.firstLoadBalancer;
       return { log: true, compression, ...(elb !== undefined && { elb }) };
     }
+    if (parser.refusal !== undefined) break;
   }
   return {
     log: false,
     reason:
       first.length === 0
         ? 'it holds no line'
-        : `none of its first ${first.length} lines is a line of an ALB, NLB or Classic ELB log`,
+        : `none of its first ${first.length} lines is a line of an ALB, NLB or Classic ELB log, or a vended record`,
   };
 }
 

@@ -138,6 +138,7 @@ export class ObjectParser {
   private readonly probes = new Map<string, LineMapper>();
   /** The field names of a W3C `#Fields:` header met before the format was settled. */
   private w3cHeader: string[] | undefined;
+  private lineLoadBalancer: string | undefined;
 
   constructor(options: ObjectParserOptions) {
     this.options = options;
@@ -153,6 +154,11 @@ export class ObjectParser {
   /** The object's resource, once the format is settled. */
   get resource(): Resource | undefined {
     return this.settled?.resource;
+  }
+
+  /** The `elb` field of the line that settled the format, when it has one. */
+  get firstLoadBalancer(): string | undefined {
+    return this.lineLoadBalancer;
   }
 
   /**
@@ -371,6 +377,7 @@ export class ObjectParser {
           ? elbField(firstLine, format)
           : vendedElbField(firstLine, format, layout)
         : undefined;
+    this.lineLoadBalancer = lineLoadBalancer;
     const resourceInput = { ...identity, keyInfo: this.keyInfo, lineLoadBalancer };
     this.settled = {
       format,

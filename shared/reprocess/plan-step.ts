@@ -17,6 +17,7 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { VendedSettings } from '../config/mapping-config.ts';
 import { InputValidationError } from '../contract/errors.ts';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
 import {
@@ -47,6 +48,8 @@ export interface PlanDependencies {
   now: () => Date;
   /** Prices and the worker's memory for the plan's estimate (default: us-east-1, 1769 MB). */
   cost?: CostSettings;
+  /** What the content check needs of vended `plain` deliveries (docs/vended-logs.md). */
+  vended?: VendedSettings;
 }
 
 /** The plan steps, given their dependencies (the handler, the local runner and tests pass theirs). */
@@ -100,6 +103,7 @@ async function begin(event: unknown, deps: PlanDependencies): Promise<PlanSummar
     work: runWork(work, runId),
     policy: { ...(scope !== undefined && { scope }), allowDelete },
     now,
+    ...(deps.vended !== undefined && { vended: deps.vended }),
   });
   logger.info('plan begun', {
     runId,
@@ -117,7 +121,13 @@ async function planPart(event: unknown, deps: PlanDependencies): Promise<PlanPar
   }
   const { s3, work, logger, scope, allowDelete } = deps;
   const run = runWithin(parsed, { ...(scope !== undefined && { scope }), allowDelete });
-  const part = await planWorker({ client: s3, input: run, work: runWork(work, runId), worker });
+  const part = await planWorker({
+    client: s3,
+    input: run,
+    work: runWork(work, runId),
+    worker,
+    ...(deps.vended !== undefined && { vended: deps.vended }),
+  });
   logger.info('plan worker done', { runId, ...part });
   return part;
 }

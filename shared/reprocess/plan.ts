@@ -22,6 +22,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import type { VendedSettings } from '../config/mapping-config.ts';
 import {
   type ChunkItem,
   PLAN_WORKERS,
@@ -82,6 +83,8 @@ export interface AnyRunPlanOptions {
   policy: RunPolicy;
   /** The clock: when the plan is made. */
   now: () => Date;
+  /** What the content check needs of vended `plain` deliveries (docs/vended-logs.md). */
+  vended?: VendedSettings;
 }
 
 /**
@@ -101,6 +104,7 @@ export async function beginPlan(options: AnyRunPlanOptions): Promise<PlanSummary
     const part = await planObjects(client, run, work, 0, {
       sources: givenKeys(client, run, skipped),
       skipped,
+      vended: options.vended,
     });
     return addPlanParts(summary, [part]);
   }
@@ -171,6 +175,8 @@ export interface PlanWorkerOptions {
   worker: number;
   /** Keys a listing page (S3's own maximum, 1000, by default). */
   pageSize?: number;
+  /** What the content check needs of vended `plain` deliveries (docs/vended-logs.md). */
+  vended?: VendedSettings;
 }
 
 /**
@@ -196,6 +202,7 @@ export async function planWorker(options: PlanWorkerOptions): Promise<PlanPart> 
     sources: pages(),
     skipped,
     atOnce: LISTINGS_PER_WORKER,
+    vended: options.vended,
   });
 }
 
@@ -232,10 +239,12 @@ async function planObjects(
     sources,
     skipped,
     atOnce = 1,
+    vended,
   }: {
     sources: AsyncIterable<AsyncIterable<PlannedObject[]>>;
     skipped: Record<SkipReason, number>;
     atOnce?: number;
+    vended?: VendedSettings | undefined;
   },
 ): Promise<PlanPart> {
   const part: PlanPart = {
@@ -268,7 +277,7 @@ async function planObjects(
     for await (const page of pages) {
       if (failure !== undefined) return;
       const chunks = await mapBounded(page, LOOKUP_CONCURRENCY, (object) =>
-        chunksOf(client, input, object),
+        chunksOf(client, input, object, vended),
       );
       for (const [at, object] of page.entries()) {
         const planned = chunks[at];
@@ -321,11 +330,12 @@ async function chunksOf(
   client: S3Client,
   input: RunInput,
   object: PlannedObject,
+  vended: VendedSettings | undefined,
 ): Promise<ChunkItem[] | SkipReason> {
   if (!object.byContent) return chunksOfObject(client, input.bucket, object, input.chunkBytes);
   let content: ContentVerdict;
   try {
-    content = await logByContent(client, input.bucket, object);
+    content = await logByContent(client, input.bucket, object, vended);
   } catch (error) {
     if (await isGone(client, input.bucket, object.key, error)) return 'missing';
     return chunksByName(input.bucket, object, input.chunkBytes);
@@ -393,6 +403,7 @@ export async function planRun(
         work: options.work,
         worker,
         ...(options.listPageSize !== undefined && { pageSize: options.listPageSize }),
+        ...(options.vended !== undefined && { vended: options.vended }),
       }),
     ),
   );

@@ -40,6 +40,8 @@ export interface LocalRun {
   client?: S3Client;
   /** How the children run and how long passes wait. */
   run?: Pick<LocalRunOptions, 'childExecutionType' | 'passWaitSeconds'>;
+  /** The record settings' environment (default: none set). */
+  mappingEnv?: Record<string, string>;
 }
 
 /** Runs it; answers the outcome, its report, the plan made and the children run. */
@@ -53,7 +55,7 @@ export async function runLocally(options: LocalRun) {
     s3: client,
     exporter,
     config,
-    mapping: loadMappingConfig({}),
+    mapping: loadMappingConfig(options.mappingEnv ?? {}),
     work: { bucket: TEST_BUCKET, prefix: 'work/' },
     clock,
     now: () => new Date(),

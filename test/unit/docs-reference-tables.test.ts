@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FORMATS } from '../../shared/formats/formats.ts';
 import { REQUEST_ATTRIBUTES } from '../../shared/formats/request-line.ts';
+import { VENDED_FORMAT_IDS, vendedColumn } from '../../shared/formats/vended-fields.ts';
 
 /** A page of docs/, with runs of spaces folded (the formatter pads table cells). */
 const page = (name: string) =>
@@ -75,4 +76,30 @@ describe('docs/configuration.md', () => {
   it.each([...variables])('documents %s', (name) => {
     expect(configuration).toContain(`\`${name}\``);
   });
+});
+
+describe('docs/vended-logs.md', () => {
+  const vended = page('vended-logs.md');
+
+  it.each(VENDED_FORMAT_IDS.map((id) => FORMATS[id]))(
+    'gives the $title fields in the order of the code, with its renames and its names without a classic field',
+    (format) => {
+      const spec = format.vended;
+      if (spec === undefined) throw new Error(`${format.id} has no vended table`);
+      const row = vended.split('\n').find((line) => line.startsWith(`| \`${spec.logType}\` |`));
+      if (row === undefined) throw new Error(`no row for ${spec.logType}`);
+      const cells = row.split(' | ');
+      expect(cells[1]).toBe(format.title);
+      expect(cells[2]).toBe(`\`${spec.fields.join(' ')}\``);
+      const renames = Object.entries(spec.renames).map(([from, to]) => `\`${from}\` → \`${to}\``);
+      if (renames.length === 0) expect(cells[3]).toBe('none');
+      for (const rename of renames) expect(cells[3]).toContain(rename);
+      const own = spec.fields
+        .map((name) => vendedColumn(format, name))
+        .filter((column) => column.index === -1)
+        .map((column) => `\`${column.name}\` → \`${column.key}\``);
+      expect(cells[4].replace(/ \|$/, '')).toBe(own.length === 0 ? 'none' : own.join(', '));
+      for (const required of spec.required) expect(vended).toContain(`needs \`${required}\``);
+    },
+  );
 });

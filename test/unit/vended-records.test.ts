@@ -124,3 +124,89 @@ describe.each(SAMPLES.map((sample) => [`${sample.logType}: ${sample.what}`, samp
     );
   },
 );
+
+describe('vended records beyond the samples', () => {
+  const access = SAMPLES[0];
+  const health = SAMPLES.find((s) => s.logType === 'ALB_HEALTH_CHECK_LOGS') as VendedSample;
+
+  it('reads the names in any spelling that normalises to the catalogue’s', async () => {
+    const classic = await classicRecord(access);
+    const spelled = Object.fromEntries(
+      Object.entries(access.record).map(([name, value], i) => [
+        i % 3 === 0 ? name.toUpperCase() : i % 3 === 1 ? name.replaceAll('_', '-') : name,
+        value,
+      ]),
+    );
+    spelled['client:port'] = spelled.CLIENT_PORT ?? spelled['client-port'] ?? spelled.client_port;
+    delete spelled.CLIENT_PORT;
+    delete spelled['client-port'];
+    const vended = await vendedRecords(`${JSON.stringify(spelled)}\n`, access);
+    expect(vended.records).toEqual([classic.record]);
+  });
+
+  it('reads JSON numbers, lists and null as the classic line writes them', async () => {
+    const classic = await classicRecord(access);
+    const typed: Record<string, unknown> = { ...access.record };
+    typed.elb_status_code = 200;
+    typed.request_processing_time = 0.086;
+    typed.matched_rule_priority = 1;
+    typed.actions_executed = ['authenticate', 'forward'];
+    typed.target_status_code_list = [200];
+    typed.redirect_url = null;
+    const vended = await vendedRecords(`${JSON.stringify(typed)}\n`, access);
+    expect(vended.records).toEqual([classic.record]);
+  });
+
+  it('keeps a name without a classic field as aws.elb.<name>, redacted as any field holding a URL', async () => {
+    const record = { ...health.record, probe_url: 'https://t.example/h?token=s3cr3t' };
+    const parsed = await parseObject(`${JSON.stringify(record)}\n`, OPTIONS);
+    const attributes = parsed.records[0].attributes;
+    expect(attributes).toContainEqual({
+      key: 'aws.elb.probe_url',
+      value: { stringValue: 'https://t.example/h?token=REDACTED' },
+    });
+    expect(parsed.records[0].body?.stringValue).not.toContain('s3cr3t');
+  });
+
+  it('makes a record without its time a parse error naming time, shipped, not lost', async () => {
+    const { time: _time, ...rest } = health.record;
+    const text = `${JSON.stringify(health.record)}\n${JSON.stringify(rest)}\n`;
+    const parsed = await parseObject(text, OPTIONS);
+    expect(parsed.records).toHaveLength(2);
+    expect(parsed.records[1].attributes[0]).toEqual({
+      key: 'elb_otlp.parse_error',
+      value: {
+        stringValue: 'time: missing: ALB health-check log records cannot do without it',
+      },
+    });
+    expect(parsed.records[1].body?.stringValue).toBe(JSON.stringify(rest));
+  });
+
+  it('names a bad value by the name the record gave it', async () => {
+    const text = `${JSON.stringify({ ...health.record, status_code: 'abc' })}\n`;
+    const parsed = await parseObject(text, OPTIONS);
+    expect(parsed.records[0].attributes[0]).toEqual({
+      key: 'elb_otlp.parse_error',
+      value: { stringValue: 'status_code: not an integer: "abc"' },
+    });
+  });
+
+  it('takes a W3C header repeated further on, with other fields, for the rows after it', async () => {
+    const names = Object.keys(health.record);
+    const fewer = names.filter((name) => name !== 'latency' && name !== 'reason_code');
+    const classic = await classicRecord(health);
+    const fewerClassic = await classicRecord(health, classicWith(health.record, fewer));
+    const text = w3cObject([health.record], names, '\t') + w3cObject([health.record], fewer, '\t');
+    const vended = await vendedRecords(text, health);
+    expect(vended.records).toEqual([classic.record, fewerClassic.record]);
+  });
+
+  it('does not take a plain row without the delivery’s fields, nor a JSON object of no log type', async () => {
+    const plain = await parseObject(`${row(health.record, Object.keys(health.record), '\t')}\n`, {
+      ...OPTIONS,
+    });
+    expect(plain.refusal?.name).toBe('NotAnElbLogError');
+    const other = await parseObject('{"eventVersion":"1.08","eventName":"GetObject"}\n', OPTIONS);
+    expect(other.refusal?.name).toBe('NotAnElbLogError');
+  });
+});
