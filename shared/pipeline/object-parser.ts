@@ -269,6 +269,26 @@ export class ObjectParser {
   }
 
   /**
+   * Reads the W3C directives at the start of the object's content `head`
+   * (its first bytes), for a chunk that begins after them: its rows then
+   * have the object's field names. Stops at the first line that is not a
+   * directive; a head without directives changes nothing. Returns true when
+   * the directives may go on past `head` (it ends in them), so a longer head
+   * is worth reading.
+   */
+  readHead(head: Buffer): boolean {
+    let start = 0;
+    while (start < head.length && head[start] === 0x23 /* # */) {
+      const newline = head.indexOf(0x0a, start);
+      if (newline === -1) return true;
+      const end = newline > start && head[newline - 1] === 0x0d ? newline - 1 : newline;
+      if (!this.directive(head, start, end)) return false;
+      start = newline + 1;
+    }
+    return start >= head.length;
+  }
+
+  /**
    * Takes a W3C directive line (`#` and a name), keeping the field names of
    * a `#Fields:` one for the rows after it; false for any other line, which
    * is then read as a line. Directives are headers, not log lines: they

@@ -17,7 +17,7 @@ import type { OtlpExporter } from '../otlp/exporter.ts';
 import { readObjectRanges } from '../s3/object-reader.ts';
 import { windowStart } from './chunk-window.ts';
 import { ObjectParser } from './object-parser.ts';
-import { type ShipResult, shipObject } from './ship-object.ts';
+import { HEAD_BYTES, type ShipResult, shipObject } from './ship-object.ts';
 
 export interface ShipChunkOptions {
   client: S3Client;
@@ -56,27 +56,40 @@ export async function shipChunk(options: ShipChunkOptions): Promise<ShipResult> 
     );
   }
   const readFrom = chunk.compression === 'gzip' ? 0 : Math.min(windowStart(start), chunk.size);
-  const source = readObjectRanges({
-    client,
-    bucket: chunk.bucket,
-    key: chunk.key,
-    etag: chunk.etag,
-    start: readFrom,
-    end: chunk.size,
-    ...(options.rangeBytes !== undefined && { rangeBytes: options.rangeBytes }),
-    ...(options.rangesAhead !== undefined && { rangesAhead: options.rangesAhead }),
-    ...(options.onRequest !== undefined && { onRequest: options.onRequest }),
+  const ranges = (from: number, to: number) =>
+    readObjectRanges({
+      client,
+      bucket: chunk.bucket,
+      key: chunk.key,
+      etag: chunk.etag,
+      start: from,
+      end: to,
+      ...(options.rangeBytes !== undefined && { rangeBytes: options.rangeBytes }),
+      ...(options.rangesAhead !== undefined && { rangesAhead: options.rangesAhead }),
+      ...(options.onRequest !== undefined && { onRequest: options.onRequest }),
+    });
+  const parser = new ObjectParser({
+    identity: { bucket: chunk.bucket, key: chunk.key, etag: chunk.etag },
+    format: 'auto',
+    config: options.mapping,
   });
+  /**
+   * A plain object read from its middle: its first bytes first, for a W3C
+   * header that names the fields of the rows (docs/vended-logs.md). Read
+   * as the rest is, so a failure to read them fails the chunk the same way.
+   */
+  async function* headFirst(): AsyncGenerator<Buffer> {
+    const head: Buffer[] = [];
+    for await (const piece of ranges(0, Math.min(HEAD_BYTES, chunk.size))) head.push(piece);
+    parser.readHead(Buffer.concat(head));
+    yield* ranges(readFrom, chunk.size);
+  }
   return shipObject({
-    source,
+    source: readFrom > 0 ? headFirst() : ranges(readFrom, chunk.size),
     compression: chunk.compression,
     contentOffset: readFrom,
     window: { start, end: chunk.end },
-    parser: new ObjectParser({
-      identity: { bucket: chunk.bucket, key: chunk.key, etag: chunk.etag },
-      format: 'auto',
-      config: options.mapping,
-    }),
+    parser,
     exporter: options.exporter,
     protocol: options.protocol,
     limits: options.limits,

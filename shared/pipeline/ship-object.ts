@@ -70,6 +70,11 @@ export interface ShipObjectOptions {
    */
   contentOffset?: number;
   /**
+   * The first bytes of the object's content, when `source` begins after
+   * them: a W3C header there names the fields of every row.
+   */
+  head?: Buffer;
+  /**
    * Ship only the lines whose first byte lies in `[start, end)` of the
    * object's content, reading no further than the last of them needs
    * (`end` may be `Infinity`). Default: every line.
@@ -193,10 +198,17 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
   const start = options.window?.start ?? 0;
   const end = options.window?.end ?? Number.POSITIVE_INFINITY;
   const contentOffset = options.contentOffset ?? 0;
-  const content = decompressed(counted(options.source), options.compression, {
+  const inflated = decompressed(counted(options.source), options.compression, {
     atObjectStart: contentOffset === 0,
     onForeign: (format, insideGzip) => parser.refuseCompression(format, insideGzip),
   });
+  // A chunk that begins mid-object still reads a W3C header at its start
+  // (docs/vended-logs.md): from the content before it, or from `head`.
+  if (options.head !== undefined) parser.readHead(options.head);
+  const content =
+    start > 0 && contentOffset === 0
+      ? withHead(inflated, (head) => parser.readHead(head))
+      : inflated;
   const guardMemory = createMemoryGuard();
   const first = start === 0 ? contentOffset : windowStart(start);
   result.cursor = first;
@@ -326,5 +338,32 @@ class ShipTarget implements LineTarget {
   private mapped(line: string, offset: number, observed: bigint): LogRecord {
     this.map ??= createLineMapper(this.lineOptions as LineMapperOptions);
     return this.map(line, offset, observed);
+  }
+}
+
+/** Bytes of the content's start in which a W3C header is looked for. */
+export const HEAD_BYTES = 64 * 1024;
+
+/**
+ * Passes `content` (from the object's first byte) through, handing what has
+ * passed of its first {@link HEAD_BYTES} to `onHead` with each piece, before
+ * the piece goes on, for as long as `onHead` says the header may go on.
+ */
+async function* withHead(
+  content: AsyncIterable<Buffer>,
+  onHead: (head: Buffer) => boolean,
+): AsyncGenerator<Buffer> {
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  let reading = true;
+  for await (const piece of content) {
+    if (reading) {
+      pieces.push(piece);
+      bytes += piece.length;
+      const head = Buffer.concat(pieces, bytes).subarray(0, HEAD_BYTES);
+      reading = onHead(head) && bytes < HEAD_BYTES;
+      if (!reading) pieces.length = 0;
+    }
+    yield piece;
   }
 }

@@ -15,8 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonAttribute } from '../../receiver/otlp-decoder.ts';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { createRandom } from '../../shared/generate/alb-lines.ts';
 import { createIngest, type IngestSummary } from '../../shared/ingest/ingest-event.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
+import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import { runLocally } from '../helpers/local-run.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
@@ -179,4 +181,65 @@ describe('a folder holding classic and vended objects', () => {
     }
     expect(recordsOf(W3C_HEALTH.key)).toHaveLength(W3C_HEALTH.lines);
   });
+});
+
+describe('a W3C object read in chunks', () => {
+  const names = Object.keys(HEALTH[0].record);
+  // Tab-separated: rows with spaces would read as classic health-check lines anyway.
+  const text = w3cObject(
+    times(HEALTH, 300).map((s) => s.record),
+    names,
+    '\t',
+  );
+  const content = Buffer.from(text);
+  const rows = HEALTH.length * 300;
+
+  it.each([
+    ['gzip', gzipSync(content)],
+    ['none', content],
+  ] as const)(
+    '(%s) gives every chunk the header’s fields, however it is cut',
+    async (compression, body) => {
+      const key = `${DAY}alb-health-chunks.${compression}`;
+      const etag = await s3.put(key, body);
+      const config = loadExportConfig({}, { endpoint: receiver.url });
+      const exporter = createOtlpExporter(config, SYSTEM_CLOCK);
+      const random = createRandom(compression.length);
+      const cuts = new Set<number>();
+      while (cuts.size < 6) cuts.add(1 + Math.floor(random() * (content.length - 1)));
+      const points = [0, ...[...cuts].sort((a, b) => a - b), content.length];
+      receiver.requests.length = 0;
+      let lines = 0;
+      try {
+        for (let i = 1; i < points.length; i++) {
+          const result = await shipChunk({
+            client: s3.client,
+            chunk: {
+              bucket: TEST_BUCKET,
+              key,
+              etag,
+              size: body.length,
+              compression,
+              start: points[i - 1],
+              end: points[i],
+            },
+            exporter,
+            protocol: config.protocol,
+            limits: { maxRecords: 50, maxBytes: config.maxBatchBytes },
+            concurrency: 1,
+            mapping: loadMappingConfig({}),
+            nowNanos: () => 0n,
+            rangeBytes: 4096,
+          });
+          expect(result, `chunk ${i}`).toMatchObject({ failed: 0, parseErrors: 0 });
+          expect(result.readError).toBeUndefined();
+          lines += result.lines;
+        }
+      } finally {
+        await exporter.close();
+      }
+      expect(lines).toBe(rows);
+      expect(recordsOf(key)).toEqual(times(recordsOf(key).slice(0, HEALTH.length), 300));
+    },
+  );
 });
