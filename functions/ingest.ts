@@ -1,7 +1,8 @@
 /**
  * `ingest`: live ingestion. Triggered by S3 "object created" notifications
  * in any of their shapes (S3 directly, SQS, SNS, SNS in SQS, EventBridge),
- * it ships every ELB log object they name within the invocation, hands
+ * it ships every ELB log object they name within the invocation (or, from a
+ * CloudWatch Logs subscription, the vended records of its events), hands
  * objects too large for that to the reprocessing state machine, and skips
  * the rest with a log line saying why; the engine is
  * shared/ingest/ingest-event.ts.
@@ -42,6 +43,7 @@ const dependencies = startedOnce(async (context: IngestContext) => {
     ...settings,
     ...(logs !== undefined && { logs }),
     allowDelete: allowDeleteFrom(process.env),
+    ...(process.env.AWS_REGION !== undefined && { region: process.env.AWS_REGION }),
     now: () => SYSTEM_CLOCK.now(),
     logger,
     ...(stateMachineArn && { handoff: stepFunctionsStarter(new SFNClient({}), stateMachineArn) }),

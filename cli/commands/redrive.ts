@@ -163,7 +163,8 @@ export async function runRedrive(args: string[], io: CommandIo): Promise<number>
           if ('batchItemFailures' in answer) {
             if (answer.batchItemFailures.length > 0) throw new Error('some objects did not ship');
           } else if (!('run' in answer)) {
-            summary.objects += answer.objects;
+            // A CloudWatch Logs event holds records, not objects.
+            if ('objects' in answer) summary.objects += answer.objects;
             Object.assign(summary, addLineCounts(summary, answer));
           }
           await sqs.send(

@@ -1,7 +1,8 @@
 /**
  * Live ingestion, without Lambda: ships every ELB log object one
  * invocation's S3 notifications name (in any of their shapes; see
- * notifications.ts) within the invocation, hands objects too large for that
+ * notifications.ts) within the invocation, or the records of a CloudWatch
+ * Logs subscription event (log-events.ts), hands objects too large for that
  * to the reprocessing state machine, and skips the rest with a log line
  * saying why. An invocation without S3 records (`{}`, `{"from", "to"}`, a
  * scheduled event) starts a run over a window instead (window-run.ts).
@@ -24,6 +25,7 @@ import { InputValidationError } from '../contract/errors.ts';
 import type { RunInputFields } from '../contract/state-machine.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import { type IngestOutcome, ingestObject, type StateMachineStarter } from './ingest-object.ts';
+import { ingestLogEvents, isLogEventsEvent, type LogEventsSummary } from './log-events.ts';
 import { readNotifications } from './notifications.ts';
 import { type WindowRequest, windowRequestOf, windowRun } from './window-run.ts';
 
@@ -41,6 +43,8 @@ export interface IngestDependencies {
   logs?: S3Location;
   /** Whether such a run may delete, when its event asks (`ELB_OTLP_ALLOW_DELETE`). */
   allowDelete?: boolean;
+  /** The function's Region: the resource's for CloudWatch Logs events (their envelope names only the account). */
+  region?: string;
   rangeBytes?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -85,8 +89,11 @@ export function createIngest(
   return async (
     event: unknown,
     context: IngestContext,
-  ): Promise<IngestSummary | BatchItemFailures | WindowRunStarted> => {
+  ): Promise<IngestSummary | BatchItemFailures | WindowRunStarted | LogEventsSummary> => {
     const deps = await dependencies(context);
+    if (isLogEventsEvent(event)) {
+      return ingestLogEvents(event, deps, deps.now() + context.getRemainingTimeInMillis());
+    }
     const request = windowRequestOf(event, deps.now());
     if (request !== undefined) return startWindowRun(request, deps);
     const deadlineMs = deps.now() + context.getRemainingTimeInMillis();

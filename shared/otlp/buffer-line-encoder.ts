@@ -33,9 +33,9 @@ export type BufferLineEncoder = (
 export function createBufferLineEncoder(options: LineMapperOptions): BufferLineEncoder {
   const encodeText = createLineEncoder(options);
   const { format, config } = options;
-  // Vended records take the string path (docs/vended-logs.md).
+  // Vended records, and lines with ids of their own, take the string path.
   const fast =
-    format === undefined || options.layout !== undefined
+    format === undefined || options.layout !== undefined || options.uidOf !== undefined
       ? undefined
       : createByteLineEncoder({
           format,

@@ -10,6 +10,7 @@ import { SEVERITY_INFO } from '../records/model.ts';
 import {
   createLineParser,
   failedRecord,
+  lineUid,
   type LineMapperOptions,
   SEVERITY_TEXT,
 } from './line-parser.ts';
@@ -42,7 +43,6 @@ export type LineEncoder = (
  */
 export function createLineEncoder(options: LineMapperOptions): LineEncoder {
   const parser = createLineParser(options);
-  const { uidPrefix } = options;
   const includeBody = options.config.includeBody;
   const parsed = emptyParsedLine();
   const attributes = new LogAttributeWriter(new ProtobufWriter(16));
@@ -55,7 +55,7 @@ export function createLineEncoder(options: LineMapperOptions): LineEncoder {
     traceId: undefined,
   };
   return (line, offset, observed, writer, field) => {
-    const uid = `${uidPrefix}:${offset}`;
+    const uid = lineUid(options, offset);
     const start = writer.length;
     const mark = beginLogRecord(writer, field);
     attributes.writer = writer;

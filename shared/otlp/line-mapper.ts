@@ -9,6 +9,7 @@ import { AttributeList, type LogRecord } from '../records/model.ts';
 import {
   createLineParser,
   failedRecord,
+  lineUid,
   type LineMapperOptions,
   SEVERITY_TEXT,
 } from './line-parser.ts';
@@ -25,11 +26,10 @@ export type LineMapper = (line: string, offset: number, observedTimeUnixNano: bi
  */
 export function createLineMapper(options: LineMapperOptions): LineMapper {
   const parser = createLineParser(options);
-  const { uidPrefix } = options;
   const includeBody = options.config.includeBody;
   const parsed = emptyParsedLine();
   return (line, offset, observed) => {
-    const uid = `${uidPrefix}:${offset}`;
+    const uid = lineUid(options, offset);
     const attributes = new AttributeList();
     const error = parser.parse(line, uid, parsed, attributes);
     if (error !== undefined) return failedRecord(parser.failedBody(line), uid, observed, error);

@@ -45,6 +45,13 @@ export interface LineMapperOptions {
   resourceLoadBalancerId?: string;
   /** How the records of a vended delivery are written; absent for classic lines (docs/vended-logs.md). */
   layout?: VendedLayout;
+  /** `log.record.uid` of the line at `offset`, when it is not `<uidPrefix>:<offset>` (log events). */
+  uidOf?: (offset: number) => string;
+}
+
+/** The `log.record.uid` of the line at `offset`. */
+export function lineUid(options: LineMapperOptions, offset: number): string {
+  return options.uidOf === undefined ? `${options.uidPrefix}:${offset}` : options.uidOf(offset);
 }
 
 const UNRECOGNISED =

@@ -23,9 +23,11 @@ export interface ResourceInput {
   keyInfo?: S3KeyInfo;
   /** The `elb` field of the object's first line, when the key does not name the load balancer. */
   lineLoadBalancer?: string;
-  /** Account and Region when no key gives them (metrics read from CloudWatch). */
+  /** Account and Region when no key gives them (metrics read from CloudWatch, log events). */
   account?: string;
   region?: string;
+  /** What names where the records were read when it is not S3 (a log group and stream). */
+  sourceAttributes?: readonly Attribute[];
 }
 
 /** The load balancer the resource speaks for: the key's, else the first line's. */
@@ -57,6 +59,7 @@ export function buildResource(input: ResourceInput, config: MappingConfig): Reso
   }
   if (input.bucket) attributes.push({ key: 'aws.s3.bucket', type: 'string', value: input.bucket });
   if (input.key) attributes.push({ key: 'aws.s3.key', type: 'string', value: input.key });
+  if (input.sourceAttributes !== undefined) attributes.push(...input.sourceAttributes);
   const fromEnv = config.resourceAttributes.find((a) => a.key === 'service.name');
   const serviceName =
     config.serviceName ??

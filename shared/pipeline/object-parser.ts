@@ -29,7 +29,7 @@ import {
 import { createLineMapper, type LineMapper } from '../otlp/line-mapper.ts';
 import { type LineMapperOptions, PARSE_ERROR_KEY } from '../otlp/line-parser.ts';
 import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
-import type { LogRecord, Resource } from '../records/model.ts';
+import type { Attribute, LogRecord, Resource } from '../records/model.ts';
 import { type ObjectIdentity, recordUidPrefix } from '../records/record-uid.ts';
 import { objectUrl } from '../s3/s3-errors.ts';
 import { type NotAnElbLogError, notAnElbLog, UnsupportedCompressionError } from './not-a-log.ts';
@@ -67,6 +67,21 @@ export interface ObjectParserOptions {
    * `s3://` URL, key or name hint.
    */
   displayName?: string;
+  /** Lines that come from elsewhere than an object: where, and each line's id. */
+  source?: LineSource;
+}
+
+/**
+ * Where lines that are not an object's come from (a CloudWatch Logs
+ * subscription's events: shared/ingest/log-events.ts): the account and
+ * Region the resource names, attributes naming the source on it, and each
+ * line's `log.record.uid`.
+ */
+export interface LineSource {
+  account?: string;
+  region?: string;
+  attributes: readonly Attribute[];
+  uidOf: (offset: number) => string;
 }
 
 /** What an object is read as: detected, a classic format, or a vended encoding (docs/vended-logs.md). */
@@ -398,13 +413,22 @@ export class ObjectParser {
           : vendedElbField(firstLine, format, layout)
         : undefined;
     this.lineLoadBalancer = lineLoadBalancer;
-    const resourceInput = { ...identity, keyInfo: this.keyInfo, lineLoadBalancer };
+    const source = this.options.source;
+    const resourceInput = {
+      ...identity,
+      keyInfo: this.keyInfo,
+      lineLoadBalancer,
+      ...(source?.account !== undefined && { account: source.account }),
+      ...(source?.region !== undefined && { region: source.region }),
+      ...(source !== undefined && { sourceAttributes: source.attributes }),
+    };
     this.settled = {
       format,
       ...(layout !== undefined && { layout }),
       resource: buildResource(resourceInput, config),
       lineOptions: {
         ...(layout !== undefined && { layout }),
+        ...(source !== undefined && { uidOf: source.uidOf }),
         format: format === undefined ? undefined : FORMATS[format],
         config,
         // Without a key, the file's name keeps ids of different files apart.

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAlbConnectionLines, generateAlbLines } from '../../shared/generate/alb-lines.ts';
 import { runReprocessLocally } from '../../shared/local/run-reprocess.ts';
 import type { ReportSummary } from '../../shared/reprocess/report.ts';
+import { awslogsEvent, eventIds } from '../helpers/awslogs.ts';
 import { createFakeCloudWatch, startCloudWatchServer } from '../helpers/cloudwatch-fake.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import {
@@ -30,7 +31,10 @@ import {
 import { S3RVER_ENV, startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
 import { type SecretStores, startSecretStores } from '../helpers/secret-stores.ts';
 import { uids } from '../helpers/ship.ts';
+import { SAMPLES } from '../helpers/vended-samples.ts';
 import { readZip } from '../helpers/zip.ts';
+
+const NLB_SAMPLES = SAMPLES.filter((sample) => sample.logType === 'NLB_ACCESS_LOGS');
 
 /** The packaged stack (read only) and this file's own directory for unzipped bundles. */
 let out: string;
@@ -327,6 +331,47 @@ describe('sls invoke local -f ingest', () => {
       const delivered = uids(receiver.deliveredRecords());
       expect(delivered).toHaveLength(300);
       expect(new Set(delivered).size).toBe(300);
+    },
+    SLS_TIMEOUT_MS,
+  );
+
+  it(
+    'ships the vended records of a CloudWatch Logs subscription event, each id from its event',
+    async () => {
+      receiver.requests.length = 0;
+      const envelope = {
+        owner: '123456789012',
+        logGroup: '/aws/vendedlogs/elb/net',
+        logStream: 'NLB_ACCESS_LOGS-0',
+        messages: NLB_SAMPLES.map((sample) => JSON.stringify(sample.record)),
+      };
+      const event = join(work, 'awslogs-event.json');
+      writeFileSync(event, JSON.stringify(awslogsEvent(envelope)));
+      const stdout = await sls(
+        [
+          'invoke',
+          'local',
+          '-f',
+          'ingest',
+          '-p',
+          event,
+          '--param',
+          `logBucket=${TEST_BUCKET}`,
+          '--param',
+          `otlpEndpoint=${receiver.url}`,
+        ],
+        { POWERTOOLS_LOG_LEVEL: 'WARN' },
+      );
+      const answer = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1));
+      expect(answer).toMatchObject({
+        logGroup: envelope.logGroup,
+        events: NLB_SAMPLES.length,
+        lines: NLB_SAMPLES.length,
+        accepted: NLB_SAMPLES.length,
+        parseErrors: 0,
+      });
+      const delivered = uids(receiver.deliveredRecords());
+      expect(delivered.map((uid) => uid.split(':')[1])).toEqual(eventIds(envelope));
     },
     SLS_TIMEOUT_MS,
   );

@@ -38,6 +38,7 @@ import { TEST_BUCKET } from '../helpers/s3.ts';
 
 let template: Json;
 let resources: Json;
+const LOG_GROUP = '/aws/vendedlogs/elb/web';
 
 /** What a function's export and mapping settings come to, read as the function reads them. */
 interface ReadSettings {
@@ -280,6 +281,15 @@ describe('the deployment template: parameters and encryption (sls package)', () 
 });
 
 describe('the deployment template: the ingest function', () => {
+  it('subscribes to no log group and reads no plain delivery by default', () => {
+    expect(template.Conditions.HasIngestLogGroup).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
+    });
+    for (const fn of [FUNCTIONS.plan, FUNCTIONS.processChunk, FUNCTIONS.ingest]) {
+      expect(loadMappingConfig(environmentOf(resources, fn)).vended, fn).toEqual({});
+    }
+  });
+
   it('knows the logs it may read, and that their objects may not be deleted by default', () => {
     expect(resources.IngestLambdaFunction.Properties.Environment.Variables).toMatchObject({
       LOG_BUCKET: TEST_BUCKET,
@@ -331,12 +341,48 @@ describe('the deployment template with ingestMode sqs, metrics on and every expo
         workKmsKeyArn: WORK_KEY,
         allowInsecure: 'true',
         childExecutionType: 'STANDARD',
+        ingestLogGroup: LOG_GROUP,
+        vendedFields: 'time,elb,client_port,request_line',
+        vendedDelimiter: 'tab',
         ...Object.fromEntries(EXPORT_SETTINGS.map((s) => [s.parameter, s.given])),
       })
     ).Resources;
   }, SLS_TIMEOUT_MS);
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('subscribes ingest to ingestLogGroup, invoked by CloudWatch Logs for that log group of this account only', () => {
+    expect(sqs.IngestLogGroupSubscription).toMatchObject({
+      Condition: 'HasIngestLogGroup',
+      DependsOn: 'IngestLogGroupPermission',
+      Properties: {
+        LogGroupName: LOG_GROUP,
+        FilterPattern: '',
+        DestinationArn: { 'Fn::GetAtt': ['IngestLambdaFunction', 'Arn'] },
+      },
+    });
+    expect(sqs.IngestLogGroupPermission).toMatchObject({
+      Condition: 'HasIngestLogGroup',
+      Properties: {
+        FunctionName: { 'Fn::GetAtt': ['IngestLambdaFunction', 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'logs.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: {
+          'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${LOG_GROUP}:*`,
+        },
+      },
+    });
+  });
+
+  it('gives plan, processChunk and ingest the vended delivery fields and delimiter', () => {
+    for (const fn of [FUNCTIONS.plan, FUNCTIONS.processChunk, FUNCTIONS.ingest]) {
+      expect(loadMappingConfig(environmentOf(sqs, fn)).vended, fn).toEqual({
+        fields: ['time', 'elb', 'client_port', 'request_line'],
+        delimiter: '\t',
+      });
+    }
   });
 
   it('tells ingest its objects may be deleted when allowDeleteProcessed is on', () => {
