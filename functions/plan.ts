@@ -16,7 +16,8 @@
  * deployment's `allowDeleteProcessed`, or `deleteAfterIngest`). The plan
  * carries the run's cost estimate, priced with `ELB_OTLP_PRICES` and the
  * worker's `ELB_OTLP_WORKER_MEMORY_MB`. Objects whose name is not ELB's are
- * read by content, vended `plain` ones only with `ELB_OTLP_VENDED_FIELDS`.
+ * read by content, vended `plain` ones only with `ELB_OTLP_VENDED_FIELDS` (or
+ * `ELB_OTLP_VENDED_DELIVERY_ID`, whose fields it reads from CloudWatch Logs).
  */
 
 import { planSettings } from '../shared/config/environment.ts';
@@ -24,6 +25,7 @@ import { loadMappingConfig } from '../shared/config/mapping-config.ts';
 import { costSettings } from '../shared/cost/cost-settings.ts';
 import { createPlan } from '../shared/reprocess/plan-step.ts';
 import { startedOnce } from '../shared/runtime/started-once.ts';
+import { withDeliverySettings } from '../shared/runtime/vended-delivery.ts';
 import { createS3Client } from '../shared/s3/client.ts';
 import { functionLogger, lambdaHandler } from './lambda.ts';
 
@@ -33,7 +35,7 @@ const logger = functionLogger('plan');
 const dependencies = startedOnce(async () => ({
   ...planSettings(process.env),
   cost: costSettings(process.env),
-  vended: loadMappingConfig(process.env).vended,
+  vended: await withDeliverySettings(loadMappingConfig(process.env).vended, process.env),
   s3: createS3Client(process.env),
   logger,
   now: () => new Date(),

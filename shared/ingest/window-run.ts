@@ -54,8 +54,19 @@ export interface WindowRequest {
   at: number;
 }
 
-/** Where an S3 notification, in any of its shapes, says what it is. */
-const NOTIFICATION_FIELDS = ['Records', 'Event', 'Type', 'source', 'detail-type', 'detail'];
+/**
+ * Where an S3 notification, in any of its shapes, says what it is; and a
+ * CloudWatch Logs subscription's `awslogs` (log-events.ts): none is a run.
+ */
+const NOTIFICATION_FIELDS = [
+  'Records',
+  'Event',
+  'Type',
+  'source',
+  'detail-type',
+  'detail',
+  'awslogs',
+];
 
 /**
  * The run an event asks for, or `undefined` when it is a notification (or

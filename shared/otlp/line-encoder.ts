@@ -10,8 +10,8 @@ import { SEVERITY_INFO } from '../records/model.ts';
 import {
   createLineParser,
   failedRecord,
-  lineUid,
   type LineMapperOptions,
+  lineUid,
   SEVERITY_TEXT,
 } from './line-parser.ts';
 import {

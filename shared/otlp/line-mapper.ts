@@ -9,8 +9,8 @@ import { AttributeList, type LogRecord } from '../records/model.ts';
 import {
   createLineParser,
   failedRecord,
-  lineUid,
   type LineMapperOptions,
+  lineUid,
   SEVERITY_TEXT,
 } from './line-parser.ts';
 

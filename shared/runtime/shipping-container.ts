@@ -1,7 +1,8 @@
 /**
  * What the shipping functions (`processChunk`, `ingest`) build once per
  * Lambda container: the export settings and the exporter (export-start.ts),
- * the S3 client and the record settings.
+ * the S3 client and the record settings (a vended delivery's fields read
+ * from CloudWatch Logs when only its id is set: vended-delivery.ts).
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -10,6 +11,7 @@ import { loadMappingConfig, type MappingConfig } from '../config/mapping-config.
 import type { OtlpExporter } from '../otlp/exporter.ts';
 import { createS3Client } from '../s3/client.ts';
 import { startExport, type WarningLogger } from './export-start.ts';
+import { withDeliverySettings } from './vended-delivery.ts';
 
 export interface ShippingContainer {
   s3: S3Client;
@@ -24,10 +26,7 @@ export async function startShippingContainer(
   logger: WarningLogger,
 ): Promise<ShippingContainer> {
   const { config, exporter } = await startExport(env, { logger });
-  return {
-    s3: createS3Client(env),
-    exporter,
-    config,
-    mapping: loadMappingConfig(env),
-  };
+  const mapping = loadMappingConfig(env);
+  mapping.vended = await withDeliverySettings(mapping.vended, env);
+  return { s3: createS3Client(env), exporter, config, mapping };
 }

@@ -285,6 +285,9 @@ describe('the deployment template: the ingest function', () => {
     expect(template.Conditions.HasIngestLogGroup).toEqual({
       'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
     });
+    expect(template.Conditions.HasVendedDelivery).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
+    });
     for (const fn of [FUNCTIONS.plan, FUNCTIONS.processChunk, FUNCTIONS.ingest]) {
       expect(loadMappingConfig(environmentOf(resources, fn)).vended, fn).toEqual({});
     }
@@ -344,6 +347,7 @@ describe('the deployment template with ingestMode sqs, metrics on and every expo
         ingestLogGroup: LOG_GROUP,
         vendedFields: 'time,elb,client_port,request_line',
         vendedDelimiter: 'tab',
+        vendedDeliveryId: 'abc123',
         ...Object.fromEntries(EXPORT_SETTINGS.map((s) => [s.parameter, s.given])),
       })
     ).Resources;
@@ -355,7 +359,7 @@ describe('the deployment template with ingestMode sqs, metrics on and every expo
   it('subscribes ingest to ingestLogGroup, invoked by CloudWatch Logs for that log group of this account only', () => {
     expect(sqs.IngestLogGroupSubscription).toMatchObject({
       Condition: 'HasIngestLogGroup',
-      DependsOn: 'IngestLogGroupPermission',
+      DependsOn: ['IngestLogGroupPermission'],
       Properties: {
         LogGroupName: LOG_GROUP,
         FilterPattern: '',
@@ -376,12 +380,31 @@ describe('the deployment template with ingestMode sqs, metrics on and every expo
     });
   });
 
-  it('gives plan, processChunk and ingest the vended delivery fields and delimiter', () => {
+  it('gives plan, processChunk and ingest the vended delivery fields and delimiter, and may let them read the delivery', () => {
     for (const fn of [FUNCTIONS.plan, FUNCTIONS.processChunk, FUNCTIONS.ingest]) {
       expect(loadMappingConfig(environmentOf(sqs, fn)).vended, fn).toEqual({
         fields: ['time', 'elb', 'client_port', 'request_line'],
         delimiter: '\t',
       });
+      expect(environmentOf(sqs, fn).ELB_OTLP_VENDED_DELIVERY_ID, fn).toBe('abc123');
+    }
+    for (const id of ['PlanRole', 'ProcessChunkRole', 'IngestRole']) {
+      const statement = sqs[id].Properties.Policies[0].PolicyDocument.Statement.find(
+        (s: Json) => s['Fn::If']?.[1]?.Sid === 'ReadVendedDelivery',
+      );
+      expect(statement?.['Fn::If'], id).toEqual([
+        'HasVendedDelivery',
+        {
+          Sid: 'ReadVendedDelivery',
+          Effect: 'Allow',
+          Action: 'logs:GetDelivery',
+          Resource: {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:delivery:abc123',
+          },
+        },
+        { Ref: 'AWS::NoValue' },
+      ]);
     }
   });
 
