@@ -399,8 +399,7 @@ describe('the deployment template with ingestMode sqs, metrics on and every expo
           Effect: 'Allow',
           Action: 'logs:GetDelivery',
           Resource: {
-            'Fn::Sub':
-              'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:delivery:abc123',
+            'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:delivery:abc123`,
           },
         },
         { Ref: 'AWS::NoValue' },
