@@ -4,18 +4,23 @@
  * say about itself (docs/vended-logs.md).
  */
 
+import { open } from 'node:fs/promises';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { type MappingConfig, parseVendedSettings } from '../../shared/config/mapping-config.ts';
 import { LOG_FORMAT_IDS } from '../../shared/formats/field-spec.ts';
 import { VENDED_ENCODINGS } from '../../shared/formats/vended-record.ts';
 import type { ReadFormat } from '../../shared/pipeline/object-parser.ts';
+import { isParquet } from '../../shared/s3/compression.ts';
 import { UsageError } from '../usage-error.ts';
 
-/** What `--format` takes. */
-export const FORMAT_CHOICES: readonly ReadFormat[] = [
+/** What `--format` takes: how lines are read, or `parquet` (a vended Parquet file, read by row groups). */
+export type FormatChoice = ReadFormat | 'parquet';
+
+export const FORMAT_CHOICES: readonly FormatChoice[] = [
   'auto',
   ...LOG_FORMAT_IDS,
   ...VENDED_ENCODINGS,
+  'parquet',
 ];
 
 export const FORMAT_OPTIONS = {
@@ -30,7 +35,7 @@ export function formatOptionsHelp(column: number): string {
   const indent = ' '.repeat(column);
   return [
     `${pad('--format FORMAT')}auto (default), ${LOG_FORMAT_IDS.join(', ')}, or a vended`,
-    `${indent}delivery's ${VENDED_ENCODINGS.join(', ')}`,
+    `${indent}delivery's ${[...VENDED_ENCODINGS, 'parquet'].join(', ')}`,
     `${pad('--fields NAMES')}a plain delivery's record fields, in order, separated`,
     `${indent}by commas (ELB_OTLP_VENDED_FIELDS)`,
     `${pad('--delimiter D')}a plain or w3c delivery's delimiter: tab, space,`,
@@ -45,8 +50,8 @@ export function formatOptionsHelp(column: number): string {
 export function readFormatOptions(
   values: { format?: string; fields?: string; delimiter?: string },
   mapping: MappingConfig,
-): ReadFormat {
-  const format = (values.format ?? 'auto') as ReadFormat;
+): FormatChoice {
+  const format = (values.format ?? 'auto') as FormatChoice;
   if (!FORMAT_CHOICES.includes(format)) {
     throw new UsageError(
       `unknown --format ${JSON.stringify(values.format)}; expected ${FORMAT_CHOICES.join(', ')}`,
@@ -68,4 +73,40 @@ export function readFormatOptions(
     );
   }
   return format;
+}
+
+/**
+ * Whether a local file is read as Parquet: forced, or its first bytes are
+ * `PAR1`; and the format its lines are read as otherwise. A file forced to
+ * be Parquet that is not one is refused.
+ */
+export async function readAsParquet(file: string, format: FormatChoice): Promise<boolean> {
+  if (file === '-') {
+    if (format === 'parquet') {
+      throw new UsageError('a Parquet file must be given as a FILE: it is not read from stdin');
+    }
+    return false;
+  }
+  if (format !== 'auto' && format !== 'parquet') return false;
+  // A file that cannot be opened fails when it is read, naming why.
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (handle === undefined) return false;
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    const parquet = isParquet(head.subarray(0, bytesRead));
+    if (format === 'parquet' && !parquet) {
+      throw new UsageError(
+        `--format parquet: ${file} does not begin with PAR1, as a Parquet file does`,
+      );
+    }
+    return parquet;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The format lines are read as, once Parquet is ruled out. */
+export function lineFormat(format: FormatChoice): ReadFormat {
+  return format === 'parquet' ? 'auto' : format;
 }

@@ -12,13 +12,25 @@ import { PARSE_ERROR_KEY } from '../../shared/otlp/line-parser.ts';
 import { logRecordToJson, resourceToJson } from '../../shared/otlp/otlp-json.ts';
 import { decompressed } from '../../shared/pipeline/decompress.ts';
 import { readLines } from '../../shared/pipeline/line-reader.ts';
-import { ObjectParser, RecordCollector } from '../../shared/pipeline/object-parser.ts';
+import {
+  ObjectParser,
+  type ObjectParserOptions,
+  RecordCollector,
+} from '../../shared/pipeline/object-parser.ts';
 import { describeReadError } from '../../shared/pipeline/read-error.ts';
+import type { Resource } from '../../shared/records/model.ts';
+import { recordUidPrefix } from '../../shared/records/record-uid.ts';
 import type { CommandIo } from '../command-io.ts';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
-import { FORMAT_OPTIONS, formatOptionsHelp, readFormatOptions } from './format-options.ts';
+import {
+  FORMAT_OPTIONS,
+  formatOptionsHelp,
+  lineFormat,
+  readAsParquet,
+  readFormatOptions,
+} from './format-options.ts';
 import { parseObjectLocation } from './object-location.ts';
 
 export const PARSE_USAGE = `Usage: elb-otlp parse [FILE|-] [--format FORMAT] [--fields NAMES] [--delimiter D]
@@ -66,11 +78,15 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
   const config = loadMappingConfig(io.env);
   const format = readFormatOptions(values, config);
   const name = file === '-' ? 'stdin' : file;
+  const identity = location ?? { key: undefined };
+  if (await readAsParquet(file, format)) {
+    return parseParquet(io, { identity, nameHint: basename(file), displayName: name, config });
+  }
   const parser = new ObjectParser({
-    identity: location ?? { key: undefined },
+    identity,
     nameHint: file === '-' ? undefined : basename(file),
     displayName: name,
-    format,
+    format: lineFormat(format),
     config,
   });
   const input = file === '-' ? io.stdin : createReadStream(file);
@@ -136,6 +152,92 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
   await write(
     io.stderr,
     `elb-otlp parse: ${name}: ${lines} lines, ${parseErrors} parse errors, format ${parser.format ?? 'unrecognised'}\n`,
+  );
+  return EXIT_OK;
+}
+
+/**
+ * Prints the rows of a vended Parquet file as `parse` prints lines: row
+ * group by row group, each row read as the vended JSON path reads a line.
+ */
+async function parseParquet(
+  io: CommandIo,
+  options: Omit<ObjectParserOptions, 'format' | 'source'> & { displayName: string },
+): Promise<number> {
+  const name = options.displayName;
+  // Loaded only for a Parquet file.
+  const { asyncBufferFromFile } = await import('hyparquet');
+  const {
+    MAX_ROW_GROUP_BYTES,
+    ParquetRowGroupTooLargeError,
+    parquetFooter,
+    rowGroupsOf,
+    rowGroupText,
+  } = await import('../../shared/pipeline/parquet-object.ts');
+  let lines = 0;
+  let parseErrors = 0;
+  let format: string | undefined;
+  try {
+    const file = await asyncBufferFromFile(name);
+    const metadata = await parquetFooter(file);
+    const prefix = recordUidPrefix(
+      options.identity.key === undefined
+        ? { ...options.identity, key: options.nameHint }
+        : options.identity,
+    );
+    for (const group of rowGroupsOf(metadata)) {
+      if (group.bytes > MAX_ROW_GROUP_BYTES) {
+        throw new ParquetRowGroupTooLargeError(
+          `row group ${group.index} holds ${group.bytes} bytes uncompressed, over the ${MAX_ROW_GROUP_BYTES} elb-otlp reads at once`,
+        );
+      }
+      const text = await rowGroupText(file, metadata, group, prefix);
+      const parser = new ObjectParser({
+        ...options,
+        format: 'json',
+        source: { uidOf: text.uidOf },
+      });
+      const collector = new RecordCollector();
+      for await (const batch of readLines(text.pieces)) {
+        for (let i = 0; i < batch.starts.length; i++) {
+          parser.push(
+            batch.source,
+            batch.starts[i],
+            batch.ends[i],
+            batch.offsets[i],
+            io.now(),
+            collector,
+          );
+        }
+      }
+      parser.finish(collector);
+      if (parser.refusal !== undefined) {
+        await write(
+          io.stderr,
+          `elb-otlp parse: ${parser.refusal.name}: ${parser.refusal.message}\n`,
+        );
+        return EXIT_FAILURE;
+      }
+      format ??= parser.format;
+      const resource = JSON.stringify(resourceToJson(parser.resource as Resource));
+      let out = '';
+      for (const record of collector.records) {
+        if (record.attributes[0]?.key === PARSE_ERROR_KEY) parseErrors++;
+        out += `{"resource":${resource},"logRecord":${JSON.stringify(logRecordToJson(record))}}\n`;
+      }
+      lines += collector.records.length;
+      await write(io.stdout, out);
+    }
+  } catch (error) {
+    await write(
+      io.stderr,
+      `elb-otlp parse: ${name}: ${describeReadError(error)} (after ${lines} rows)\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  await write(
+    io.stderr,
+    `elb-otlp parse: ${name}: ${lines} rows, ${parseErrors} parse errors, format ${format ?? 'unrecognised'} (parquet)\n`,
   );
   return EXIT_OK;
 }

@@ -18,7 +18,13 @@ import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts';
 import { write } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
 import { EXPORT_OPTIONS, exportConfigFrom } from './export-options.ts';
-import { FORMAT_OPTIONS, formatOptionsHelp, readFormatOptions } from './format-options.ts';
+import {
+  FORMAT_OPTIONS,
+  formatOptionsHelp,
+  lineFormat,
+  readAsParquet,
+  readFormatOptions,
+} from './format-options.ts';
 import { parseObjectLocation } from './object-location.ts';
 import { shipAndReport } from './ship-report.ts';
 
@@ -122,6 +128,25 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
       return EXIT_FAILURE;
     }
   }
+  if (await readAsParquet(file, format)) {
+    // Loaded only for a Parquet file, as the SDK only for S3.
+    const { asyncBufferFromFile } = await import('hyparquet');
+    const { shipParquet } = await import('../../shared/pipeline/parquet-object.ts');
+    const parquetFile = await asyncBufferFromFile(file);
+    return shipAndReport(io, { name, config, started, size }, (shipping) =>
+      shipParquet({
+        file: parquetFile,
+        parser: {
+          identity: location ?? { key: undefined },
+          nameHint: basename(file),
+          displayName: name,
+          config: mapping,
+        },
+        nowNanos: io.now,
+        ...shipping,
+      }),
+    );
+  }
   return shipAndReport(io, { name, config, started, size }, (shipping) =>
     shipObject({
       source: file === '-' ? io.stdin : createReadStream(file, { highWaterMark: 256 * 1024 }),
@@ -129,7 +154,7 @@ export async function runShip(args: string[], io: CommandIo): Promise<number> {
         identity: location ?? { key: undefined },
         nameHint: file === '-' ? undefined : basename(file),
         displayName: name,
-        format,
+        format: lineFormat(format),
         config: mapping,
       }),
       nowNanos: io.now,

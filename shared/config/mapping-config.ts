@@ -6,6 +6,8 @@
 
 import { z } from 'zod';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
+import { normaliseFieldName } from '../formats/field-spec.ts';
+import { FORMATS } from '../formats/formats.ts';
 import { vendedFormatOf } from '../formats/vended-fields.ts';
 import type { Attribute } from '../records/model.ts';
 import {
@@ -131,10 +133,19 @@ export function parseVendedSettings(
   const settings: VendedSettings = {};
   if (fields !== undefined) {
     const names = fields.split(/[\s,]+/).filter((name) => name !== '');
-    if (vendedFormatOf(names) === undefined) {
+    const format = vendedFormatOf(names);
+    if (format === undefined) {
       throw new ConfigError(
         'ELB_OTLP_VENDED_FIELDS',
         `names no ALB or NLB log type's fields (got ${JSON.stringify(fields)}); list the delivery's record fields in order, as in docs/vended-logs.md`,
+      );
+    }
+    const given = new Set(names.map(normaliseFieldName));
+    const lacking = (FORMATS[format].vended?.required ?? []).filter((name) => !given.has(name));
+    if (lacking.length > 0) {
+      throw new ConfigError(
+        'ELB_OTLP_VENDED_FIELDS',
+        `lists no ${lacking.join(', ')}, which every ${FORMATS[format].title} record has (got ${JSON.stringify(fields)})`,
       );
     }
     settings.fields = names;

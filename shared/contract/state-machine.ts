@@ -268,10 +268,14 @@ export type PlanTotalsCall = z.infer<typeof planTotalsCallSchema>;
 /**
  * One byte range of one object. A chunk owns exactly the lines whose first
  * byte lies in `[start, end)`; for gzip objects the offsets are in the
- * decompressed content, `size` is always the stored size.
+ * decompressed content, `size` is always the stored size. A Parquet
+ * object's chunk owns the row groups whose first byte lies in it.
  */
-/** How an object is stored: ELB writes gzip; Classic ELB and users, plain text too. */
-export const compressionSchema = z.enum(['gzip', 'none']);
+/**
+ * How an object is stored: ELB writes gzip; Classic ELB and users, plain
+ * text too; a vended delivery may write Apache Parquet (docs/vended-logs.md).
+ */
+export const compressionSchema = z.enum(['gzip', 'none', 'parquet']);
 
 export type Compression = z.infer<typeof compressionSchema>;
 

@@ -120,3 +120,30 @@ function fits(id: LogFormatId, names: readonly string[]): boolean {
   const known = KNOWN.get(id) as Set<string>;
   return names.length >= 2 && names.every((name) => known.has(name));
 }
+
+/** An ALB's or NLB's `elb` value: `app/<name>/<id>` or `net/<name>/<id>`. */
+const ELB_ID = /^(app|net)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
+
+/**
+ * {@link vendedFormatOf}, for names found in a file rather than given by
+ * the user: they must also look like an ELB record, by an `elb` value of
+ * an ALB's or NLB's form (or, when `named` is set, an `elb` name), or by at
+ * least two names only that log type has and four in five names known to
+ * it. Another service's JSON logs (`time`, `status`, `latency`…) are then
+ * not taken for ELB records.
+ */
+export function foundVendedFormat(
+  names: readonly string[],
+  elb: string | undefined,
+  named = false,
+): LogFormatId | undefined {
+  const format = vendedFormatOf(names, elb);
+  if (format === undefined) return undefined;
+  const normalised = names.map(normaliseFieldName);
+  if (elb !== undefined ? ELB_ID.test(elb) : named && normalised.includes('elb')) return format;
+  const known = KNOWN.get(format) as Set<string>;
+  const own = OWN.get(format) as Set<string>;
+  const knownCount = normalised.filter((name) => known.has(name)).length;
+  const ownCount = normalised.filter((name) => own.has(name)).length;
+  return ownCount >= 2 && knownCount * 5 >= normalised.length * 4 ? format : undefined;
+}

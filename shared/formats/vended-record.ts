@@ -63,6 +63,7 @@ export class NamedRecordParser {
   private readonly columnCache = new Map<string, VendedColumn>();
   /** The values the record's body holds redacted, by position; refilled by {@link parse}. */
   readonly edits: ValueEdit[] = [];
+  private readonly keysSeen = new Set<string>();
 
   constructor(format: LogFormatSpec) {
     this.format = format;
@@ -151,11 +152,22 @@ export class NamedRecordParser {
     }
     for (const edit of out.edits)
       this.edits.push({ column: columnOf[edit.index], text: edit.text });
+    const keys = this.keysSeen;
+    keys.clear();
     for (let c = 0; c < named; c++) {
       const column = columns[c];
       const value = values[c];
-      if (column.index !== -1 || value === undefined || value === '' || value === '-') continue;
-      attributes.string(column.key, this.loosely(c, value, redact));
+      if (value === undefined || value === '' || value === '-') continue;
+      if (column.index !== -1) {
+        // A second value of a field (two spellings of one name): not read, but never left unredacted.
+        if (columnOf[column.index] !== c) this.loosely(c, value, redact);
+        continue;
+      }
+      const kept = this.loosely(c, value, redact);
+      // Two spellings of one unknown name: the first is kept, as for known names.
+      if (keys.has(column.key)) continue;
+      keys.add(column.key);
+      attributes.string(column.key, kept);
     }
     if (values.length > columns.length) {
       const extra: string[] = [];
@@ -198,8 +210,11 @@ function numberText(value: number): string {
   return value.toFixed(20).replace(/\.?0+$/, '');
 }
 
-/** The delimiters a delivery may choose, tried in this order when a W3C object does not say. */
-export const KNOWN_DELIMITERS = ['\t', ' ', ','] as const;
+/**
+ * The delimiters a delivery may choose, tried in this order when it does
+ * not say: a space last, since values (a user agent) hold spaces.
+ */
+export const KNOWN_DELIMITERS = ['\t', ',', ' '] as const;
 
 /**
  * The delimiter of a row of `fieldCount` fields: the first of
@@ -230,23 +245,56 @@ export function inferDelimiter(row: string, fieldCount: number, into: LineTokens
  * w3cFields('#Fields: time elb client_port'); // ['time', 'elb', 'client_port']
  */
 export function w3cFields(line: string): string[] | undefined {
-  if (!/^#Fields:/i.test(line)) return undefined;
+  const match = /^\uFEFF?#Fields:/i.exec(line);
+  if (match === null) return undefined;
   const names = line
-    .slice('#Fields:'.length)
+    .slice(match[0].length)
     .split(/[\s,]+/)
     .filter((name) => name !== '');
   return names.length === 0 ? undefined : names;
 }
 
-/** The JSON object `line` holds, or `undefined` when it holds none. */
+/** The JSON object `line` holds, or `undefined` when it holds none (a byte order mark before it is no matter). */
 export function jsonObject(line: string): Record<string, unknown> | undefined {
-  if (line.charCodeAt(0) !== 0x7b /* { */ && !/^\s*\{/.test(line)) return undefined;
+  if (line.charCodeAt(0) !== 0x7b /* { */ && !/^\uFEFF?\s*\{/.test(line)) return undefined;
   try {
-    const value: unknown = JSON.parse(line);
+    const value: unknown = JSON.parse(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
     return typeof value === 'object' && value !== null && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A JSON record as its body may show it: every string in it (nested ones
+ * too) with whatever looks like a query or URL credentials redacted, and
+ * `edits` (values the attributes redacted) in their redacted form. The line
+ * itself is no body when it may hide a secret from a plain search: JSON
+ * escapes (`\u0026token=`), or a key given twice (the parser reads one).
+ */
+export function redactedJson(
+  object: Record<string, unknown>,
+  keys: readonly string[],
+  edits: readonly ValueEdit[],
+  redact: QueryRedactor,
+): string {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) copy[key] = redactStrings(object[key], redact);
+  for (const { column, text } of edits) {
+    if (column < keys.length) copy[keys[column]] = text;
+  }
+  return JSON.stringify(copy);
+}
+
+function redactStrings(value: unknown, redact: QueryRedactor): unknown {
+  if (typeof value === 'string') return redactQueriesIn(value, redact);
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact)]),
+    );
+  }
+  return value;
 }

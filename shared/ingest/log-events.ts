@@ -71,11 +71,15 @@ export async function ingestLogEvents(
   // One line per event (an ELB record holds no newline; one that does is
   // read with its newlines as spaces), each event's id kept by its offset.
   const ids = new Map<number, string>();
-  let text = '';
+  const lines: string[] = [];
+  let offset = 0;
   for (const logEvent of logEvents) {
-    ids.set(Buffer.byteLength(text), logEvent.id);
-    text += `${logEvent.message.replace(/\r?\n/g, ' ')}\n`;
+    const line = `${logEvent.message.replace(/\r?\n/g, ' ')}\n`;
+    ids.set(offset, logEvent.id);
+    offset += Buffer.byteLength(line);
+    lines.push(line);
   }
+  const text = lines.join('');
   const prefix = createHash('sha256')
     .update(`${owner}\n${logGroup}\n${logStream}`)
     .digest('hex')

@@ -119,7 +119,7 @@ export function createLineParser(options: LineMapperOptions): LineParser {
         return error;
       },
       body: (line) => vended.body(line),
-      failedBody,
+      failedBody: (line) => vended.failedBody(line),
     };
   }
   const tokens = new LineTokens();

@@ -17,6 +17,7 @@ import {
   jsonObject,
   jsonValueText,
   NamedRecordParser,
+  redactedJson,
   type VendedLayout,
 } from '../formats/vended-record.ts';
 import type { AttributeSink } from '../records/model.ts';
@@ -26,7 +27,12 @@ import { type QueryRedactor, redactQueriesIn } from '../records/redaction.ts';
 export interface VendedLineParser {
   parse(line: string, parsed: ParsedLine, attributes: AttributeSink): string | undefined;
   body(line: string): string;
+  /** The body of a line that could not be parsed, its secrets redacted. */
+  failedBody(line: string): string;
 }
+
+/** What a JSON line's text may hide a secret behind: a query, credentials, or a `\u` escape. */
+const MAY_HIDE = /[?@]|\\u/;
 
 /** Creates the parser of one vended object's lines, laid out as `layout` says. */
 export function createVendedLineParser(
@@ -61,10 +67,15 @@ function jsonLines(record: NamedRecordParser, redact: QueryRedactor): VendedLine
       return parseNamed(record, columns, values, redact, parsed, attributes);
     },
     body(line) {
-      if (record.edits.length === 0) return line;
-      const copy = { ...object };
-      for (const { column, text } of record.edits) copy[keys[column]] = text;
-      return JSON.stringify(copy);
+      // Nothing a redaction looks for, and no escape that could hide one: the line as delivered.
+      if (record.edits.length === 0 && !MAY_HIDE.test(line)) return line;
+      return redactedJson(object, keys, record.edits, redact);
+    },
+    failedBody(line) {
+      const found = jsonObject(line);
+      return found === undefined
+        ? redactQueriesIn(line, redact)
+        : redactedJson(found, [], [], redact);
     },
   };
 }
@@ -108,6 +119,7 @@ function delimitedLines(
       }
       return out + line.slice(from);
     },
+    failedBody: (line) => redactQueriesIn(line, redact),
   };
 }
 

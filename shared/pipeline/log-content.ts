@@ -11,13 +11,16 @@ import { constants, gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadMappingConfig, type VendedSettings } from '../config/mapping-config.ts';
 import type { Compression } from '../contract/state-machine.ts';
-import { foreignCompression, isGzip } from '../s3/compression.ts';
+import { vendedFormatOf } from '../formats/vended-fields.ts';
+import { foreignCompression, isGzip, isParquet } from '../s3/compression.ts';
+import { objectAsyncBuffer } from '../s3/object-reader.ts';
 import {
   DETECTION_BYTES,
   DETECTION_LINES,
   type LineTarget,
   ObjectParser,
 } from './object-parser.ts';
+import { columnNames, parquetFooter } from './parquet-object.ts';
 
 /** What the content says; a `reason` reads after "not an ELB log:". */
 export type ContentVerdict =
@@ -56,6 +59,7 @@ export async function logByContent(
   const stored = Buffer.from(await body.transformToByteArray());
   const foreign = foreignCompression(stored);
   if (foreign !== undefined) return { log: false, reason: `it is ${foreign} data` };
+  if (isParquet(stored)) return parquetByContent(client, bucket, object);
   const gzip = isGzip(stored);
   let content: Buffer;
   try {
@@ -101,4 +105,35 @@ function headOf(line: string): string {
   if (line.length <= 4096) return line;
   const cut = line.lastIndexOf(' ', 4096);
   return cut > 0 ? line.slice(0, cut) : line.slice(0, 4096);
+}
+
+/**
+ * A Parquet object (`PAR1`) is a log when its columns are a vended log
+ * type's fields (docs/vended-logs.md#parquet): its footer is read (ranged
+ * reads pinned to the version listed) for its schema.
+ */
+async function parquetByContent(
+  client: S3Client,
+  bucket: string,
+  object: { key: string; size: number; etag: string },
+): Promise<ContentVerdict> {
+  if (object.size < 12)
+    return { log: false, reason: 'it is a Parquet file too short to hold a footer' };
+  let names: string[];
+  try {
+    names = columnNames(await parquetFooter(objectAsyncBuffer({ client, bucket, ...object })));
+  } catch (error) {
+    return {
+      log: false,
+      reason: `it is a Parquet file whose footer does not read (${(error as Error).message})`,
+    };
+  }
+  if (vendedFormatOf(names) === undefined) {
+    const shown = names.slice(0, 8).join(', ') + (names.length > 8 ? ', …' : '');
+    return {
+      log: false,
+      reason: `it is a Parquet file whose columns (${shown}) are no ELB log type's fields`,
+    };
+  }
+  return { log: true, compression: 'parquet' };
 }

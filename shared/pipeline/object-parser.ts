@@ -16,7 +16,7 @@ import type { LogFormatId } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
-import { vendedFormatOf } from '../formats/vended-fields.ts';
+import { foundVendedFormat, vendedFormatOf } from '../formats/vended-fields.ts';
 import {
   inferDelimiter,
   jsonObject,
@@ -72,15 +72,15 @@ export interface ObjectParserOptions {
 }
 
 /**
- * Where lines that are not an object's come from (a CloudWatch Logs
- * subscription's events: shared/ingest/log-events.ts): the account and
- * Region the resource names, attributes naming the source on it, and each
- * line's `log.record.uid`.
+ * Where lines that are not an object's own come from (a CloudWatch Logs
+ * subscription's events: shared/ingest/log-events.ts; a Parquet object's
+ * rows: parquet-object.ts): the account and Region the resource names,
+ * attributes naming the source on it, and each line's `log.record.uid`.
  */
 export interface LineSource {
   account?: string;
   region?: string;
-  attributes: readonly Attribute[];
+  attributes?: readonly Attribute[];
   uidOf: (offset: number) => string;
 }
 
@@ -94,7 +94,7 @@ interface Recognised {
 }
 
 /** A W3C directive naming fields, such as `#Version:` or `#Fields:`, is a header, not a log line. */
-const W3C_DIRECTIVE = /^#[A-Za-z-]+:/;
+const W3C_DIRECTIVE = /^\uFEFF?#[A-Za-z-]+:/;
 
 /** What is settled about an object before its first line is handed on. */
 export interface SettledObject {
@@ -226,7 +226,10 @@ export class ObjectParser {
       this.refusedCount++;
       return;
     }
-    if (source[start] === 0x23 && this.directive(source, start, end)) return;
+    // A W3C header, or one after a byte order mark (EF BB BF) at the object's start.
+    if ((source[start] === 0x23 || source[start] === 0xef) && this.directive(source, start, end)) {
+      return;
+    }
     // The source's memory may be reused once this returns: keep a copy.
     const bytes = Buffer.from(source.subarray(start, end));
     const line = bytes.toString('utf8');
@@ -339,6 +342,10 @@ export class ObjectParser {
       return this.parsesAs({ format: forced }, line) ? { format: forced } : undefined;
     const vended = this.vended('json', line) ?? this.vended('w3c', line);
     if (vended !== undefined) return vended;
+    // A plain row of exactly the fields set comes before a classic guess: a
+    // space-separated subset may start like a classic line.
+    const plain = this.vended('plain', line, true);
+    if (plain !== undefined) return plain;
     const detected = detectFormatFromLine(line);
     if (detected !== undefined) return { format: detected };
     const named = formatOfKey(this.keyInfo?.kind);
@@ -346,8 +353,12 @@ export class ObjectParser {
     return this.options.config.vended.fields === undefined ? undefined : this.vended('plain', line);
   }
 
-  /** `line` as a record of a vended `encoding`, when its names are a known log type's. */
-  private vended(encoding: VendedEncoding, line: string): Recognised | undefined {
+  /**
+   * `line` as a record of a vended `encoding`, when its names are a known
+   * log type's; with `exact`, a plain row only when it has as many values
+   * as the settings have fields.
+   */
+  private vended(encoding: VendedEncoding, line: string, exact = false): Recognised | undefined {
     const settings = this.options.config.vended;
     if (encoding === 'json') {
       const object = jsonObject(line);
@@ -355,14 +366,23 @@ export class ObjectParser {
       const keys = Object.keys(object);
       const elbKey = keys.find((key) => key.toLowerCase() === 'elb');
       const elb = elbKey === undefined ? undefined : object[elbKey];
-      const format = vendedFormatOf(keys, typeof elb === 'string' ? elb : undefined);
+      const format = foundVendedFormat(keys, typeof elb === 'string' ? elb : undefined);
       return format === undefined ? undefined : { format, layout: { encoding } };
     }
     const fields = encoding === 'w3c' ? this.w3cHeader : settings.fields;
     if (fields === undefined) return undefined;
-    const format = vendedFormatOf(fields);
+    // The settings' fields are the user's word; a header's must look like ELB's.
+    const format =
+      encoding === 'w3c' ? foundVendedFormat(fields, undefined, true) : vendedFormatOf(fields);
     if (format === undefined) return undefined;
     const recognised = { format, layout: { encoding, fields, delimiter: settings.delimiter } };
+    if (exact) {
+      const tokens = new LineTokens(fields.length + 1);
+      const delimiter = settings.delimiter ?? inferDelimiter(line, fields.length, tokens);
+      if (tokenize(line, tokens, delimiter) !== TOKENIZED || tokens.count !== fields.length) {
+        return undefined;
+      }
+    }
     // A W3C header says what the rows are; a plain row must parse as the settings say.
     return encoding === 'w3c' || this.parsesAs(recognised, line) ? recognised : undefined;
   }
@@ -420,7 +440,7 @@ export class ObjectParser {
       lineLoadBalancer,
       ...(source?.account !== undefined && { account: source.account }),
       ...(source?.region !== undefined && { region: source.region }),
-      ...(source !== undefined && { sourceAttributes: source.attributes }),
+      ...(source?.attributes !== undefined && { sourceAttributes: source.attributes }),
     };
     this.settled = {
       format,

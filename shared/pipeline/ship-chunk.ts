@@ -14,9 +14,10 @@ import type { ShipCounts } from '../contract/counts.ts';
 import type { ChunkItem } from '../contract/state-machine.ts';
 import type { BatchLimits } from '../otlp/batch-encoder.ts';
 import type { OtlpExporter } from '../otlp/exporter.ts';
-import { readObjectRanges } from '../s3/object-reader.ts';
+import { objectAsyncBuffer, readObjectRanges } from '../s3/object-reader.ts';
 import { windowStart } from './chunk-window.ts';
 import { ObjectParser } from './object-parser.ts';
+import { shipParquet } from './parquet-object.ts';
 import { HEAD_BYTES, type ShipResult, shipObject } from './ship-object.ts';
 
 export interface ShipChunkOptions {
@@ -55,6 +56,7 @@ export async function shipChunk(options: ShipChunkOptions): Promise<ShipResult> 
       `cursor ${start} lies outside the chunk [${chunk.start}, ${chunk.end}) of s3://${chunk.bucket}/${chunk.key}`,
     );
   }
+  if (chunk.compression === 'parquet') return shipParquetChunk(options, start);
   const readFrom = chunk.compression === 'gzip' ? 0 : Math.min(windowStart(start), chunk.size);
   const ranges = (from: number, to: number) =>
     readObjectRanges({
@@ -90,6 +92,36 @@ export async function shipChunk(options: ShipChunkOptions): Promise<ShipResult> 
     contentOffset: readFrom,
     window: { start, end: chunk.end },
     parser,
+    exporter: options.exporter,
+    protocol: options.protocol,
+    limits: options.limits,
+    concurrency: options.concurrency,
+    nowNanos: options.nowNanos,
+    ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
+    ...(options.shouldStop !== undefined && { shouldStop: options.shouldStop }),
+    ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
+    ...(options.onReadEnd !== undefined && { onReadEnd: options.onReadEnd }),
+    ...(options.requestSlots !== undefined && { requestSlots: options.requestSlots }),
+  });
+}
+
+/** A Parquet object's chunk: the row groups whose first byte lies in it, from `start`. */
+function shipParquetChunk(options: ShipChunkOptions, start: number): Promise<ShipResult> {
+  const { chunk, client } = options;
+  return shipParquet({
+    file: objectAsyncBuffer({
+      client,
+      bucket: chunk.bucket,
+      key: chunk.key,
+      etag: chunk.etag,
+      size: chunk.size,
+      ...(options.onRequest !== undefined && { onRequest: options.onRequest }),
+    }),
+    window: { start, end: chunk.end },
+    parser: {
+      identity: { bucket: chunk.bucket, key: chunk.key, etag: chunk.etag },
+      config: options.mapping,
+    },
     exporter: options.exporter,
     protocol: options.protocol,
     limits: options.limits,

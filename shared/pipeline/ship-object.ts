@@ -70,11 +70,6 @@ export interface ShipObjectOptions {
    */
   contentOffset?: number;
   /**
-   * The first bytes of the object's content, when `source` begins after
-   * them: a W3C header there names the fields of every row.
-   */
-  head?: Buffer;
-  /**
    * Ship only the lines whose first byte lies in `[start, end)` of the
    * object's content, reading no further than the last of them needs
    * (`end` may be `Infinity`). Default: every line.
@@ -203,8 +198,8 @@ export async function shipObject(options: ShipObjectOptions): Promise<ShipResult
     onForeign: (format, insideGzip) => parser.refuseCompression(format, insideGzip),
   });
   // A chunk that begins mid-object still reads a W3C header at its start
-  // (docs/vended-logs.md): from the content before it, or from `head`.
-  if (options.head !== undefined) parser.readHead(options.head);
+  // (docs/vended-logs.md): a gzip one from the content it inflates before
+  // the chunk, a plain one from a read of the object's first bytes (ship-chunk.ts).
   const content =
     start > 0 && contentOffset === 0
       ? withHead(inflated, (head) => parser.readHead(head))

@@ -57,14 +57,15 @@ export function chunksByName(
   const compression = compressionOfName(key);
   return chunkItems(
     { bucket, key, size, etag, compression },
-    compression === 'none' ? size : undefined,
+    compression === 'gzip' ? undefined : size,
     chunkBytes,
   );
 }
 
-/** What a name says of an object's compression: gzip when it ends in `.gz`. */
+/** What a name says of an object's compression: gzip when it ends in `.gz`, Parquet in `.parquet`. */
 function compressionOfName(key: string): Compression {
-  return key.endsWith('.gz') ? 'gzip' : 'none';
+  if (key.endsWith('.gz')) return 'gzip';
+  return key.endsWith('.parquet') ? 'parquet' : 'none';
 }
 
 /**
@@ -104,7 +105,8 @@ export function chunkItems(
   chunkBytes: number,
 ): ChunkItem[] {
   if (object.size === 0) return [{ ...object, start: 0, end: 1 }];
-  const exact = object.compression === 'none';
+  // Plain text and Parquet are cut by their stored bytes, exactly.
+  const exact = object.compression !== 'gzip';
   const total = contentSize ?? 0;
   const chunks: ChunkItem[] = [];
   let start = 0;
@@ -124,5 +126,5 @@ export function chunkItems(
 export function coversWholeObject(chunk: ChunkItem): boolean {
   if (chunk.start !== 0) return false;
   if (chunk.size === 0 || chunk.end === TO_THE_END) return true;
-  return chunk.compression === 'none' && chunk.end >= chunk.size;
+  return chunk.compression !== 'gzip' && chunk.end >= chunk.size;
 }

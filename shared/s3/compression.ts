@@ -31,6 +31,13 @@ const FOREIGN_MAGIC: readonly { format: string; magic: readonly number[] }[] = [
 /** Bytes the longest magic number needs: read before deciding how to read the rest. */
 export const MAGIC_BYTES = 6;
 
+/** True when `head` starts with `PAR1`, as an Apache Parquet file does. */
+export function isParquet(head: Uint8Array): boolean {
+  return (
+    head.length >= 4 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31
+  );
+}
+
 /** True when `head` starts with the gzip magic bytes. */
 export function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ObjectReadRetryableError } from '../contract/errors.ts';
 import type { Compression } from '../contract/state-machine.ts';
-import { isGzip } from './compression.ts';
+import { isGzip, isParquet } from './compression.ts';
 import {
   httpStatus,
   ObjectAccessDeniedError,
@@ -179,8 +179,8 @@ export interface ObjectFacts {
 }
 
 /**
- * Size and ETag (HEAD), and whether the content is gzip (its first two
- * bytes, read pinned to that ETag). Fails with the object named, as reads do.
+ * Size and ETag (HEAD), and whether the content is gzip or Parquet (its
+ * first four bytes, read pinned to that ETag). Fails with the object named, as reads do.
  */
 export async function objectFacts(
   client: S3Client,
@@ -198,10 +198,11 @@ export async function objectFacts(
     throw finalError(where, error) ?? error;
   }
   let head = Buffer.alloc(0);
-  for await (const bytes of readObjectRanges({ ...where, etag, end: Math.min(2, size) })) {
+  for await (const bytes of readObjectRanges({ ...where, etag, end: Math.min(4, size) })) {
     head = Buffer.concat([head, bytes]);
   }
-  return { size, etag, compression: isGzip(head) ? 'gzip' : 'none' };
+  const compression = isGzip(head) ? 'gzip' : isParquet(head) ? 'parquet' : 'none';
+  return { size, etag, compression };
 }
 
 /** The error to stop with at once, or `undefined` when another attempt may help. */
@@ -250,4 +251,27 @@ function unquoted(etag: string): string {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The object as hyparquet reads a file (`byteLength`, `slice`): each slice
+ * one ranged read pinned to `etag`, retried and failing as reads do.
+ */
+export function objectAsyncBuffer(
+  options: Pick<ObjectReadOptions, 'client' | 'bucket' | 'key' | 'etag' | 'onRequest'> & {
+    size: number;
+  },
+): { byteLength: number; slice(start: number, end?: number): Promise<ArrayBuffer> } {
+  return {
+    byteLength: options.size,
+    async slice(start, end = options.size) {
+      const out = new Uint8Array(Math.max(0, end - start));
+      let at = 0;
+      for await (const piece of readObjectRanges({ ...options, start, end })) {
+        out.set(piece, at);
+        at += piece.length;
+      }
+      return out.buffer;
+    },
+  };
 }

@@ -5,7 +5,9 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { NOT_A_LOG } from '../helpers/not-a-log.ts';
+import { parquetOf } from '../helpers/parquet.ts';
 import { fixtureCases } from '../helpers/records.ts';
+import { row, SAMPLES } from '../helpers/vended-samples.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'elb-otlp-parse-'));
 const lines = fixtureCases('alb-access.txt').map((c) => c.line);
@@ -196,5 +198,63 @@ describe('elb-otlp parse', () => {
     expect(command.stdout).toContain('Usage: elb-otlp parse');
     const program = await run(['--help']);
     expect(program.stdout).toContain('parse [FILE|-]');
+  });
+});
+
+describe('elb-otlp parse of vended deliveries', () => {
+  const access = SAMPLES.filter((s) => s.logType === 'ALB_ACCESS_LOGS');
+  const fields = Object.keys(access[0].record);
+
+  it('reads a plain delivery of a subset with --fields and --delimiter, and refuses it without', async () => {
+    const subset = ['time', 'elb', 'request_line', 'elb_status_code'];
+    const path = file(
+      'plain-delivery.log',
+      `${access.map((s) => row(s.record, subset, ',')).join('\n')}\n`,
+    );
+    const given = await run([
+      'parse',
+      path,
+      '--format',
+      'plain',
+      '--fields',
+      subset.join(','),
+      '--delimiter',
+      'comma',
+    ]);
+    expect(given.code).toBe(0);
+    expect(records(given.stdout)).toHaveLength(access.length);
+    expect(given.stderr).toMatch(/2 lines, 0 parse errors, format alb/);
+    const missing = await run(['parse', path, '--format', 'plain']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--format plain needs the delivery's fields/);
+    const unnamed = await run(['parse', path]);
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toMatch(/NotAnElbLogError/);
+    const wrong = await run(['parse', path, '--fields', 'foo,bar']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--fields names no ALB or NLB log type's fields/);
+  });
+
+  it('reads a Parquet file row group by row group, and refuses --format parquet for another file', async () => {
+    const path = file(
+      'delivery.parquet',
+      parquetOf(
+        access.map((s) => s.record),
+        1,
+      ),
+    );
+    const { code, stdout, stderr } = await run(['parse', path]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/2 rows, 0 parse errors, format alb \(parquet\)/);
+    const printed = records(stdout);
+    expect(printed.map((p) => JSON.parse(p.logRecord.body.stringValue))).toEqual(
+      access.map((s) => expect.objectContaining({ time: s.record.time, elb: s.record.elb })),
+    );
+    expect(stdout).not.toContain('s3cr3t');
+    const json = file('delivery.json', `${JSON.stringify(access[0].record)}\n`);
+    const refused = await run(['parse', json, '--format', 'parquet']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/does not begin with PAR1/);
+    expect(fields).toContain('request_line');
   });
 });

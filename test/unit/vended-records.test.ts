@@ -209,4 +209,78 @@ describe('vended records beyond the samples', () => {
     const other = await parseObject('{"eventVersion":"1.08","eventName":"GetObject"}\n', OPTIONS);
     expect(other.refusal?.name).toBe('NotAnElbLogError');
   });
+
+  it('leaves no secret in the body when a field comes twice, under two spellings or one', async () => {
+    const secret = 'GET https://h.example:443/?token=SECRET HTTP/1.1';
+    const renamed = `{"time":"${access.record.time}","elb":"${access.record.elb}","type":"https","request_line":"GET https://h.example:443/ HTTP/1.1","request":"${secret}"}`;
+    const twice = `{"time":"${access.record.time}","elb":"${access.record.elb}","type":"https","request_line":"${secret}","request_line":"GET https://h.example:443/ HTTP/1.1"}`;
+    const header = `#Fields: time elb type request_line request\n${access.record.time}\t${access.record.elb}\thttps\tGET https://h.example:443/ HTTP/1.1\t${secret}\n`;
+    for (const text of [`${renamed}\n`, `${twice}\n`, header]) {
+      const parsed = await parseObject(text, OPTIONS);
+      expect(parsed.records).toHaveLength(1);
+      expect(JSON.stringify(parsed.records[0]), text).not.toContain('SECRET');
+    }
+  });
+
+  it('leaves no secret behind a JSON escape, in a record or in a parse error’s body', async () => {
+    const hidden = 'GET https://h.example:443/?a=1\\u0026token=SECRET HTTP/1.1';
+    const good = `{"time":"${access.record.time}","elb":"${access.record.elb}","type":"https","request_line":"${hidden}"}`;
+    const bad = `{"time":"not a time","elb":"${access.record.elb}","type":"https","request_line":"${hidden}"}`;
+    const parsed = await parseObject(`${good}\n${bad}\n`, OPTIONS);
+    expect(parsed.records).toHaveLength(2);
+    expect(parsed.records[1].attributes[0].key).toBe('elb_otlp.parse_error');
+    expect(JSON.stringify(parsed.records)).not.toContain('SECRET');
+  });
+
+  it('reads a space-separated plain subset that starts as a classic line does as plain, not classic', async () => {
+    const subset = ['type', 'time', 'elb', 'elb_status_code', 'request_line'];
+    const classic = await classicRecord(access, classicWith(access.record, subset));
+    const text = `${row(access.record, subset, ' ')}\n`;
+    const env = { ELB_OTLP_VENDED_FIELDS: subset.join(','), ELB_OTLP_VENDED_DELIMITER: 'space' };
+    const vended = await vendedRecords(text, access, { env });
+    expect(vended.records).toEqual([classic.record]);
+  });
+
+  it('tells comma from space by the row when no delimiter is set, a space coming last', async () => {
+    const subset = ['time', 'elb', 'user_agent', 'elb_status_code'];
+    const record = { ...access.record, user_agent: 'Mozilla/5.0 (X11; Linux x86_64)' };
+    const text = `${row(record, subset, ',')}\n`;
+    const parsed = await parseObject(text, {
+      ...OPTIONS,
+      env: { ELB_OTLP_VENDED_FIELDS: subset.join(',') },
+    });
+    expect(parsed.refusal).toBeUndefined();
+    expect(parsed.records[0].attributes).toContainEqual({
+      key: 'user_agent.original',
+      value: { stringValue: 'Mozilla/5.0 (X11; Linux x86_64)' },
+    });
+  });
+
+  it('does not take another service’s JSON logs for ELB records', async () => {
+    for (const line of [
+      '{"time":"2026-09-10T21:47:10Z","status":"ok","latency":0.1,"msg":"hello","level":"info"}',
+      '{"time":"2026-09-10T21:47:10Z","type":"request"}',
+    ]) {
+      const parsed = await parseObject(`${line}\n`, OPTIONS);
+      expect(parsed.refusal?.name, line).toBe('NotAnElbLogError');
+    }
+  });
+
+  it('reads an object that begins with a byte order mark', async () => {
+    const text = `\uFEFF${JSON.stringify(health.record)}\n${JSON.stringify(health.record)}\n`;
+    const parsed = await parseObject(text, OPTIONS);
+    expect(parsed.records.map((r) => r.attributes[0].key)).not.toContain('elb_otlp.parse_error');
+  });
+});
+
+describe('vended settings', () => {
+  it('refuse fields without the time every record has, naming the setting', async () => {
+    const { loadMappingConfig } = await import('../../shared/config/mapping-config.ts');
+    expect(() =>
+      loadMappingConfig({ ELB_OTLP_VENDED_FIELDS: 'elb,request_line,elb_status_code' }),
+    ).toThrow(/ELB_OTLP_VENDED_FIELDS: lists no time, which every ALB access log record has/);
+    expect(() => loadMappingConfig({ ELB_OTLP_VENDED_DELIMITER: '"' })).toThrow(
+      /ELB_OTLP_VENDED_DELIMITER/,
+    );
+  });
 });
