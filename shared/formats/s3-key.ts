@@ -75,6 +75,12 @@ const NAME_TIME =
  */
 const AWSLOGS_FOLDERS =
   /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?(?:(\d{12})\/([A-Za-z][\w-]*)\/|aws-account-id=(\d{12})\/(?:aws-service=)?([^/]+)\/)/;
+/**
+ * The Hive-compatible folders of CloudWatch Logs' vended delivery below the
+ * service: `region=<region>/` and `year=<yyyy>/month=<mm>/day=<dd>/`.
+ */
+const HIVE_REGION = /(?:^|\/)region=([a-z]{2}(?:-[a-z]+)+-\d+)\//;
+const HIVE_DAY = /(?:^|\/)year=(\d{4})\/month=(\d{2})\/day=(\d{2})\//;
 /** ELB's folders below the service: `<region>/<yyyy>/<mm>/<dd>/`, as far as they go. */
 const ELB_FOLDERS = /^([a-z]{2}(?:-[a-z]+)+-\d+)\/(?:(\d{4})\/(\d{2})\/(\d{2})\/)?/;
 
@@ -158,10 +164,17 @@ function byContent(key: string, name: string, prefix: string | undefined): S3Key
   if (prefix !== undefined) info.prefix = prefix;
   if (folders !== null) {
     info.account = folders[1] ?? folders[3];
-    const below = ELB_FOLDERS.exec(key.slice(folders.index + folders[0].length));
+    const rest = key.slice(folders.index + folders[0].length);
+    const below = ELB_FOLDERS.exec(rest);
     if (below !== null) {
       info.region = below[1];
       if (below[2] !== undefined) info.date = `${below[2]}-${below[3]}-${below[4]}`;
+    } else {
+      // A vended delivery's Hive-compatible folders (docs/vended-logs.md).
+      const region = HIVE_REGION.exec(rest);
+      if (region !== null) info.region = region[1];
+      const day = HIVE_DAY.exec(rest);
+      if (day !== null) info.date = `${day[1]}-${day[2]}-${day[3]}`;
     }
   }
   const head = NAME_HEAD.exec(name);

@@ -284,3 +284,31 @@ describe('vended settings', () => {
     );
   });
 });
+
+describe('the keys of a vended delivery', () => {
+  it('give account, Region and day from the Hive-compatible folders AWS documents', async () => {
+    const { parseS3Key } = await import('../../shared/formats/s3-key.ts');
+    expect(
+      parseS3Key(
+        'AWSLogs/aws-account-id=111122223333/elasticloadbalancing/region=us-east-1/year=2026/month=09/day=10/delivery.log.gz',
+      ),
+    ).toEqual({
+      kind: 'unknown',
+      isLog: true,
+      byContent: true,
+      account: '111122223333',
+      region: 'us-east-1',
+      date: '2026-09-10',
+    });
+    // A suffix path of the user's own replaces the Region's folder.
+    expect(
+      parseS3Key(
+        'AWSLogs/aws-account-id=111122223333/elasticloadbalancing/myFolder/year=2026/month=09/day=10/d.log.gz',
+      ),
+    ).toMatchObject({ account: '111122223333', date: '2026-09-10' });
+    // Another service's Hive folders stay skipped.
+    expect(
+      parseS3Key('AWSLogs/aws-account-id=111122223333/aws-service=cloudfront/d.log.gz').isLog,
+    ).toBe(false);
+  });
+});
