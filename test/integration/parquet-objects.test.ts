@@ -162,6 +162,39 @@ describe('a vended Parquet object', () => {
     }
   });
 
+  it.each(['ALB_ACCESS_LOGS', 'ALB_CONNECTION_LOGS', 'ALB_HEALTH_CHECK_LOGS', 'NLB_ACCESS_LOGS'])(
+    'of %s gives each row the record of the same request’s classic line',
+    async (logType) => {
+      const samples = SAMPLES.filter((s) => s.logType === logType);
+      const key = `samples/${logType.toLowerCase()}.parquet`;
+      const body = parquetOf(
+        samples.map((s) => s.record),
+        1,
+      );
+      const etag = await s3.put(key, body);
+      receiver.requests.length = 0;
+      const result = await ship({
+        bucket: TEST_BUCKET,
+        key,
+        etag,
+        size: body.length,
+        compression: 'parquet',
+        start: 0,
+        end: body.length,
+      });
+      expect(result).toMatchObject({
+        lines: samples.length,
+        accepted: samples.length,
+        parseErrors: 0,
+      });
+      const expected = await Promise.all(samples.map((s) => classic(s.classic, s.format)));
+      const got = delivered().sort(
+        (a, b) => Number(a.uid.split(':')[1]) - Number(b.uid.split(':')[1]),
+      );
+      expect(got.map((d) => d.record)).toEqual(expected);
+    },
+  );
+
   it('reads typed columns (numbers, nulls) as the classic line’s values', async () => {
     receiver.requests.length = 0;
     const result = await ship(item('health'));
