@@ -11,6 +11,7 @@ import { runBulkBench } from './bulk.ts';
 import { runChunkBench } from './chunk.ts';
 import { runEncodeBench } from './encode.ts';
 import { runFleetBench } from './fleet.ts';
+import { runParquetBench } from './parquet.ts';
 import { runParseBench } from './parse.ts';
 import { runScaleBench } from './scale.ts';
 import { runShipBench } from './ship.ts';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Record<string, unknown>[]> | Record<
   {
     parse: runParseBench,
     vended: runVendedBench,
+    parquet: runParquetBench,
     encode: runEncodeBench,
     ship: runShipBench,
     chunk: runChunkBench,

@@ -31,8 +31,20 @@ export interface VendedLineParser {
   failedBody(line: string): string;
 }
 
-/** What a JSON line's text may hide a secret behind: a query, credentials, or a `\u` escape. */
-const MAY_HIDE = /[?@]|\\u/;
+/**
+ * Whether a JSON line read without a redaction may still hold a secret the
+ * parser did not see: behind a `\u` escape, or, in a line with a `?` or
+ * an `@`, in a key given twice (the parser reads the last), which shows as
+ * fewer keys than `":` marks. Every value the parser saw was redacted
+ * already (its edits).
+ */
+function mayHide(line: string, keys: number): boolean {
+  if (line.indexOf('\\u') !== -1) return true;
+  if (line.indexOf('?') === -1 && line.indexOf('@') === -1) return false;
+  let marks = 0;
+  for (let at = line.indexOf('":'); at !== -1; at = line.indexOf('":', at + 2)) marks++;
+  return marks !== keys;
+}
 
 /** Creates the parser of one vended object's lines, laid out as `layout` says. */
 export function createVendedLineParser(
@@ -67,8 +79,8 @@ function jsonLines(record: NamedRecordParser, redact: QueryRedactor): VendedLine
       return parseNamed(record, columns, values, redact, parsed, attributes);
     },
     body(line) {
-      // Nothing a redaction looks for, and no escape that could hide one: the line as delivered.
-      if (record.edits.length === 0 && !MAY_HIDE.test(line)) return line;
+      // Nothing redacted and nothing hidden: the line as delivered.
+      if (record.edits.length === 0 && !mayHide(line, keys.length)) return line;
       return redactedJson(object, keys, record.edits, redact);
     },
     failedBody(line) {
