@@ -6,9 +6,8 @@
 
 import { z } from 'zod';
 import { describeProblems, parseOrThrow } from '../contract/parse.ts';
-import { normaliseFieldName } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
-import { vendedFormatOf } from '../formats/vended-fields.ts';
+import { classicIndexOf, vendedFormatOf } from '../formats/vended-fields.ts';
 import type { Attribute } from '../records/model.ts';
 import {
   type ByteQueryRedactor,
@@ -140,8 +139,12 @@ export function parseVendedSettings(
         `names no ALB or NLB log type's fields (got ${JSON.stringify(fields)}); list the delivery's record fields in order, as in docs/vended-logs.md`,
       );
     }
-    const given = new Set(names.map(normaliseFieldName));
-    const lacking = (FORMATS[format].vended?.required ?? []).filter((name) => !given.has(name));
+    // By the classic field each name stands for: `timestamp` is the connection log's `time`.
+    const spec = FORMATS[format];
+    const given = new Set(names.map((name) => classicIndexOf(spec, name)));
+    const lacking = (spec.vended?.required ?? []).filter(
+      (name) => !given.has(classicIndexOf(spec, name)),
+    );
     if (lacking.length > 0) {
       throw new ConfigError(
         'ELB_OTLP_VENDED_FIELDS',

@@ -11,7 +11,7 @@ import { constants, gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadMappingConfig, type VendedSettings } from '../config/mapping-config.ts';
 import type { Compression } from '../contract/state-machine.ts';
-import { vendedFormatOf } from '../formats/vended-fields.ts';
+import { foundVendedFormat } from '../formats/vended-fields.ts';
 import { foreignCompression, isGzip, isParquet } from '../s3/compression.ts';
 import { objectAsyncBuffer } from '../s3/object-reader.ts';
 import {
@@ -20,7 +20,7 @@ import {
   type LineTarget,
   ObjectParser,
 } from './object-parser.ts';
-import { columnNames, parquetFooter } from './parquet-object.ts';
+import { columnNames, firstElb, parquetFooter, ReadTracker } from './parquet-object.ts';
 
 /** What the content says; a `reason` reads after "not an ELB log:". */
 export type ContentVerdict =
@@ -109,31 +109,40 @@ function headOf(line: string): string {
 
 /**
  * A Parquet object (`PAR1`) is a log when its columns are a vended log
- * type's fields (docs/vended-logs.md#parquet): its footer is read (ranged
- * reads pinned to the version listed) for its schema.
+ * type's fields, as a JSON record's keys must be (docs/vended-logs.md#parquet):
+ * its footer is read (ranged reads pinned to the version listed) for its
+ * schema, and its first row's `elb` column for the load balancer. A read
+ * that fails throws, as any read of the object does; a footer that does
+ * not decode is no log.
  */
 async function parquetByContent(
   client: S3Client,
   bucket: string,
   object: { key: string; size: number; etag: string },
 ): Promise<ContentVerdict> {
-  if (object.size < 12)
+  if (object.size < 12) {
     return { log: false, reason: 'it is a Parquet file too short to hold a footer' };
+  }
+  const file = new ReadTracker(objectAsyncBuffer({ client, bucket, ...object }));
   let names: string[];
+  let metadata: Awaited<ReturnType<typeof parquetFooter>>;
   try {
-    names = columnNames(await parquetFooter(objectAsyncBuffer({ client, bucket, ...object })));
+    metadata = await parquetFooter(file);
+    names = columnNames(metadata);
   } catch (error) {
+    if (file.error !== undefined) throw file.error;
     return {
       log: false,
       reason: `it is a Parquet file whose footer does not read (${(error as Error).message})`,
     };
   }
-  if (vendedFormatOf(names) === undefined) {
+  if (foundVendedFormat(names, undefined, true) === undefined) {
     const shown = names.slice(0, 8).join(', ') + (names.length > 8 ? ', …' : '');
     return {
       log: false,
       reason: `it is a Parquet file whose columns (${shown}) are no ELB log type's fields`,
     };
   }
-  return { log: true, compression: 'parquet' };
+  const elb = await firstElb(file, metadata, names);
+  return { log: true, compression: 'parquet', ...(elb !== undefined && { elb }) };
 }

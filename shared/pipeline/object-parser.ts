@@ -12,7 +12,7 @@
 
 import type { MappingConfig } from '../config/mapping-config.ts';
 import { detectFormatFromLine, formatOfKey } from '../formats/detect.ts';
-import type { LogFormatId } from '../formats/field-spec.ts';
+import { type LogFormatId, normaliseFieldName } from '../formats/field-spec.ts';
 import { FORMATS } from '../formats/formats.ts';
 import { parseS3Key, type S3KeyInfo } from '../formats/s3-key.ts';
 import { LineTokens, TOKENIZED, tokenize } from '../formats/tokenizer.ts';
@@ -226,6 +226,16 @@ export class ObjectParser {
       this.refusedCount++;
       return;
     }
+    // A byte order mark before the object's first line is no part of it.
+    if (
+      offset === 0 &&
+      end - start >= 3 &&
+      source[start] === 0xef &&
+      source[start + 1] === 0xbb &&
+      source[start + 2] === 0xbf
+    ) {
+      start += 3;
+    }
     // A W3C header, or one after a byte order mark (EF BB BF) at the object's start.
     if ((source[start] === 0x23 || source[start] === 0xef) && this.directive(source, start, end)) {
       return;
@@ -342,15 +352,30 @@ export class ObjectParser {
       return this.parsesAs({ format: forced }, line) ? { format: forced } : undefined;
     const vended = this.vended('json', line) ?? this.vended('w3c', line);
     if (vended !== undefined) return vended;
-    // A plain row of exactly the fields set comes before a classic guess: a
-    // space-separated subset may start like a classic line.
-    const plain = this.vended('plain', line, true);
-    if (plain !== undefined) return plain;
     const detected = detectFormatFromLine(line);
+    if (this.options.config.vended.fields !== undefined) {
+      // A plain row of exactly the fields set may start like a classic line (a
+      // space-separated subset): it is plain unless the fields are the classic
+      // order, where both read alike and a line that parses as classic is one.
+      const classic =
+        detected !== undefined &&
+        this.plainInClassicOrder() &&
+        this.parsesAs({ format: detected }, line);
+      const plain = classic ? undefined : this.vended('plain', line, true);
+      if (plain !== undefined) return plain;
+    }
     if (detected !== undefined) return { format: detected };
     const named = formatOfKey(this.keyInfo?.kind);
     if (named !== undefined && this.parsesAs({ format: named }, line)) return { format: named };
     return this.options.config.vended.fields === undefined ? undefined : this.vended('plain', line);
+  }
+
+  /** Whether the plain fields set are the first of their log type's, in the classic order. */
+  private plainInClassicOrder(): boolean {
+    const fields = this.options.config.vended.fields ?? [];
+    const format = vendedFormatOf(fields);
+    const order = format === undefined ? [] : (FORMATS[format].vended?.fields ?? []);
+    return fields.every((name, i) => normaliseFieldName(name) === order[i]);
   }
 
   /**

@@ -18,7 +18,10 @@ import {
   parquetReadObjects,
 } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { ExportConfigError } from '../config/config-error.ts';
 import { addShipCounts, type ShipCounts, zeroShipCounts } from '../contract/counts.ts';
+import { ExportRetryableError } from '../contract/errors.ts';
+import { normaliseFieldName } from '../formats/field-spec.ts';
 import { recordUidPrefix } from '../records/record-uid.ts';
 import type { ObjectParserOptions } from './object-parser.ts';
 import { ObjectParser } from './object-parser.ts';
@@ -48,16 +51,22 @@ export interface RowGroupSpan {
   bytes: number;
 }
 
-/** The row groups of a file, in order. */
+/**
+ * The row groups of a file, in the order of their bytes (the footer's order
+ * gives each its first row). A column chunk's first page is its dictionary
+ * page when it has one; an offset below 4 (inside the `PAR1` magic) is a
+ * writer's way of saying it has none, as hyparquet reads it too.
+ */
 export function rowGroupsOf(metadata: FileMetaData): RowGroupSpan[] {
   let firstRow = 0;
-  return metadata.row_groups.map((group, index) => {
+  const spans = metadata.row_groups.map((group, index) => {
     let start = Number.POSITIVE_INFINITY;
     let end = 0;
     for (const column of group.columns) {
       const meta = column.meta_data;
       if (meta === undefined) continue;
-      const from = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+      const dictionary = Number(meta.dictionary_page_offset ?? 0);
+      const from = dictionary >= 4 ? dictionary : Number(meta.data_page_offset);
       start = Math.min(start, from);
       end = Math.max(end, from + Number(meta.total_compressed_size));
     }
@@ -73,6 +82,7 @@ export function rowGroupsOf(metadata: FileMetaData): RowGroupSpan[] {
     firstRow += rows;
     return span;
   });
+  return spans.sort((x, y) => x.start - y.start);
 }
 
 /** Column names of a file's schema (its top-level fields). */
@@ -98,6 +108,35 @@ function descendants(elements: FileMetaData['schema'], at: number): number {
   return count;
 }
 
+/**
+ * The first row's `elb` value (its column only, of the first row group),
+ * or `undefined` when the file has no such column or the value does not
+ * read. A read that fails throws.
+ */
+export async function firstElb(
+  file: ReadTracker,
+  metadata: FileMetaData,
+  names: readonly string[],
+): Promise<string | undefined> {
+  const column = names.find((name) => normaliseFieldName(name) === 'elb');
+  if (column === undefined || metadata.row_groups.length === 0) return undefined;
+  try {
+    const [row] = await parquetReadObjects({
+      file,
+      metadata,
+      columns: [column],
+      rowStart: 0,
+      rowEnd: 1,
+      compressors,
+    });
+    const value = row?.[column];
+    return typeof value === 'string' && value !== '-' && value !== '' ? value : undefined;
+  } catch (error) {
+    if (file.error !== undefined) throw file.error;
+    return undefined;
+  }
+}
+
 /** Reads the footer of a Parquet file. */
 export function parquetFooter(file: AsyncBuffer): Promise<FileMetaData> {
   return parquetMetadataAsync(file);
@@ -113,13 +152,59 @@ export interface ShipParquetOptions
 }
 
 /**
+ * The file as hyparquet reads it, counting the bytes read and keeping the
+ * first read error as it was thrown (an S3 read's own error, such as
+ * `ObjectReadRetryableError`, so that it is retried, or `ObjectNotFoundError`
+ * for an object gone): hyparquet's errors around it are then not taken for
+ * a file that does not decode.
+ */
+export class ReadTracker implements AsyncBuffer {
+  readonly byteLength: number;
+  bytes = 0;
+  error: unknown;
+  private readonly file: AsyncBuffer;
+
+  constructor(file: AsyncBuffer) {
+    this.file = file;
+    this.byteLength = file.byteLength;
+  }
+
+  async slice(start: number, end?: number): Promise<ArrayBuffer> {
+    try {
+      const bytes = await this.file.slice(start, end);
+      this.bytes += bytes.byteLength;
+      return bytes;
+    } catch (error) {
+      this.error ??= error;
+      throw error;
+    }
+  }
+
+  /** The read error behind `error`, or `error` named as `what` failed with the file named. */
+  explain(error: unknown, what: string): Error {
+    if (this.error instanceof Error) return this.error;
+    return new Error(`${what} (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/**
  * Ships the row groups whose first byte lies in the window (the whole file
  * by default), from the first at or after the window's start, and resolves
  * with their counts; `shouldStop` is asked between row groups, and the
- * cursor is then where the next one starts.
+ * cursor is then where the next one starts. `bytesIn` counts the bytes read
+ * from the file, as stored.
  */
 export async function shipParquet(options: ShipParquetOptions): Promise<ShipResult> {
-  const { file, window } = options;
+  try {
+    return await shipRowGroups(options);
+  } finally {
+    options.onReadEnd?.();
+  }
+}
+
+async function shipRowGroups(options: ShipParquetOptions): Promise<ShipResult> {
+  const { window } = options;
+  const file = new ReadTracker(options.file);
   const start = window?.start ?? 0;
   const end = window?.end ?? Number.POSITIVE_INFINITY;
   const result: ShipResult = {
@@ -133,20 +218,19 @@ export async function shipParquet(options: ShipParquetOptions): Promise<ShipResu
   try {
     metadata = await parquetFooter(file);
   } catch (error) {
-    result.readError = new Error(
-      `${name}: not a readable Parquet file (${(error as Error).message})`,
-      {
-        cause: error,
-      },
-    );
+    result.readError = file.explain(error, `${name}: not a readable Parquet file`);
+    result.bytesIn = file.bytes;
     return result;
   }
   const owned = rowGroupsOf(metadata).filter((g) => g.start >= start && g.start < end);
   const prefix = recordUidPrefix(options.parser.identity);
+  /** Set once sending is pointless (as shipObject decides); the rest is counted failed, unread. */
+  let stopped = false;
   for (const [i, group] of owned.entries()) {
     if (i > 0 && options.shouldStop?.() === true) {
       result.done = false;
       result.cursor = group.start;
+      result.bytesIn = file.bytes;
       return result;
     }
     const failedRest = () => {
@@ -154,28 +238,30 @@ export async function shipParquet(options: ShipParquetOptions): Promise<ShipResu
       result.lines += rows;
       result.failed += rows;
     };
-    if (result.readError !== undefined || result.exportError !== undefined) {
+    if (stopped || result.readError !== undefined) {
       failedRest();
       break;
     }
     const bound = options.maxRowGroupBytes ?? MAX_ROW_GROUP_BYTES;
     if (group.bytes > bound) {
       result.readError = new ParquetRowGroupTooLargeError(
-        `${name}: row group ${group.index} holds ${group.bytes} bytes uncompressed, over the ${bound} elb-otlp reads at once; its ${group.rows} rows are not shipped`,
+        `${name}: row group ${group.index} holds ${group.bytes} bytes uncompressed, over the ${bound} elb-otlp reads at once; its rows, and those of the chunk's row groups after it, are not shipped`,
       );
       failedRest();
       break;
     }
-    const shipped = await shipRowGroup(options, metadata, group, prefix, { ...result });
+    const shipped = await shipRowGroup(options, file, metadata, group, prefix, { ...result });
     Object.assign(result, addShipCounts(result, shipped));
     result.exportError ??= shipped.exportError;
     result.readError ??= shipped.readError;
+    const error = shipped.exportError;
+    if (error instanceof ExportRetryableError || error instanceof ExportConfigError) stopped = true;
     for (const message of shipped.rejectionMessages) {
       if (!result.rejectionMessages.includes(message)) result.rejectionMessages.push(message);
     }
   }
   result.cursor = Number.isFinite(end) ? end : (owned.at(-1)?.end ?? start);
-  options.onReadEnd?.();
+  result.bytesIn = file.bytes;
   return result;
 }
 
@@ -240,6 +326,7 @@ export async function rowGroupText(
 /** Ships one row group, its rows as JSON lines through the vended path. */
 async function shipRowGroup(
   options: ShipParquetOptions,
+  file: ReadTracker,
   metadata: FileMetaData,
   group: RowGroupSpan,
   prefix: string,
@@ -247,7 +334,7 @@ async function shipRowGroup(
 ): Promise<ShipResult> {
   let text: RowGroupText;
   try {
-    text = await rowGroupText(options.file, metadata, group, prefix);
+    text = await rowGroupText(file, metadata, group, prefix);
   } catch (error) {
     return {
       ...zeroShipCounts(),
@@ -256,9 +343,9 @@ async function shipRowGroup(
       rejectionMessages: [],
       done: true,
       cursor: 0,
-      readError: new Error(
-        `${nameOf(options.parser)}: row group ${group.index} does not decode (${(error as Error).message})`,
-        { cause: error },
+      readError: file.explain(
+        error,
+        `${nameOf(options.parser)}: row group ${group.index} does not decode`,
       ),
     };
   }

@@ -8,9 +8,11 @@
  * counted; a Parquet file of other columns is skipped as no log.
  */
 
+import type { AsyncBuffer } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExportConfig } from '../../shared/config/export-config.ts';
 import { loadMappingConfig } from '../../shared/config/mapping-config.ts';
+import { ObjectReadRetryableError } from '../../shared/contract/errors.ts';
 import type { ChunkItem } from '../../shared/contract/state-machine.ts';
 import { createOtlpExporter, SYSTEM_CLOCK } from '../../shared/otlp/exporter.ts';
 import { parquetFooter, rowGroupsOf, shipParquet } from '../../shared/pipeline/parquet-object.ts';
@@ -51,9 +53,10 @@ beforeAll(async () => {
   etags.other = await s3.put(
     keys.other,
     parquetOf(
+      // Names an ELB health-check log has too, but no ELB record.
       [
-        { region: 'north', amount: '12' },
-        { region: 'south', amount: '7' },
+        { time: '2026-09-10T12:00:00Z', status: 'ok', latency: '0.1', region: 'north' },
+        { time: '2026-09-10T12:00:01Z', status: 'ok', latency: '0.2', region: 'south' },
       ],
       10,
     ),
@@ -274,5 +277,108 @@ describe('a vended Parquet object', () => {
     expect(plan).toMatchObject({ objects: 2, skipped: { notALog: 1 } });
     const lines = ROWS + HEALTH.length;
     expect(report).toMatchObject({ lines, accepted: lines, failed: 0 });
+  });
+
+  it('runs for the load balancers asked, taking each Parquet object by its first row’s elb', async () => {
+    const { plan } = await runLocally({
+      s3,
+      receiver,
+      input: {
+        bucket: TEST_BUCKET,
+        prefix: 'parquet/',
+        dryRun: true,
+        loadBalancers: ['my-loadbalancer'],
+      },
+      runId: 'parquet-by-lb',
+      concurrency: 1,
+    });
+    expect(plan).toMatchObject({ objects: 2, skipped: { notALog: 1 } });
+  });
+});
+
+describe('reading a Parquet file', () => {
+  const stub = (fail?: (batch: number) => boolean) => {
+    let batches = 0;
+    return {
+      sent: () => batches,
+      exporter: {
+        async export(batch: { records: number }) {
+          batches++;
+          if (fail?.(batches)) {
+            return {
+              status: 'failure' as const,
+              failed: batch.records,
+              retries: 0,
+              error: new Error('400 Bad Request'),
+            };
+          }
+          return { status: 'success' as const, accepted: batch.records, rejected: 0, retries: 0 };
+        },
+        async close() {},
+      },
+    };
+  };
+  const options = (file: AsyncBuffer) => ({
+    file,
+    parser: { identity: { key: 'k.parquet' }, config: loadMappingConfig({}) },
+    protocol: 'http/protobuf' as const,
+    limits: { maxRecords: 10, maxBytes: 4 * 1024 * 1024 },
+    concurrency: 1,
+    nowNanos: () => 0n,
+  });
+  const buffer = () => new Uint8Array(ACCESS_PARQUET).buffer;
+
+  it('keeps an S3 read error as it was thrown, so that it is retried', async () => {
+    let reads = 0;
+    const file = {
+      byteLength: ACCESS_PARQUET.length,
+      async slice(a: number, b?: number) {
+        if (++reads === 3) throw new ObjectReadRetryableError('s3://b/k.parquet: 503 Slow Down');
+        return buffer().slice(a, b);
+      },
+    };
+    const { exporter } = stub();
+    const result = await shipParquet({ ...options(file), exporter });
+    expect(result.readError).toBeInstanceOf(ObjectReadRetryableError);
+    expect(result.lines).toBe(ROWS);
+    expect(result.lines).toBe(result.accepted + result.rejected + result.failed);
+  });
+
+  it('goes on after a batch the receiver refused for good, and stops reading after a stop, calling onReadEnd once', async () => {
+    const refusing = stub((n) => n === 1);
+    const result = await shipParquet({ ...options(buffer()), exporter: refusing.exporter });
+    expect(result).toMatchObject({ lines: ROWS, failed: 10, accepted: ROWS - 10 });
+    // Every row group sent, in batches of 10 (the last of each row group shorter).
+    expect(refusing.sent()).toBe(29);
+    let ends = 0;
+    const stopped = await shipParquet({
+      ...options(buffer()),
+      exporter: stub().exporter,
+      shouldStop: () => true,
+      onReadEnd: () => ends++,
+    });
+    expect(stopped.done).toBe(false);
+    expect(ends).toBe(1);
+  });
+
+  it('orders row groups by their bytes, a dictionary page at 0 counting as none', async () => {
+    const metadata = await parquetFooter(buffer());
+    const changed = {
+      ...metadata,
+      row_groups: [...metadata.row_groups].reverse().map((group) => ({
+        ...group,
+        columns: group.columns.map((column) => ({
+          ...column,
+          meta_data: column.meta_data && { ...column.meta_data, dictionary_page_offset: 0n },
+        })),
+      })),
+    };
+    const spans = rowGroupsOf(changed);
+    const starts = spans.map((s) => s.start);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    expect(new Set(starts).size).toBe(spans.length);
+    expect(starts[0]).toBeGreaterThanOrEqual(4);
+    // The footer's order still gives each its first row.
+    expect(spans.at(-1)?.firstRow).toBe(0);
   });
 });

@@ -273,6 +273,30 @@ describe('vended records beyond the samples', () => {
   });
 });
 
+describe('classic lines beside plain settings', () => {
+  const access = SAMPLES[0];
+
+  it('stay classic when the plain fields are the classic order, and plain rows of them read alike', async () => {
+    const names = Object.keys(access.record);
+    const env = { ELB_OTLP_VENDED_FIELDS: names.join(',') };
+    const classic = await parseObject(`${access.classic}\n`, OPTIONS);
+    const beside = await parseObject(`${access.classic}\n`, { ...OPTIONS, env });
+    expect(beside.records).toEqual(classic.records);
+    expect(beside.records[0].attributes.map((a) => a.key)).toContain('aws.elb.extra_fields');
+  });
+
+  it('read a plain row after a byte order mark as the row', async () => {
+    const health = SAMPLES.find((s) => s.logType === 'ALB_HEALTH_CHECK_LOGS') as VendedSample;
+    const names = Object.keys(health.record);
+    const env = { ELB_OTLP_VENDED_FIELDS: names.join(','), ELB_OTLP_VENDED_DELIMITER: 'tab' };
+    const text = `${row(health.record, names, '\t')}\n`;
+    const plain = await vendedRecords(text, health, { env });
+    const marked = await vendedRecords(`\uFEFF${text}`, health, { env });
+    expect(marked.records).toEqual(plain.records);
+    expect(marked.bodies).toEqual(plain.bodies);
+  });
+});
+
 describe('vended settings', () => {
   it('refuse fields without the time every record has, naming the setting', async () => {
     const { loadMappingConfig } = await import('../../shared/config/mapping-config.ts');
