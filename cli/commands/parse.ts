@@ -123,17 +123,7 @@ export async function runParse(args: string[], io: CommandIo): Promise<number> {
     for await (const batch of readLines(content)) {
       // Refused: the rest is not read, there is nothing to print.
       if (parser.refusal !== undefined) break;
-      const observed = io.now();
-      for (let i = 0; i < batch.starts.length; i++) {
-        parser.push(
-          batch.source,
-          batch.starts[i],
-          batch.ends[i],
-          batch.offsets[i],
-          observed,
-          collector,
-        );
-      }
+      parser.pushBatch(batch, io.now(), collector);
       await flush();
     }
   } catch (error) {
@@ -198,18 +188,8 @@ async function parseParquet(
         source: { uidOf: text.uidOf },
       });
       const collector = new RecordCollector();
-      for await (const batch of readLines(text.pieces)) {
-        for (let i = 0; i < batch.starts.length; i++) {
-          parser.push(
-            batch.source,
-            batch.starts[i],
-            batch.ends[i],
-            batch.offsets[i],
-            io.now(),
-            collector,
-          );
-        }
-      }
+      for await (const batch of readLines(text.pieces))
+        parser.pushBatch(batch, io.now(), collector);
       parser.finish(collector);
       if (parser.refusal !== undefined) {
         await write(

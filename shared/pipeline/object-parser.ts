@@ -32,6 +32,7 @@ import { buildResource, resourceLoadBalancer } from '../otlp/resource.ts';
 import type { Attribute, LogRecord, Resource } from '../records/model.ts';
 import { type ObjectIdentity, recordUidPrefix } from '../records/record-uid.ts';
 import { objectUrl } from '../s3/s3-errors.ts';
+import type { LineBatch } from './line-reader.ts';
 import { type NotAnElbLogError, notAnElbLog, UnsupportedCompressionError } from './not-a-log.ts';
 
 /**
@@ -259,6 +260,14 @@ export class ObjectParser {
           this.options.config.redactQuery,
         ),
       );
+    }
+  }
+
+  /** Takes every line of `batch`, in order, as {@link push} takes each. */
+  pushBatch(batch: LineBatch, observed: bigint, target: LineTarget): void {
+    const { source, starts, ends, offsets } = batch;
+    for (let i = 0; i < starts.length; i++) {
+      this.push(source, starts[i], ends[i], offsets[i], observed, target);
     }
   }
 
