@@ -131,7 +131,8 @@ export async function firstElb(
     });
     const value = row?.[column];
     return typeof value === 'string' && value !== '-' && value !== '' ? value : undefined;
-  } catch (error) {
+  } catch {
+    // A value that does not decode says no load balancer; a failed read is thrown.
     if (file.error !== undefined) throw file.error;
     return undefined;
   }
