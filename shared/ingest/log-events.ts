@@ -15,13 +15,27 @@
  */
 
 import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchLogsSchema } from '@aws-lambda-powertools/parser/schemas/cloudwatch';
+import type { ExportConfig } from '../config/export-config.ts';
+import type { MappingConfig } from '../config/mapping-config.ts';
 import { type ShipCounts, shipCounts, zeroShipCounts } from '../contract/counts.ts';
 import { InputValidationError } from '../contract/errors.ts';
+import type { OtlpExporter } from '../otlp/exporter.ts';
 import { ObjectParser } from '../pipeline/object-parser.ts';
 import { shipObject } from '../pipeline/ship-object.ts';
 import type { Attribute } from '../records/model.ts';
-import type { IngestDependencies } from './ingest-event.ts';
+
+/** What shipping log events needs: the ingest function's exporter and settings, and its Region. */
+export interface LogEventsDependencies {
+  exporter: OtlpExporter;
+  config: ExportConfig;
+  mapping: MappingConfig;
+  now: () => number;
+  logger: Pick<Logger, 'info' | 'error'>;
+  /** The function's Region: the resource's (the envelope names only the account). */
+  region?: string;
+}
 
 /** Whether `event` is a CloudWatch Logs subscription event (`{"awslogs": {"data": …}}`). */
 export function isLogEventsEvent(event: unknown): boolean {
@@ -51,9 +65,7 @@ export class LogEventsError extends Error {
  */
 export async function ingestLogEvents(
   event: unknown,
-  deps: Pick<IngestDependencies, 'exporter' | 'config' | 'mapping' | 'now' | 'logger'> & {
-    region?: string;
-  },
+  deps: LogEventsDependencies,
   deadlineMs: number,
 ): Promise<LogEventsSummary> {
   const decoded = CloudWatchLogsSchema.safeParse(event);
