@@ -28,8 +28,10 @@ import { ObjectParser } from './object-parser.ts';
 import { type ShipObjectOptions, type ShipResult, shipObject } from './ship-object.ts';
 
 /**
- * The largest row group read, uncompressed (`total_byte_size`): decoded
- * rows take a few times that in memory, well within a worker's 200 MB.
+ * The largest row group read, uncompressed (`total_byte_size`). Decoded,
+ * its values (a string each) and rows take about 60 times that: at this
+ * bound a worker peaked at 154 MiB (BENCHMARKS.md, Parquet), under the
+ * 200 MB every worker keeps to.
  */
 export const MAX_ROW_GROUP_BYTES = 1024 * 1024;
 
