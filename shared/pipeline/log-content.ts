@@ -9,7 +9,11 @@
 
 import { constants, gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { loadMappingConfig, type VendedSettings } from '../config/mapping-config.ts';
+import {
+  loadMappingConfig,
+  type MappingConfig,
+  type VendedSettings,
+} from '../config/mapping-config.ts';
 import type { Compression } from '../contract/state-machine.ts';
 import { foundVendedFormat } from '../formats/vended-fields.ts';
 import { foreignCompression, isGzip, isParquet } from '../s3/compression.ts';
@@ -79,7 +83,7 @@ export async function logByContent(
   const parser = new ObjectParser({
     identity: { bucket, key: object.key, etag: object.etag },
     format: 'auto',
-    config: { ...loadMappingConfig({}), vended },
+    config: { ...defaultMapping(), vended },
   });
   const nothing: LineTarget = { settle() {}, line() {} };
   for (const raw of first) {
@@ -98,6 +102,14 @@ export async function logByContent(
         ? 'it holds no line'
         : `none of its first ${first.length} lines is a line of an ALB, NLB or Classic ELB log, or a vended record`,
   };
+}
+
+let mapping: MappingConfig | undefined;
+
+/** The record settings' defaults: only the vended ones matter to the check, and they are given. */
+function defaultMapping(): MappingConfig {
+  mapping ??= loadMappingConfig({});
+  return mapping;
 }
 
 /** A line's first fields: up to the last space of its first 4 KiB (a long line's end may be cut). */

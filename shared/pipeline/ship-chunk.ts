@@ -92,16 +92,7 @@ export async function shipChunk(options: ShipChunkOptions): Promise<ShipResult> 
     contentOffset: readFrom,
     window: { start, end: chunk.end },
     parser,
-    exporter: options.exporter,
-    protocol: options.protocol,
-    limits: options.limits,
-    concurrency: options.concurrency,
-    nowNanos: options.nowNanos,
-    ...(options.deadlineMs !== undefined && { deadlineMs: options.deadlineMs }),
-    ...(options.shouldStop !== undefined && { shouldStop: options.shouldStop }),
-    ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
-    ...(options.onReadEnd !== undefined && { onReadEnd: options.onReadEnd }),
-    ...(options.requestSlots !== undefined && { requestSlots: options.requestSlots }),
+    ...shippingOf(options),
   });
 }
 
@@ -122,6 +113,13 @@ function shipParquetChunk(options: ShipChunkOptions, start: number): Promise<Shi
       identity: { bucket: chunk.bucket, key: chunk.key, etag: chunk.etag },
       config: options.mapping,
     },
+    ...shippingOf(options),
+  });
+}
+
+/** What shipping a chunk takes from its options, whatever the object holds. */
+function shippingOf(options: ShipChunkOptions) {
+  return {
     exporter: options.exporter,
     protocol: options.protocol,
     limits: options.limits,
@@ -132,5 +130,5 @@ function shipParquetChunk(options: ShipChunkOptions, start: number): Promise<Shi
     ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
     ...(options.onReadEnd !== undefined && { onReadEnd: options.onReadEnd }),
     ...(options.requestSlots !== undefined && { requestSlots: options.requestSlots }),
-  });
+  };
 }

@@ -35,6 +35,8 @@ export interface StrictS3 {
   denyMissing: boolean;
   /** Keys whose reads are refused with 403 although they exist. */
   denied: Set<string>;
+  /** Keys whose GETs are answered this many more times, then refused as `denied` ones are. */
+  readsLeft: Map<string, number>;
   /** Keys whose deletion is refused with AccessDenied. */
   undeletable: Set<string>;
   /** Runs before a delete is judged (a test replaces the object here: a write racing the delete). */
@@ -62,6 +64,7 @@ export async function startStrictS3(target: string, client: S3Client): Promise<S
     batchRequests: 0,
     denyMissing: false,
     denied: new Set(),
+    readsLeft: new Map(),
     undeletable: new Set(),
     beforeDelete: undefined,
     close: async () => {},
@@ -142,6 +145,11 @@ export async function startStrictS3(target: string, client: S3Client): Promise<S
     }
     if ((req.method === 'GET' || req.method === 'HEAD') && key !== '') {
       if (state.denied.has(key)) return answerError(req, res, 'AccessDenied');
+      const left = state.readsLeft.get(key);
+      if (req.method === 'GET' && left !== undefined) {
+        if (left <= 0) return answerError(req, res, 'AccessDenied');
+        state.readsLeft.set(key, left - 1);
+      }
       if (state.denyMissing && (await etagOf(bucket, key)) === undefined) {
         return answerError(req, res, 'AccessDenied');
       }

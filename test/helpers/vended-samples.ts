@@ -69,3 +69,28 @@ export function classicWith(record: Record<string, string>, names: readonly stri
     .map((name) => (names.includes(name) ? cell(record[name], ' ') : '-'))
     .join(' ');
 }
+
+/**
+ * A record's attributes as its vended record has them, for comparing the
+ * two: `log.record.uid` left out (it differs by design), and the classic
+ * line's first extra field, the ALB node IP, named `aws.elb.ip_address` as
+ * the vended field is (left out when `-`).
+ */
+export function withNodeIpNamed<T extends { key: string; value: unknown }>(
+  attributes: readonly T[],
+): T[] {
+  const out: T[] = [];
+  for (const attribute of attributes) {
+    if (attribute.key === 'log.record.uid') continue;
+    if (attribute.key !== 'aws.elb.extra_fields') {
+      out.push(attribute);
+      continue;
+    }
+    const value = attribute.value as { arrayValue?: { values?: { stringValue?: string }[] } };
+    const ip = value.arrayValue?.values?.[0];
+    if (ip?.stringValue !== undefined && ip.stringValue !== '-') {
+      out.push({ ...attribute, key: 'aws.elb.ip_address', value: ip });
+    }
+  }
+  return out;
+}

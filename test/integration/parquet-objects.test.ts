@@ -23,7 +23,8 @@ import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.t
 import { parquetOf } from '../helpers/parquet.ts';
 import { parseObject } from '../helpers/records.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
-import { SAMPLES } from '../helpers/vended-samples.ts';
+import { startStrictS3 } from '../helpers/strict-s3.ts';
+import { SAMPLES, withNodeIpNamed } from '../helpers/vended-samples.ts';
 
 const DAY = 'parquet/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/09/10/';
 const ACCESS = SAMPLES.filter((s) => s.logType === 'ALB_ACCESS_LOGS');
@@ -124,16 +125,7 @@ function delivered() {
 async function classic(line: string, format: string) {
   const parsed = await parseObject(`${line}\n`, { format: format as 'alb' });
   const record = parsed.records[0];
-  const attributes = record.attributes
-    .filter((a) => a.key !== 'log.record.uid')
-    .map((a) =>
-      a.key === 'aws.elb.extra_fields'
-        ? {
-            key: 'aws.elb.ip_address',
-            value: (a.value as { arrayValue: { values: unknown[] } }).arrayValue.values[0],
-          }
-        : a,
-    );
+  const attributes = withNodeIpNamed(record.attributes);
   return {
     timeUnixNano: record.timeUnixNano,
     severityText: record.severityText,
@@ -277,6 +269,34 @@ describe('a vended Parquet object', () => {
     expect(plan).toMatchObject({ objects: 2, skipped: { notALog: 1 } });
     const lines = ROWS + HEALTH.length;
     expect(report).toMatchObject({ lines, accepted: lines, failed: 0 });
+  });
+
+  it('is planned by its name, so that its chunk fails naming why, when its footer cannot be read', async () => {
+    const key =
+      'sealed-parquet/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/09/10/alb-access.parquet';
+    await s3.put(key, ACCESS_PARQUET);
+    const strict = await startStrictS3(s3.endpoint, s3.client);
+    // The content check's first read is answered, its footer reads are not.
+    strict.readsLeft.set(key, 1);
+    const client = s3.clientFor(strict.url);
+    try {
+      const { plan, report } = await runLocally({
+        s3,
+        receiver,
+        client,
+        input: { bucket: TEST_BUCKET, prefix: 'sealed-parquet/' },
+        runId: 'parquet-sealed',
+        concurrency: 1,
+      });
+      expect(plan).toMatchObject({ objects: 1, skipped: { notALog: 0 } });
+      expect(report).toMatchObject({
+        failedChunks: 1,
+        failures: [{ key, error: { name: 'ObjectAccessDeniedError' } }],
+      });
+    } finally {
+      client.destroy();
+      await strict.close();
+    }
   });
 
   it('runs for the load balancers asked, taking each Parquet object by its first row’s elb', async () => {

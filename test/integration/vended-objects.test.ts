@@ -22,7 +22,7 @@ import { shipChunk } from '../../shared/pipeline/ship-chunk.ts';
 import { runLocally } from '../helpers/local-run.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { startS3, TEST_BUCKET, type TestS3 } from '../helpers/s3.ts';
-import { row, SAMPLES, w3cObject } from '../helpers/vended-samples.ts';
+import { row, SAMPLES, w3cObject, withNodeIpNamed } from '../helpers/vended-samples.ts';
 
 const ACCOUNT = '123456789012';
 const DAY = `vended/AWSLogs/${ACCOUNT}/elasticloadbalancing/us-east-2/2026/09/10/`;
@@ -94,16 +94,7 @@ function recordsOf(key: string) {
       if (!JSON.stringify(rl.resource).includes(key)) continue;
       for (const sl of rl.scopeLogs) {
         for (const record of sl.logRecords as Received[]) {
-          const attributes = record.attributes
-            .filter((a) => a.key !== 'log.record.uid')
-            .map((a) =>
-              a.key === 'aws.elb.extra_fields'
-                ? {
-                    key: 'aws.elb.ip_address',
-                    value: (a.value as { arrayValue: { values: unknown[] } }).arrayValue.values[0],
-                  }
-                : a,
-            );
+          const attributes = withNodeIpNamed(record.attributes);
           out.push({
             time: record.timeUnixNano,
             severity: record.severityText,

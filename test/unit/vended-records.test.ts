@@ -18,28 +18,16 @@ import {
   subsetOf,
   type VendedSample,
   w3cObject,
+  withNodeIpNamed,
 } from '../helpers/vended-samples.ts';
 
 const KEY = 'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/09/10/delivery-0001.log.gz';
 const OPTIONS: ParseOptions = { bucket: 'logs', key: KEY, etag: '"e"' };
 
 /** What a vended record must equal: the classic record, its uid and body aside, node IP named. */
-function comparable(record: JsonLogRecord, format: string): JsonLogRecord {
-  const attributes: JsonKeyValue[] = [];
-  for (const attribute of record.attributes) {
-    if (attribute.key === 'log.record.uid') continue;
-    if (format === 'alb' && attribute.key === 'aws.elb.extra_fields') {
-      const value = attribute.value as { arrayValue: { values: { stringValue: string }[] } };
-      const ip = value.arrayValue.values[0]?.stringValue;
-      if (ip !== '-' && ip !== undefined) {
-        attributes.push({ key: 'aws.elb.ip_address', value: { stringValue: ip } });
-      }
-      continue;
-    }
-    attributes.push(attribute);
-  }
+function comparable(record: JsonLogRecord): JsonLogRecord {
   const { body: _body, ...rest } = record;
-  return { ...rest, attributes };
+  return { ...rest, attributes: withNodeIpNamed(record.attributes) };
 }
 
 async function classicRecord(sample: VendedSample, line = sample.classic) {
@@ -48,7 +36,7 @@ async function classicRecord(sample: VendedSample, line = sample.classic) {
   expect(parsed.format).toBe(sample.format);
   expect(parsed.records).toHaveLength(1);
   expect(parsed.records[0].attributes[0].key).not.toBe('elb_otlp.parse_error');
-  return { resource: parsed.resource, record: comparable(parsed.records[0], sample.format) };
+  return { resource: parsed.resource, record: comparable(parsed.records[0]) };
 }
 
 async function vendedRecords(text: string, sample: VendedSample, options: ParseOptions = {}) {
@@ -57,7 +45,7 @@ async function vendedRecords(text: string, sample: VendedSample, options: ParseO
   expect(parsed.format).toBe(sample.format);
   return {
     resource: parsed.resource,
-    records: parsed.records.map((r) => comparable(r, sample.format)),
+    records: parsed.records.map((r) => comparable(r)),
     bodies: parsed.records.map((r) => r.body?.stringValue ?? ''),
   };
 }
